@@ -1,0 +1,64 @@
+"""Email address normalisation: done once, on the way in.
+
+An address is trimmed, a display name is dropped, the domain is lower-cased and
+IDNA-encoded, and the local part is lower-cased too, so addresses compare with plain
+equality (and plain B-tree indexes) everywhere: blocks, filters, exports.
+"""
+
+from __future__ import annotations
+
+from email.utils import parseaddr
+
+import idna
+
+MAX_ADDRESS_LENGTH = 254
+MAX_LOCAL_LENGTH = 64
+
+
+class InvalidAddress(ValueError):
+    pass
+
+
+def normalize_domain(domain: str) -> str:
+    domain = domain.strip().rstrip(".").lower()
+    if not domain:
+        raise InvalidAddress("The domain is empty.")
+    if domain.isascii():
+        labels = domain.split(".")
+        if len(labels) < 2 or any(not label or len(label) > 63 for label in labels):
+            raise InvalidAddress(f"'{domain}' is not a valid domain.")
+        if any(not all(c.isalnum() or c == "-" for c in label) for label in labels):
+            raise InvalidAddress(f"'{domain}' is not a valid domain.")
+        if any(label.startswith("-") or label.endswith("-") for label in labels):
+            raise InvalidAddress(f"'{domain}' is not a valid domain.")
+        return domain
+    try:
+        encoded = idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        raise InvalidAddress(f"'{domain}' is not a valid domain: {exc}") from None
+    return normalize_domain(encoded)
+
+
+def normalize_address(value: str) -> str:
+    """Return the normal form of an address, or raise InvalidAddress with a reason."""
+    if not isinstance(value, str):
+        raise InvalidAddress("An address must be a string.")
+    value = value.strip()
+    if "<" in value:
+        value = parseaddr(value)[1]
+    local, sep, domain = value.rpartition("@")
+    if not sep or not local:
+        raise InvalidAddress(f"'{value}' is not an email address.")
+    if len(local) > MAX_LOCAL_LENGTH:
+        raise InvalidAddress("The part before @ is longer than 64 characters.")
+    if any(c.isspace() for c in local) or '"' in local:
+        raise InvalidAddress(f"'{value}' is not an email address.")
+    address = f"{local.lower()}@{normalize_domain(domain)}"
+    if len(address) > MAX_ADDRESS_LENGTH:
+        raise InvalidAddress("The address is longer than 254 characters.")
+    return address
+
+
+def domain_of(address: str) -> str:
+    """The domain of an already-normalised address."""
+    return address.rpartition("@")[2]

@@ -1,0 +1,75 @@
+import random
+import sys
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from tqdm import tqdm
+
+from delivery.ingest import IngestResult, ingest_events
+from delivery.simulation import generate_events
+from sesconsole.models import Account
+
+
+def sender_domains_for(account: Account) -> list[str]:
+    base = f"{account.name}.example"
+    return [f"mail.{base}", f"news.{base}"]
+
+
+class Command(BaseCommand):
+    help = "Generate realistic delivery traffic through the ingestion pipeline."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=float, default=30, help="how far back (default 30)")
+        parser.add_argument(
+            "--per-day", type=int, default=400, help="messages per account per day (default 400)"
+        )
+        parser.add_argument(
+            "--accounts", help="comma-separated account names (default: every account)"
+        )
+        parser.add_argument("--seed", type=int, help="random seed, for repeatable traffic")
+
+    def handle(self, *args, **options):
+        accounts = Account.objects.order_by("name")
+        if options["accounts"]:
+            names = [n.strip() for n in options["accounts"].split(",") if n.strip()]
+            accounts = accounts.filter(name__in=names)
+            missing = set(names) - {a.name for a in accounts}
+            if missing:
+                raise CommandError(f"No account named: {', '.join(sorted(missing))}.")
+        if not accounts:
+            raise CommandError("No accounts yet: run `create_account` or `setup_demo` first.")
+        if options["days"] <= 0 or options["per_day"] <= 0:
+            raise CommandError("--days and --per-day must be positive.")
+        rng = random.Random(options["seed"])
+        end = timezone.now()
+        start = end - timedelta(days=options["days"])
+        expected = int(options["per_day"] * options["days"]) * len(accounts)
+        total = IngestResult()
+        with tqdm(
+            total=expected,
+            unit=" msgs",
+            disable=options["verbosity"] == 0,
+            file=sys.stderr,
+            desc="Simulating",
+        ) as bar:
+            for account in accounts:
+                batch: list[dict] = []
+                for event in generate_events(
+                    account.name, sender_domains_for(account), start, end, options["per_day"], rng
+                ):
+                    batch.append(event)
+                    if event["type"] in ("request", "rejected"):
+                        bar.update(1)
+                    if len(batch) >= settings.INGEST_MAX_BATCH:
+                        total.add(ingest_events(account, batch))
+                        batch = []
+                if batch:
+                    total.add(ingest_events(account, batch))
+        self.stdout.write(
+            f"Ingested {total.accepted} events for {len(accounts)} account(s) over "
+            f"{options['days']:g} days ({total.duplicates} duplicates, {len(total.errors)} errors)."
+        )
+        if total.errors:
+            raise CommandError(f"Generated events were refused: {total.errors[:3]}")

@@ -1,0 +1,215 @@
+"""Messages (one per recipient) and the delivery events that happened to them."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from sesconsole.models import Account
+
+
+class BounceClass(models.TextChoices):
+    INVALID_ADDRESS = "invalid_address", "Invalid address"
+    MAILBOX_FULL = "mailbox_full", "Mailbox full"
+    BLOCKED = "blocked", "Blocked"
+    SPAM_REJECTED = "spam_rejected", "Rejected as spam"
+    OTHER = "other", "Other"
+
+
+class EventType(models.TextChoices):
+    REQUEST = "request", "Request"
+    REJECTED = "rejected", "Rejected"
+    DELIVERED = "delivered", "Delivered"
+    DEFERRED = "deferred", "Deferred"
+    BOUNCED = "bounced", "Bounced"
+    OPENED = "opened", "Opened"
+    CLICKED = "clicked", "Clicked"
+    COMPLAINED = "complained", "Spam report"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+
+class MessageQuerySet(models.QuerySet["Message"]):
+    def for_account(self, account: Account) -> MessageQuerySet:
+        return self.filter(account=account)
+
+    def requested_between(self, start, end) -> MessageQuerySet:
+        return self.filter(requested_at__gte=start, requested_at__lt=end)
+
+
+class Message(models.Model):
+    """One message to one recipient, with its current status.
+
+    A row may exist before its `request` event arrives (events can come out of order);
+    until then its status is PENDING and the fields the request carries may be blank.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting request"
+        REQUESTED = "requested", "Queued"
+        DEFERRED = "deferred", "Deferred"
+        DELIVERED = "delivered", "Delivered"
+        BOUNCED = "bounced", "Bounced"
+        REJECTED = "rejected", "Rejected"
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="messages")
+    message_id = models.CharField(max_length=128)
+    from_address = models.CharField(max_length=254, blank=True)
+    sender_domain = models.CharField(max_length=253, blank=True)
+    recipient = models.CharField(max_length=254, blank=True)
+    recipient_domain = models.CharField(max_length=253, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    status_at = models.DateTimeField(null=True, blank=True)
+    bounce_class = models.CharField(max_length=20, choices=BounceClass, blank=True)
+    response_text = models.TextField(blank=True, help_text="The receiving server's last reply.")
+    first_opened_at = models.DateTimeField(null=True, blank=True)
+    first_clicked_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    complained_at = models.DateTimeField(null=True, blank=True)
+    open_count = models.PositiveIntegerField(default=0)
+    click_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # Ingestion looks messages up by (account, message_id).
+            models.UniqueConstraint(
+                fields=["account", "message_id"], name="message_unique_id_per_account"
+            ),
+        ]
+        indexes = [
+            # Email status: an account's messages in a date range, newest first.
+            models.Index(fields=["account", "-requested_at"], name="message_account_requested"),
+            # Email status searched by recipient address.
+            models.Index(
+                fields=["account", "recipient", "-requested_at"], name="message_account_recipient"
+            ),
+            # Email status filtered by status.
+            models.Index(
+                fields=["account", "status", "-requested_at"], name="message_account_status"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} → {self.recipient or '?'}"
+
+    # Status only moves forward through the lifecycle; among final statuses the latest wins.
+    STATUS_RANK = {
+        Status.PENDING: 0,
+        Status.REQUESTED: 1,
+        Status.DEFERRED: 2,
+        Status.DELIVERED: 3,
+        Status.BOUNCED: 3,
+        Status.REJECTED: 3,
+    }
+    EVENT_STATUS = {
+        EventType.REQUEST: Status.REQUESTED,
+        EventType.REJECTED: Status.REJECTED,
+        EventType.DEFERRED: Status.DEFERRED,
+        EventType.DELIVERED: Status.DELIVERED,
+        EventType.BOUNCED: Status.BOUNCED,
+    }
+
+    @property
+    def opened(self) -> bool:
+        return self.first_opened_at is not None
+
+    @property
+    def clicked(self) -> bool:
+        return self.first_clicked_at is not None
+
+    @property
+    def unsubscribed(self) -> bool:
+        return self.unsubscribed_at is not None
+
+    @property
+    def complained(self) -> bool:
+        return self.complained_at is not None
+
+    def apply_event(self, event: DeliveryEvent) -> None:
+        """Fold one event into this row's current state, whatever order events arrive in."""
+        ts = event.timestamp
+        new_status = self.EVENT_STATUS.get(event.type)
+        if new_status is not None:
+            current = (self.STATUS_RANK[self.status], self.status_at or ts)
+            if self.status_at is None or (self.STATUS_RANK[new_status], ts) >= current:
+                self.status = new_status
+                self.status_at = ts
+                if event.response_text:
+                    self.response_text = event.response_text
+                elif event.type == EventType.REJECTED and event.reason:
+                    self.response_text = f"Rejected: {event.reason}"
+                self.bounce_class = event.bounce_class if event.type == EventType.BOUNCED else ""
+        if event.type == EventType.REQUEST:
+            self.requested_at = ts
+        elif event.type == EventType.OPENED:
+            self.open_count += 1
+            self.first_opened_at = _earliest(self.first_opened_at, ts)
+        elif event.type == EventType.CLICKED:
+            self.click_count += 1
+            self.first_clicked_at = _earliest(self.first_clicked_at, ts)
+        elif event.type == EventType.UNSUBSCRIBED:
+            self.unsubscribed_at = _earliest(self.unsubscribed_at, ts)
+        elif event.type == EventType.COMPLAINED:
+            self.complained_at = _earliest(self.complained_at, ts)
+        if event.type == EventType.REJECTED and self.requested_at is None:
+            # A rejected message never gets a request event; its rejection is its request time.
+            self.requested_at = ts
+
+
+def _earliest(current, ts):
+    return ts if current is None or ts < current else current
+
+
+class DeliveryEventQuerySet(models.QuerySet["DeliveryEvent"]):
+    def for_account(self, account: Account) -> DeliveryEventQuerySet:
+        return self.filter(account=account)
+
+    def of_type(self, *types: str) -> DeliveryEventQuerySet:
+        return self.filter(type__in=types)
+
+
+class DeliveryEvent(models.Model):
+    """Something that happened to a message. `event_id` is the sender's idempotency key."""
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="events")
+    event_id = models.CharField(max_length=128)
+    message = models.ForeignKey(Message, models.CASCADE, related_name="events")
+    type = models.CharField(max_length=12, choices=EventType)
+    timestamp = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    bounce_class = models.CharField(max_length=20, choices=BounceClass, blank=True)
+    smtp_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    smtp_enhanced = models.CharField(max_length=16, blank=True)
+    response_text = models.TextField(blank=True)
+    reason = models.CharField(max_length=64, blank=True)
+    url = models.TextField(blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = DeliveryEventQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # Exactly-once ingestion: a repeated event id is a duplicate.
+            models.UniqueConstraint(
+                fields=["account", "event_id"], name="event_unique_id_per_account"
+            ),
+            models.CheckConstraint(
+                condition=Q(type="bounced") | Q(bounce_class=""),
+                name="event_bounce_class_only_on_bounces",
+            ),
+        ]
+        indexes = [
+            # Event lists and exports: an account's events of one type in a time range.
+            models.Index(fields=["account", "type", "timestamp"], name="event_account_type_time"),
+            # A message's timeline.
+            models.Index(fields=["message", "timestamp"], name="event_message_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

@@ -1,0 +1,323 @@
+"""Realistic demo traffic, in the wire format, for `simulate_traffic`.
+
+Rates follow what a healthy sender sees: about 95% delivered, hard and soft bounces with
+the replies big receivers really send, a few rejections, deferrals that later succeed,
+opens, clicks, and rare spam reports and unsubscribes.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+RECIPIENT_DOMAINS = {
+    "gmail.com": 30,
+    "qq.com": 18,
+    "outlook.com": 12,
+    "hotmail.com": 5,
+    "yahoo.com": 8,
+    "163.com": 8,
+    "icloud.com": 7,
+    "foxmail.com": 3,
+    "proton.me": 2,
+    "example-corp.com": 7,
+}
+
+LOCAL_NAMES = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter", "xiaoming", "lihua", "wangfang", "zhangwei", "chenjing", "liuyang", "maria", "jose", "ana", "luis", "yuki", "haruto", "sakura", "minjun", "seoyeon", "priya", "arjun", "fatima", "omar"]
+
+# (SMTP code, enhanced code, text) per outcome, per receiver; "*" is everyone else.
+INVALID = {
+    "gmail.com": (
+        550,
+        "5.1.1",
+        "550-5.1.1 The email account that you tried to reach does not exist. "
+        "Please try double-checking the recipient's email address for typos or "
+        "unnecessary spaces. https://support.google.com/mail/?p=NoSuchUser",
+    ),
+    "qq.com": (
+        550,
+        "5.1.1",
+        "550 Mailbox not found. http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000728",
+    ),
+    "outlook.com": (
+        550,
+        "5.5.0",
+        "550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302). "
+        "[DB5EUR03FT012.eop-EUR03.prod.protection.outlook.com]",
+    ),
+    "hotmail.com": (
+        550,
+        "5.5.0",
+        "550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302).",
+    ),
+    "yahoo.com": (
+        554,
+        "5.1.1",
+        "554 delivery error: dd This user doesn't have a yahoo.com account - mta1021.mail.gq1.yahoo.com",
+    ),
+    "163.com": (550, "5.1.1", "550 User not found or not activated"),
+    "icloud.com": (550, "5.1.1", "550 5.1.1 <{rcpt}>: user does not exist"),
+    "*": (
+        550,
+        "5.1.1",
+        "550 5.1.1 <{rcpt}>: Recipient address rejected: User unknown in virtual mailbox table",
+    ),
+}
+FULL = {
+    "gmail.com": (
+        552,
+        "5.2.2",
+        "552-5.2.2 The email account that you tried to reach is over quota and inactive. "
+        "https://support.google.com/mail/?p=OverQuotaPerm",
+    ),
+    "qq.com": (
+        552,
+        "5.2.2",
+        "552 Quota exceeded or service disabled. http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000727",
+    ),
+    "outlook.com": (
+        552,
+        "5.2.2",
+        "552 5.2.2 Mailbox full. The recipient's mailbox is full and can't accept messages now.",
+    ),
+    "*": (
+        552,
+        "5.2.2",
+        "552 5.2.2 <{rcpt}>: Mailbox is full / Blocks limit exceeded / Inode limit exceeded",
+    ),
+}
+BLOCKED = {
+    "gmail.com": (
+        550,
+        "5.7.26",
+        "550-5.7.26 Unauthenticated email from {sender_domain} is not accepted due to "
+        "domain's DMARC policy. https://support.google.com/mail/answer/2451690",
+    ),
+    "qq.com": (
+        550,
+        "5.7.1",
+        "550 Ip frequency limited. http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000722",
+    ),
+    "outlook.com": (
+        550,
+        "5.7.1",
+        "550 5.7.1 Service unavailable, Client host [203.0.113.9] blocked using Spamhaus.",
+    ),
+    "*": (
+        554,
+        "5.7.1",
+        "554 5.7.1 Service unavailable; Client host [203.0.113.9] blocked using zen.spamhaus.org",
+    ),
+}
+SPAM = {
+    "gmail.com": (
+        550,
+        "5.7.1",
+        "550-5.7.1 [203.0.113.9] Our system has detected that this message is likely "
+        "unsolicited mail. To reduce the amount of spam sent to Gmail, this message has been blocked.",
+    ),
+    "163.com": (
+        554,
+        "5.7.1",
+        "554 DT:SPM 163 mx14,QMCowAB3Lz7, please see http://mail.163.com/help/help_spam_16.htm?ip=203.0.113.9",
+    ),
+    "*": (550, "5.7.1", "550 5.7.1 Message rejected as spam by Content Filtering."),
+}
+DEFERRED = {
+    "gmail.com": (
+        421,
+        "4.7.28",
+        "421-4.7.28 [203.0.113.9] Our system has detected an unusual rate of unsolicited "
+        "mail originating from your IP address. To protect our users, mail has been temporarily rate limited.",
+    ),
+    "yahoo.com": (
+        421,
+        "4.7.0",
+        "421 4.7.0 [TSS04] Messages from 203.0.113.9 temporarily deferred due to unexpected "
+        "volume or user complaints - 4.16.55.1",
+    ),
+    "outlook.com": (
+        451,
+        "4.7.500",
+        "451 4.7.500 Server busy. Please try again later from [203.0.113.9]. (S77719)",
+    ),
+    "*": (
+        451,
+        "4.7.1",
+        "451 4.7.1 <{rcpt}>: Recipient address rejected: Greylisting in action, please come back later",
+    ),
+}
+OK_REPLY = {
+    "gmail.com": "250 2.0.0 OK  {epoch} {token} - gsmtp",
+    "qq.com": "250 OK: queued as.",
+    "outlook.com": "250 2.6.0 <{token}@mail.{sender_domain}> [InternalId=1234567] Queued mail for delivery",
+    "*": "250 2.0.0 Ok: queued as {token}",
+}
+
+USER_AGENTS = [
+    (
+        "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)",
+        30,
+    ),
+    (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+        22,
+    ),
+    (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)",
+        15,
+    ),
+    (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+        18,
+    ),
+    ("Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.18129; Pro)", 10),
+    (
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36",
+        5,
+    ),
+]
+
+SUBJECTS = [
+    "Your order has shipped",
+    "Winter sale: 30% off everything",
+    "Your monthly statement",
+    "Reset your password",
+    "Welcome aboard!",
+    "November news",
+    "Your invoice #{n}",
+    "We miss you — here's 10% off",
+    "Security alert: new sign-in",
+    "Event reminder: tomorrow 10:00",
+]
+PATHS = [
+    "/offers/winter",
+    "/account/orders",
+    "/blog/november-news",
+    "/help",
+    "/unsubscribe-preferences",
+]
+
+
+def _pick(rng: random.Random, weighted: dict | list) -> str:
+    items = list(weighted.items()) if isinstance(weighted, dict) else weighted
+    return rng.choices([i[0] for i in items], weights=[i[1] for i in items])[0]
+
+
+def _reply(table: dict, domain: str, **fmt) -> dict:
+    code, enhanced, text = table.get(domain, table["*"])
+    return {"code": code, "enhanced": enhanced, "text": text.format(**fmt)}
+
+
+def _diurnal_offset(rng: random.Random) -> float:
+    """Seconds into a day, busier in office hours (UTC+8 and UTC-5 both get a bump)."""
+    while True:
+        s = rng.uniform(0, 86400)
+        hour = s / 3600
+        weight = 0.35 + 0.65 * max(math.sin(math.pi * ((hour + 8) % 24 - 6) / 14), 0)
+        if rng.random() < weight:
+            return s
+
+
+def generate_events(
+    account_name: str,
+    sender_domains: list[str],
+    start: datetime,
+    end: datetime,
+    per_day: int,
+    rng: random.Random,
+) -> Iterator[dict]:
+    """Yield wire-format events for messages requested in [start, end), all at or before `end`."""
+    days = max((end - start).total_seconds() / 86400, 1 / 24)
+    count = max(int(per_day * days), 1)
+    for n in range(count):
+        day_index = int(rng.uniform(0, days))
+        at = start + timedelta(days=day_index, seconds=_diurnal_offset(rng))
+        if at >= end:
+            at = start + (end - start) * rng.random()
+        yield from _message_events(account_name, sender_domains, at, end, n, rng)
+
+
+def _message_events(account_name, sender_domains, at, end, n, rng) -> Iterator[dict]:
+    message_id = f"{account_name}-{rng.getrandbits(64):016x}"
+    sender_domain = rng.choice(sender_domains)
+    sender = f"{rng.choice(['news', 'no-reply', 'orders', 'hello'])}@{sender_domain}"
+    domain = _pick(rng, RECIPIENT_DOMAINS)
+    rcpt = f"{rng.choice(LOCAL_NAMES)}{rng.randint(1, 9999)}@{domain}"
+    subject = rng.choice(SUBJECTS).format(n=10000 + n)
+    fmt = {"rcpt": rcpt, "sender_domain": sender_domain}
+    seq = 0
+
+    def event(kind: str, ts: datetime, **fields) -> dict:
+        nonlocal seq
+        seq += 1
+        return {
+            "id": f"{message_id}-{seq}",
+            "type": kind,
+            "timestamp": ts.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "message_id": message_id,
+            "from": sender,
+            "to": rcpt,
+            **fields,
+        }
+
+    def emit(kind: str, ts: datetime, **fields):
+        return [event(kind, ts, **fields)] if ts <= end else []
+
+    roll = rng.random()
+    if roll < 0.01:
+        reason = _pick(rng, {"blocklisted": 6, "unsubscribed": 3, "complained": 1})
+        yield from emit("rejected", at, subject=subject, reason=reason)
+        return
+    yield from emit("request", at, subject=subject)
+    t = at + timedelta(seconds=rng.uniform(0.5, 8))
+    roll = rng.random()
+    if roll < 0.021:
+        yield from emit(
+            "bounced", t, smtp=_reply(INVALID, domain, **fmt), bounce_class="invalid_address"
+        )
+        return
+    if roll < 0.027:
+        yield from emit("bounced", t, smtp=_reply(FULL, domain, **fmt), bounce_class="mailbox_full")
+        return
+    if roll < 0.032:
+        yield from emit("bounced", t, smtp=_reply(BLOCKED, domain, **fmt), bounce_class="blocked")
+        return
+    if roll < 0.035:
+        yield from emit(
+            "bounced", t, smtp=_reply(SPAM, domain, **fmt), bounce_class="spam_rejected"
+        )
+        return
+    if roll < 0.06:
+        # Deferred, retried, and (nearly always) delivered in the end.
+        for _ in range(rng.randint(1, 3)):
+            yield from emit("deferred", t, smtp=_reply(DEFERRED, domain, **fmt))
+            t += timedelta(minutes=rng.choice([5, 10, 20, 40]))
+        if rng.random() < 0.1:
+            text = f"550 5.4.7 Delivery expired: gave up retrying <{rcpt}> after 72 hours"
+            smtp = {"code": 550, "enhanced": "5.4.7", "text": text}
+            yield from emit("bounced", t, smtp=smtp, bounce_class="other")
+            return
+    token = f"{rng.getrandbits(48):012x}"
+    text = OK_REPLY.get(domain, OK_REPLY["*"]).format(epoch=int(t.timestamp()), token=token, **fmt)
+    yield from emit("delivered", t, smtp={"code": 250, "enhanced": "2.0.0", "text": text})
+
+    if rng.random() < 0.24:
+        opened_at = t + timedelta(minutes=rng.expovariate(1 / 180))
+        ua = _pick(rng, USER_AGENTS)
+        ip = f"198.51.100.{rng.randint(1, 254)}"
+        for _ in range(rng.choice([1, 1, 1, 2, 3])):
+            yield from emit("opened", opened_at, user_agent=ua, ip=ip)
+            opened_at += timedelta(minutes=rng.expovariate(1 / 600))
+        if rng.random() < 0.28:
+            clicked_at = opened_at + timedelta(seconds=rng.uniform(5, 300))
+            url = (
+                f"https://www.{sender_domain.split('.', 1)[-1]}{rng.choice(PATHS)}?utm_source=email"
+            )
+            yield from emit("clicked", clicked_at, url=url, user_agent=ua, ip=ip)
+        if rng.random() < 0.015:
+            yield from emit("unsubscribed", opened_at + timedelta(minutes=2), user_agent=ua, ip=ip)
+    if rng.random() < 0.0012:
+        yield from emit("complained", t + timedelta(hours=rng.uniform(1, 48)))

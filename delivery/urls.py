@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "delivery"
+
+urlpatterns = [
+    path("", views.email_status, name="email_status"),
+]

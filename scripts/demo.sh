@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The demo, as `make demo` runs it: the embedded defaults (a SQLite file and a broker that
+# needs no server, both under var/), demo data, a Celery worker with beat, and the console.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+
+"$PY" manage.py migrate --noinput -v0
+"$PY" manage.py collectstatic --noinput -v0
+"$PY" manage.py setup_demo
+
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+.venv/bin/celery -A sesconsole worker -B -l warning --concurrency 1 \
+  --logfile var/worker.log --pidfile= &
+pids+=($!)
+
+echo
+echo "Serving the console on http://127.0.0.1:8000 (Ctrl+C stops it; worker log in var/worker.log)"
+"$PY" manage.py runserver 127.0.0.1:8000 --noreload

@@ -1,0 +1,83 @@
+"""Shared API pieces: the error format and pagination.
+
+Errors are always `{"code": ..., "message": ..., "details": {...}}` with a stable code.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ApiError(exceptions.APIException):
+    """An error with an explicit stable code, e.g. `ApiError("batch_too_large", "...", 413)`."""
+
+    def __init__(self, code: str, message: str, status_code: int = 400, details=None):
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.error_code = code
+        self.details = details or {}
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def _first_code(codes) -> str:
+    if isinstance(codes, str):
+        return codes
+    if isinstance(codes, dict):
+        for value in codes.values():
+            return _first_code(value)
+    if isinstance(codes, list) and codes:
+        return _first_code(codes[0])
+    return "error"
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        exc = ApiError("payload_too_large", "The request body is too large.", 413)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, ApiError):
+        body = {"code": exc.error_code, "message": str(exc.detail), "details": exc.details}
+    elif isinstance(exc, exceptions.ValidationError):
+        body = {
+            "code": "invalid",
+            "message": "The request has invalid fields.",
+            "details": exc.detail
+            if isinstance(exc.detail, dict)
+            else {"non_field_errors": exc.detail},
+        }
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        body = {
+            "code": _first_code(exc.get_codes()) if hasattr(exc, "get_codes") else "error",
+            "message": str(detail),
+            "details": {},
+        }
+    response.data = body
+    return response
+
+
+def json_error(code: str, message: str, status_code: int) -> JsonResponse:
+    """The same error shape for plain Django views (404/500 handlers under /api/)."""
+    return JsonResponse({"code": code, "message": message, "details": {}}, status=status_code)
+
+
+def error_response(
+    code: str, message: str, status_code: int = status.HTTP_400_BAD_REQUEST
+) -> Response:
+    return Response({"code": code, "message": message, "details": {}}, status=status_code)

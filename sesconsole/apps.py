@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SesConsoleConfig(AppConfig):
+    name = "sesconsole"
+    verbose_name = "Accounts"

@@ -1,0 +1,14 @@
+"""Console pages: one include per app, plus the account pages."""
+
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("account/switch/", views.switch, name="switch_account"),
+    path("account/api-keys/", views.api_keys, name="api_keys"),
+    path("account/api-keys/<int:pk>/revoke/", views.revoke_api_key, name="revoke_api_key"),
+    path("", include("stats.urls")),
+    path("messages/", include("delivery.urls")),
+    path("blocklist/", include("blocklist.urls")),
+]

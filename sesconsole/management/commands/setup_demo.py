@@ -1,0 +1,52 @@
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from sesconsole.models import Account
+from sesconsole.services import create_account
+
+DEMO_ACCOUNTS = [
+    # name, display name, time zone
+    ("acme", "Acme Shop", "Asia/Shanghai"),
+    ("globex", "Globex Corporation", "America/New_York"),
+    ("initech", "Initech", "UTC"),
+]
+CUSTOMER = ("demo", "demo-password")
+STAFF = ("admin", "admin-password")
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts, a customer and a staff user, and a month of demo traffic."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=float, default=30)
+        parser.add_argument("--per-day", type=int, default=400)
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        created_any = False
+        keys = {}
+        for name, display_name, tz in DEMO_ACCOUNTS:
+            if Account.objects.filter(name=name).exists():
+                continue
+            owner = CUSTOMER if name == "acme" else (None, None)
+            _, _, keys[name] = create_account(
+                name, display_name=display_name, time_zone=tz, username=owner[0], password=owner[1]
+            )
+            created_any = True
+        if not User.objects.filter(username=STAFF[0]).exists():
+            User.objects.create_superuser(STAFF[0], "admin@example.com", STAFF[1])
+
+        if created_any:
+            call_command(
+                "simulate_traffic", days=options["days"], per_day=options["per_day"], seed=7
+            )
+        else:
+            self.stdout.write("Demo data already present; not generating more traffic.")
+
+        self.stdout.write("")
+        self.stdout.write("Console:   http://127.0.0.1:8000/")
+        self.stdout.write(f"Customer:  {CUSTOMER[0]} / {CUSTOMER[1]}   (account 'acme')")
+        self.stdout.write(f"Staff:     {STAFF[0]} / {STAFF[1]}   (all accounts, /admin/)")
+        for name, key in keys.items():
+            self.stdout.write(f"API key for {name}: {key}")

@@ -1,0 +1,73 @@
+"""Console views that belong to no single app: home, account switcher, API keys, errors."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from .api_support import json_error
+from .models import ApiKey
+from .tenancy import current_account, switch_account
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("login")
+    return redirect("stats:queue")
+
+
+@login_required
+@require_POST
+def switch(request: HttpRequest) -> HttpResponse:
+    try:
+        account_id = int(request.POST.get("account", ""))
+    except ValueError:
+        account_id = 0
+    account = switch_account(request, account_id)
+    if account is None:
+        messages.error(request, "You cannot act for that account.")
+    nxt = request.POST.get("next") or reverse("home")
+    if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        nxt = reverse("home")
+    return redirect(nxt)
+
+
+@login_required
+def api_keys(request: HttpRequest) -> HttpResponse:
+    account = current_account(request)
+    if account is None:
+        return render(request, "console/no_account.html", status=403)
+    new_key = None
+    if request.method == "POST":
+        name = (request.POST.get("name") or "default").strip()[:100] or "default"
+        _, new_key = ApiKey.issue(account, name=name, created_by=request.user)
+        messages.success(request, f"Created API key '{name}'. Copy it now: it is not shown again.")
+    keys = ApiKey.objects.filter(account=account).select_related("created_by")
+    return render(request, "console/api_keys.html", {"keys": keys, "new_key": new_key})
+
+
+@login_required
+@require_POST
+def revoke_api_key(request: HttpRequest, pk: int) -> HttpResponse:
+    account = current_account(request)
+    key = get_object_or_404(ApiKey, pk=pk, account=account)
+    key.revoke()
+    messages.success(request, f"Revoked API key '{key.name}'.")
+    return redirect("api_keys")
+
+
+def not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return json_error("not_found", "Not found.", 404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return json_error("server_error", "Something went wrong on our side.", 500)
+    return render(request, "500.html", status=500)

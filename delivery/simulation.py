@@ -25,7 +25,10 @@ RECIPIENT_DOMAINS = {
     "example-corp.com": 7,
 }
 
-LOCAL_NAMES = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter", "xiaoming", "lihua", "wangfang", "zhangwei", "chenjing", "liuyang", "maria", "jose", "ana", "luis", "yuki", "haruto", "sakura", "minjun", "seoyeon", "priya", "arjun", "fatima", "omar"]
+LOCAL_NAMES = tuple(
+    "alice bob carol dave erin frank grace heidi ivan judy mallory niaj olivia peggy rupert sybil trent victor walter xiaoming "
+    "lihua wangfang zhangwei chenjing liuyang maria jose ana luis yuki haruto sakura minjun seoyeon priya arjun fatima omar".split()
+)
 
 # (SMTP code, enhanced code, text) per outcome, per receiver; "*" is everyone else.
 INVALID = {

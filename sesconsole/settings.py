@@ -137,7 +137,7 @@ if (BASE_DIR / "node_modules").is_dir():
     STATICFILES_DIRS.append(("vendor", BASE_DIR / "node_modules"))
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "console:home"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Ingestion batches of 1,000 events with long SMTP replies fit well inside this.

@@ -110,3 +110,9 @@ def test_schema_and_docs_are_served(staff_client):
     docs = staff_client.get(reverse("api-docs"))
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
+
+
+def test_signing_in_lands_on_the_console(client, alice):
+    response = client.post(reverse("login"), {"username": "alice", "password": "password"})
+    assert response.status_code == 302
+    assert client.get(response["Location"]).status_code == 302  # home → first section

@@ -126,3 +126,83 @@ def login(page):
         return page
 
     return sign_in
+
+
+# --- a real Celery worker ---------------------------------------------------------------
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings):
+    """Start `celery worker` in a subprocess against Redis and this test's PostgreSQL database.
+
+    Tests that use it see committed data only (transactional_db). Tasks sent from the test
+    process go to the same Redis database the worker reads.
+    """
+    import subprocess
+    import sys
+    import time
+
+    from django.db import connection
+
+    from sesconsole.celery import app
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process needs a database server it can share (PostgreSQL)")
+    db = connection.settings_dict
+    database_url = (
+        f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    broker_url = REDIS_URL
+    app.conf.broker_url = broker_url
+    app.conf.broker_transport_options = {}
+    _reset_broker_pool(app)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "sesconsole.settings",
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": broker_url,
+    }
+    celery = [sys.executable, "-m", "celery", "-A", "sesconsole"]
+    subprocess.run([*celery, "purge", "-f"], env=env, check=True, capture_output=True)
+    hostname = f"test-{os.getpid()}@%h"
+    proc = subprocess.Popen(
+        [
+            *celery,
+            "worker",
+            "-P",
+            "solo",
+            "-l",
+            "warning",
+            "-n",
+            hostname,
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not app.control.ping(timeout=0.5):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Celery worker did not start:\n{proc.stdout.read()}")
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        app.conf.broker_url = settings.CELERY_BROKER_URL
+        _reset_broker_pool(app)
+
+
+def _reset_broker_pool(app):
+    # Celery keeps one connection pool per app; drop it so the next use takes the new URL.
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None

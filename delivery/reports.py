@@ -144,6 +144,11 @@ def _parse(raw: bytes) -> Report:
         raw = raw.encode("utf-8", "surrogateescape")
     raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     message = email.message_from_bytes(raw)
+    if message.is_multipart() and not message.get_payload():
+        # A multipart whose boundary never appears: read the body as plain text.
+        body = message.preamble or ""
+        del message["Content-Type"]
+        message.set_payload(body)
     subject = _header_text(message.get("Subject")).strip()
     parts = list(message.walk())
 
@@ -190,13 +195,27 @@ def _original_headers(
 
 
 _ORIGINAL_MARKERS = re.compile(
-    r"^[ \t>-]*(?:-{2,}.*(?:original|copy of the message|returned message|below this line"
-    r"|undelivered message|message headers|headers of).*"
-    r"|(?:original message follows|the original message (?:was|headers)|original message"
-    r"|.*(?:unsent|returned|undelivered) message(?: follows)?|.*headers of your message"
-    r"|.*message header follows|.*copy of the message).*:?)$",
+    r"^[ \t>]*[-=*_]*[ \t]*(?:"
+    r"(?:this is a )?copy of (?:the|your) (?:original )?message.*"
+    r"|below this line is a copy of the message.*"
+    r"|(?:the )?original message(?: follows| headers?(?: follows?)?| is attached)?[.:]?"
+    r"|(?:returned|unsent|undelivered|original) (?:message|mail)(?: follows| headers follow)?[.:]?"
+    r"|message headers follow.*|headers of (?:the|your) (?:original )?message.*"
+    r"|(?:the )?original message header.*|message header follows.*"
+    r"|begin forwarded message:?"
+    r")[ \t]*[-=*_]*[ \t]*$",
     re.I | re.M,
 )
+_KEY_HEADERS = {
+    "from",
+    "to",
+    "subject",
+    "message-id",
+    "date",
+    "received",
+    "return-path",
+    "mime-version",
+}
 
 
 def _split_original(text: str) -> tuple[str, email.message.Message | None]:
@@ -353,7 +372,7 @@ def _json_notification(
 
 def _lenient_json(text: str) -> object:
     # Notifications pasted into mail get wrapped lines; join them and try again.
-    joined = re.sub(r"\n(?=\S)", "", text)
+    joined = re.sub(r"!?\n[ \t]?", "", text)
     try:
         return json.JSONDecoder().raw_decode(joined)[0]
     except ValueError:
@@ -449,7 +468,8 @@ def _delivery_status(
             text = _split_original(_part_text(part))[0]
             match = _DSN_FIELD_START.search(text)
             if match:
-                blocks += _fields(text[match.start() :])
+                paragraph = text.rfind("\n\n", 0, match.start()) + 1
+                blocks += _fields(text[paragraph:])
     per_recipient = [b for b in blocks if "final-recipient" in b or "original-recipient" in b]
     if not per_recipient:
         return None

@@ -47,7 +47,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
         _words(
             r"sender (address|domain|verif\w*|rejected|is not allowed|denied|blocked)",
             r"(domain|address) of sender|unroutable sender|invalid sender|sender not",
-            r"bad sender|from address|envelope sender|mail from",
+            r"bad sender|envelope sender",
             r"relay(ing)? (access )?(denied|not (permitted|allowed))|not permitted to relay",
             r"relaying (is )?(denied|prohibited)|no relaying|open relay|insecure mail relay",
             r"unable to relay|we do not relay|relay not permitted|relay access",
@@ -100,7 +100,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
             r"(name|host) lookup fail|dns lookup fail|unrouteable address|unroutable address",
             r"no (mx|mail exchanger)|couldn't find (a|any) (mail exchanger|host)|mx record",
             r"no smtp service|does not accept (e?mail|mail)|null mx|accepts no mail",
-            r"no such domain",
+            r"no such domain|not accepting (network )?messages",
         ),
     ),
     (
@@ -157,7 +157,7 @@ _CODES: dict[tuple[int, int], str] = {
     (7, 14): OTHER,  # trust relationship required
 }
 # Codes about the sender, which the wording of the reply must not turn into the recipient's fault.
-_SENDER_CODES = {(1, 7), (1, 8), (7, 25), (7, 26), (7, 27), (7, 23), (7, 24)}
+_SENDER_CODES = {(1, 7), (1, 8)}
 # Reply to the end of the message data: the recipient was accepted, the content refused.
 _AFTER_DATA = re.compile(
     r"(in reply to|after|response to) (the )?(end of )?data|>>> data\b"
@@ -195,18 +195,30 @@ def _codes(enhanced: str, text: str) -> tuple[tuple[int, int, int] | None, int |
 _URL = re.compile(r"\b(?:https?|ftp)://\S+", re.I)
 
 
-def _from_text(text: str) -> str | None:
-    # Links are not wording: a help page's path says nothing about this failure.
-    text = _URL.sub(" ", text)
-    for family, pattern in _FAMILIES:
-        if pattern.search(text):
-            return family
-    return None
+def _from_texts(texts: list[str]) -> str | None:
+    """The first clear family, looking at each text in turn; else the first vague one."""
+    vague = None
+    for text in texts:
+        # Links are not wording: a help page's path says nothing about this failure.
+        text = _URL.sub(" ", text or "")
+        for family, pattern in _FAMILIES:
+            if pattern.search(text):
+                if family not in (OTHER, REFUSED):
+                    return family
+                vague = vague or family
+    return vague
 
 
 def classify_reply(code: int | None, enhanced: str = "", text: str = "") -> str:
     """Classify one SMTP reply into a BounceClass value."""
-    text = text or ""
+    return classify_texts(code, enhanced, [text])
+
+
+def classify_texts(code: int | None, enhanced: str, texts: list[str]) -> str:
+    """Classify a failure described by several texts, most specific first (the server's reply,
+    then the bounce's explanation): wording in an earlier text wins."""
+    family = _from_texts(texts)
+    text = "\n".join(t for t in texts if t)
     status, reply_class = _codes(enhanced, text)
     if code:
         reply_class = int(str(code)[0])
@@ -215,7 +227,6 @@ def classify_reply(code: int | None, enhanced: str = "", text: str = "") -> str:
 
     if subject_detail in _SENDER_CODES:
         return BLOCKED
-    family = _from_text(text)
     # Clear wording beats the code; vague wording ("rejected", "timed out") does not.
     if family is not None and family not in (OTHER, REFUSED):
         bounce_class = family

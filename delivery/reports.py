@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from .addresses import InvalidAddress, normalize_address
-from .bounces import classify_reply, is_hard
+from .bounces import classify_reply, classify_texts, is_hard
 
 BOUNCE = "bounce"
 COMPLAINT = "complaint"
@@ -88,6 +88,12 @@ _ORIGINAL_HEADER_NAMES = re.compile(
 def _header_text(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, str) and "\x1b" in value:
+        # Raw ISO-2022-JP in a header, without encoded-words.
+        try:
+            return value.encode("ascii", "surrogateescape").decode("iso-2022-jp")
+        except (UnicodeError, LookupError):
+            return value
     try:
         return str(email.header.make_header(email.header.decode_header(str(value))))
     except Exception:  # undecodable encoded-words: keep them as they are
@@ -144,11 +150,11 @@ def _parse(raw: bytes) -> Report:
         raw = raw.encode("utf-8", "surrogateescape")
     raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     message = email.message_from_bytes(raw)
-    if message.is_multipart() and not message.get_payload():
+    if message.get_content_maintype() == "multipart" and not message.is_multipart():
         # A multipart whose boundary never appears: read the body as plain text.
-        body = message.preamble or ""
+        body = message.get_payload()
         del message["Content-Type"]
-        message.set_payload(body)
+        message.set_payload(body if isinstance(body, str) else "")
     subject = _header_text(message.get("Subject")).strip()
     parts = list(message.walk())
 
@@ -223,15 +229,19 @@ def _split_original(text: str) -> tuple[str, email.message.Message | None]:
     lines = text.split("\n")
     start = None
     for i in range(len(lines) - 1):
-        if _ORIGINAL_HEADER_NAMES.match(lines[i]) and (
-            _ORIGINAL_HEADER_NAMES.match(lines[i + 1])
-            or (lines[i + 1][:1] in (" ", "\t") and i + 2 < len(lines))
-        ):
-            block = lines[i : i + 40]
-            names = {line.split(":", 1)[0].lower() for line in block if _HEADER_LINE.match(line)}
-            if len(names & {"from", "to", "subject", "message-id", "date", "received"}) >= 2:
-                start = i
+        if not _ORIGINAL_HEADER_NAMES.match(lines[i]):
+            continue
+        # A header block: header lines and their continuations up to a blank line, naming at
+        # least three of the headers every message has.
+        names = set()
+        for line in lines[i:]:
+            if _HEADER_LINE.match(line) or re.match(r"^[A-Za-z][A-Za-z0-9-]*:$", line):
+                names.add(line.split(":", 1)[0].lower())
+            elif not (line[:1] in (" ", "\t") and line.strip()):
                 break
+        if len(names & _KEY_HEADERS) >= 3:
+            start = i
+            break
     if start is None:
         marker = _ORIGINAL_MARKERS.search(text)
         return (text[: marker.start()] if marker else text), None
@@ -353,7 +363,7 @@ def _json_notification(
             continue
         text = _part_text(part)
         start = text.find("{")
-        if start < 0 or ('"notificationType"' not in text and '"eventType"' not in text):
+        if start < 0 or ("notificationType" not in text and '"eventType"' not in text):
             continue
         try:
             data, _ = json.JSONDecoder().raw_decode(text[start:])
@@ -509,9 +519,9 @@ def _human_text(message: email.message.Message, parts: list[email.message.Messag
         ctype = part.get_content_type()
         if ctype in ("message/rfc822", "message/global", "text/rfc822-headers"):
             break
-        if ctype in ("text/plain", "text/html") and not part.get_filename():
+        if ctype.startswith(("text/plain", "text/html")) and not part.get_filename():
             text = _part_text(part)
-            if ctype == "text/html":
+            if ctype.startswith("text/html"):
                 text = re.sub(r"<[^>]+>", " ", text)
             texts.append(_split_original(text)[0])
     return "\n".join(texts)
@@ -529,7 +539,9 @@ def _outcome(
     if action not in FAILED_ACTIONS:
         bounce_class = NOT_A_BOUNCE
     else:
-        bounce_class = classify_reply(code, status, _without_addresses(context))
+        bounce_class = classify_texts(
+            code, status, [_without_addresses(diagnostic), _without_addresses(context)]
+        )
     return RecipientOutcome(
         recipient=recipient,
         action=action,
@@ -574,16 +586,22 @@ def _auto_reply(message: email.message.Message, strong_only: bool) -> Report | N
 # --- Bounces in MTA-specific plain-text formats ----------------------------------------------
 
 _BOUNCE_SENDER = re.compile(
-    r"mailer-daemon|postmaster|mail delivery|mail administrator|mailadmin|mmsc|nobody@"
+    r"mailer-daemon|post_?master|mail delivery|mail administrator|mailadmin|mmsc|nobody@"
     r"|bounce|returned|daemon|mail system",
     re.I,
 )
+# Subjects that only bounces have.
 _BOUNCE_SUBJECT = re.compile(
-    r"undeliver|undelivered|delivery (status )?(notification|failure|failed|report|problem)"
+    r"undeliver|delivery (status )?(notification|failure|failed|report|problem)"
     r"|mail delivery|returned mail|returning message|failure notice|could not be delivered"
     r"|delivery has failed|non[- ]?remis|nicht zustellbar|non recapitabile|unzustellbar"
-    r"|mail system error|failed|bounce|error|warning|loop|rejected|notification"
-    r"|配信不能|エラー|不達|送信できません",
+    r"|mail system error|delivery failure|配信不能|不達|送信できません|エラー通知",
+    re.I,
+)
+# Subjects that bounces often have, but not only bounces.
+_MAYBE_BOUNCE_SUBJECT = re.compile(
+    r"failed|failure|bounce|error|warning|loop|rejected|notification|notice|returned"
+    r"|エラー",
     re.I,
 )
 _BOUNCE_BODY = re.compile(
@@ -591,7 +609,8 @@ _BOUNCE_BODY = re.compile(
     r"|delivery (to the following|has failed)|failed permanently|did not reach"
     r"|permanent (fatal )?error|following address(es)? failed|undeliverable|returned mail"
     r"|delivery failed|couldn't be delivered|message delivery failed|not be delivered"
-    r"|rejected by|following recipient",
+    r"|rejected by|following recipient|trouble delivering|delivery errors|\bloop\b"
+    r"|error message|server message|送信できませんでした|送信に失敗",
     re.I,
 )
 
@@ -605,9 +624,14 @@ def _plain_bounce(
     subject = _header_text(message.get("Subject"))
     failed_header = message.get_all("X-Failed-Recipients") or []
     text = _human_text(message, parts)
-    looks_like_bounce = bool(failed_header) or (
-        (_BOUNCE_SENDER.search(sender) or _BOUNCE_SUBJECT.search(subject) or not sender)
-        and (_BOUNCE_BODY.search(text) or _BOUNCE_SENDER.search(sender))
+    from_daemon = bool(_BOUNCE_SENDER.search(sender) or not _first_address(sender))
+    looks_like_bounce = (
+        bool(failed_header)
+        or bool(_BOUNCE_SUBJECT.search(subject))
+        or (
+            (from_daemon or _MAYBE_BOUNCE_SUBJECT.search(subject))
+            and (from_daemon or _BOUNCE_BODY.search(text))
+        )
     )
     if not looks_like_bounce:
         return None
@@ -661,7 +685,7 @@ def _plain_bounce(
 
 
 _ADDRESS_AT_LINE_START = re.compile(
-    r"^[ \t]*(?:[-*•]\s*)?(?:(?:RCPT TO|To|Recipient|Address|Empfänger)\s*:\s*)?<?("
+    r"^[ \t]*(?:[-*•>]+\s*)?(?:(?:RCPT TO|To|Recipient|Address|Empfänger)\s*:\s*)?[<\"']?("
     + _ADDRESS.pattern
     + r")>?",
     re.I | re.M,

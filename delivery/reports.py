@@ -86,18 +86,24 @@ _ORIGINAL_HEADER_NAMES = re.compile(
 
 
 def _header_text(value: object) -> str:
+    """A header's text: encoded-words decoded, raw 8-bit or ISO-2022-JP bytes guessed."""
     if value is None:
         return ""
-    if isinstance(value, str) and "\x1b" in value:
-        # Raw ISO-2022-JP in a header, without encoded-words.
-        try:
-            return value.encode("ascii", "surrogateescape").decode("iso-2022-jp")
-        except (UnicodeError, LookupError):
-            return value
     try:
-        return str(email.header.make_header(email.header.decode_header(str(value))))
+        chunks = email.header.decode_header(value)
     except Exception:  # undecodable encoded-words: keep them as they are
         return str(value)
+    text = ""
+    for data, charset in chunks:
+        if isinstance(data, bytes):
+            data = _decode_bytes(data, None if charset == "unknown-8bit" else charset)
+        text += data
+    if "\x1b" in text:
+        try:
+            text = text.encode("ascii", "surrogateescape").decode("iso-2022-jp")
+        except (UnicodeError, LookupError):
+            pass
+    return text
 
 
 def _decode_bytes(data: bytes, charset: str | None) -> str:
@@ -610,7 +616,7 @@ _BOUNCE_BODY = re.compile(
     r"|permanent (fatal )?error|following address(es)? failed|undeliverable|returned mail"
     r"|delivery failed|couldn't be delivered|message delivery failed|not be delivered"
     r"|rejected by|following recipient|trouble delivering|delivery errors|\bloop\b"
-    r"|error message|server message|送信できませんでした|送信に失敗",
+    r"|error message|server message|duplicated message-id|送信できませんでした|送信に失敗",
     re.I,
 )
 

@@ -691,7 +691,7 @@ def _plain_bounce(
 
 
 _ADDRESS_AT_LINE_START = re.compile(
-    r"^[ \t]*(?:[-*•>]+\s*)?(?:(?:RCPT TO|To|Recipient|Address|Empfänger)\s*:\s*)?[<\"']?("
+    r"^[ \t]*(?:[-*•>]+\s*)?(?:[245]\d\d[ -]+)?(?:(?:RCPT TO|To|Recipient|Address|Empfänger)\s*:\s*)?[<\"']?("
     + _ADDRESS.pattern
     + r")>?",
     re.I | re.M,

@@ -59,7 +59,6 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
             r"\b(spf|dkim|dmarc)\b|authenticat|unauthenticated|not authorized",
             r"access denied|administratively denied|denied by policy|policy (violation|reasons)",
             r"protocol violation|not (rfc[- ]?)?compliant|rfc ?5322|rfc ?2822|syntax .{0,20}header",
-            r"(is|are|been) (temporarily |permanently )?(blocked|banned|blacklisted)|\bblocked\b",
             r"not accepting (connections|mail from)|connection (refused|rejected) .{0,30}policy",
             r"invalid ip for sending|not allowed to send|may not be mail exchanger",
             r"not verified|identities failed|(service|connection) not available for your ip",
@@ -79,6 +78,8 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
             r"message rejected due to|your message was rejected by|rejected by .{0,20}(filter|system)",
         ),
     ),
+    # Blocked without saying why: after spam, so "blocked because it contains a virus" is content.
+    (BLOCKED, _words(r"\b(blocked|banned)\b")),
     (
         FULL,
         _words(

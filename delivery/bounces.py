@@ -242,11 +242,15 @@ def classify_texts(code: int | None, enhanced: str, texts: list[str]) -> str:
     else:
         bounce_class = OTHER
 
-    if bounce_class == INVALID and subject_detail is not None and subject_detail[0] == 7:
-        if subject_detail not in _CODES:
-            # "User unknown" under a security or policy status: a filter refused the recipient,
-            # which says nothing certain about the address.
-            return BLOCKED
+    if (
+        bounce_class == INVALID
+        and subject_detail is not None
+        and subject_detail[0] == 7
+        and subject_detail not in _CODES
+    ):
+        # "User unknown" under a security or policy status: a filter refused the recipient,
+        # which says nothing certain about the address.
+        return BLOCKED
     if (
         bounce_class == INVALID
         and _AFTER_DATA.search(text)

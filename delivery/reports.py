@@ -7,6 +7,7 @@ cannot be read is a Report of kind "not_a_bounce" with no recipients.
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.header
 import email.message
@@ -99,10 +100,8 @@ def _header_text(value: object) -> str:
             data = _decode_bytes(data, None if charset == "unknown-8bit" else charset)
         text += data
     if "\x1b" in text:
-        try:
+        with contextlib.suppress(UnicodeError, LookupError):
             text = text.encode("ascii", "surrogateescape").decode("iso-2022-jp")
-        except (UnicodeError, LookupError):
-            pass
     return text
 
 
@@ -630,12 +629,12 @@ def _plain_bounce(
     subject = _header_text(message.get("Subject"))
     failed_header = message.get_all("X-Failed-Recipients") or []
     text = _human_text(message, parts)
-    from_daemon = bool(_BOUNCE_SENDER.search(sender) or not _first_address(sender))
+    from_daemon = bool(_BOUNCE_SENDER.search(sender))
     looks_like_bounce = (
         bool(failed_header)
         or bool(_BOUNCE_SUBJECT.search(subject))
         or (
-            (from_daemon or _MAYBE_BOUNCE_SUBJECT.search(subject))
+            (from_daemon or _MAYBE_BOUNCE_SUBJECT.search(subject) or not _first_address(sender))
             and (from_daemon or _BOUNCE_BODY.search(text))
         )
     )

@@ -10,10 +10,25 @@ from delivery.models import BounceClass
     ("code", "enhanced", "text", "expected"),
     [
         # Unknown users and domains, in the words of different servers.
-        (550, "5.1.1", "550 5.1.1 The email account that you tried to reach does not exist.", "invalid_address"),
-        (550, "", "550 Requested action not taken: mailbox unavailable (no such user)", "invalid_address"),
+        (
+            550,
+            "5.1.1",
+            "550 5.1.1 The email account that you tried to reach does not exist.",
+            "invalid_address",
+        ),
+        (
+            550,
+            "",
+            "550 Requested action not taken: mailbox unavailable (no such user)",
+            "invalid_address",
+        ),
         (550, "5.0.0", "<kijitora@example.jp>... User Unknown", "invalid_address"),
-        (None, "", "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)", "invalid_address"),
+        (
+            None,
+            "",
+            "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)",
+            "invalid_address",
+        ),
         (550, "", "550 Host unknown", "invalid_address"),
         (550, "5.1.10", "Recipient address has null MX", "invalid_address"),
         (550, "5.2.1", "550 5.2.1 This mailbox has been disabled", "invalid_address"),
@@ -24,14 +39,34 @@ from delivery.models import BounceClass
         (None, "", "送信先のメールボックスが一杯のため、容量オーバーです", "mailbox_full"),
         # Policy blocks: sender, relaying, reverse DNS, lists, authentication.
         (553, "5.1.8", "Domain of sender address root@example.com does not exist", "blocked"),
-        (554, "", "554 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org", "blocked"),
+        (
+            554,
+            "",
+            "554 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
+            "blocked",
+        ),
         (550, "5.7.1", "550 5.7.1 IP address blacklisted by recipient", "blocked"),
-        (550, "5.7.25", "The IP address sending this message does not have a PTR record", "blocked"),
-        (550, "5.7.26", "Unauthenticated email from example.com is not accepted due to DMARC policy", "blocked"),
+        (
+            550,
+            "5.7.25",
+            "The IP address sending this message does not have a PTR record",
+            "blocked",
+        ),
+        (
+            550,
+            "5.7.26",
+            "Unauthenticated email from example.com is not accepted due to DMARC policy",
+            "blocked",
+        ),
         (554, "", "554 5.7.1 <x@example.org>: Relay access denied", "blocked"),
         # Content refused as spam or virus.
         (550, "5.7.1", "Message rejected as spam by Content Filtering", "spam_rejected"),
-        (554, "", "554 5.7.1 This message has been blocked because it contains a virus", "spam_rejected"),
+        (
+            554,
+            "",
+            "554 5.7.1 This message has been blocked because it contains a virus",
+            "spam_rejected",
+        ),
         (550, "5.6.0", "Media error", "spam_rejected"),
         # Everything else.
         (552, "5.3.4", "Message size exceeds fixed maximum message size", "other"),

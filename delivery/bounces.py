@@ -19,6 +19,7 @@ OTHER = BounceClass.OTHER
 # Internal families that end up as one of the classes above.
 INVALID_HOST = "invalid_host"
 REFUSED = "refused"
+MAILER = "mailer"
 
 _ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 _CODE = re.compile(r"(?<![\d.])([245])\d\d(?=[ -]|$)", re.M)
@@ -32,7 +33,7 @@ def _words(*patterns: str) -> re.Pattern[str]:
 _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
     # The local delivery program failed: not the address's fault.
     (
-        OTHER,
+        MAILER,
         _words(
             r"procmail|mailer error|command died|pipe to \|",
             r"local delivery failed",
@@ -260,6 +261,8 @@ def classify_texts(code: int | None, enhanced: str, texts: list[str]) -> str:
         return SPAM
     if bounce_class == INVALID_HOST:
         bounce_class = INVALID
+    elif bounce_class == MAILER:
+        bounce_class = OTHER
     elif bounce_class == REFUSED:
         bounce_class = BLOCKED
     if bounce_class == INVALID and temporary:

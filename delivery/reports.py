@@ -155,11 +155,11 @@ def _parse(raw: bytes) -> Report:
         raw = raw.encode("utf-8", "surrogateescape")
     raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     message = email.message_from_bytes(raw)
-    if message.get_content_maintype() == "multipart" and not message.is_multipart():
-        # A multipart whose boundary never appears: read the body as plain text.
-        body = message.get_payload()
-        del message["Content-Type"]
-        message.set_payload(body if isinstance(body, str) else "")
+    for part in message.walk():
+        if part.get_content_maintype() == "multipart" and not part.is_multipart():
+            # A multipart whose boundary is missing or never appears: read it as plain text.
+            del part["Content-Type"]
+            part["Content-Type"] = "text/plain"
     subject = _header_text(message.get("Subject")).strip()
     parts = list(message.walk())
 

@@ -20,6 +20,7 @@ OTHER = BounceClass.OTHER
 INVALID_HOST = "invalid_host"
 REFUSED = "refused"
 MAILER = "mailer"
+TOO_BIG = "too_big"
 
 _ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 _CODE = re.compile(r"(?<![\d.])([245])\d\d(?=[ -]|$)", re.M)
@@ -39,6 +40,14 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
             r"local delivery failed",
             r"\bloop(s|ing)? (back to myself|detected)|mail (forwarding )?loop|too many hops",
             r"duplicated? message-id",
+        ),
+    ),
+    # Wording that names a policy but means an unknown recipient (directory-based blocking).
+    (
+        INVALID,
+        _words(
+            r"recipient address rejected: access denied",
+            r"recip(ient)? ?not ?found|recipientnotfound",
         ),
     ),
     # The sending side is refused: sender address, relaying, reverse DNS, lists, reputation,
@@ -64,7 +73,8 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
             r"invalid ip for sending|not allowed to send|may not be mail exchanger",
             r"not verified|identities failed|(service|connection) not available for your ip",
             r"permission to post|not have permission|posting .{0,20}(restricted|not allowed)",
-            r"too many (recipients|connections) from|throttl",
+            r"too many (recipients|connections) from|throttl|refused to talk to me",
+            r"administrative prohibition|local policy|anti-?spoofing|\bmi:\w+",
             r"受信拒否|拒否されました|権限がない|権限がありません",
         ),
     ),
@@ -77,10 +87,21 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
             r"message (was )?filtered|\bfiltered\b|domain.?filter|headers? too (large|long)",
             r"suspicious|looks like|mime (error|violation)|media error|forbidden attachment",
             r"message rejected due to|your message was rejected by|rejected by .{0,20}(filter|system)",
+            r"\bdt:spm|content (violates|denied)|contains? .{0,30}(prohibited|unacceptable)",
+            r"considered (as )?(spam|unsolicited)|detected as spam",
         ),
     ),
     # Blocked without saying why: after spam, so "blocked because it contains a virus" is content.
     (BLOCKED, _words(r"\b(blocked|banned)\b")),
+    # The message, not the mailbox, is too big.
+    (
+        TOO_BIG,
+        _words(
+            r"message (size )?(is )?too (big|large)|message (size |length )?exceeds",
+            r"exceeds? .{0,30}maximum message size|exceeded mail ?size limit",
+            r"size of (the|your) message|message too long|mesgtoobig",
+        ),
+    ),
     (
         FULL,
         _words(
@@ -91,6 +112,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
             r"insufficient (disk |system )?(space|storage)|not enough (disk |storage )?space",
             r"user.{0,20}(full|over quota)|too many messages in|number of messages .{0,40}exceed",
             r"mailbox has exceeded|storage allocation|space (not available|exceeded)",
+            r"quota ?exceeded|mailbox .{0,20}(limit|capacity)",
             r"容量.{0,10}(超過|オーバー|不足|いっぱい)|メールボックスがいっぱい",
         ),
     ),
@@ -123,8 +145,9 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
             r"doesn't have a .{0,40} account|not our customer|not a (registered|known|valid) user",
             r"bad destination|address (is )?(invalid|unavailable)|mailbox (is )?unavailable",
             r"(mailbox|destination|user|recipient|address) has moved|moved permanently",
+            r"user not local|mailbox (is )?frozen|inactive e-?mail address|address unknown",
             r"other recipients in the same domain",
-            r"宛先不明|存在しない|存在しません|見つかりません|登録されていません",
+            r"宛先不明|存在しない|存在しません|見つかりません|登録されていません|使われていません",
         ),
     ),
     (
@@ -261,7 +284,7 @@ def classify_texts(code: int | None, enhanced: str, texts: list[str]) -> str:
         return SPAM
     if bounce_class == INVALID_HOST:
         bounce_class = INVALID
-    elif bounce_class == MAILER:
+    elif bounce_class in (MAILER, TOO_BIG):
         bounce_class = OTHER
     elif bounce_class == REFUSED:
         bounce_class = BLOCKED

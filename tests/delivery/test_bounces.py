@@ -79,6 +79,53 @@ def test_it_classifies_typical_replies(code, enhanced, text, expected):
     assert classify_reply(code, enhanced, text) == expected
 
 
+@pytest.mark.parametrize(
+    ("code", "enhanced", "text", "expected"),
+    [
+        (
+            550,
+            "5.1.10",
+            "RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+            "invalid_address",
+        ),
+        (
+            550,
+            "5.4.1",
+            "Recipient address rejected: Access denied. AS(201806281)",
+            "invalid_address",
+        ),
+        (
+            550,
+            "",
+            "Mailbox not found. http://service.mail.qq.com/cgi-bin/help?subtype=1",
+            "invalid_address",
+        ),
+        (
+            554,
+            "",
+            "delivery error: dd This user doesn't have a yahoo.com account",
+            "invalid_address",
+        ),
+        (550, "5.1.1", "<x@icloud.com>: inactive email address", "invalid_address"),
+        (550, "5.2.2", "STOREDRV.Deliver.Exception:QuotaExceededException", "mailbox_full"),
+        (552, "", "Requested mail action aborted: exceeded mailsize limit", "other"),
+        (554, "", "DT:SPM 163 smtp14, the message has been blocked as spam", "spam_rejected"),
+        (421, "4.7.0", "[TSS04] Messages temporarily deferred due to user complaints", "blocked"),
+        (
+            550,
+            "",
+            "SC-001 Unfortunately, messages from 192.0.2.1 weren't sent: part of their network is on our block list",
+            "blocked",
+        ),
+        (554, "5.7.1", "[CS01] Message rejected due to local policy", "blocked"),
+        (550, "", "Administrative prohibition - envelope blocked", "blocked"),
+        (421, "", "server refused to talk to me: 421 Service not available", "blocked"),
+    ],
+)
+def test_it_knows_the_wording_of_large_providers(code, enhanced, text, expected):
+    assert classify_reply(code, enhanced, text) == expected
+
+
 def test_it_prefers_a_specific_code_over_vague_wording():
     assert classify_reply(550, "5.1.1", "Recipient address rejected") == "invalid_address"
     assert classify_reply(550, "5.0.0", "Recipient address rejected") == "blocked"

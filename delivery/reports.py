@@ -150,7 +150,7 @@ def _normalize(address: str | None) -> str | None:
 # --- Structure -------------------------------------------------------------------------------
 
 
-def _parse(raw: bytes) -> Report:
+def _parse(raw: bytes, forwarded: bool = False) -> Report:
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogateescape")
     raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -173,12 +173,49 @@ def _parse(raw: bytes) -> Report:
         or _auto_reply(message, strong_only=False)
         or Report(kind=NOT_A_BOUNCE)
     )
+    if not forwarded and report.kind != COMPLAINT and not _has_server_reply(report):
+        # Perhaps a bounce forwarded inline by a person or a relay: read the bounce inside.
+        inner = _forwarded_bounce(parts)
+        if inner is not None:
+            report = inner
     report.subject = subject
     if report.original_headers is None:
         report.original_headers = original
     if report.original_message_id is None and report.original_headers is not None:
         report.original_message_id = report.original_header("Message-ID")
     return report
+
+
+def _has_server_reply(report: Report) -> bool:
+    return any(r.status or r.smtp_code for r in report.failed)
+
+
+_FORWARDED_BOUNCE = re.compile(
+    r"^(?:> ?)?(?:From:?\s.*(?:mailer-daemon|postmaster)|Content-Type:\s*multipart/report)",
+    re.I | re.M,
+)
+
+
+def _forwarded_bounce(parts: list[email.message.Message]) -> Report | None:
+    for part in parts:
+        if not part.get_content_type().startswith("text/plain"):
+            continue
+        text = _part_text(part)
+        match = _FORWARDED_BOUNCE.search(text)
+        if match is None:
+            continue
+        # Back up to the first line of the header block the match is in.
+        lines = text[: match.start()].split("\n")[:-1]
+        start = match.start()
+        while lines and re.match(r"^(> ?)?([A-Za-z][A-Za-z0-9-]*:|[ \t]+\S)", lines[-1]):
+            start -= len(lines.pop()) + 1
+        inner = text[start:]
+        if re.match(r"\s*>", inner):
+            inner = re.sub(r"^> ?", "", inner, flags=re.M)
+        report = _parse(inner.lstrip().encode("utf-8", "surrogateescape"), forwarded=True)
+        if report.kind == BOUNCE and _has_server_reply(report):
+            return report
+    return None
 
 
 def _original_headers(

@@ -41,6 +41,14 @@ class RecipientOutcome:
     def failed(self) -> bool:
         return self.action in FAILED_ACTIONS
 
+    @property
+    def permanent(self) -> bool:
+        """A 5xx failure (retrying will not help), as opposed to a 4xx one: bounced vs deferred."""
+        first = self.status[:1] or (str(self.smtp_code)[:1] if self.smtp_code else "")
+        if first in ("4", "5"):
+            return first == "5"
+        return self.action == "failed"
+
 
 @dataclass
 class Report:
@@ -747,6 +755,11 @@ def _anchored_addresses(text: str, excluded: set[str]) -> list[str | None]:
     return found
 
 
+# Lines of an SMTP transcript that lead up to a recipient's summary line (sendmail style):
+# "While talking to ...", ">>> RCPT To:<...>", "<<< 550 ...", "421 host (smtp)... Deferred".
+_TRANSCRIPT_LINE = re.compile(r"^\s*(?:<<<|>>>|while talking to\b|[245]\d\d [^@\n]*$)", re.I)
+
+
 def _segments(text: str, recipients: list[str | None]) -> dict[str | None, str]:
     """The piece of explanation about each recipient, from its first mention to the next one's."""
     lowered = text.lower()
@@ -759,9 +772,24 @@ def _segments(text: str, recipients: list[str | None]) -> dict[str | None, str]:
             line_start = lowered.rfind("\n", 0, position) + 1
             starts.append((line_start, recipient))
     starts.sort()
+    bounds = []
+    previous_end = 0
+    for line_start, recipient in starts:
+        # Take in the transcript lines just above the first mention: they are its replies.
+        start = line_start
+        while start > previous_end:
+            line_begin = text.rfind("\n", 0, start - 1) + 1
+            line = text[line_begin : start - 1]
+            if not _TRANSCRIPT_LINE.match(line):
+                break
+            start = line_begin
+            if line.lstrip().lower().startswith("while talking to"):
+                break  # the start of this conversation
+        bounds.append((start, line_start, recipient))
+        previous_end = line_start
     segments = {}
-    for i, (start, recipient) in enumerate(starts):
-        end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
+    for i, (start, _, recipient) in enumerate(bounds):
+        end = bounds[i + 1][0] if i + 1 < len(bounds) else len(text)
         segments[recipient] = text[start:end]
     return segments
 

@@ -27,6 +27,7 @@ def test_it_reads_a_dsn_with_recipients_of_different_classes():
     full = next(r for r in classes.values() if r.bounce_class == "mailbox_full")
     assert full.status == "5.2.2"
     assert full.smtp_code == 550
+    assert full.permanent
     assert not full.hard
     assert report.original_message_id == "<20150213024748.CEEDB20C16@2jo.example.jp>"
 
@@ -51,6 +52,15 @@ def test_it_reads_a_gmail_bounce():
 
     assert outcomes(report) == [("kijitora@example.or.jp", "invalid_address", True)]
     assert report.original_header("To") == "kijitora@example.or.jp"
+
+
+def test_a_delay_notice_is_a_temporary_failure():
+    report = parse_report(sample("lhost-gmail-06.eml"))
+
+    assert report.kind == "bounce"
+    [outcome] = report.failed
+    assert outcome.bounce_class == "mailbox_full"
+    assert not outcome.permanent
 
 
 def test_it_reads_japanese_bounces():

@@ -169,7 +169,7 @@ def _parse(raw: bytes, forwarded: bool = False) -> Report:
             del part["Content-Type"]
             part["Content-Type"] = "text/plain"
     subject = _header_text(message.get("Subject")).strip()
-    parts = list(message.walk())
+    parts = list(_walk(message))
 
     original = _original_headers(message, parts)
     report = (
@@ -194,6 +194,18 @@ def _parse(raw: bytes, forwarded: bool = False) -> Report:
     return report
 
 
+def _walk(message: email.message.Message):
+    """The parts of a message, without looking inside the messages it carries (a returned
+    original may itself be a bounce, and its parts are not this report's)."""
+    yield message
+    if message.is_multipart():
+        for part in message.get_payload():
+            if part.get_content_type() in ("message/rfc822", "message/global"):
+                yield part
+            else:
+                yield from _walk(part)
+
+
 def _has_server_reply(report: Report) -> bool:
     return any(r.status or r.smtp_code for r in report.failed)
 
@@ -206,6 +218,16 @@ _FORWARDED_BOUNCE = re.compile(
 
 def _forwarded_bounce(parts: list[email.message.Message]) -> Report | None:
     for part in parts:
+        if part.get_content_type() in ("message/rfc822", "message/global"):
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner:
+                try:
+                    report = _parse(inner[0].as_bytes(), forwarded=True)
+                except Exception:  # an attachment we cannot re-serialise: not a bounce then
+                    continue
+                if report.kind == BOUNCE and _has_server_reply(report):
+                    return report
+            continue
         if not part.get_content_type().startswith("text/plain"):
             continue
         text = _part_text(part)

@@ -218,14 +218,16 @@ def _codes(enhanced: str, text: str) -> tuple[tuple[int, int, int] | None, int |
 
 
 _URL = re.compile(r"\b(?:https?|ftp)://\S+", re.I)
+_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def _from_texts(texts: list[str]) -> str | None:
     """The first clear family, looking at each text in turn; else the first vague one."""
     vague = None
     for text in texts:
-        # Links are not wording: a help page's path says nothing about this failure.
-        text = _URL.sub(" ", text or "")
+        # Links and addresses are not wording: neither a help page's path nor a local part
+        # such as "no-such-user@" says anything about this failure.
+        text = _ADDRESS.sub("<address>", _URL.sub(" ", text or ""))
         for family, pattern in _FAMILIES:
             if pattern.search(text):
                 if family not in (OTHER, REFUSED):

@@ -146,6 +146,11 @@ def test_it_ignores_links_and_their_paths():
     assert classify_reply(550, "", text) == "blocked"
 
 
+def test_local_parts_of_addresses_are_not_wording():
+    text = "550 <mailbox-full-spam@example.org>... User unknown"
+    assert classify_reply(550, "", text) == "invalid_address"
+
+
 def test_a_temporary_failure_never_proves_an_address_invalid():
     assert classify_reply(450, "4.1.1", "4.1.1 host name lookup failure") == "other"
 

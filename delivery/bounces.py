@@ -21,6 +21,7 @@ INVALID_HOST = "invalid_host"
 REFUSED = "refused"
 MAILER = "mailer"
 TOO_BIG = "too_big"
+RATE = "rate"
 
 _ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 _CODE = re.compile(r"(?<![\d.])([245])\d\d(?=[ -]|$)", re.M)
@@ -39,6 +40,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
             r"procmail|mailer error|command died|pipe to \|",
             r"local delivery failed",
             r"\bloop(s|ing)? (back to myself|detected)|mail (forwarding )?loop|too many hops",
+            r"hop count exceeded",
             r"duplicated? message-id",
         ),
     ),
@@ -93,6 +95,15 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
     ),
     # Blocked without saying why: after spam, so "blocked because it contains a virus" is content.
     (BLOCKED, _words(r"\b(blocked|banned)\b")),
+    # Too much mail too fast, to this recipient or from this sender: it will pass later.
+    (
+        RATE,
+        _words(
+            r"receiving mail at a rate|rate that prevents|frequency limited",
+            r"sending (quota|limit)|daily .{0,20}(quota|limit)|(per|an) (hour|day) limit",
+            r"too many (messages|emails|mails) (for|to) this|exceeded .{0,20}(message|sending) rate",
+        ),
+    ),
     # The message, not the mailbox, is too big.
     (
         TOO_BIG,
@@ -114,6 +125,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
             r"mailbox has exceeded|storage allocation|space (not available|exceeded)",
             r"quota ?exceeded|mailbox .{0,20}(limit|capacity)",
             r"容量.{0,10}(超過|オーバー|不足|いっぱい)|メールボックスがいっぱい",
+            r"bo[iî]te (aux lettres )?pleine|postfach (ist )?voll|buz[oó]n lleno|casella piena",
         ),
     ),
     (
@@ -148,6 +160,8 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
             r"user not local|mailbox (is )?frozen|inactive e-?mail address|address unknown",
             r"other recipients in the same domain",
             r"宛先不明|存在しない|存在しません|見つかりません|登録されていません|使われていません",
+            r"destinataire (inconnu|invalide)|adresse (inconnue|invalide)|utilisateur inconnu",
+            r"n'existe pas|unbekannt|existiert nicht|usuario desconocido|no existe|sconosciuto",
         ),
     ),
     (
@@ -286,7 +300,7 @@ def classify_texts(code: int | None, enhanced: str, texts: list[str]) -> str:
         return SPAM
     if bounce_class == INVALID_HOST:
         bounce_class = INVALID
-    elif bounce_class in (MAILER, TOO_BIG):
+    elif bounce_class in (MAILER, TOO_BIG, RATE):
         bounce_class = OTHER
     elif bounce_class == REFUSED:
         bounce_class = BLOCKED

@@ -120,6 +120,16 @@ def test_it_classifies_typical_replies(code, enhanced, text, expected):
         (554, "5.7.1", "[CS01] Message rejected due to local policy", "blocked"),
         (550, "", "Administrative prohibition - envelope blocked", "blocked"),
         (421, "", "server refused to talk to me: 421 Service not available", "blocked"),
+        (
+            550,
+            "5.7.1",
+            "The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered",
+            "other",
+        ),
+        (550, "5.4.5", "Daily user sending quota exceeded", "other"),
+        (550, "", "Ip frequency limited", "other"),
+        (550, "5.1.1", "Adresse d au moins un destinataire invalide", "invalid_address"),
+        (552, "", "Postfach ist voll", "mailbox_full"),
     ],
 )
 def test_it_knows_the_wording_of_large_providers(code, enhanced, text, expected):

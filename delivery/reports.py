@@ -108,7 +108,7 @@ def _header_text(value: object) -> str:
             data = _decode_bytes(data, None if charset == "unknown-8bit" else charset)
         text += data
     if "\x1b" in text:
-        with contextlib.suppress(UnicodeError, LookupError):
+        with contextlib.suppress(ValueError, LookupError):
             text = text.encode("ascii", "surrogateescape").decode("iso-2022-jp")
     return text
 
@@ -121,7 +121,7 @@ def _decode_bytes(data: bytes, charset: str | None) -> str:
             continue
         try:
             return data.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # unknown or malformed charset names, bad bytes
             continue
     return data.decode("latin-1")
 
@@ -375,7 +375,7 @@ def _feedback_report(
         message.get_param("report-type") or ""
     ).lower() in ("feedback-report",):
         text = "\n".join(_part_text(p) for p in parts if p.get_content_maintype() == "text")
-    elif (message.get("X-Apple-Unsubscribe") or "").strip().lower() == "true":
+    elif _header_text(message.get("X-Apple-Unsubscribe")).strip().lower() == "true":
         # Apple Mail's "unsubscribe" button mails the List-Unsubscribe address: an opt-out.
         recipient = _normalize(_first_address(message.get("From")))
         return Report(
@@ -641,14 +641,14 @@ _AUTO_REPLY_SUBJECT = re.compile(
 
 def _auto_reply(message: email.message.Message, strong_only: bool) -> Report | None:
     # MTAs mark their bounces Auto-Submitted too, so that header alone is a weak sign.
-    auto = (message.get("Auto-Submitted") or "").strip().lower()
+    auto = _header_text(message.get("Auto-Submitted")).strip().lower()
     subject = _header_text(message.get("Subject")).strip()
     if (
         (auto.startswith("auto-replied") and not strong_only)
         or message.get("X-Autoreply")
         or message.get("X-Autorespond")
-        or (message.get("Precedence") or "").strip().lower() == "auto_reply"
-        or (message.get("X-Apple-Action") or "").strip().upper() == "VACATION"
+        or _header_text(message.get("Precedence")).strip().lower() == "auto_reply"
+        or _header_text(message.get("X-Apple-Action")).strip().upper() == "VACATION"
         or _AUTO_REPLY_SUBJECT.match(subject)
     ):
         return Report(kind=NOT_A_BOUNCE)

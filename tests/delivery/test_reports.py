@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,33 @@ def test_crlf_and_lf_copies_give_identical_reports(path):
         lf.feedback_type,
         lf.original_message_id,
     )
+
+
+def test_damaged_samples_are_read_without_falling_back_on_the_safety_net():
+    # parse_report swallows any exception; the reading itself should not need it.
+    from delivery.reports import _parse
+
+    rng = random.Random(7)
+    for name in (
+        "lhost-exim-02.eml",
+        "lhost-messagingserver-04.eml",
+        "arf-16.eml",
+        "rfc3464-06.eml",
+    ):
+        data = sample(name)
+        for _ in range(30):
+            damaged = bytearray(data[: rng.randrange(len(data) + 1)])
+            for _ in range(rng.choice((1, 8, 40))):
+                if damaged:
+                    damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+            _parse(bytes(damaged))
+
+
+def test_it_reads_raw_eight_bit_headers():
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.net\nSubject: Undeliverable\n"
+        b"Auto-Submitted: auto-r\xe9plique\n\n"
+        b"<bob@example.com>: 550 5.1.1 user unknown\n"
+    )
+
+    assert outcomes(parse_report(raw)) == [("bob@example.com", "invalid_address", True)]

@@ -76,6 +76,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
             r"not verified|identities failed|(service|connection) not available for your ip",
             r"permission to post|not have permission|posting .{0,20}(restricted|not allowed)",
             r"too many (recipients|connections) from|throttl|refused to talk to me",
+            r"(ip|connection|domain) frequency limited",
             r"administrative prohibition|local policy|anti-?spoofing|\bmi:\w+",
             r"受信拒否|拒否されました|権限がない|権限がありません",
         ),
@@ -99,7 +100,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
     (
         RATE,
         _words(
-            r"receiving mail at a rate|rate that prevents|frequency limited",
+            r"receiving mail at a rate|rate that prevents",
             r"sending (quota|limit)|daily .{0,20}(quota|limit)|(per|an) (hour|day) limit",
             r"too many (messages|emails|mails) (for|to) this|exceeded .{0,20}(message|sending) rate",
         ),

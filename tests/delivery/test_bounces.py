@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from delivery import simulation
 from delivery.bounces import classify_reply, is_hard
 from delivery.models import BounceClass
 
@@ -127,7 +128,7 @@ def test_it_classifies_typical_replies(code, enhanced, text, expected):
             "other",
         ),
         (550, "5.4.5", "Daily user sending quota exceeded", "other"),
-        (550, "", "Ip frequency limited", "other"),
+        (550, "", "Ip frequency limited", "blocked"),
         (550, "5.1.1", "Adresse d au moins un destinataire invalide", "invalid_address"),
         (552, "", "Postfach ist voll", "mailbox_full"),
     ],
@@ -177,3 +178,26 @@ def test_only_invalid_addresses_are_hard():
     assert is_hard(BounceClass.INVALID_ADDRESS)
     for bounce_class in ("mailbox_full", "blocked", "spam_rejected", "other"):
         assert not is_hard(bounce_class)
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        (simulation.INVALID, "invalid_address"),
+        (simulation.FULL, "mailbox_full"),
+        (simulation.BLOCKED, "blocked"),
+        (simulation.SPAM, "spam_rejected"),
+    ],
+)
+def test_it_agrees_with_the_replies_of_the_demo_traffic(table, expected):
+    for receiver, (code, enhanced, text) in table.items():
+        text = text.format(rcpt="bob@example.com", sender_domain="mail.example.com")
+        assert classify_reply(code, enhanced, text) == expected, receiver
+
+
+def test_temporary_replies_of_the_demo_traffic_never_invalidate_an_address():
+    for receiver, (code, enhanced, text) in simulation.DEFERRED.items():
+        text = text.format(rcpt="bob@example.com", sender_domain="mail.example.com")
+        assert classify_reply(code, enhanced, text) in ("blocked", "spam_rejected", "other"), (
+            receiver
+        )

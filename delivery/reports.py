@@ -85,7 +85,7 @@ def parse_report(raw: bytes) -> Report:
 # --- Decoding --------------------------------------------------------------------------------
 
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
-_HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:[ \t]")
+_HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:")
 _ORIGINAL_HEADER_NAMES = re.compile(
     r"^(Return-Path|Received|From|To|Subject|Message-I[dD]|Date|MIME-Version|Reply-To|Sender"
     r"|DKIM-Signature|X-[A-Za-z0-9-]+|Content-Type|Cc|Delivered-To|Authentication-Results"
@@ -256,13 +256,25 @@ def _original_headers(
         ctype = part.get_content_type()
         if ctype in ("message/rfc822", "message/global"):
             inner = part.get_payload()
-            if isinstance(inner, list) and inner:
+            if isinstance(inner, list) and inner and len(inner[0]):
                 return inner[0]
-            if isinstance(inner, str):
-                return email.parser.Parser().parsestr(inner, headersonly=True)
+            if isinstance(inner, list) and inner:
+                # A blank line before the headers: they were read as the body.
+                inner = inner[0].get_payload()
+            if isinstance(inner, str) and inner.strip():
+                headers = email.parser.Parser().parsestr(inner.lstrip(), headersonly=True)
+                if len(headers):
+                    return headers
         if ctype in ("text/rfc822-headers", "message/global-headers"):
             text = _part_text(part)
-            return email.parser.Parser().parsestr(text.lstrip(), headersonly=True)
+            headers = email.parser.Parser().parsestr(text.lstrip(), headersonly=True)
+            if len(headers):
+                return headers
+        names = {name.lower() for name in part.keys()}
+        if len(names & _KEY_HEADERS - {"mime-version"}) >= 3:
+            # The original attached with no MIME headers of its own: its headers are the part's
+            # (a MIME part's own headers are never From, To, Received, Message-ID...).
+            return part
     for part in parts:
         if part.get_content_maintype() != "text":
             continue
@@ -570,6 +582,16 @@ def _delivery_status(
         if not action:
             action = {"2": "delivered", "4": "delayed"}.get(status[:1], "failed")
         outcomes.append([recipient, action, status, diagnostic])
+    if len(outcomes) == 1 and outcomes[0][0] is None:
+        # A recipient named by a file or a program: the failed address is elsewhere.
+        original = _original_headers(message, parts)
+        for value in (
+            message.get("X-Failed-Recipients"),
+            original.get("To") if original is not None else None,
+        ):
+            outcomes[0][0] = _normalize(_first_address(value))
+            if outcomes[0][0]:
+                break
     report = Report(kind=BOUNCE)
     segments = _segments(human, [o[0] for o in outcomes])
     for recipient, action, status, diagnostic in outcomes:

@@ -48,6 +48,18 @@ def test_it_reads_an_exim_bounce_without_a_dsn_part():
     assert report.original_header("Subject") == "test from Exim 1"
 
 
+def test_it_finds_the_original_however_it_is_attached():
+    # A blank line before the attached headers.
+    attached = parse_report(sample("lhost-x3-01.eml"))
+    assert attached.original_message_id == "<fffffffffffffffffffffffffffffff@xample.org>"
+    # The original as a part with no MIME headers of its own.
+    bare = parse_report(sample("lhost-x1-01.eml"))
+    assert bare.original_header("To") == "kijitora@example.co.jp"
+    # Headers quoted inline without a space after the colon.
+    inline = parse_report(sample("lhost-zoho-04.eml"))
+    assert inline.original_header("Subject") == "Nyaaaan"
+
+
 def test_it_reads_a_gmail_bounce():
     report = parse_report(sample("lhost-gmail-18.eml"))
 

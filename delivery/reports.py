@@ -270,7 +270,7 @@ def _original_headers(
             headers = email.parser.Parser().parsestr(text.lstrip(), headersonly=True)
             if len(headers):
                 return headers
-        names = {name.lower() for name in part.keys()}
+        names = {name.lower() for name in part}
         if len(names & _KEY_HEADERS - {"mime-version"}) >= 3:
             # The original attached with no MIME headers of its own: its headers are the part's
             # (a MIME part's own headers are never From, To, Received, Message-ID...).

@@ -14,6 +14,7 @@ import email.message
 import email.parser
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .addresses import InvalidAddress, normalize_address
@@ -29,6 +30,8 @@ FAILED_ACTIONS = ("failed", "delayed")
 
 @dataclass
 class RecipientOutcome:
+    """What happened to one recipient, as the report tells it."""
+
     recipient: str | None
     action: str = "failed"
     bounce_class: str = "other"
@@ -52,6 +55,8 @@ class RecipientOutcome:
 
 @dataclass
 class Report:
+    """One returned message: a bounce, a complaint, or not a bounce at all."""
+
     kind: str
     recipients: list[RecipientOutcome] = field(default_factory=list)
     feedback_type: str = ""
@@ -68,10 +73,9 @@ class Report:
 
     def original_header(self, name: str) -> str | None:
         """One header of the returned original message, e.g. X-SES-Message-ID."""
-        if self.original_headers is None:
+        if self.original_headers is None or self.original_headers.get(name) is None:
             return None
-        value = self.original_headers.get(name)
-        return _header_text(value).strip() or None if value is not None else None
+        return _header_text(self.original_headers.get(name)).strip() or None
 
 
 def parse_report(raw: bytes) -> Report:
@@ -194,7 +198,7 @@ def _parse(raw: bytes, forwarded: bool = False) -> Report:
     return report
 
 
-def _walk(message: email.message.Message):
+def _walk(message: email.message.Message) -> Iterator[email.message.Message]:
     """The parts of a message, without looking inside the messages it carries (a returned
     original may itself be a bounce, and its parts are not this report's)."""
     yield message

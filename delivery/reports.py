@@ -723,9 +723,11 @@ def _plain_bounce(
     failed_header = message.get_all("X-Failed-Recipients") or []
     text = _human_text(message, parts)
     from_daemon = bool(_BOUNCE_SENDER.search(sender))
+    # A person replying to or forwarding a bounce is not a bounce (a forwarded one is read later).
+    by_person = not from_daemon and re.match(r"\s*(re|fwd?|aw|wg|tr|sv)\s*:", subject, re.I)
     looks_like_bounce = (
         bool(failed_header)
-        or bool(_BOUNCE_SUBJECT.search(subject))
+        or (bool(_BOUNCE_SUBJECT.search(subject)) and not by_person)
         or (
             (from_daemon or _MAYBE_BOUNCE_SUBJECT.search(subject) or not _first_address(sender))
             and (from_daemon or _BOUNCE_BODY.search(text))

@@ -163,6 +163,23 @@ def test_it_finds_a_custom_header_of_the_original_in_rfc822_headers():
     assert report.original_header("X-SES-Message-ID") == "msg-4711"
 
 
+def test_a_person_replying_about_a_bounce_is_not_a_bounce():
+    raw = (
+        b"From: Carol <carol@example.org>\nTo: news@mail.example.com\n"
+        b"Subject: Re: Undeliverable: November news\n\n"
+        b"Why did my message to dave@example.org fail? It could not be delivered.\n"
+    )
+
+    assert parse_report(raw).kind == "not_a_bounce"
+
+
+def test_a_bounce_forwarded_by_a_person_is_read():
+    report = parse_report(sample("lhost-sendmail-14.eml"))
+
+    assert report.kind == "bounce"
+    assert [r.bounce_class for r in report.failed] == ["invalid_address"]
+
+
 def test_a_delivered_notice_is_not_a_bounce():
     raw = (
         b"From: MAILER-DAEMON@mx.example.net\n"

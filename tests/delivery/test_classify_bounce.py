@@ -112,3 +112,13 @@ def test_crlf_copies_print_the_same_lines():
         crlf = [line[1:] for line in run(str(path))]
         lf = [line[1:] for line in run(str(SAMPLES / path.name))]
         assert crlf == lf, path.name
+
+
+def test_the_figures_in_the_docs_are_the_current_ones():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "bounces.md").read_text()
+    out = StringIO()
+    call_command("classify_bounce", "--evaluate", str(SAMPLES), stdout=out)
+
+    table = [line for line in out.getvalue().splitlines() if line.startswith("| ")]
+    missing = [line for line in table if line not in docs.splitlines()]
+    assert not missing, "docs/bounces.md is out of date:\n" + "\n".join(missing)

@@ -137,6 +137,14 @@ def test_it_knows_the_wording_of_large_providers(code, enhanced, text, expected)
     assert classify_reply(code, enhanced, text) == expected
 
 
+def test_the_reporting_host_is_not_the_rejected_one():
+    text = (
+        "host mx[192.0.2.1] said: 550 <bob@example.com>: Recipient address rejected: "
+        "User unknown in local recipient table (in reply to RCPT TO command)"
+    )
+    assert classify_reply(None, "", text) == "invalid_address"
+
+
 def test_it_prefers_a_specific_code_over_vague_wording():
     assert classify_reply(550, "5.1.1", "Recipient address rejected") == "invalid_address"
     assert classify_reply(550, "5.0.0", "Recipient address rejected") == "blocked"

@@ -22,6 +22,7 @@ REFUSED = "refused"
 MAILER = "mailer"
 TOO_BIG = "too_big"
 RATE = "rate"
+DISABLED = "disabled"
 
 _ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 _CODE = re.compile(r"(?<![\d.])([245])\d\d(?=[ -]|$)", re.M)
@@ -139,7 +140,18 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
             r"(name|host) lookup fail|dns lookup fail|unrouteable address|unroutable address",
             r"no (mx|mail exchanger)|couldn't find (a|any) (mail exchanger|host)|mx record",
             r"no smtp service|does not accept (e?mail|mail)|null mx|accepts no mail",
-            r"no such domain|not accepting (network )?messages",
+            r"no such domain|not accepting (network )?messages|domain name not found|nxdomain",
+        ),
+    ),
+    # The mailbox existed: disabled, suspended, long inactive, or moved away.
+    (
+        DISABLED,
+        _words(
+            r"no longer (valid|available|in use|active|exists)|has been (deleted|removed|closed)",
+            r"(account|mailbox|address|user) (has been |is )?(disabled|deactivated|suspended"
+            r"|inactive|expired|discontinued|closed|terminated)|inactive (user|account|mailbox)",
+            r"(mailbox|destination|user|recipient|address) has moved|moved permanently",
+            r"user not local|mailbox (is )?frozen|inactive e-?mail address",
         ),
     ),
     (
@@ -154,13 +166,9 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
             r"invalid (recipient|mailbox|address|user|account|final delivery)",
             r"(recipient|user|address) (name )?is not recognized|not listed in .{0,40}address book",
             r"no (valid )?(mailbox|recipients?|account)|mailbox not found|unknown or illegal alias",
-            r"no longer (valid|available|in use|active|exists)|has been (deleted|removed|closed)",
-            r"(account|mailbox|address|user) (has been |is )?(disabled|deactivated|suspended"
-            r"|inactive|expired|discontinued|closed|terminated)|inactive (user|account|mailbox)",
             r"doesn't have a .{0,40} account|not our customer|not a (registered|known|valid) user",
             r"bad destination|address (is )?(invalid|unavailable)|mailbox (is )?unavailable",
-            r"(mailbox|destination|user|recipient|address) has moved|moved permanently",
-            r"user not local|mailbox (is )?frozen|inactive e-?mail address|address unknown",
+            r"address unknown",
             r"other recipients in the same domain",
             r"宛先不明|存在しない|存在しません|見つかりません|登録されていません|使われていません",
             r"destinataire (inconnu|invalide)|adresse (inconnue|invalide)|utilisateur inconnu",
@@ -206,6 +214,9 @@ _AFTER_DATA = re.compile(
     r"|smtp command\W+data\b|data command|end of data",
     re.I,
 )
+
+
+_AT_RCPT = re.compile(r"rcpt|recipient", re.I)
 
 
 def _codes(enhanced: str, text: str) -> tuple[tuple[int, int, int] | None, int | None]:
@@ -258,9 +269,16 @@ def classify_reply(code: int | None, enhanced: str = "", text: str = "") -> str:
     return classify_texts(code, enhanced, [text])
 
 
-def classify_texts(code: int | None, enhanced: str, texts: list[str]) -> str:
+def classify_texts(
+    code: int | None, enhanced: str, texts: list[str], in_report: bool = False
+) -> str:
     """Classify a failure described by several texts, most specific first (the server's reply,
-    then the bounce's explanation): wording in an earlier text wins."""
+    then the bounce's explanation): wording in an earlier text wins.
+
+    `in_report` says the texts come from a bounce report, which normally shows the SMTP command
+    the reply answered; an "unknown user" that is not shown to answer RCPT TO then needs an
+    X.1.x status to count as an invalid address.
+    """
     family = _from_texts(texts)
     text = "\n".join(t for t in texts if t)
     status, reply_class = _codes(enhanced, text)
@@ -285,31 +303,30 @@ def classify_texts(code: int | None, enhanced: str, texts: list[str]) -> str:
     else:
         bounce_class = OTHER
 
-    if (
-        bounce_class == INVALID
-        and subject_detail is not None
-        and subject_detail[0] == 7
-        and subject_detail not in _CODES
-    ):
+    if bounce_class in (INVALID, INVALID_HOST, DISABLED) and temporary:
+        # A temporary failure cannot prove that the address does not exist.
+        return OTHER
+    policy_status = subject_detail is not None and subject_detail[0] == 7
+    if bounce_class == INVALID and policy_status and subject_detail not in _CODES:
         # "User unknown" under a security or policy status: a filter refused the recipient,
         # which says nothing certain about the address.
         return BLOCKED
+    address_status = subject_detail is not None and subject_detail[0] == 1
+    at_unknown_stage = in_report and not _AT_RCPT.search(text)
     if (
         bounce_class == INVALID
-        and _AFTER_DATA.search(text)
-        and (subject_detail is None or subject_detail[0] != 1)
+        and not address_status
+        and (_AFTER_DATA.search(text) or at_unknown_stage)
     ):
-        # "User unknown" after the data was sent is a content filter speaking.
+        # "User unknown" after the data was sent (or at an unknown stage of a session) is a
+        # content filter speaking, not proof that the mailbox does not exist.
         return SPAM
-    if bounce_class == INVALID_HOST:
+    if bounce_class in (INVALID_HOST, DISABLED):
         bounce_class = INVALID
     elif bounce_class in (MAILER, TOO_BIG, RATE):
         bounce_class = OTHER
     elif bounce_class == REFUSED:
         bounce_class = BLOCKED
-    if bounce_class == INVALID and temporary:
-        # A temporary failure cannot prove that the address does not exist.
-        return OTHER
     return bounce_class
 
 

@@ -638,7 +638,10 @@ def _outcome(
         bounce_class = NOT_A_BOUNCE
     else:
         bounce_class = classify_texts(
-            code, status, [_without_addresses(diagnostic), _without_addresses(context)]
+            code,
+            status,
+            [_without_addresses(diagnostic), _without_addresses(context)],
+            in_report=True,
         )
     return RecipientOutcome(
         recipient=recipient,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from delivery import simulation
-from delivery.bounces import classify_reply, is_hard
+from delivery.bounces import classify_reply, classify_texts, is_hard
 from delivery.models import BounceClass
 
 
@@ -180,6 +180,23 @@ def test_user_unknown_after_the_message_data_is_a_content_filter():
     assert classify_reply(550, "", "550 Unknown user (in reply to RCPT TO command)") == (
         "invalid_address"
     )
+
+
+def test_in_a_report_an_unknown_user_needs_the_rcpt_stage_or_an_address_status():
+    bare = "550 Unknown user"
+    # Our own SMTP client saw the reply: take it at its word.
+    assert classify_reply(550, "", bare) == "invalid_address"
+    # A gateway's report with no stage and a generic status: a filter, probably.
+    assert classify_texts(550, "5.0.0", [bare], in_report=True) == "spam_rejected"
+    assert classify_texts(550, "5.0.0", [bare, ">>> RCPT To:<x>"], in_report=True) == (
+        "invalid_address"
+    )
+    assert classify_texts(550, "5.1.1", [bare], in_report=True) == "invalid_address"
+    # Disabled mailboxes and unknown domains are not about the stage.
+    assert classify_texts(550, "", ["This account has been disabled"], in_report=True) == (
+        "invalid_address"
+    )
+    assert classify_texts(550, "", ["Host unknown"], in_report=True) == "invalid_address"
 
 
 def test_only_invalid_addresses_are_hard():

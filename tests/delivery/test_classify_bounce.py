@@ -12,7 +12,7 @@ from delivery.management.commands.classify_bounce import evaluate_folder
 SAMPLES = Path("/work/shared/cases/bounces")
 # The accuracy reached on the public samples, less a small margin: a change that loses more
 # than a few rows fails here. See docs/bounces.md for the table per class.
-MIN_ACCURACY = 0.87
+MIN_ACCURACY = 0.89
 
 
 def run(*args: str) -> list[list[str]]:
@@ -98,7 +98,7 @@ def test_accuracy_on_the_public_samples_does_not_regress():
 
     assert sum(score.total.values()) == 396
     assert score.accuracy >= MIN_ACCURACY, "\n".join(score.misses)
-    floors = {"invalid_address": 0.94, "mailbox_full": 0.93, "other": 0.94, "blocked_or_spam": 0.70}
+    floors = {"invalid_address": 0.91, "mailbox_full": 0.93, "other": 0.94, "blocked_or_spam": 0.80}
     floors |= {"complaint": 1.0, "not_a_bounce": 1.0}
     for bounce_class, floor in floors.items():
         assert score.correct[bounce_class] / score.total[bounce_class] >= floor, bounce_class

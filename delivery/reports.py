@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import email
+import functools
 import email.header
 import email.message
 import email.parser
@@ -23,6 +24,10 @@ from .bounces import classify_reply, classify_texts, is_hard
 BOUNCE = "bounce"
 COMPLAINT = "complaint"
 NOT_A_BOUNCE = "not_a_bounce"
+
+# Bounds on the text read per report and per recipient, so a huge message stays cheap.
+MAX_EXPLANATION = 100_000
+MAX_CONTEXT = 3_000
 
 # Actions (RFC 3464) that mean the message did not reach the recipient (yet).
 FAILED_ACTIONS = ("failed", "delayed")
@@ -316,20 +321,26 @@ def _split_original(text: str) -> tuple[str, email.message.Message | None]:
     """Split a bounce's text into its explanation and the returned original's headers."""
     lines = text.split("\n")
     start = None
-    for i in range(len(lines) - 1):
+    i = 0
+    while i < len(lines) - 1:
         if not _ORIGINAL_HEADER_NAMES.match(lines[i]):
+            i += 1
             continue
         # A header block: header lines and their continuations up to a blank line, naming at
         # least three of the headers every message has.
         names = set()
-        for line in lines[i:]:
-            if _HEADER_LINE.match(line) or re.match(r"^[A-Za-z][A-Za-z0-9-]*:$", line):
+        end = i
+        while end < len(lines):
+            line = lines[end]
+            if _HEADER_LINE.match(line):
                 names.add(line.split(":", 1)[0].lower())
             elif not (line[:1] in (" ", "\t") and line.strip()):
                 break
+            end += 1
         if len(names & _KEY_HEADERS) >= 3:
             start = i
             break
+        i = max(end, i + 1)  # any later start in this block names fewer headers
     if start is None:
         marker = _ORIGINAL_MARKERS.search(text)
         return (text[: marker.start()] if marker else text), None
@@ -622,7 +633,8 @@ def _human_text(message: email.message.Message, parts: list[email.message.Messag
             if ctype.startswith("text/html"):
                 text = re.sub(r"<[^>]+>", " ", text)
             texts.append(_split_original(text)[0])
-    return "\n".join(texts)
+    # An explanation is a few lines; past this it is something else, and costs time.
+    return "\n".join(texts)[:MAX_EXPLANATION]
 
 
 def _clean(text: str) -> str:
@@ -632,17 +644,13 @@ def _clean(text: str) -> str:
 def _outcome(
     recipient: str | None, action: str, status: str, diagnostic: str, context: str
 ) -> RecipientOutcome:
+    diagnostic, context = diagnostic[:MAX_EXPLANATION], context[:MAX_CONTEXT]
     code = _smtp_code(diagnostic) or _smtp_code(context)
     status = status or _enhanced(diagnostic) or _enhanced(context)
     if action not in FAILED_ACTIONS:
         bounce_class = NOT_A_BOUNCE
     else:
-        bounce_class = classify_texts(
-            code,
-            status,
-            [_without_addresses(diagnostic), _without_addresses(context)],
-            in_report=True,
-        )
+        bounce_class = _classify(code, status, diagnostic, context)
     return RecipientOutcome(
         recipient=recipient,
         action=action,
@@ -652,6 +660,13 @@ def _outcome(
         smtp_code=code,
         diagnostic=_clean(diagnostic) or _clean(context)[:1000],
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _classify(code: int | None, status: str, diagnostic: str, context: str) -> str:
+    # Cached: a report often repeats the same reply for many recipients.
+    texts = [_without_addresses(diagnostic), _without_addresses(context)]
+    return classify_texts(code, status, texts, in_report=True)
 
 
 def _without_addresses(text: str) -> str:

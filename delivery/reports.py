@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import email
-import functools
 import email.header
 import email.message
 import email.parser
+import functools
 import json
 import re
 from collections.abc import Iterator

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
+from blocklist import services as blocklist_services
 from sesconsole.db import insert_new_rows, update_rows
 from sesconsole.models import Account
 
@@ -253,7 +254,7 @@ def ingest_events(account: Account, raw_events: Iterable) -> IngestResult:
 
 def _run_consumers(account: Account, events: list[DeliveryEvent]) -> None:
     """What newly stored events cause elsewhere, in the same transaction."""
-    del account, events  # consumers are added here as the apps that own them grow
+    blocklist_services.apply_events(account, events)
 
 
 _MESSAGE_STATE_FIELDS = [

@@ -197,6 +197,22 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic jobs, upserted into django-celery-beat's tables so staff can tune them in the admin.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "blocklist-release-invalid-blocks": {
+            "task": "blocklist.tasks.release_invalid_blocks",
+            "schedule": 3600.0,
+        },
+        "blocklist-lift-expired-custom-blocks": {
+            "task": "blocklist.tasks.lift_expired_custom_blocks",
+            "schedule": 600.0,
+        },
+        "blocklist-auto-block-full-inboxes": {
+            "task": "blocklist.tasks.auto_block_full_inboxes",
+            "schedule": 600.0,
+        },
+    }
+)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")

@@ -1,4 +1,4 @@
-"""Delivery API: event ingestion, the mail API."""
+"""Delivery API: event ingestion, the mail API, returned-report intake."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sesconsole.api_support import ApiError
-from sesconsole.tenancy import require_account, scope
+from sesconsole.tenancy import require_account, scope, sees_all_accounts
 
 from .ingest import ingest_events
+from .intake import intake
 from .models import DeliveryEvent, EventType, OutboundEmail, OutboundRecipient
 from .sending import SendError, SendRequest, send_email
 
@@ -241,3 +242,37 @@ class EmailViewSet(viewsets.GenericViewSet):
     @extend_schema(operation_id="emails_retrieve", responses={200: OpenApiTypes.OBJECT})
     def retrieve(self, request, email_id=None):
         return Response(email_detail(self.get_object()))
+
+
+# ---------------------------------------------------------------------------------------
+# Returned reports: the same intake as `manage.py intake_mail`, over HTTP.
+
+
+class IntakeView(APIView):
+    """Take in one raw bounce (RFC 3464) or feedback report (RFC 5965) as the request body.
+
+    With an account's API key, reports match that account's messages only; staff (signed
+    in, no account named) match across all accounts.
+    """
+
+    @extend_schema(
+        operation_id="intake_report",
+        request={"message/rfc822": OpenApiTypes.BINARY},
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def post(self, request):
+        account = None if sees_all_accounts(request) else require_account(request)
+        raw = request.body
+        if not raw.strip():
+            raise ApiError("empty_message", "Send the raw message (RFC 5322) as the body.")
+        report = intake(raw, account=account)
+        return Response(
+            {
+                "id": report.pk,
+                "status": report.status,
+                "kind": report.kind,
+                "message_id": report.message_id,
+                "events": report.events,
+                "note": report.note,
+            }
+        )

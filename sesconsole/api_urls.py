@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from delivery.api import EmailViewSet, EventIngestView
+from delivery.api import EmailViewSet, EventIngestView, IntakeView
 
 app_name = "api"
 
@@ -12,5 +12,6 @@ router.register("emails", EmailViewSet, basename="email")
 
 urlpatterns = [
     path("events/", EventIngestView.as_view(), name="events"),
+    path("intake/", IntakeView.as_view(), name="intake"),
     *router.urls,
 ]

@@ -170,6 +170,9 @@ def _check_headers(headers: dict[str, str]) -> dict[str, str]:
 
 def _validate(account: Account, req: SendRequest) -> tuple[str, list[tuple[str, str]]]:
     """Check a request; return the sender's normalised address and (field, address) pairs."""
+    for name, value in (("from", req.from_address), ("reply_to", req.reply_to)):
+        if "\r" in value or "\n" in value:
+            raise SendError("invalid_field", f"'{name}' must be one line.")
     raw_from = parseaddr(req.from_address)[1]
     try:
         sender = normalize_address(raw_from or req.from_address)

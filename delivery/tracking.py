@@ -25,6 +25,8 @@ from .models import EventType, Message
 
 _SALT = "delivery.tracking"
 OPEN, CLICK, UNSUBSCRIBE = "o", "c", "u"
+# Longer links stay untracked: the clicked event keeps URLs up to 4,096 characters.
+MAX_TRACKED_URL = 2000
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def rewrite_html(
 
         def swap(match: re.Match) -> str:
             url = html_lib.unescape(match.group(3)).strip()
-            if urlsplit(url).scheme not in ("http", "https"):
+            if urlsplit(url).scheme not in ("http", "https") or len(url) > MAX_TRACKED_URL:
                 return match.group(0)  # mailto:, tel:, anchors stay as they are
             tracked = html_lib.escape(click_url(account_id, message_id, url))
             return f"{match.group(1)}{match.group(2)}{tracked}{match.group(2)}"

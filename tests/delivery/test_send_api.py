@@ -116,6 +116,7 @@ def test_it_refuses_an_oversized_message(api_client, settings):
         ({"headers": {"X-Campaign": "a\r\nBcc: victim@example.com"}}, "invalid_headers"),
         ({"headers": {"Bad Name": "x"}}, "invalid_headers"),
         ({"subject": "a\nb"}, "invalid_field"),
+        ({"reply_to": "a@acme.example\r\nBcc: victim@example.com"}, "invalid_field"),
     ],
 )
 def test_it_explains_what_is_wrong_with_a_request(api_client, fields, code):

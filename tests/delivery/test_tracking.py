@@ -265,3 +265,30 @@ def test_ingestion_accepts_a_machine_flag_on_opens_and_clicks(api_client, messag
     ]
     flags = dict(DeliveryEvent.objects.values_list("type", "is_machine"))
     assert flags == {"opened": True, "clicked": False}
+
+
+def test_after_a_one_click_unsubscribe_the_next_send_is_rejected(account, api_client):
+    from delivery.sending import add_sender_identity
+
+    add_sender_identity(account, "mail.acme.example", verified=True)
+    body = {
+        "from": "news@mail.acme.example",
+        "to": ["alice@gmail.com"],
+        "subject": "Hi",
+        "text": "x",
+    }
+    first = api_client.post("/api/v1/emails/", body, format="json").json()
+    message_id = first["recipients"][0]["message_id"]
+    url = _path(tracking.unsubscribe_url(account.pk, message_id))
+    assert Client().post(url, {"List-Unsubscribe": "One-Click"}).status_code == 200
+    second = api_client.post("/api/v1/emails/", body, format="json").json()
+    assert second["recipients"][0]["status"] == "rejected"
+    assert second["recipients"][0]["reason"] == "unsubscribed"
+
+
+def test_very_long_links_are_left_untracked():
+    long_url = "https://a.example/?q=" + "x" * 2100
+    out = tracking.rewrite_html(
+        f'<a href="{long_url}">A</a>', 1, "m", track_opens=False, track_clicks=True, unsubscribe="u"
+    )
+    assert long_url in out and "/t/c/" not in out

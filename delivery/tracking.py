@@ -155,8 +155,10 @@ def _machine_source(user_agent: str, ip: str | None) -> bool:
     return False
 
 
-def is_machine_open(user_agent: str, ip: str | None, seconds_since_delivery: float | None) -> bool:
-    if _machine_source(user_agent, ip):
+def is_machine_open(
+    user_agent: str, ip: str | None, seconds_since_delivery: float | None, method: str = "GET"
+) -> bool:
+    if method == "HEAD" or _machine_source(user_agent, ip):
         return True
     return (
         seconds_since_delivery is not None
@@ -207,7 +209,7 @@ def record_hit(
         delivered_at = message.status_at if message.status == Message.Status.DELIVERED else None
         since = (now - delivered_at).total_seconds() if delivered_at else None
         if kind == OPEN:
-            machine = is_machine_open(user_agent, ip, since)
+            machine = is_machine_open(user_agent, ip, since, method)
             event.update(type=EventType.OPENED)
         else:
             machine = is_machine_click(user_agent, ip, since, method)

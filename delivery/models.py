@@ -70,6 +70,9 @@ class Message(models.Model):
     complained_at = models.DateTimeField(null=True, blank=True)
     open_count = models.PositiveIntegerField(default=0)
     click_count = models.PositiveIntegerField(default=0)
+    # The first open/click not flagged as a machine's (privacy proxy, link scanner).
+    first_human_opened_at = models.DateTimeField(null=True, blank=True)
+    first_human_clicked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = MessageQuerySet.as_manager()
@@ -149,9 +152,13 @@ class Message(models.Model):
         elif event.type == EventType.OPENED:
             self.open_count += 1
             self.first_opened_at = _earliest(self.first_opened_at, ts)
+            if not event.is_machine:
+                self.first_human_opened_at = _earliest(self.first_human_opened_at, ts)
         elif event.type == EventType.CLICKED:
             self.click_count += 1
             self.first_clicked_at = _earliest(self.first_clicked_at, ts)
+            if not event.is_machine:
+                self.first_human_clicked_at = _earliest(self.first_human_clicked_at, ts)
         elif event.type == EventType.UNSUBSCRIBED:
             self.unsubscribed_at = _earliest(self.unsubscribed_at, ts)
         elif event.type == EventType.COMPLAINED:

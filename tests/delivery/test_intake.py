@@ -206,3 +206,22 @@ def test_staff_intake_matches_across_accounts(account, staff_client):
         "/api/v1/intake/", sample("rfc3464-08.eml"), content_type="message/rfc822"
     )
     assert response.json()["message_id"] == row.message_id
+
+
+def test_staff_match_a_kept_report_again_once_the_message_is_known(account, staff_client):
+    from django.urls import reverse
+
+    kept = intake(sample("rfc3464-08.eml"))
+    assert kept.status == "unmatched"
+    row = _sent(
+        account, "kijitora@example.net", "<000000000000000000000000000000@mx.example.or.jp>"
+    )
+    response = staff_client.post(
+        reverse("admin:delivery_inboundreport_changelist"),
+        {"action": "match_again", "_selected_action": [kept.pk]},
+        follow=True,
+    )
+    assert b"Matched 1 report(s)." in response.content
+    kept.refresh_from_db()
+    assert (kept.status, kept.message_id, kept.events) == ("matched", row.message_id, 1)
+    assert DeliveryEvent.objects.filter(type="bounced").count() == 1

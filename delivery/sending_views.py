@@ -138,7 +138,7 @@ def send_test(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Queued a test email to {row.address}.")
             return redirect("delivery:send_test")
     recent = [
-        email_detail(e)
+        {**email_detail(e), "sent_at": e.created_at}
         for e in OutboundEmail.objects.filter(account=account).order_by("-created_at")[:10]
     ]
     return render(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import sys
@@ -225,3 +226,18 @@ def test_staff_match_a_kept_report_again_once_the_message_is_known(account, staf
     kept.refresh_from_db()
     assert (kept.status, kept.message_id, kept.events) == ("matched", row.message_id, 1)
     assert DeliveryEvent.objects.filter(type="bounced").count() == 1
+
+
+def test_every_public_sample_is_taken_in_and_kept(db):
+    files = sorted(SAMPLES.glob("*.eml")) + sorted((SAMPLES / "crlf").glob("*.eml"))
+    for path in files:
+        intake(path.read_bytes())
+    assert InboundReport.objects.count() == len(files)
+    kinds = dict(InboundReport.objects.values_list("sha256", "kind"))
+    assert set(InboundReport.objects.values_list("status", flat=True)) <= {
+        "unmatched",
+        "not_a_report",
+    }
+    complaints = [p for p in files if p.name.startswith("arf-")]
+    assert all(kinds[hashlib.sha256(p.read_bytes()).hexdigest()] == "complaint" for p in complaints)
+    assert not DeliveryEvent.objects.exists()

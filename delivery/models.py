@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from sesconsole.models import Account
+
+from .addresses import InvalidAddress, normalize_address, normalize_domain
 
 
 class BounceClass(models.TextChoices):
@@ -256,6 +259,20 @@ class SenderIdentity(models.Model):
     @property
     def verified(self) -> bool:
         return self.verified_at is not None
+
+    @classmethod
+    def normalise(cls, value: str) -> tuple[str, str]:
+        """(kind, normal form) of a domain or address; raises InvalidAddress."""
+        value = value.strip()
+        if "@" in value:
+            return cls.Kind.ADDRESS, normalize_address(value)
+        return cls.Kind.DOMAIN, normalize_domain(value)
+
+    def clean(self) -> None:
+        try:
+            self.kind, self.value = self.normalise(self.value or "")
+        except InvalidAddress as exc:
+            raise ValidationError({"value": str(exc)}) from None
 
 
 class SendingSettings(models.Model):

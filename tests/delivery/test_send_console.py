@@ -134,3 +134,18 @@ def test_a_member_turns_tracking_off_for_the_account(alice_client, account):
     options = settings_for(account)
     assert (options.track_opens, options.track_clicks) == (False, True)
     assert b'name="track_opens">' in response.content  # shown unchecked
+
+
+def test_an_identity_added_in_the_admin_is_stored_normalised(staff_client, account):
+    response = staff_client.post(
+        reverse("admin:delivery_senderidentity_add"),
+        {"account": account.pk, "kind": "address", "value": " Mail.ACME.Example "},
+    )
+    assert response.status_code == 302
+    identity = SenderIdentity.objects.get()
+    assert (identity.kind, identity.value) == ("domain", "mail.acme.example")
+    bad = staff_client.post(
+        reverse("admin:delivery_senderidentity_add"),
+        {"account": account.pk, "kind": "domain", "value": "not a domain"},
+    )
+    assert bad.status_code == 200 and SenderIdentity.objects.count() == 1

@@ -6,6 +6,7 @@ One FilterSet per list drives both the API and the console page.
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -23,6 +24,7 @@ from . import services
 from .models import Block, History
 
 MAX_ADDRESSES_PER_CALL = 1000
+DATE = forms.DateInput(attrs={"type": "date"})
 
 
 # ---------------------------------------------------------------------------------------
@@ -46,10 +48,10 @@ class BlockFilter(django_filters.FilterSet):
     address = AddressFilter(label="Address")
     reason = django_filters.ChoiceFilter(choices=Block.Reason.choices, label="Reason")
     start = django_filters.DateFilter(
-        field_name="blocked_at", lookup_expr="date__gte", label="Blocked from"
+        field_name="blocked_at", lookup_expr="date__gte", label="Blocked from", widget=DATE
     )
     end = django_filters.DateFilter(
-        field_name="blocked_at", lookup_expr="date__lte", label="Blocked until"
+        field_name="blocked_at", lookup_expr="date__lte", label="Blocked until", widget=DATE
     )
 
     class Meta:
@@ -96,8 +98,12 @@ class HistoryFilter(django_filters.FilterSet):
         field_name="block__kind", choices=Block.Kind.choices, label="Kind"
     )
     action = django_filters.ChoiceFilter(choices=History.Action.choices, label="Action")
-    start = django_filters.DateFilter(field_name="at", lookup_expr="date__gte", label="From")
-    end = django_filters.DateFilter(field_name="at", lookup_expr="date__lte", label="Until")
+    start = django_filters.DateFilter(
+        field_name="at", lookup_expr="date__gte", label="From", widget=DATE
+    )
+    end = django_filters.DateFilter(
+        field_name="at", lookup_expr="date__lte", label="Until", widget=DATE
+    )
 
     class Meta:
         model = History

@@ -961,6 +961,23 @@ def set_expiry(
     return len(ids)
 
 
+@transaction.atomic
+def extend_blocks(blocks: QuerySet[Block], days: int, *, actor: Actor, note: str = "") -> int:
+    """Push the expiry of unreleased, expiring blocks `days` days later (staff 'extend')."""
+    ids = list(
+        blocks.filter(released_at=None, expires_at__isnull=False).values_list("pk", flat=True)
+    )
+    Block.objects.filter(pk__in=ids).update(expires_at=F("expires_at") + timedelta(days=days))
+    _write_history(
+        ids,
+        History.Action.EDITED,
+        account=None,
+        actor=actor,
+        detail=note or f"extended {days} days",
+    )
+    return len(ids)
+
+
 def set_auto_block(account: Account, *, enabled: bool, days: int, actor: Actor) -> AutoBlockSetting:
     if not 1 <= days <= 365:
         raise BlocklistError("invalid_days", "The duration must be 1 to 365 days.")

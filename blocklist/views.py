@@ -337,7 +337,7 @@ def custom_edit(request: HttpRequest, account, pk: int) -> HttpResponse:
         "blocklist/custom_edit.html",
         {
             "title": "Modify custom block",
-            "block": block,
+            "entry": block,
             "expires_on": expires_on,
             "error": error,
             "today": timezone.now().date(),

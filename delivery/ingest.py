@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
+from blocklist import services as blocklist_services
 from sesconsole.db import insert_new_rows, update_rows
 from sesconsole.models import Account
 
@@ -177,6 +178,12 @@ def parse_event(raw) -> ParsedEvent:
         except ValueError:
             raise EventError("invalid_field", "'ip' must be an IPv4 or IPv6 address.") from None
 
+    machine = raw.get("machine", False)
+    if not isinstance(machine, bool):
+        raise EventError("invalid_field", "'machine' must be true or false.")
+    if machine and event_type not in (EventType.OPENED, EventType.CLICKED):
+        raise EventError("invalid_field", "'machine' applies to opened and clicked events only.")
+
     event = DeliveryEvent(
         event_id=event_id,
         type=event_type,
@@ -189,6 +196,7 @@ def parse_event(raw) -> ParsedEvent:
         url=url,
         user_agent=_string(raw, "user_agent", 512),
         ip=ip,
+        is_machine=machine,
     )
     return ParsedEvent(event, message_id, from_address, to, subject)
 
@@ -246,7 +254,7 @@ def ingest_events(account: Account, raw_events: Iterable) -> IngestResult:
 
 def _run_consumers(account: Account, events: list[DeliveryEvent]) -> None:
     """What newly stored events cause elsewhere, in the same transaction."""
-    del account, events  # consumers are added here as the apps that own them grow
+    blocklist_services.apply_events(account, events)
 
 
 _MESSAGE_NEW_FIELDS = [
@@ -282,6 +290,8 @@ _MESSAGE_STATE_FIELDS = [
     "complained_at",
     "open_count",
     "click_count",
+    "first_human_opened_at",
+    "first_human_clicked_at",
 ]
 
 
@@ -354,6 +364,7 @@ _EVENT_FIELDS = [
     "url",
     "user_agent",
     "ip",
+    "is_machine",
 ]
 
 

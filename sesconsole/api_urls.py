@@ -3,13 +3,24 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from delivery.api import EventIngestView
+from blocklist import api as blocklist_api
+from delivery.api import EmailViewSet, EventIngestView, IntakeView
 
 app_name = "api"
 
 router = DefaultRouter()
+router.register("emails", EmailViewSet, basename="email")
+router.register("blocklist/invalid", blocklist_api.InvalidBlockViewSet, "blocklist-invalid")
+router.register("blocklist/rejects", blocklist_api.RejectBlockViewSet, "blocklist-rejects")
+router.register("blocklist/custom", blocklist_api.CustomBlockViewSet, "blocklist-custom")
+router.register("blocklist/history", blocklist_api.HistoryViewSet, "blocklist-history")
 
 urlpatterns = [
     path("events/", EventIngestView.as_view(), name="events"),
+    path("intake/", IntakeView.as_view(), name="intake"),
+    path("blocklist/check/", blocklist_api.CheckView.as_view(), name="blocklist-check"),
+    path(
+        "blocklist/auto-block/", blocklist_api.AutoBlockView.as_view(), name="blocklist-auto-block"
+    ),
     *router.urls,
 ]

@@ -15,6 +15,21 @@ from urllib.parse import urlsplit
 u = urlsplit(os.environ["DATABASE_URL"])
 print(f"== Tests run against {u.scheme} at {u.hostname}:{u.port or ''}{u.path} (DATABASE_URL)")
 PY
+  # Create the database if it is missing (pytest makes its own test_ copy; the migration
+  # check reads this one).
+  "$PY" - <<'PY'
+import os
+from urllib.parse import urlsplit
+import psycopg
+u = urlsplit(os.environ["DATABASE_URL"])
+if u.scheme.startswith("postgres"):
+    name = u.path.lstrip("/")
+    admin = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+            print(f"== Created database {name}")
+PY
 else
   echo "== Tests run against SQLite: no PostgreSQL answered on 127.0.0.1:5432 and DATABASE_URL is unset"
 fi

@@ -6,4 +6,5 @@ app_name = "delivery"
 
 urlpatterns = [
     path("", views.email_status, name="email_status"),
+    path("<path:message_id>/", views.message_detail, name="message_detail"),
 ]

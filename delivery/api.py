@@ -146,7 +146,9 @@ class MessageFilter(_AccountZoneFilterSet):
         required=True, method="filter_noop", help_text="Last day (inclusive); at most 31 days."
     )
     recipient = django_filters.CharFilter(field_name="recipient", method="filter_recipient")
-    status = django_filters.ChoiceFilter(field_name="status", choices=Message.Status.choices)
+    status = django_filters.ChoiceFilter(
+        field_name="status", choices=Message.Status.choices, empty_label="Any"
+    )
     sender_domain = django_filters.CharFilter(field_name="sender_domain", lookup_expr="exact")
     recipient_domain = django_filters.CharFilter(field_name="recipient_domain", lookup_expr="exact")
 
@@ -166,7 +168,7 @@ class EventFilter(_AccountZoneFilterSet):
     )
     type = django_filters.MultipleChoiceFilter(field_name="type", choices=EventType.choices)
     bounce_class = django_filters.ChoiceFilter(
-        field_name="bounce_class", choices=BounceClass.choices
+        field_name="bounce_class", choices=BounceClass.choices, empty_label="Any"
     )
     recipient = django_filters.CharFilter(
         field_name="message__recipient", method="filter_recipient"

@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from sesconsole.api_support import ApiError
 from sesconsole.tenancy import current_account, require_account, scope
-from stats.exports import EVENT_COLUMNS, MESSAGE_COLUMNS, csv_response, queryset_rows
+from stats.exports import EVENT_COLUMNS, MESSAGE_COLUMNS, csv_response, queryset_csv
 from stats.services import local_midnight, zone_of
 
 from .addresses import InvalidAddress, normalize_address
@@ -297,8 +297,7 @@ class _ExportMixin:
     def export(self, request, *args, **kwargs):
         """Every matching row as CSV (streamed; epoch-ms and ISO-8601 time columns)."""
         queryset = self.filter_queryset(self.get_queryset())
-        header, rows = queryset_rows(queryset, self.csv_columns)
-        return csv_response(self.csv_name, header, rows)
+        return csv_response(self.csv_name, queryset_csv(queryset, self.csv_columns))
 
 
 class MessageViewSet(_ExportMixin, viewsets.ReadOnlyModelViewSet):

@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from delivery.models import BounceClass, DeliveryEvent, EventType, Message
 from sesconsole.models import Account
 
-from .models import COUNTERS, Rollup
+from .models import ALL, COUNTERS, Rollup
 
 SIZES = [size.value for size in Rollup.Size]
 _COUNTER_INDEX = {name: i for i, name in enumerate(COUNTERS)}
@@ -66,9 +66,11 @@ class Deltas:
     def add(self, domains: tuple[str, str], ts: datetime, counters: Iterable[str], n: int = 1):
         indexes = [_COUNTER_INDEX[c] for c in counters]
         for size in SIZES:
-            row = self.rows[(size, bucket_start(ts, size), *domains)]
-            for i in indexes:
-                row[i] += n
+            bucket = bucket_start(ts, size)
+            # The row of the domain pair, and the account's all-domains row.
+            for row in (self.rows[(size, bucket, *domains)], self.rows[(size, bucket, ALL, ALL)]):
+                for i in indexes:
+                    row[i] += n
 
     def nonzero(self) -> list[tuple[Key, list[int]]]:
         return sorted((k, v) for k, v in self.rows.items() if any(v))
@@ -253,6 +255,15 @@ def rebuild(since: datetime, until: datetime, account: Account | None = None) ->
             params(3),
         )
         written = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {table} ({key_cols}, {counter_cols}) "
+            f"SELECT r.account_id, 1, r.bucket, '{ALL}', '{ALL}', "
+            + ", ".join(f"SUM(r.{qn(c)})" for c in COUNTERS)
+            + f" FROM {table} r WHERE r.size = 1 AND r.bucket >= %s AND r.bucket < %s "
+            + where_account.format(alias="r")
+            + " GROUP BY r.account_id, r.bucket",
+            params(1),
+        )
         for finer, size in ((1, 15), (15, 60)):
             coarse = _coarser_sql("r.bucket", size)
             cursor.execute(

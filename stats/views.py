@@ -21,7 +21,14 @@ from delivery.models import BounceClass, DeliveryEvent, EventType
 from sesconsole.models import Account
 from sesconsole.tenancy import current_account
 
-from .exports import EVENT_COLUMNS, SERIES_HEADER, csv_response, queryset_rows, series_rows
+from .exports import (
+    EVENT_COLUMNS,
+    SERIES_HEADER,
+    csv_chunks,
+    csv_response,
+    queryset_csv,
+    series_rows,
+)
 from .services import (
     StatsError,
     domain_choices,
@@ -199,7 +206,7 @@ def queue_status(request: HttpRequest) -> HttpResponse:
         recipient_domain=args.get("recipient_domain") or None,
     )
     if request.GET.get("export") == "csv":
-        return csv_response("queue-status.csv", SERIES_HEADER, series_rows(body))
+        return csv_response("queue-status.csv", csv_chunks(SERIES_HEADER, series_rows(body)))
     fresh = freshness(account)
     tz = zone_of(account)
     payload = {
@@ -377,10 +384,12 @@ def _report(request: HttpRequest, account: Account, report: Report) -> HttpRespo
 
     export = request.GET.get("export")
     if body is not None and export == "counts":
-        return csv_response(f"{report.slug}-counts.csv", SERIES_HEADER, series_rows(body))
+        return csv_response(
+            f"{report.slug}-counts.csv", csv_chunks(SERIES_HEADER, series_rows(body))
+        )
     if body is not None and export == "rows":
-        header, rows = queryset_rows(events.qs.order_by("timestamp", "pk"), EVENT_COLUMNS)
-        return csv_response(f"{report.slug}-events.csv", header, rows)
+        rows = events.qs.order_by("timestamp", "pk")
+        return csv_response(f"{report.slug}-events.csv", queryset_csv(rows, EVENT_COLUMNS))
 
     context = {
         "title": report.title,

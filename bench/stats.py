@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -251,7 +252,7 @@ def bench_charts(account, end: datetime) -> list[tuple[str, float, float]]:
     ]
     out = []
     for label, acct, start, stop, granularity, filters, trunc in cases:
-        ms = _timed(lambda: series_between(acct, start, stop, granularity, **filters))
+        ms = _timed(partial(series_between, acct, start, stop, granularity, **filters))
         out.append((label, ms, _floor(account.pk, start, stop, trunc)))
     return out
 
@@ -432,7 +433,7 @@ def bench_ingest(n_events: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000_000)
-    parser.add_argument("--ingest-events", type=int, default=100_000)
+    parser.add_argument("--ingest-events", type=int, default=50_000)
     parser.add_argument("--db", default="ses_bench_stats")
     parser.add_argument("--export-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()

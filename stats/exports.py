@@ -181,7 +181,9 @@ def _copy_sql(queryset: QuerySet, columns: list[tuple[str, str]]) -> tuple[str, 
         else:
             expr = c
         exprs.append(f'{expr} AS "{header}"')
-    statement = f"COPY (SELECT {', '.join(exprs)} FROM ({sql}) q) TO STDOUT WITH (FORMAT csv, HEADER)"
+    statement = (
+        f"COPY (SELECT {', '.join(exprs)} FROM ({sql}) q) TO STDOUT WITH (FORMAT csv, HEADER)"
+    )
     return statement, params
 
 

@@ -197,6 +197,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic jobs, upserted into django-celery-beat's tables so staff can tune them in the admin.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# stats: minute rollups serve the live view only.
+CELERY_BEAT_SCHEDULE["prune-minute-rollups"] = {
+    "task": "stats.tasks.prune_minute_rollups",
+    "schedule": 3600.0,
+}
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")

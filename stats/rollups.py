@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from delivery.models import BounceClass, DeliveryEvent, EventType, Message
 from sesconsole.models import Account
@@ -31,6 +32,8 @@ from sesconsole.models import Account
 from .models import ALL, COUNTERS, Rollup
 
 SIZES = [size.value for size in Rollup.Size]
+# Minute rows serve the live view; older ones are pruned (quarter-hours and hours stay).
+MINUTE_RETENTION = timedelta(days=3)
 _COUNTER_INDEX = {name: i for i, name in enumerate(COUNTERS)}
 _SIMPLE = {
     EventType.REQUEST: "requests",
@@ -275,7 +278,15 @@ def rebuild(since: datetime, until: datetime, account: Account | None = None) ->
                 + f" GROUP BY r.account_id, {coarse}, r.sender_domain, r.recipient_domain",
                 params(1),
             )
+        prune_minute_rows(timezone.now())
     return written
+
+
+def prune_minute_rows(now: datetime) -> int:
+    """Delete minute rows older than MINUTE_RETENTION; returns how many went."""
+    old = Rollup.objects.filter(size=Rollup.Size.MINUTE, bucket__lt=now - MINUTE_RETENTION)
+    deleted, _ = old.delete()
+    return deleted
 
 
 def _type_of(counter: str) -> str:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from sesconsole.models import Account
 
 from .models import ALL, COUNTERS, Rollup
+from .rollups import MINUTE_RETENTION
 
 GRANULARITIES = ("minute", "hour", "day")
 # Bounded ranges keep every chart query a small index range scan.
@@ -81,6 +82,12 @@ def series_between(
     if granularity not in GRANULARITIES:
         raise StatsError("invalid_granularity", "'granularity' must be minute, hour or day.")
     tz = zone_of(account)
+    if granularity == "minute" and start < timezone.now() - MINUTE_RETENTION:
+        days = MINUTE_RETENTION.days
+        raise StatsError(
+            "range_too_old",
+            f"Minute resolution covers the last {days} days; use 'hour' or 'day' before that.",
+        )
     bounds = _boundaries(start.astimezone(UTC), end.astimezone(UTC), granularity, tz)
     starts = bounds[:-1]
     if not starts:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import random
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
 from delivery.ingest import ingest_events
 from stats.models import COUNTERS, Rollup
+from stats.tasks import prune_minute_rollups
 from tests.stats.conftest import scenario_events
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +32,7 @@ def _snapshot() -> dict:
     return out
 
 
+@time_machine.travel("2026-11-29T00:00:00Z", tick=False)
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_shuffled_batches_count_like_a_rebuild(account, seed):
     events = scenario_events()
@@ -73,3 +76,19 @@ def test_it_only_touches_the_range(account):
 def test_it_refuses_bad_arguments(db, args):
     with pytest.raises(CommandError):
         call_command("rebuild_stats", *args)
+
+
+def test_minute_rows_are_pruned_after_their_retention(account):
+    ingest_events(account, scenario_events())
+    minutes = Rollup.objects.filter(size=Rollup.Size.MINUTE)
+    hours_before = _snapshot_of(Rollup.Size.HOUR)
+    with time_machine.travel("2026-12-01T00:00:00Z", tick=False):
+        assert prune_minute_rollups() > 0
+    # Only the 27th is more than three days old.
+    assert not minutes.filter(bucket__date="2026-11-27").exists()
+    assert minutes.filter(bucket__date="2026-11-28").exists()
+    assert _snapshot_of(Rollup.Size.HOUR) == hours_before
+
+
+def _snapshot_of(size: int) -> dict:
+    return {k: v for k, v in _snapshot().items() if k[1] == size}

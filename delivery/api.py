@@ -14,7 +14,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
     inline_serializer,
 )
-from rest_framework import serializers, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -326,7 +326,7 @@ class MessageViewSet(_ExportMixin, viewsets.ReadOnlyModelViewSet):
         return super().filter_queryset(queryset)
 
 
-class EventListViewSet(_ExportMixin, viewsets.ReadOnlyModelViewSet):
+class EventListViewSet(_ExportMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Delivery events by type (e.g. every open, with time, recipient and user agent)."""
 
     queryset = DeliveryEvent.objects.none()

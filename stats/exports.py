@@ -151,11 +151,14 @@ def queryset_rows(queryset: QuerySet, columns: list[tuple[str, str]]) -> tuple[l
 
 
 # defusedcsv's rule, in SQL: a cell starting with = + - @ | % (other than a plain number)
-# gets a leading apostrophe, and its pipes are escaped.
+# gets a leading apostrophe, and its pipes are escaped. The cheap first-character test
+# comes first so the regular expression runs only on the rare suspicious cell.
 _DEFUSE = (
-    "CASE WHEN {c} ~ '^[=+@|%%-]' AND {c} !~ '^-?[0-9,.]+$' "
+    "CASE WHEN left({c}, 1) IN ('=', '+', '-', '@', '|', chr(37)) AND {c} !~ '^-?[0-9,.]+$' "
     "THEN '''' || replace({c}, '|', '\\|') ELSE {c} END"
 )
+# Text that ingestion has already constrained (choices, http(s) URLs) needs no defusing.
+_SAFE_TEXT = {"url"}
 _ISO = """to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
 
 
@@ -167,7 +170,8 @@ def _copy_sql(queryset: QuerySet, columns: list[tuple[str, str]]) -> tuple[str, 
     exprs = []
     for header, path in columns:
         c = f"q.{aliases[path]}"
-        kind = _resolve(queryset.model, path).get_internal_type()
+        field = _resolve(queryset.model, path)
+        kind = field.get_internal_type()
         if header.endswith("_ms"):
             expr = f"floor(extract(epoch FROM {c}) * 1000)::bigint"
         elif header in ("requested_at", "timestamp"):
@@ -176,7 +180,7 @@ def _copy_sql(queryset: QuerySet, columns: list[tuple[str, str]]) -> tuple[str, 
             expr = f"CASE WHEN {c} IS NULL THEN 'no' ELSE 'yes' END"
         elif kind == "GenericIPAddressField":
             expr = f"host({c})"
-        elif kind in ("CharField", "TextField"):
+        elif kind in ("CharField", "TextField") and not (field.choices or header in _SAFE_TEXT):
             expr = _DEFUSE.format(c=c)
         else:
             expr = c

@@ -209,3 +209,20 @@ def test_the_bounce_count_follows_the_class(alice_client, scenario):
         "page"
     ]
     assert page.paginator.count == len(page.object_list) == 1
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("sort", ["-time", "time"])
+def test_opens_and_clicks_come_in_time_order_across_pages(
+    alice_client, scenario, sort, monkeypatch
+):
+    monkeypatch.setattr("stats.views.PAGE_SIZE", 4)
+    seen = []
+    for number in (1, 2, 3):
+        response = alice_client.get("/open-click/", {**RANGE, "sort": sort, "page": number})
+        seen += [(e.timestamp, e.type) for e in response.context["page"].object_list]
+        if not response.context["page"].has_next():
+            break
+    assert number == 2
+    assert len(seen) == 6
+    assert seen == sorted(seen, key=lambda s: s[0], reverse=sort == "-time")

@@ -6,5 +6,6 @@ app_name = "delivery"
 
 urlpatterns = [
     path("", views.email_status, name="email_status"),
-    path("<path:message_id>/", views.message_detail, name="message_detail"),
+    # A prefix, so a message id can never shadow another page under /messages/.
+    path("id/<path:message_id>/", views.message_detail, name="message_detail"),
 ]

@@ -4,7 +4,14 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from blocklist import api as blocklist_api
-from delivery.api import EmailViewSet, EventIngestView, IntakeView
+from delivery.api import (
+    EmailViewSet,
+    EventIngestView,
+    EventListViewSet,
+    IntakeView,
+    MessageViewSet,
+)
+from stats.api import StatisticsViewSet
 
 app_name = "api"
 
@@ -14,6 +21,9 @@ router.register("blocklist/invalid", blocklist_api.InvalidBlockViewSet, "blockli
 router.register("blocklist/rejects", blocklist_api.RejectBlockViewSet, "blocklist-rejects")
 router.register("blocklist/custom", blocklist_api.CustomBlockViewSet, "blocklist-custom")
 router.register("blocklist/history", blocklist_api.HistoryViewSet, "blocklist-history")
+router.register("stats", StatisticsViewSet, basename="stats")
+router.register("messages", MessageViewSet, basename="message")
+router.register("event-lists", EventListViewSet, basename="event-list")
 
 urlpatterns = [
     path("events/", EventIngestView.as_view(), name="events"),

@@ -197,23 +197,30 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic jobs, upserted into django-celery-beat's tables so staff can tune them in the admin.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "blocklist-release-invalid-blocks": {
-            "task": "blocklist.tasks.release_invalid_blocks",
-            "schedule": 3600.0,
-        },
-        "blocklist-lift-expired-custom-blocks": {
-            "task": "blocklist.tasks.lift_expired_custom_blocks",
-            "schedule": 600.0,
-        },
-        "blocklist-auto-block-full-inboxes": {
-            "task": "blocklist.tasks.auto_block_full_inboxes",
-            "schedule": 600.0,
-        },
-    }
-)
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "blocklist-release-invalid-blocks": {
+        "task": "blocklist.tasks.release_invalid_blocks",
+        "schedule": 3600.0,
+    },
+    "blocklist-lift-expired-custom-blocks": {
+        "task": "blocklist.tasks.lift_expired_custom_blocks",
+        "schedule": 600.0,
+    },
+    "blocklist-auto-block-full-inboxes": {
+        "task": "blocklist.tasks.auto_block_full_inboxes",
+        "schedule": 600.0,
+    },
+    # Minute rollups serve the live view only.
+    "prune-minute-rollups": {
+        "task": "stats.tasks.prune_minute_rollups",
+        "schedule": 3600.0,
+    },
+    # Recipients whose delivery task was lost (a worker died before acking) are re-queued.
+    "delivery-resume-stalled": {
+        "task": "delivery.tasks.resume_stalled_deliveries",
+        "schedule": 300.0,
+    },
+}
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
@@ -257,7 +264,3 @@ SENDING_MACHINE_OPEN_SECONDS = env_int("SENDING_MACHINE_OPEN_SECONDS", 2)
 SENDING_MACHINE_CLICK_SECONDS = env_int("SENDING_MACHINE_CLICK_SECONDS", 10)
 # Networks of mail privacy proxies and security gateways (Apple's 17/8 by default).
 SENDING_MACHINE_NETWORKS = env_list("SENDING_MACHINE_NETWORKS", "17.0.0.0/8")
-CELERY_BEAT_SCHEDULE["delivery-resume-stalled"] = {
-    "task": "delivery.tasks.resume_stalled_deliveries",
-    "schedule": 300.0,
-}

@@ -1052,9 +1052,11 @@ def lift_expired_custom_blocks(now: datetime | None = None, chunk: int = 100_000
 def _release_due_all(kind: str, release_reason: str, action: str, now, chunk: int) -> int:
     """Release due blocks of one kind in chunks; each chunk is one transaction.
 
-    On PostgreSQL each chunk is one statement: lock due rows with SKIP LOCKED (so two
-    workers split the work instead of both releasing a row), release them, and write their
-    history from the UPDATE's RETURNING. Elsewhere the same steps run through the ORM.
+    On PostgreSQL each chunk is one statement: pick due rows, release those still
+    unreleased (the UPDATE is guarded by the old state, so a second worker running at the
+    same time waits on the first one's rows, then finds them released and skips them), end
+    their whitelists, and write their history from the UPDATE's RETURNING — exactly one
+    history row per released block. Elsewhere the same steps run through the ORM.
     """
     now = now or timezone.now()
     total = 0
@@ -1088,11 +1090,10 @@ def _release_chunk_pg(kind: str, release_reason: str, action: str, now, chunk: i
         WITH due AS (
             SELECT id FROM {block}
             WHERE kind = %(kind)s AND released_at IS NULL AND expires_at <= %(now)s
-            ORDER BY id LIMIT %(chunk)s
-            FOR UPDATE SKIP LOCKED
+            LIMIT %(chunk)s
         ), released AS (
             UPDATE {block} b SET released_at = %(now)s, release_reason = %(reason)s
-            FROM due WHERE b.id = due.id
+            FROM due WHERE b.id = due.id AND b.released_at IS NULL
             RETURNING b.id
         ), ended AS (
             UPDATE {whitelist} w SET removed_at = %(now)s

@@ -196,7 +196,7 @@ def test_history_lists_removed_blocks_and_hides_other_tenants_actions(
     api_client.post(
         "/api/v1/blocklist/invalid/remove/", {"addresses": ["x@example.com"]}, format="json"
     )
-    rows = api_client.get("/api/v1/blocklist/history/?address=x@example.com").json()["results"]
+    rows = api_client.get("/api/v1/blocklist/history/?address=X@Example.com").json()["results"]
     assert [row["action"] for row in rows] == ["removed", "added"]
     theirs = other_api_client.get("/api/v1/blocklist/history/").json()["results"]
     # Whitelisting (and the release of the whitelist when the block was removed) is theirs.

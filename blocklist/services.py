@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,7 +22,14 @@ from delivery.addresses import MAX_ADDRESS_LENGTH, InvalidAddress, normalize_add
 from delivery.models import BounceClass, DeliveryEvent, EventType, Message
 from sesconsole.models import Account
 
-from .models import INVALID_BLOCK_DAYS, AutoBlockSetting, Block, History, Whitelist
+from .models import (
+    INVALID_BLOCK_DAYS,
+    AddressList,
+    AutoBlockSetting,
+    Block,
+    History,
+    Whitelist,
+)
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +106,22 @@ class Verdict:
         return asdict(self)
 
 
+# An address already in normal form (what the pipeline stores): lower-case ASCII, plain
+# local part, valid labels. normalize_address would return it unchanged, only slower.
+_NORMAL = re.compile(
+    r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@"
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+)
+
+
+def _is_normal(value) -> bool:
+    return (
+        isinstance(value, str)
+        and len(value) <= MAX_ADDRESS_LENGTH
+        and bool(_NORMAL.fullmatch(value))
+    )
+
+
 # Which block wins when several match: an address that does not exist is the strongest
 # fact, then the recipient's own wish, then the account's rule.
 _PRECEDENCE = {Block.Kind.INVALID: 0, Block.Kind.REJECT: 1, Block.Kind.CUSTOM: 2}
@@ -122,7 +146,7 @@ def check(
     wanted: list[str] = []
     for raw in addresses:
         try:
-            address = normalize_address(raw)
+            address = raw if _is_normal(raw) else normalize_address(raw)
         except InvalidAddress as exc:
             key = raw.strip() if isinstance(raw, str) else repr(raw)
             verdicts[key] = Verdict(
@@ -140,10 +164,7 @@ def check(
         return verdicts
 
     blocks = list(
-        Block.objects.active(now)
-        .filter(address__in=wanted)
-        .filter(Q(kind=Block.Kind.INVALID) | Q(account=account))
-        .select_related("event")
+        Block.objects.select_related("event")
         .only(
             "kind",
             "address",
@@ -154,6 +175,12 @@ def check(
             "blocked_at",
             "expires_at",
             "event__event_id",
+        )
+        .filter(
+            Q(kind=Block.Kind.INVALID) | Q(account=account),
+            Q(expires_at=None) | Q(expires_at__gt=now),
+            released_at=None,
+            address__any=AddressList(wanted),
         )
     )
     whitelisted: dict[int, Whitelist] = {}
@@ -1004,7 +1031,7 @@ def auto_block_setting(account: Account) -> AutoBlockSetting:
 # Jobs: set-based, idempotent, safe to run twice at once.
 
 
-def release_invalid_blocks(now: datetime | None = None, chunk: int = 100_000) -> int:
+def release_invalid_blocks(now: datetime | None = None, chunk: int = 500_000) -> int:
     """Release invalid-address blocks 180 days old. Returns how many were released."""
     n = _release_due_all(
         Block.Kind.INVALID, Block.Release.RELEASED, History.Action.RELEASED, now, chunk
@@ -1013,7 +1040,7 @@ def release_invalid_blocks(now: datetime | None = None, chunk: int = 100_000) ->
     return n
 
 
-def lift_expired_custom_blocks(now: datetime | None = None, chunk: int = 100_000) -> int:
+def lift_expired_custom_blocks(now: datetime | None = None, chunk: int = 500_000) -> int:
     """Mark custom blocks past their expiry as expired. Returns how many were lifted."""
     n = _release_due_all(
         Block.Kind.CUSTOM, Block.Release.EXPIRED, History.Action.EXPIRED, now, chunk
@@ -1025,9 +1052,11 @@ def lift_expired_custom_blocks(now: datetime | None = None, chunk: int = 100_000
 def _release_due_all(kind: str, release_reason: str, action: str, now, chunk: int) -> int:
     """Release due blocks of one kind in chunks; each chunk is one transaction.
 
-    On PostgreSQL each chunk is one statement: lock due rows with SKIP LOCKED (so two
-    workers split the work instead of both releasing a row), release them, and write their
-    history from the UPDATE's RETURNING. Elsewhere the same steps run through the ORM.
+    On PostgreSQL each chunk is one statement: pick due rows, release those still
+    unreleased (the UPDATE is guarded by the old state, so a second worker running at the
+    same time waits on the first one's rows, then finds them released and skips them), end
+    their whitelists, and write their history from the UPDATE's RETURNING — exactly one
+    history row per released block. Elsewhere the same steps run through the ORM.
     """
     now = now or timezone.now()
     total = 0
@@ -1058,15 +1087,15 @@ def _release_chunk_pg(kind: str, release_reason: str, action: str, now, chunk: i
     history = History._meta.db_table
     whitelist = Whitelist._meta.db_table
     sql = f"""
-        WITH due AS (
-            SELECT id FROM {block}
-            WHERE kind = %(kind)s AND released_at IS NULL AND expires_at <= %(now)s
-            ORDER BY id LIMIT %(chunk)s
-            FOR UPDATE SKIP LOCKED
-        ), released AS (
-            UPDATE {block} b SET released_at = %(now)s, release_reason = %(reason)s
-            FROM due WHERE b.id = due.id
-            RETURNING b.id
+        WITH released AS (
+            -- ARRAY(…) keeps the chunk an index lookup; a join invites a scan of every block.
+            UPDATE {block} SET released_at = %(now)s, release_reason = %(reason)s
+            WHERE id = ANY(ARRAY(
+                SELECT id FROM {block}
+                WHERE kind = %(kind)s AND released_at IS NULL AND expires_at <= %(now)s
+                LIMIT %(chunk)s
+            )) AND released_at IS NULL
+            RETURNING id
         ), ended AS (
             UPDATE {whitelist} w SET removed_at = %(now)s
             FROM released WHERE w.block_id = released.id AND w.removed_at IS NULL
@@ -1169,3 +1198,39 @@ def _insert_auto_blocks(setting: AutoBlockSetting, events: QuerySet, now: dateti
         at=now,
     )
     return len(ids)
+
+
+# ---------------------------------------------------------------------------------------
+# Tencent SES shapes, for a Tencent-compatible endpoint.
+
+
+def tencent_black_address(block: Block) -> dict:
+    """ListBlackEmailAddress's BlackEmailAddress: {BounceTime, EmailAddress, IspDesc}."""
+    return {
+        "BounceTime": block.blocked_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        "EmailAddress": block.address,
+        "IspDesc": block.response_text,
+    }
+
+
+def tencent_custom_entry(block: Block) -> dict:
+    """ListCustomBlacklist's BlackAddressDetail; Status 1 active, 0 expired."""
+    expires_on = expiry_date_of(block)
+    return {
+        "Id": block.pk,
+        "Email": block.address,
+        "CreateTime": block.blocked_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        "ExpireDate": expires_on.isoformat() if expires_on else "",
+        "Status": 1 if block.is_active() else 0,
+    }
+
+
+def tencent_add_report(report: AddReport) -> dict:
+    """CreateCustomBlacklist's counts."""
+    return {
+        "TotalCount": report.total,
+        "ValidCount": report.valid,
+        "RepeatCount": report.repeat,
+        "InvalidCount": report.invalid,
+        "TooLongCount": report.too_long,
+    }

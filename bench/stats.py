@@ -325,98 +325,6 @@ def copy_floor(account_id: int) -> dict:
     return {"rows": n - 1, "seconds": time.perf_counter() - t0}
 
 
-def bench_ingest(n_events: int) -> dict:
-    """ingest_events in batches of 1,000 vs COPY of the same rows into a copy of the table."""
-    from django.db import connection
-
-    from delivery.ingest import ingest_events
-    from sesconsole.models import Account
-
-    account = Account.objects.create(name="ingest-bench", time_zone="UTC")
-    base = datetime(2026, 11, 1, tzinfo=UTC)
-    raw = []
-    for i in range(n_events // 4):
-        ts = base + timedelta(seconds=i)
-        to = f"u{i}@{RECIPIENTS[i % len(RECIPIENTS)]}"
-        sender = f"news@{SENDERS[i % len(SENDERS)]}"
-        iso = ts.isoformat().replace("+00:00", "Z")
-        raw += [
-            {
-                "id": f"r{i}",
-                "type": "request",
-                "timestamp": iso,
-                "message_id": f"m{i}",
-                "from": sender,
-                "to": to,
-                "subject": "Hello",
-            },
-            {
-                "id": f"d{i}",
-                "type": "delivered",
-                "timestamp": iso,
-                "message_id": f"m{i}",
-                "smtp": {"code": 250, "enhanced": "2.0.0", "text": "250 2.0.0 OK"},
-            },
-            {
-                "id": f"o{i}",
-                "type": "opened",
-                "timestamp": iso,
-                "message_id": f"m{i}",
-                "user_agent": "Mozilla/5.0",
-                "ip": "203.0.113.9",
-            },
-            {
-                "id": f"c{i}",
-                "type": "clicked",
-                "timestamp": iso,
-                "message_id": f"m{i}",
-                "url": "https://shop.example/offer",
-            },
-        ]
-    t0 = time.perf_counter()
-    for start in range(0, len(raw), 1000):
-        ingest_events(account, raw[start : start + 1000])
-    ingest_s = time.perf_counter() - t0
-
-    with connection.cursor() as cur:
-        cur.execute(
-            "CREATE TABLE bench_copy (LIKE delivery_deliveryevent INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)"
-        )
-        cur.execute(
-            "SELECT id, message_id FROM delivery_message WHERE account_id = %s", [account.pk]
-        )
-        ids = dict((m, pk) for pk, m in cur.fetchall())
-        t0 = time.perf_counter()
-        with cur.cursor.copy(
-            "COPY bench_copy (account_id, event_id, message_id, type, timestamp, received_at,"
-            " bounce_class, smtp_code, smtp_enhanced, response_text, reason, url, user_agent, ip)"
-            " FROM STDIN"
-        ) as copy:
-            now = datetime.now(UTC)
-            for e in raw:
-                copy.write_row(
-                    (
-                        account.pk,
-                        e["id"],
-                        ids[e["message_id"]],
-                        e["type"],
-                        e["timestamp"],
-                        now,
-                        "",
-                        e.get("smtp", {}).get("code"),
-                        e.get("smtp", {}).get("enhanced", ""),
-                        e.get("smtp", {}).get("text", ""),
-                        "",
-                        e.get("url", ""),
-                        e.get("user_agent", ""),
-                        e.get("ip"),
-                    )
-                )
-        copy_s = time.perf_counter() - t0
-        cur.execute("DROP TABLE bench_copy")
-    return {"events": len(raw), "ingest_s": ingest_s, "copy_s": copy_s}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000_000)
@@ -474,6 +382,8 @@ def main() -> None:
     )
 
     print(f"\n== ingest_events of {args.ingest_events:,} events (batches of 1,000)")
+    from ingest import bench_ingest  # bench/ingest.py
+
     ing = bench_ingest(args.ingest_events)
     print(
         f"ingest_events: {ing['events'] / ing['ingest_s']:,.0f} events/s; "

@@ -36,7 +36,8 @@ def _columns_source(model_fields: Sequence[models.Field], part: Sequence[models.
             else [f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in part]
             for f in model_fields
         ]
-        casts = ", ".join(f"%s::{f.db_type(connection)}[]" for f in model_fields)
+        # %b: each array is sent in binary (server-side binding; see _execute).
+        casts = ", ".join(f"%b::{f.db_type(connection)}[]" for f in model_fields)
         return f"WITH v ({names}) AS (SELECT * FROM unnest({casts}))", arrays
     row_sql = "(" + ", ".join(["%s"] * len(model_fields)) + ")"
     params = [
@@ -45,6 +46,25 @@ def _columns_source(model_fields: Sequence[models.Field], part: Sequence[models.
         for f in model_fields
     ]
     return f"WITH v ({names}) AS (VALUES {', '.join([row_sql] * len(part))})", params
+
+
+def _execute(sql: str, params: list) -> tuple[int, list]:
+    """Run `sql` on Django's connection, in its transaction; return (rowcount, rows).
+
+    On PostgreSQL a plain psycopg cursor binds on the server, so the array parameters
+    travel in binary: Django's client-side binding would escape every element as text,
+    which costs more than the insert itself.
+    """
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount, cursor.fetchall() if cursor.description else []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount, cursor.fetchall() if cursor.description else []
 
 
 def update_rows(objs: Sequence[models.Model], fields: Sequence[str], chunk: int = 1000) -> int:
@@ -69,9 +89,7 @@ def update_rows(objs: Sequence[models.Model], fields: Sequence[str], chunk: int 
             f"{source} UPDATE {table} SET {assignments} "
             f"FROM v WHERE {table}.{qn(pk.column)} = v.{qn(pk.column)}"
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            updated += cursor.rowcount
+        updated += _execute(sql, params)[0]
     return updated
 
 
@@ -103,7 +121,5 @@ def insert_new_rows(
             f"{source} INSERT INTO {qn(meta.db_table)} ({columns}) SELECT * FROM v WHERE true "
             f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {qn(meta.pk.column)}, {ret}"
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows.extend(cursor.fetchall())
+        rows.extend(_execute(sql, params)[1])
     return rows

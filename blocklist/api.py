@@ -303,41 +303,29 @@ class InvalidBlockViewSet(_BlockViewSet):
     @extend_schema(request=AddressesSerializer, responses={200: BatchResultSerializer})
     @action(detail=False, methods=["post"])
     def remove(self, request):
-        account = require_account(request)
-        data = _valid(AddressesSerializer, request)
-        result = services.remove_invalid_blocks(
-            account,
-            data["addresses"],
-            actor=services.Actor.from_request(request),
-            note=data["note"],
-        )
-        return Response(result.as_json())
+        return _address_batch(request, services.remove_invalid_blocks)
 
     @extend_schema(request=AddressesSerializer, responses={200: BatchResultSerializer})
     @action(detail=False, methods=["post"])
     def whitelist(self, request):
-        account = require_account(request)
-        data = _valid(AddressesSerializer, request)
-        result = services.whitelist_addresses(
-            account,
-            data["addresses"],
-            actor=services.Actor.from_request(request),
-            note=data["note"],
-        )
-        return Response(result.as_json())
+        return _address_batch(request, services.whitelist_addresses)
 
     @extend_schema(request=AddressesSerializer, responses={200: BatchResultSerializer})
     @action(detail=False, methods=["post"])
     def unwhitelist(self, request):
-        account = require_account(request)
-        data = _valid(AddressesSerializer, request)
-        result = services.unwhitelist_addresses(
-            account,
-            data["addresses"],
-            actor=services.Actor.from_request(request),
-            note=data["note"],
-        )
-        return Response(result.as_json())
+        return _address_batch(request, services.unwhitelist_addresses)
+
+
+def _address_batch(request, operation) -> Response:
+    """Run a batch operation on `{"addresses": [...], "note": ...}`; answer its item report."""
+    data = _valid(AddressesSerializer, request)
+    result = operation(
+        require_account(request),
+        data["addresses"],
+        actor=services.Actor.from_request(request),
+        note=data["note"],
+    )
+    return Response(result.as_json())
 
 
 class RejectBlockViewSet(_BlockViewSet):

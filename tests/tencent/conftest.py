@@ -30,7 +30,14 @@ def other_tc3_key(other_account) -> tuple[str, str]:
 @pytest.fixture
 def make_ses(live_server, monkeypatch):
     """`make_ses(secret_id, secret_key)`: an SesClient talking plain HTTP to the live server."""
-    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+    for name in (
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
     endpoint = live_server.url.removeprefix("http://")
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from django.db import transaction
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from sesconsole.db import insert_new_rows, update_rows
 from sesconsole.models import Account
+from stats.rollups import count_events
 
 from .addresses import InvalidAddress, domain_of, normalize_address
 from .bounces import classify_reply
@@ -246,7 +248,7 @@ def ingest_events(account: Account, raw_events: Iterable) -> IngestResult:
 
 def _run_consumers(account: Account, events: list[DeliveryEvent]) -> None:
     """What newly stored events cause elsewhere, in the same transaction."""
-    del account, events  # consumers are added here as the apps that own them grow
+    count_events(account, events)
 
 
 _MESSAGE_STATE_FIELDS = [
@@ -267,6 +269,13 @@ _MESSAGE_STATE_FIELDS = [
     "open_count",
     "click_count",
 ]
+
+
+class Counted(NamedTuple):
+    sender_domain: str
+    recipient_domain: str
+    first_opened_at: datetime | None
+    first_clicked_at: datetime | None
 
 
 def _lock_messages(account: Account, items: Iterable[ParsedEvent]) -> dict[str, Message]:
@@ -308,6 +317,14 @@ def _lock_messages(account: Account, items: Iterable[ParsedEvent]) -> dict[str, 
         .filter(account=account, message_id__in=ids)
         .order_by("pk")
     }
+    for message in locked.values():
+        # What earlier batches counted this message as, before this batch changes it.
+        message.before_batch = Counted(
+            message.sender_domain,
+            message.recipient_domain,
+            message.first_opened_at,
+            message.first_clicked_at,
+        )
     # The request event is authoritative for a message's addresses and subject.
     for mid, item in details.items():
         message = locked[mid]

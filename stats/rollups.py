@@ -1,0 +1,274 @@
+"""Keeping rollups exact: the ingestion consumer, the batch upsert, and the rebuild.
+
+What a message contributes to the rollups, with D its (sender, recipient) domains:
+- each of its events adds 1 to its type's counter (a bounce also to its class's) in the
+  buckets of the event's timestamp, under D;
+- if it was ever opened, 1 to `opened_unique` in the buckets of `first_opened_at`, under D
+  (likewise clicks).
+The consumer adds, per batch, exactly the change in that contribution, so live counts
+always equal `rebuild()` over the same events:
+
+    delta = new events at D1
+          + (earlier events at D1 - earlier events at D0)   only if D0 ≠ D1 (rare: an event
+                                                            arrived before its `request`)
+          + unique(first open after) at D1 - unique(first open before) at D0
+
+D0 and the first open/click "before" come from `Message.before_batch`, which ingestion
+records when it locks the message, before the batch changes it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+
+from delivery.models import BounceClass, DeliveryEvent, EventType, Message
+from sesconsole.models import Account
+
+from .models import COUNTERS, Rollup
+
+SIZES = [size.value for size in Rollup.Size]
+_COUNTER_INDEX = {name: i for i, name in enumerate(COUNTERS)}
+_SIMPLE = {
+    EventType.REQUEST: "requests",
+    EventType.REJECTED: "rejected",
+    EventType.DELIVERED: "delivered",
+    EventType.DEFERRED: "deferred",
+    EventType.OPENED: "opened",
+    EventType.CLICKED: "clicked",
+    EventType.COMPLAINED: "complained",
+    EventType.UNSUBSCRIBED: "unsubscribed",
+}
+
+Key = tuple[int, datetime, str, str]  # size, bucket, sender domain, recipient domain
+
+
+def bucket_start(ts: datetime, size: int) -> datetime:
+    """The UTC start of the `size`-minute bucket holding `ts` (buckets align to the hour)."""
+    return ts.replace(minute=ts.minute - ts.minute % size, second=0, microsecond=0)
+
+
+def counters_of(event_type: str, bounce_class: str = "") -> tuple[str, ...]:
+    if event_type == EventType.BOUNCED:
+        return ("bounced", f"bounced_{bounce_class or BounceClass.OTHER}")
+    return (_SIMPLE[event_type],)
+
+
+class Deltas:
+    """Counter changes keyed by rollup row, for one upsert."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Key, list[int]] = defaultdict(lambda: [0] * len(COUNTERS))
+
+    def add(self, domains: tuple[str, str], ts: datetime, counters: Iterable[str], n: int = 1):
+        indexes = [_COUNTER_INDEX[c] for c in counters]
+        for size in SIZES:
+            row = self.rows[(size, bucket_start(ts, size), *domains)]
+            for i in indexes:
+                row[i] += n
+
+    def nonzero(self) -> list[tuple[Key, list[int]]]:
+        return sorted((k, v) for k, v in self.rows.items() if any(v))
+
+
+def count_events(account: Account, events: list[DeliveryEvent]) -> None:
+    """The ingestion consumer: fold newly stored events into the rollups (see module doc)."""
+    if not events:
+        return
+    deltas = Deltas()
+    messages: dict[int, Message] = {}
+    new_event_ids: dict[int, list[int]] = defaultdict(list)
+    for event in events:
+        message = event.message
+        messages[message.pk] = message
+        new_event_ids[message.pk].append(event.pk)
+        deltas.add(_domains(message), event.timestamp, counters_of(event.type, event.bounce_class))
+
+    moved: dict[int, tuple[tuple[str, str], tuple[str, str]]] = {}
+    for message in messages.values():
+        before = message.before_batch
+        d0, d1 = (before.sender_domain, before.recipient_domain), _domains(message)
+        if d0 != d1:
+            moved[message.pk] = (d0, d1)
+        for field, counter in (
+            ("first_opened_at", "opened_unique"),
+            ("first_clicked_at", "clicked_unique"),
+        ):
+            old, new = getattr(before, field), getattr(message, field)
+            if (old, d0) != (new, d1):
+                if old is not None:
+                    deltas.add(d0, old, (counter,), -1)
+                if new is not None:
+                    deltas.add(d1, new, (counter,), +1)
+
+    if moved:
+        # Events counted in earlier batches under the old domains move to the new ones.
+        earlier = (
+            DeliveryEvent.objects.filter(message_id__in=list(moved))
+            .exclude(pk__in=[pk for m in moved for pk in new_event_ids[m]])
+            .values_list("message_id", "type", "timestamp", "bounce_class")
+        )
+        for message_pk, event_type, ts, bounce_class in earlier:
+            d0, d1 = moved[message_pk]
+            counters = counters_of(event_type, bounce_class)
+            deltas.add(d0, ts, counters, -1)
+            deltas.add(d1, ts, counters, +1)
+
+    upsert(account.pk, deltas)
+
+
+def _domains(message: Message) -> tuple[str, str]:
+    return (message.sender_domain, message.recipient_domain)
+
+
+_COLUMNS = ["account_id", "size", "bucket", "sender_domain", "recipient_domain", *COUNTERS]
+
+
+def upsert(account_id: int, deltas: Deltas, chunk: int = 500) -> int:
+    """One INSERT … ON CONFLICT DO UPDATE SET n = n + EXCLUDED.n per chunk of rows.
+
+    Rows go in key order so concurrent batches lock shared rows in the same order.
+    """
+    rows = deltas.nonzero()
+    if not rows:
+        return 0
+    qn = connection.ops.quote_name
+    table = qn(Rollup._meta.db_table)
+    bucket_field = Rollup._meta.get_field("bucket")
+    columns = ", ".join(qn(c) for c in _COLUMNS)
+    conflict = ", ".join(qn(c) for c in _COLUMNS[:5])
+    updates = ", ".join(f"{qn(c)} = {table}.{qn(c)} + EXCLUDED.{qn(c)}" for c in COUNTERS)
+    row_sql = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            params: list = []
+            for (size, bucket, sender, recipient), values in part:
+                params += [account_id, size, bucket_field.get_db_prep_save(bucket, connection)]
+                params += [sender, recipient, *values]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(part))} "
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
+                params,
+            )
+    return len(rows)
+
+
+# ---------------------------------------------------------------------------------------
+# Rebuild: the same contribution, computed in SQL from the stored events and messages.
+
+
+def _minute_sql(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"date_trunc('minute', {column})"
+    return f"strftime('%%Y-%%m-%%d %%H:%%M:00', {column})"
+
+
+def _coarser_sql(column: str, size: int) -> str:
+    if connection.vendor == "postgresql":
+        return f"date_bin('{size} minutes', {column}, TIMESTAMPTZ '2000-01-01 00:00:00+00')"
+    if size == 60:
+        return f"strftime('%%Y-%%m-%%d %%H:00:00', {column})"
+    return (
+        f"strftime('%%Y-%%m-%%d %%H:', {column}) || "
+        f"printf('%%02d', CAST(strftime('%%M', {column}) AS INTEGER) / {size} * {size}) || ':00'"
+    )
+
+
+def align_range(since: datetime, until: datetime) -> tuple[datetime, datetime]:
+    """Widen [since, until) to whole hours, the largest bucket."""
+    start = bucket_start(since, 60)
+    end = bucket_start(until, 60)
+    if end < until:
+        end += timedelta(hours=1)
+    return start, end
+
+
+def rebuild(since: datetime, until: datetime, account: Account | None = None) -> int:
+    """Recompute every rollup row in [since, until) (widened to whole hours) from events.
+
+    Returns the number of minute rows written.
+    """
+    since, until = align_range(since, until)
+    qn = connection.ops.quote_name
+    table = qn(Rollup._meta.db_table)
+    events = qn(DeliveryEvent._meta.db_table)
+    messages = qn(Message._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    where_account = "AND {alias}.account_id = %s" if account is not None else ""
+
+    def params(n: int) -> list:
+        one = [adapt(since), adapt(until)] + ([account.pk] if account is not None else [])
+        return one * n
+
+    def event_counter(name: str) -> str:
+        if name.endswith("_unique"):
+            return f"0 AS {name}"
+        if name.startswith("bounced_"):
+            cls = name.removeprefix("bounced_")
+            match = f"(e.bounce_class = '{cls}'" + (
+                " OR e.bounce_class = '')" if cls == BounceClass.OTHER else ")"
+            )
+            return f"CASE WHEN e.type = 'bounced' AND {match} THEN 1 ELSE 0 END AS {name}"
+        event_type = "bounced" if name == "bounced" else _type_of(name)
+        return f"CASE WHEN e.type = '{event_type}' THEN 1 ELSE 0 END AS {name}"
+
+    def unique_counter(name: str, wanted: str) -> str:
+        return f"{1 if name == wanted else 0} AS {name}"
+
+    def first_select(column: str, wanted: str) -> str:
+        return (
+            f"SELECT m.account_id, m.sender_domain, m.recipient_domain, m.{column} AS ts, "
+            + ", ".join(unique_counter(c, wanted) for c in COUNTERS)
+            + f" FROM {messages} m WHERE m.{column} >= %s AND m.{column} < %s "
+            + where_account.format(alias="m")
+        )
+
+    sums = ", ".join(f"SUM({c})" for c in COUNTERS)
+    counter_cols = ", ".join(qn(c) for c in COUNTERS)
+    key_cols = "account_id, size, bucket, sender_domain, recipient_domain"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE bucket >= %s AND bucket < %s "
+            + where_account.format(alias=table),
+            params(1),
+        )
+        minute = _minute_sql("x.ts")
+        cursor.execute(
+            f"INSERT INTO {table} ({key_cols}, {counter_cols}) "
+            f"SELECT x.account_id, 1, {minute}, x.sender_domain, x.recipient_domain, {sums} FROM ("
+            f"SELECT e.account_id, m.sender_domain, m.recipient_domain, e.timestamp AS ts, "
+            + ", ".join(event_counter(c) for c in COUNTERS)
+            + f" FROM {events} e JOIN {messages} m ON m.id = e.message_id"
+            f" WHERE e.timestamp >= %s AND e.timestamp < %s "
+            + where_account.format(alias="e")
+            + " UNION ALL "
+            + first_select("first_opened_at", "opened_unique")
+            + " UNION ALL "
+            + first_select("first_clicked_at", "clicked_unique")
+            + f") x GROUP BY x.account_id, {minute}, x.sender_domain, x.recipient_domain",
+            params(3),
+        )
+        written = cursor.rowcount
+        for finer, size in ((1, 15), (15, 60)):
+            coarse = _coarser_sql("r.bucket", size)
+            cursor.execute(
+                f"INSERT INTO {table} ({key_cols}, {counter_cols}) "
+                f"SELECT r.account_id, {size}, {coarse}, r.sender_domain, r.recipient_domain, "
+                + ", ".join(f"SUM(r.{qn(c)})" for c in COUNTERS)
+                + f" FROM {table} r WHERE r.size = {finer} AND r.bucket >= %s AND r.bucket < %s "
+                + where_account.format(alias="r")
+                + f" GROUP BY r.account_id, {coarse}, r.sender_domain, r.recipient_domain",
+                params(1),
+            )
+    return written
+
+
+def _type_of(counter: str) -> str:
+    for event_type, name in _SIMPLE.items():
+        if name == counter:
+            return event_type
+    raise KeyError(counter)

@@ -1,6 +1,6 @@
 """The SES actions: Tencent's request fields in, Tencent's response fields out.
 
-Each action takes the account the TC3 key acts for and the request's parameters, and returns
+Each action takes the caller (the account the TC3 key acts for) and the request's parameters, and returns
 the fields of `Response` (the view adds `RequestId`). Actions only adapt: the work is done by
 the services of `delivery`, `stats` and `blocklist`.
 """
@@ -8,19 +8,34 @@ the services of `delivery`, `stats` and `blocklist`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from blocklist import services as blocklist
+from blocklist.models import Block
+from blocklist.services import Actor, BlocklistError
+from delivery.addresses import InvalidAddress, normalize_address
 from delivery.models import DeliveryEvent, EventType, Message
 from sesconsole.models import Account
 from stats import services as stats_services
 
 from .params import Params, TencentError
 
-Action = Callable[[Account, Params], dict[str, Any]]
+
+@dataclass(frozen=True)
+class Context:
+    """Who calls: the account the TC3 key acts for, and the key, for history rows."""
+
+    account: Account
+    actor: Actor
+
+
+Action = Callable[[Context, Params], dict[str, Any]]
 
 # Every action of the SES 2020-10-02 API: those not in ACTIONS answer UnsupportedOperation,
 # anything else InvalidAction.
@@ -94,7 +109,8 @@ def send_status(message: Message, reject_reason: str | None) -> int:
     return REJECT_SEND_STATUS.get(reject_reason or "", REJECT_DEFAULT_SEND_STATUS)
 
 
-def get_send_email_status(account: Account, params: Params) -> dict[str, Any]:
+def get_send_email_status(ctx: Context, params: Params) -> dict[str, Any]:
+    account = ctx.account
     day = params.date("RequestDate", required=True)
     offset = params.int("Offset", required=True)
     limit = params.limit()
@@ -141,7 +157,8 @@ def get_send_email_status(account: Account, params: Params) -> dict[str, Any]:
 # --- GetAbuseReport ---------------------------------------------------------------------
 
 
-def get_abuse_report(account: Account, params: Params) -> dict[str, Any]:
+def get_abuse_report(ctx: Context, params: Params) -> dict[str, Any]:
+    account = ctx.account
     start, _ = params.date_or_datetime(
         "StartTime", required=True, code="InvalidParameter.InvalidStartTimeFormat"
     )
@@ -218,7 +235,8 @@ def _volume(send_date: str, counters: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def get_statistics_report(account: Account, params: Params) -> dict[str, Any]:
+def get_statistics_report(ctx: Context, params: Params) -> dict[str, Any]:
+    account = ctx.account
     start = params.date("StartDate", required=True)
     end = params.date("EndDate", required=True)
     try:
@@ -238,7 +256,153 @@ def get_statistics_report(account: Account, params: Params) -> dict[str, Any]:
     }
 
 
+# --- The invalid-address blocklist: ListBlackEmailAddress, DeleteBlackList ----------------
+
+# BlocklistError codes as Tencent names them.
+BLOCKLIST_ERRORS = {
+    "too_many_addresses": "LimitExceeded.ReceiverDetailRequestLimit",
+    "expiry_in_past": "InvalidParameterValue.WrongDate",
+    "invalid_address": "InvalidParameterValue.IllegalEmailAddress",
+    "already_blocked": "InvalidParameterValue.RepeatEmailAddress",
+    "not_found": "ResourceNotFound",
+}
+
+
+def _blocklist_error(exc: BlocklistError) -> TencentError:
+    return TencentError(BLOCKLIST_ERRORS.get(exc.code, "InvalidParameterValue"), exc.message)
+
+
+def _valid_addresses(addresses: list[str]) -> list[str]:
+    try:
+        return [normalize_address(a) for a in addresses]
+    except InvalidAddress as exc:
+        raise TencentError("InvalidParameterValue.IllegalEmailAddress", str(exc)) from None
+
+
+def list_black_email_address(ctx: Context, params: Params) -> dict[str, Any]:
+    start = params.date("StartDate", required=True)
+    end = params.date("EndDate", required=True)
+    limit = params.limit()
+    offset = params.int("Offset", required=True)
+    params.str("TaskID")  # deprecated by Tencent: accepted and ignored
+    blocks = blocklist.invalid_blocks_visible_to(
+        ctx.account, start, end, params.str("EmailAddress") or ""
+    ).filter(whitelisted=False)  # a whitelisted address is not blocked for this account
+    return {
+        "BlackList": [
+            {
+                "BounceTime": _local(ctx.account, b.blocked_at),
+                "EmailAddress": b.address,
+                "IspDesc": b.response_text,
+            }
+            for b in blocks[offset : offset + limit]
+        ],
+        "TotalCount": blocks.count(),
+    }
+
+
+@transaction.atomic
+def delete_black_list(ctx: Context, params: Params) -> dict[str, Any]:
+    """Resume delivery to each address: remove the blocks this account's sending caused,
+    and whitelist, for this account, those another account's sending caused."""
+    addresses = _valid_addresses(params.str_list("EmailAddressList", required=True))
+    try:
+        removed = blocklist.remove_invalid_blocks(ctx.account, addresses, actor=ctx.actor)
+        others = [r["address"] for r in removed.refused]
+        if others:
+            blocklist.whitelist_addresses(ctx.account, others, actor=ctx.actor)
+    except BlocklistError as exc:
+        raise _blocklist_error(exc) from None
+    return {}
+
+
+# --- Custom blocklist ----------------------------------------------------------------
+
+CUSTOM_STATUS = {0: "expired", 1: "active", 2: "all"}
+
+
+def _expire_date(block: Block) -> str:
+    # A block with expiry date D lifts at the start of D+1 (UTC): see blocklist.services.
+    if block.expires_at is None:
+        return ""
+    return (block.expires_at - timedelta(days=1)).date().isoformat()
+
+
+def create_custom_blacklist(ctx: Context, params: Params) -> dict[str, Any]:
+    emails = params.str_list(
+        "Emails", required=True, missing_code="MissingParameter.EmailsNecessary"
+    )
+    expires_on = params.date("ExpireDate")
+    try:
+        report = blocklist.add_custom_blocks(
+            ctx.account, emails, actor=ctx.actor, expires_on=expires_on, note="Added by API."
+        )
+    except BlocklistError as exc:
+        raise _blocklist_error(exc) from None
+    return {
+        "TotalCount": report.total,
+        "ValidCount": report.valid,
+        "TooLongCount": report.too_long,
+        "RepeatCount": report.repeat,
+        "InvalidCount": report.invalid,
+    }
+
+
+def list_custom_blacklist(ctx: Context, params: Params) -> dict[str, Any]:
+    offset = params.int("Offset", required=True)
+    limit = params.limit()
+    status = params.int("Status", required=True)
+    if status not in CUSTOM_STATUS:
+        raise TencentError(
+            "InvalidParameterValue", "Status must be 0 (expired), 1 (active) or 2 (all)."
+        )
+    blocks = blocklist.custom_blocks(ctx.account, CUSTOM_STATUS[status], params.str("Email") or "")
+    return {
+        "TotalCount": blocks.count(),
+        "Data": [
+            {
+                "Id": b.pk,
+                "Email": b.address,
+                "CreateTime": _local(ctx.account, b.blocked_at),
+                "ExpireDate": _expire_date(b),
+                "Status": 1 if b.status == "active" else 0,
+            }
+            for b in blocks[offset : offset + limit]
+        ],
+    }
+
+
+def update_custom_black_list(ctx: Context, params: Params) -> dict[str, Any]:
+    block_id = params.int("Id", required=True)
+    email = params.str("Email", required=True)
+    expires_on = params.date("ExpireDate")  # empty: permanent
+    try:
+        blocklist.update_custom_block(
+            ctx.account, block_id, actor=ctx.actor, address=email, expires_on=expires_on
+        )
+    except BlocklistError as exc:
+        raise _blocklist_error(exc) from None
+    return {}
+
+
+def delete_custom_black_list(ctx: Context, params: Params) -> dict[str, Any]:
+    emails = params.str_list(
+        "Emails", required=True, missing_code="MissingParameter.EmailsNecessary"
+    )
+    try:
+        blocklist.delete_custom_blocks(ctx.account, emails, actor=ctx.actor, note="Deleted by API.")
+    except BlocklistError as exc:
+        raise _blocklist_error(exc) from None
+    return {}
+
+
 ACTIONS: dict[str, Action] = {
+    "ListBlackEmailAddress": list_black_email_address,
+    "DeleteBlackList": delete_black_list,
+    "CreateCustomBlacklist": create_custom_blacklist,
+    "ListCustomBlacklist": list_custom_blacklist,
+    "UpdateCustomBlackList": update_custom_black_list,
+    "DeleteCustomBlackList": delete_custom_black_list,
     "GetStatisticsReport": get_statistics_report,
     "GetSendEmailStatus": get_send_email_status,
     "GetAbuseReport": get_abuse_report,

@@ -16,11 +16,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from sesconsole.models import Account, Tc3Key
+from blocklist.services import Actor
+from sesconsole.models import Tc3Key
 from sesconsole.views import home
 
 from . import signature
-from .actions import ACTIONS, KNOWN_ACTIONS
+from .actions import ACTIONS, KNOWN_ACTIONS, Context
 from .params import Params, TencentError
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def _authenticated_call(request: HttpRequest) -> dict[str, Any]:
         payload = request.body
     except RequestDataTooBig:
         raise TencentError("RequestSizeLimitExceeded", "The request body is too large.") from None
-    account = authenticate(request, payload)
+    key = authenticate(request, payload)
 
     version = request.META.get("HTTP_X_TC_VERSION")
     if not version:
@@ -87,11 +88,12 @@ def _authenticated_call(request: HttpRequest) -> dict[str, Any]:
         raise TencentError("InvalidParameter", "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise TencentError("InvalidParameter", "The request body must be a JSON object.")
-    return handler(account, Params(data))
+    ctx = Context(account=key.account, actor=Actor(None, f"TC3 key {key.secret_id}"[:100]))
+    return handler(ctx, Params(data))
 
 
-def authenticate(request: HttpRequest, payload: bytes) -> Account:
-    """The account whose TC3 key signed this request; raises SignatureError otherwise."""
+def authenticate(request: HttpRequest, payload: bytes) -> Tc3Key:
+    """The TC3 key that signed this request; raises SignatureError otherwise."""
     auth = signature.parse_authorization(request.META.get("HTTP_AUTHORIZATION", ""))
     key = Tc3Key.objects.active().select_related("account").filter(secret_id=auth.secret_id).first()
     secret_key = key.secret_key() if key is not None else None
@@ -114,7 +116,7 @@ def authenticate(request: HttpRequest, payload: bytes) -> Account:
     # Record use at most once a minute: no write on every request.
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         Tc3Key.objects.filter(pk=key.pk).update(last_used_at=now)
-    return key.account
+    return key
 
 
 def _signed_header_values(request: HttpRequest, names: tuple[str, ...]) -> dict[str, str]:

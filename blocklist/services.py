@@ -1103,18 +1103,24 @@ def _insert_auto_blocks(setting: AutoBlockSetting, events: QuerySet, now: dateti
     latest = (
         events.values("message__recipient").order_by().annotate(last_id=Max("pk")).values("last_id")
     )
-    source = DeliveryEvent.objects.filter(pk__in=latest).values_list(
-        "message__recipient", "timestamp", "response_text", "pk"
+    source = (
+        DeliveryEvent.objects.filter(pk__in=latest)
+        .annotate(
+            b_address=F("message__recipient"),
+            b_at=F("timestamp"),
+            b_response=F("response_text"),
+            b_event=F("pk"),
+        )
+        .values_list("b_address", "b_at", "b_response", "b_event")
     )
     select_sql, params = source.query.sql_with_params()
     expires_at = now + timedelta(days=setting.days)
-    qn = connection.ops.quote_name
     table = Block._meta.db_table
     sql = (
         f"INSERT INTO {table} (kind, address, account_id, reason, note, response_text, event_id, "
         f"blocked_at, expires_at, release_reason, stopped_count) "
-        f"SELECT %s, s.{qn('recipient')}, %s, %s, %s, s.{qn('response_text')}, s.{qn('id')}, "
-        f"s.{qn('timestamp')}, %s, '', 0 FROM ({select_sql}) s WHERE true "
+        f"SELECT %s, s.b_address, %s, %s, %s, s.b_response, s.b_event, s.b_at, %s, '', 0 "
+        f"FROM ({select_sql}) s WHERE true "
         f"ON CONFLICT DO NOTHING RETURNING id"
     )
     with connection.cursor() as cursor:

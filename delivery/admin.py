@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from .models import DeliveryEvent, Message
+from .models import (
+    DeliveryEvent,
+    InboundReport,
+    Message,
+    OutboundEmail,
+    OutboundRecipient,
+    SenderIdentity,
+    SendingSettings,
+)
+from .sending import verify_identities
 
 
 class DeliveryEventInline(admin.TabularInline):
@@ -35,3 +44,70 @@ class DeliveryEventAdmin(admin.ModelAdmin):
     search_fields = ["event_id", "message__message_id", "message__recipient"]
     raw_id_fields = ["account", "message"]
     show_full_result_count = False
+
+
+# --- sending ----------------------------------------------------------------------------
+
+
+@admin.register(SenderIdentity)
+class SenderIdentityAdmin(admin.ModelAdmin):
+    list_display = ["value", "kind", "account", "verified_at", "created_at"]
+    list_filter = ["kind", ("verified_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["account"]
+    search_fields = ["value", "account__name"]
+    raw_id_fields = ["account"]
+    actions = ["verify", "unverify"]
+
+    @admin.action(description="Verify the selected identities")
+    def verify(self, request, queryset) -> None:
+        n = verify_identities(queryset)
+        self.message_user(request, f"Verified {n} identity(ies).")
+
+    @admin.action(description="Withdraw verification")
+    def unverify(self, request, queryset) -> None:
+        n = queryset.exclude(verified_at=None).update(verified_at=None)
+        self.message_user(request, f"Withdrew verification of {n} identity(ies).")
+
+
+@admin.register(SendingSettings)
+class SendingSettingsAdmin(admin.ModelAdmin):
+    list_display = ["account", "track_opens", "track_clicks"]
+    list_select_related = ["account"]
+    raw_id_fields = ["account"]
+
+
+class OutboundRecipientInline(admin.TabularInline):
+    model = OutboundRecipient
+    extra = 0
+    can_delete = False
+    fields = ["address", "field", "message_id", "state", "attempts", "last_reply"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    list_display = ["email_id", "account", "from_address", "subject", "created_at"]
+    list_select_related = ["account"]
+    search_fields = ["email_id", "reference", "from_address", "subject"]
+    raw_id_fields = ["account"]
+    inlines = [OutboundRecipientInline]
+    show_full_result_count = False
+
+
+@admin.register(InboundReport)
+class InboundReportAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "status", "kind", "account", "message_id", "events"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["account"]
+    search_fields = ["message_id", "sha256", "note"]
+    raw_id_fields = ["account"]
+    readonly_fields = ["raw_text"]
+    exclude = ["raw"]
+    show_full_result_count = False
+
+    @admin.display(description="Raw message")
+    def raw_text(self, obj: InboundReport) -> str:
+        return bytes(obj.raw).decode("utf-8", errors="replace")

@@ -1,18 +1,21 @@
-"""Delivery API: event ingestion."""
+"""Delivery API: event ingestion, the mail API."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Count, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sesconsole.api_support import ApiError
-from sesconsole.tenancy import require_account
+from sesconsole.tenancy import require_account, scope
 
 from .ingest import ingest_events
+from .models import DeliveryEvent, EventType, OutboundEmail, OutboundRecipient
+from .sending import SendError, SendRequest, send_email
 
 
 class EventIngestView(APIView):
@@ -69,3 +72,172 @@ class EventIngestView(APIView):
                 413,
             )
         return Response(ingest_events(account, body).as_json())
+
+
+# ---------------------------------------------------------------------------------------
+# Mail API: send an email, see what became of it.
+
+
+class AddressListField(serializers.ListField):
+    """A list of addresses; a single string is taken as a list of one."""
+
+    child = serializers.CharField(max_length=512)
+    max_length = 1000
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = [data]
+        return super().to_internal_value(data)
+
+
+class SendEmailSerializer(serializers.Serializer):
+    from_address = serializers.CharField(max_length=512, source="from_address")
+    to = AddressListField()
+    cc = AddressListField(required=False, default=list)
+    bcc = AddressListField(required=False, default=list)
+    subject = serializers.CharField(max_length=998)
+    text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    html = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    reply_to = serializers.CharField(required=False, allow_blank=True, max_length=512)
+    headers = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        required=False,
+        default=dict,
+    )
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=128)
+
+    def get_fields(self):
+        # "from" is a Python keyword: declare the field under another name, expose it as "from".
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_address")
+        return fields
+
+
+class RecipientResultSerializer(serializers.Serializer):
+    address = serializers.CharField()
+    field = serializers.CharField()
+    message_id = serializers.CharField()
+    status = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class SendResultSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    reference = serializers.CharField()
+    accepted = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    recipients = RecipientResultSerializer(many=True)
+
+
+def _recipient_json(row: OutboundRecipient) -> dict:
+    return {
+        "address": row.address,
+        "field": row.field,
+        "message_id": row.message_id,
+        "status": row.state,
+        "reason": row.reject_reason,
+    }
+
+
+def _engagement(account, message_ids: list[str]) -> dict[str, dict]:
+    """Opens and clicks per message: totals, and those not flagged as machine. One query."""
+    rows = (
+        DeliveryEvent.objects.filter(
+            account=account,
+            message__message_id__in=message_ids,
+            type__in=[EventType.OPENED, EventType.CLICKED],
+        )
+        .values("message__message_id", "type")
+        .annotate(total=Count("id"), human=Count("id", filter=Q(is_machine=False)))
+    )
+    out: dict[str, dict] = {}
+    for row in rows:
+        kind = "opens" if row["type"] == EventType.OPENED else "clicks"
+        out.setdefault(row["message__message_id"], {})[kind] = {
+            "total": row["total"],
+            "human": row["human"],
+        }
+    return out
+
+
+def email_detail(email: OutboundEmail) -> dict:
+    """An email with each recipient's status and engagement, totals and human counts."""
+    rows = list(email.recipients.order_by("pk"))
+    engagement = _engagement(email.account, [r.message_id for r in rows])
+    summary = {
+        kind: {"total": 0, "unique": 0, "human": 0, "human_unique": 0}
+        for kind in ("opens", "clicks")
+    }
+    recipients = []
+    for row in rows:
+        item = _recipient_json(row)
+        item["attempts"] = row.attempts
+        item["last_reply"] = row.last_reply
+        counts = engagement.get(row.message_id, {})
+        for kind in ("opens", "clicks"):
+            c = counts.get(kind, {"total": 0, "human": 0})
+            item[kind] = c
+            summary[kind]["total"] += c["total"]
+            summary[kind]["unique"] += c["total"] > 0
+            summary[kind]["human"] += c["human"]
+            summary[kind]["human_unique"] += c["human"] > 0
+        recipients.append(item)
+    return {
+        "id": email.email_id,
+        "reference": email.reference,
+        "from": email.from_address,
+        "subject": email.subject,
+        "created_at": email.created_at.isoformat().replace("+00:00", "Z"),
+        "tracking": {"opens": email.track_opens, "clicks": email.track_clicks},
+        **summary,
+        "recipients": recipients,
+    }
+
+
+class EmailViewSet(viewsets.GenericViewSet):
+    """Send an email (`POST /api/v1/emails/`) and see what became of it."""
+
+    queryset = OutboundEmail.objects.none()
+    lookup_field = "email_id"
+    serializer_class = SendEmailSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return scope(OutboundEmail.objects.select_related("account"), self.request)
+
+    @extend_schema(operation_id="emails_send", responses={202: SendResultSerializer})
+    def create(self, request):
+        account = require_account(request)
+        serializer = SendEmailSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        req = SendRequest(
+            from_address=data["from_address"],
+            to=data["to"],
+            cc=data["cc"],
+            bcc=data["bcc"],
+            subject=data["subject"],
+            text=data.get("text", ""),
+            html=data.get("html", ""),
+            reply_to=data.get("reply_to", ""),
+            headers=data["headers"],
+            reference=data.get("reference", ""),
+        )
+        try:
+            email = send_email(account, req)
+        except SendError as exc:
+            raise ApiError(exc.code, exc.message, exc.status, exc.details) from None
+        rows = email.recipient_rows
+        rejected = sum(r.state == OutboundRecipient.State.REJECTED for r in rows)
+        body = {
+            "id": email.email_id,
+            "reference": email.reference,
+            "accepted": len(rows) - rejected,
+            "rejected": rejected,
+            "recipients": [_recipient_json(r) for r in rows],
+        }
+        return Response(body, status=202)
+
+    @extend_schema(operation_id="emails_retrieve", responses={200: OpenApiTypes.OBJECT})
+    def retrieve(self, request, email_id=None):
+        return Response(email_detail(self.get_object()))

@@ -180,6 +180,12 @@ def parse_event(raw) -> ParsedEvent:
         except ValueError:
             raise EventError("invalid_field", "'ip' must be an IPv4 or IPv6 address.") from None
 
+    machine = raw.get("machine", False)
+    if not isinstance(machine, bool):
+        raise EventError("invalid_field", "'machine' must be true or false.")
+    if machine and event_type not in (EventType.OPENED, EventType.CLICKED):
+        raise EventError("invalid_field", "'machine' applies to opened and clicked events only.")
+
     event = DeliveryEvent(
         event_id=event_id,
         type=event_type,
@@ -192,6 +198,7 @@ def parse_event(raw) -> ParsedEvent:
         url=url,
         user_agent=_string(raw, "user_agent", 512),
         ip=ip,
+        is_machine=machine,
     )
     return ParsedEvent(event, message_id, from_address, to, subject)
 
@@ -357,6 +364,7 @@ _EVENT_FIELDS = [
     "url",
     "user_agent",
     "ip",
+    "is_machine",
 ]
 
 

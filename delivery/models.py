@@ -190,6 +190,9 @@ class DeliveryEvent(models.Model):
     url = models.TextField(blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    is_machine = models.BooleanField(
+        default=False, help_text="An open or click by a privacy proxy or link scanner."
+    )
 
     objects = DeliveryEventQuerySet.as_manager()
 
@@ -213,3 +216,167 @@ class DeliveryEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+# ---------------------------------------------------------------------------------------
+# Sending: who may send, what was sent, and the returned reports kept for review.
+
+
+class SenderIdentity(models.Model):
+    """A domain or address an account may send from, once staff have verified it."""
+
+    class Kind(models.TextChoices):
+        DOMAIN = "domain", "Domain"
+        ADDRESS = "address", "Address"
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="sender_identities")
+    kind = models.CharField(max_length=7, choices=Kind)
+    value = models.CharField(max_length=254, help_text="A normalised domain or address.")
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name_plural = "sender identities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "value"], name="sender_identity_unique_per_account"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class SendingSettings(models.Model):
+    """Per-account sending options; an account without a row gets the defaults."""
+
+    account = models.OneToOneField(Account, models.CASCADE, related_name="sending_settings")
+    track_opens = models.BooleanField(default=True)
+    track_clicks = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name_plural = "sending settings"
+
+    def __str__(self) -> str:
+        return f"Sending settings of {self.account}"
+
+
+class OutboundEmail(models.Model):
+    """One mail API request: the content, sent separately to each accepted recipient."""
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="outbound_emails")
+    email_id = models.CharField(max_length=64, unique=True)
+    from_address = models.CharField(max_length=512, help_text="As given, display name included.")
+    reply_to = models.CharField(max_length=512, blank=True)
+    to = models.JSONField(default=list)
+    cc = models.JSONField(default=list)
+    subject = models.CharField(max_length=998)
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    reference = models.CharField(max_length=128, blank=True)
+    track_opens = models.BooleanField(default=True)
+    track_clicks = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [
+            # Recent sends of an account (API list, send-test page).
+            models.Index(fields=["account", "-created_at"], name="outbound_account_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email_id
+
+
+class OutboundRecipientQuerySet(models.QuerySet["OutboundRecipient"]):
+    def due(self, now) -> OutboundRecipientQuerySet:
+        return self.filter(
+            state__in=[OutboundRecipient.State.QUEUED, OutboundRecipient.State.DEFERRED],
+            next_attempt_at__lte=now,
+        )
+
+
+class OutboundRecipient(models.Model):
+    """Delivery state of one recipient of an OutboundEmail; `message_id` names its Message."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        DEFERRED = "deferred", "Deferred, will retry"
+        DELIVERED = "delivered", "Delivered"
+        BOUNCED = "bounced", "Bounced"
+        REJECTED = "rejected", "Rejected"
+
+    class Field(models.TextChoices):
+        TO = "to", "To"
+        CC = "cc", "Cc"
+        BCC = "bcc", "Bcc"
+
+    FINAL_STATES = (State.DELIVERED, State.BOUNCED, State.REJECTED)
+
+    email = models.ForeignKey(OutboundEmail, models.CASCADE, related_name="recipients")
+    account = models.ForeignKey(Account, models.CASCADE, related_name="+")
+    message_id = models.CharField(max_length=128, unique=True)
+    address = models.CharField(max_length=254)
+    field = models.CharField(max_length=3, choices=Field, default=Field.TO)
+    smtp_message_id = models.CharField(
+        max_length=255, unique=True, help_text="The Message-ID header sent with the mail."
+    )
+    state = models.CharField(max_length=10, choices=State, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_reply = models.TextField(blank=True)
+    reject_reason = models.CharField(max_length=32, blank=True)
+
+    objects = OutboundRecipientQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # The retry sweep: recipients waiting for an attempt whose time has come.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbound_recipient_due",
+                condition=Q(state__in=["queued", "deferred"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} → {self.address}"
+
+
+class InboundReport(models.Model):
+    """A returned report (DSN, ARF) as received, with what intake made of it.
+
+    Unmatched and unparsable mail is kept here for review instead of being dropped.
+    """
+
+    class Status(models.TextChoices):
+        MATCHED = "matched", "Matched"
+        UNMATCHED = "unmatched", "Unmatched"
+        UNPARSABLE = "unparsable", "Unparsable"
+        NOT_A_REPORT = "not_a_report", "Not a report"
+
+    account = models.ForeignKey(
+        Account, models.CASCADE, null=True, blank=True, related_name="inbound_reports"
+    )
+    status = models.CharField(max_length=12, choices=Status)
+    kind = models.CharField(max_length=16, blank=True)
+    message_id = models.CharField(max_length=128, blank=True)
+    sha256 = models.CharField(max_length=64, unique=True)
+    raw = models.BinaryField()
+    note = models.TextField(blank=True)
+    events = models.PositiveSmallIntegerField(default=0)
+    received_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [
+            # Review in the admin: unmatched and unparsable reports, newest first.
+            models.Index(fields=["status", "-received_at"], name="inbound_report_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} report {self.sha256[:12]}"

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import sending_views, views
 
 app_name = "delivery"
 
 urlpatterns = [
     path("", views.email_status, name="email_status"),
+    path("send-test/", sending_views.send_test, name="send_test"),
 ]

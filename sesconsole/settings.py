@@ -199,6 +199,22 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic jobs, upserted into django-celery-beat's tables so staff can tune them in the admin.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "blocklist-release-invalid-blocks": {
+            "task": "blocklist.tasks.release_invalid_blocks",
+            "schedule": 3600.0,
+        },
+        "blocklist-lift-expired-custom-blocks": {
+            "task": "blocklist.tasks.lift_expired_custom_blocks",
+            "schedule": 600.0,
+        },
+        "blocklist-auto-block-full-inboxes": {
+            "task": "blocklist.tasks.auto_block_full_inboxes",
+            "schedule": 600.0,
+        },
+    }
+)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
@@ -217,4 +233,32 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Sending: the relay the delivery worker hands mail to, retries, limits and tracking links.
+SENDING_EMAIL_BACKEND = env_str(
+    "SENDING_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
+SENDING_RELAY_HOST = env_str("SENDING_RELAY_HOST", EMAIL_HOST)
+SENDING_RELAY_PORT = env_int("SENDING_RELAY_PORT", EMAIL_PORT)
+SENDING_RELAY_USER = env_str("SENDING_RELAY_USER", EMAIL_HOST_USER)
+SENDING_RELAY_PASSWORD = env_str("SENDING_RELAY_PASSWORD", EMAIL_HOST_PASSWORD)
+SENDING_RELAY_USE_TLS = env_bool("SENDING_RELAY_USE_TLS", EMAIL_USE_TLS)
+SENDING_RELAY_TIMEOUT = env_int("SENDING_RELAY_TIMEOUT", EMAIL_TIMEOUT)
+# A 4xx reply is retried this many times in all, waiting base * 2^(attempt-1) seconds.
+SENDING_MAX_ATTEMPTS = env_int("SENDING_MAX_ATTEMPTS", 5)
+SENDING_RETRY_BASE_SECONDS = env_int("SENDING_RETRY_BASE_SECONDS", 60)
+SENDING_MAX_RECIPIENTS = env_int("SENDING_MAX_RECIPIENTS", 50)
+SENDING_MAX_MESSAGE_BYTES = env_int("SENDING_MAX_MESSAGE_BYTES", 5 * 1024 * 1024)
+# Tracking links and the unsubscribe link point here; tokens are signed with this secret.
+SENDING_TRACKING_BASE_URL = env_str("SENDING_TRACKING_BASE_URL", "http://127.0.0.1:8000")
+SENDING_TRACKING_SECRET = env_str("SENDING_TRACKING_SECRET", SECRET_KEY)
+# Opens this soon after delivery are image prefetches; clicks this soon, link scanners.
+SENDING_MACHINE_OPEN_SECONDS = env_int("SENDING_MACHINE_OPEN_SECONDS", 2)
+SENDING_MACHINE_CLICK_SECONDS = env_int("SENDING_MACHINE_CLICK_SECONDS", 10)
+# Networks of mail privacy proxies and security gateways (Apple's 17/8 by default).
+SENDING_MACHINE_NETWORKS = env_list("SENDING_MACHINE_NETWORKS", "17.0.0.0/8")
+CELERY_BEAT_SCHEDULE["delivery-resume-stalled"] = {
+    "task": "delivery.tasks.resume_stalled_deliveries",
+    "schedule": 300.0,
 }

@@ -12,6 +12,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("sesconsole.console_urls")),
     path("admin/", admin.site.urls),
+    path("t/", include("delivery.tracking_urls")),
     path("api/v1/", include("sesconsole.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -1,0 +1,22 @@
+"""Periodic blocklist jobs: thin wrappers around one service function each."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def release_invalid_blocks() -> int:
+    return services.release_invalid_blocks()
+
+
+@shared_task
+def lift_expired_custom_blocks() -> int:
+    return services.lift_expired_custom_blocks()
+
+
+@shared_task
+def auto_block_full_inboxes() -> int:
+    return services.auto_block_full_inboxes()

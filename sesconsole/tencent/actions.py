@@ -7,20 +7,25 @@ the services of `delivery`, `stats` and `blocklist`.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from blocklist import services as blocklist
 from blocklist.models import Block
 from blocklist.services import Actor, BlocklistError
+from delivery import sending
 from delivery.addresses import InvalidAddress, normalize_address
-from delivery.models import DeliveryEvent, EventType, Message
+from delivery.models import DeliveryEvent, EventType, Message, OutboundRecipient
+from delivery.sending import SendError, SendRequest
 from sesconsole.models import Account
 from stats import services as stats_services
 
@@ -123,11 +128,23 @@ def get_send_email_status(ctx: Context, params: Params) -> dict[str, Any]:
     messages = (
         Message.objects.for_account(account)
         .requested_between(start, end)
-        .annotate(reject_reason=Subquery(last_reason))
+        .annotate(
+            reject_reason=Subquery(last_reason),
+            send_email_id=Subquery(
+                OutboundRecipient.objects.filter(
+                    account=OuterRef("account"), message_id=OuterRef("message_id")
+                ).values("email__email_id")[:1]
+            ),
+        )
         .order_by("requested_at", "pk")
     )
     if message_id := params.str("MessageId"):
-        messages = messages.filter(message_id=message_id)
+        # SendEmail answers one MessageId per request; each recipient's message is named
+        # after it.
+        sent = OutboundRecipient.objects.filter(account=account, email__email_id=message_id)
+        messages = messages.filter(
+            Q(message_id=message_id) | Q(message_id__in=sent.values("message_id"))
+        )
     if to := params.str("ToEmailAddress"):
         messages = messages.filter(recipient__iexact=to)
     statuses = []
@@ -136,7 +153,7 @@ def get_send_email_status(ctx: Context, params: Params) -> dict[str, Any]:
         complained = m.complained
         statuses.append(
             {
-                "MessageId": m.message_id,
+                "MessageId": m.send_email_id or m.message_id,
                 "ToEmailAddress": m.recipient,
                 "FromEmailAddress": m.from_address,
                 "SendStatus": send_status(m, m.reject_reason),
@@ -396,7 +413,120 @@ def delete_custom_black_list(ctx: Context, params: Params) -> dict[str, Any]:
     return {}
 
 
+# --- SendEmail ----------------------------------------------------------------------
+
+MAX_DESTINATIONS = 50
+MAX_CC = 20
+
+# SendError codes of delivery.sending as Tencent names them.
+SEND_ERRORS = {
+    "invalid_address": "InvalidParameterValue.IllegalEmailAddress",
+    "sender_not_verified": "FailedOperation.NotAuthenticatedSender",
+    "missing_field": "MissingParameter",
+    "invalid_field": "InvalidParameterValue.SubjectLengthError",
+    "invalid_headers": "InvalidParameterValue",
+    "message_too_large": "FailedOperation.EmailContentToolarge",
+    "too_many_recipients": "FailedOperation.TooManyRecipients",
+}
+# When every recipient is refused, SendEmail fails with the code of the first refusal.
+REJECT_ERRORS = {
+    "unsubscribed": (
+        "FailedOperation.ReceiverHasUnsubscribed",
+        "The recipient has unsubscribed from this sender.",
+    ),
+}
+REJECT_DEFAULT_ERROR = ("FailedOperation.EmailAddrInBlacklist", "The recipient is blocklisted.")
+
+
+def _base64_text(value: str | None, name: str) -> str:
+    if not value:
+        return ""
+    try:
+        return base64.b64decode(value, validate=True).decode()
+    except (binascii.Error, ValueError):
+        raise TencentError(
+            "InvalidParameterValue.EmailContentIsWrong", f"Simple.{name} must be base64 of UTF-8."
+        ) from None
+
+
+def _smtp_headers(value: str | None) -> dict[str, str]:
+    if not value:
+        return {}
+    try:
+        headers = json.loads(value)
+    except ValueError:
+        headers = None
+    if not isinstance(headers, dict):
+        raise TencentError(
+            "InvalidParameterValue", "SmtpHeaders must be a JSON object of header names and values."
+        )
+    return headers
+
+
+def send_email(ctx: Context, params: Params) -> dict[str, Any]:
+    """Send plain content (`Simple`) through delivery.sending; templates are not offered."""
+    from_address = params.str("FromEmailAddress", required=True)
+    to = params.str_list("Destination")
+    cc = params.str_list("Cc")
+    bcc = params.str_list("Bcc")
+    if not (to or cc or bcc):
+        raise TencentError(
+            "InvalidParameterValue.EmailAddressIsNULL", "Name at least one recipient."
+        )
+    if len(to) > MAX_DESTINATIONS:
+        raise TencentError(
+            "FailedOperation.TooManyRecipients", f"At most {MAX_DESTINATIONS} recipients."
+        )
+    if len(cc) > MAX_CC or len(bcc) > MAX_CC:
+        raise TencentError(
+            "FailedOperation.TooManyRecipients", f"At most {MAX_CC} Cc and Bcc each."
+        )
+    subject = params.str("Subject", required=True)
+    if params.data.get("Template"):
+        raise TencentError(
+            "UnsupportedOperation", "Templates are not supported here: send Simple content."
+        )
+    if params.data.get("Attachments"):
+        raise TencentError("UnsupportedOperation", "Attachments are not supported here.")
+    simple = params.data.get("Simple")
+    if not isinstance(simple, dict):
+        raise TencentError(
+            "FailedOperation.MissingEmailContent", "Send Simple.Html or Simple.Text."
+        )
+    content = Params(simple)
+    html = _base64_text(content.str("Html"), "Html")
+    text = _base64_text(content.str("Text"), "Text")
+    request = SendRequest(
+        from_address=from_address,
+        to=to,
+        cc=cc,
+        bcc=bcc,
+        subject=subject,
+        text=text,
+        html=html,
+        reply_to=params.str("ReplyToAddresses") or "",
+        headers=_smtp_headers(params.str("SmtpHeaders")),
+    )
+    if not (html or text):
+        raise TencentError(
+            "FailedOperation.MissingEmailContent", "Send Simple.Html or Simple.Text."
+        )
+    try:
+        email = sending.send_email(ctx.account, request)
+    except SendError as exc:
+        code = SEND_ERRORS.get(exc.code, "FailedOperation")
+        if exc.code == "invalid_address" and set(exc.details) & {"to", "cc", "bcc"}:
+            code = "InvalidParameterValue.ReceiverEmailInvalid"
+        raise TencentError(code, exc.message) from None
+    rows = email.recipient_rows
+    if all(r.state == OutboundRecipient.State.REJECTED for r in rows):
+        code, message = REJECT_ERRORS.get(rows[0].reject_reason, REJECT_DEFAULT_ERROR)
+        raise TencentError(code, f"{message} ({rows[0].address})")
+    return {"MessageId": email.email_id}
+
+
 ACTIONS: dict[str, Action] = {
+    "SendEmail": send_email,
     "ListBlackEmailAddress": list_black_email_address,
     "DeleteBlackList": delete_black_list,
     "CreateCustomBlacklist": create_custom_blacklist,

@@ -1,8 +1,8 @@
 """The SES actions: Tencent's request fields in, Tencent's response fields out.
 
-Each action takes the caller (the account the TC3 key acts for) and the request's parameters, and returns
-the fields of `Response` (the view adds `RequestId`). Actions only adapt: the work is done by
-the services of `delivery`, `stats` and `blocklist`.
+Each action takes the caller (the account its TC3 key acts for) and the request's parameters,
+and returns the fields of `Response` (the view adds `RequestId`). Actions only adapt: the work
+is done by the services of `delivery`, `stats` and `blocklist`.
 """
 
 from __future__ import annotations

@@ -137,3 +137,14 @@ def test_an_unsigned_tc3_call_fails_with_invalid_authorization(client):
     body = response.json()["Response"]
     assert body["Error"]["Code"] == "AuthFailure.InvalidAuthorization"
     assert set(body) == {"Error", "RequestId"}
+
+
+def test_another_api_version_does_not_exist(ses):
+    ses._apiVersion = "2019-01-01"
+    exc = _error(ses)
+    assert exc.code == "NoSuchVersion"
+
+
+def test_an_unsigned_payload_is_accepted_when_the_client_says_so(ses):
+    ses.profile.unsignedPayload = True
+    assert call(ses, "GetSendEmailStatus", **QUERY)["EmailStatusList"] == []

@@ -206,3 +206,9 @@ def _reset_broker_pool(app):
     if app._pool is not None:
         app._pool.force_close_all()
         app._pool = None
+    # Kombu's global registries (and the app's producer pool) would hand the closed pools
+    # back for the same URL.
+    from kombu import pools
+
+    pools.reset()
+    app.amqp._producer_pool = None

@@ -7,4 +7,5 @@ app_name = "delivery"
 urlpatterns = [
     path("", views.email_status, name="email_status"),
     path("send-test/", sending_views.send_test, name="send_test"),
+    path("<path:message_id>/", views.message_detail, name="message_detail"),
 ]

@@ -1,19 +1,431 @@
-"""Statistics pages. Placeholders until the rollups land."""
+"""Statistics pages: the real-time queue status chart and the four event reports.
 
+Counts and charts come from `stats.services` (rollups); the event tables list rows
+through `delivery.api.EventFilter`, the same FilterSet the API and its CSV export use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
+
+from delivery.api import EventFilter
+from delivery.models import BounceClass, DeliveryEvent, EventType
+from sesconsole.models import Account
+from sesconsole.tenancy import current_account
+
+from .exports import EVENT_COLUMNS, SERIES_HEADER, csv_response, queryset_rows, series_rows
+from .services import (
+    StatsError,
+    domain_choices,
+    freshness,
+    local_midnight,
+    series,
+    series_between,
+    zone_of,
+)
+
+RANGES = [
+    ("1h", "Last hour"),
+    ("24h", "Last 24 hours"),
+    ("7d", "Last 7 days"),
+    ("30d", "Last 30 days"),
+    ("custom", "Custom"),
+]
+LIVE_RANGES = {"1h", "24h"}
+REFRESH_SECONDS = 30
 
 
-def _section(title: str):
+def _no_account(request: HttpRequest) -> HttpResponse:
+    return render(request, "console/no_account.html", status=403)
+
+
+def _domain_field(label: str, domains: list[str]) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label, required=False, choices=[("", "All")] + [(d, d) for d in domains]
+    )
+
+
+class QueueFilterForm(forms.Form):
+    range = forms.ChoiceField(choices=RANGES, required=False, initial="24h")
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, senders: list[str], recipients: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sender_domain"] = _domain_field("Sender domain", senders)
+        self.fields["recipient_domain"] = _domain_field("Recipient domain", recipients)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("range") == "custom":
+            start, end = data.get("start"), data.get("end")
+            if not start or not end:
+                raise forms.ValidationError("A custom range needs a start and an end date.")
+            if end < start:
+                raise forms.ValidationError("The end date must not be before the start date.")
+            if (end - start).days >= 400:
+                raise forms.ValidationError("A custom range covers at most 400 days.")
+        return data
+
+
+@dataclass
+class Window:
+    start: datetime
+    end: datetime
+    granularity: str
+
+
+def queue_window(choice: str, account: Account, now: datetime, start=None, end=None) -> Window:
+    """The instants and resolution a range choice stands for, in the account's zone."""
+    tz = zone_of(account)
+    if choice == "1h":
+        stop = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        return Window(stop - timedelta(hours=1), stop, "minute")
+    if choice == "24h":
+        local = now.astimezone(tz).replace(minute=0, second=0, microsecond=0)
+        stop = local.astimezone(UTC) + timedelta(hours=1)
+        return Window(stop - timedelta(hours=24), stop, "hour")
+    today = now.astimezone(tz).date()
+    if choice == "7d":
+        return Window(
+            local_midnight(today - timedelta(days=6), tz),
+            local_midnight(today + timedelta(days=1), tz),
+            "hour",
+        )
+    if choice == "custom" and start and end:
+        granularity = "hour" if (end - start).days < 3 else "day"
+        return Window(
+            local_midnight(start, tz), local_midnight(end + timedelta(days=1), tz), granularity
+        )
+    return Window(
+        local_midnight(today - timedelta(days=29), tz),
+        local_midnight(today + timedelta(days=1), tz),
+        "day",
+    )
+
+
+def _rate(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "n/a"
+
+
+def _chart(body: dict, account: Account, granularity: str, series_spec) -> dict:
+    tz = zone_of(account)
+    fmt = {"minute": "%H:%M", "hour": "%m-%d %H:00", "day": "%Y-%m-%d"}[granularity]
+    labels = [
+        datetime.fromisoformat(b["start"].replace("Z", "+00:00")).astimezone(tz).strftime(fmt)
+        for b in body["buckets"]
+    ]
+    return {
+        "labels": labels,
+        "datasets": [
+            {"key": key, "label": label, "data": [b[key] for b in body["buckets"]]}
+            for key, label in series_spec
+        ],
+    }
+
+
+QUEUE_SERIES = [
+    ("requests", "Sent"),
+    ("delivered", "Delivered"),
+    ("bounced", "Bounced"),
+    ("rejected", "Rejected"),
+]
+
+
+def _tiles(totals: dict) -> list[dict]:
+    sent = totals["requests"]
+    return [
+        {"key": "requests", "label": "Sent", "value": sent, "rate": ""},
+        {
+            "key": "delivered",
+            "label": "Delivered",
+            "value": totals["delivered"],
+            "rate": f"{_rate(totals['delivered'], sent)} of sent",
+        },
+        {
+            "key": "bounced",
+            "label": "Bounced",
+            "value": totals["bounced"],
+            "rate": f"{_rate(totals['bounced'], sent)} of sent",
+        },
+        {
+            "key": "rejected",
+            "label": "Rejected",
+            "value": totals["rejected"],
+            "rate": f"{_rate(totals['rejected'], sent + totals['rejected'])} of requests",
+        },
+        {
+            "key": "deferred",
+            "label": "Deferred",
+            "value": totals["deferred"],
+            "rate": "retried later",
+        },
+        {
+            "key": "opened_unique",
+            "label": "Unique opens",
+            "value": totals["opened_unique"],
+            "rate": f"{_rate(totals['opened_unique'], totals['delivered'])} of delivered",
+        },
+    ]
+
+
+@login_required
+def queue_status(request: HttpRequest) -> HttpResponse:
+    account = current_account(request)
+    if account is None:
+        return _no_account(request)
+    senders, recipients = domain_choices(account)
+    data = request.GET.copy()
+    data.setdefault("range", "24h")
+    form = QueueFilterForm(data, senders=senders, recipients=recipients)
+    valid = form.is_valid()
+    args = form.cleaned_data if valid else {"range": "24h"}
+    now = timezone.now()
+    window = queue_window(args["range"] or "24h", account, now, args.get("start"), args.get("end"))
+    body = series_between(
+        account,
+        window.start,
+        window.end,
+        window.granularity,
+        sender_domain=args.get("sender_domain") or None,
+        recipient_domain=args.get("recipient_domain") or None,
+    )
+    if request.GET.get("export") == "csv":
+        return csv_response("queue-status.csv", SERIES_HEADER, series_rows(body))
+    fresh = freshness(account)
+    tz = zone_of(account)
+    payload = {
+        "chart": _chart(body, account, window.granularity, QUEUE_SERIES),
+        "tiles": _tiles(body["totals"]),
+        "as_of": fresh.as_of.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+        "latest": fresh.latest_bucket.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        if fresh.latest_bucket
+        else "",
+    }
+    if request.GET.get("format") == "json":
+        return JsonResponse(payload)
+    live = args["range"] in LIVE_RANGES
+    rows = [
+        {"label": label, "values": [ds["data"][i] for ds in payload["chart"]["datasets"]]}
+        for i, label in enumerate(payload["chart"]["labels"])
+    ]
+    with timezone.override(tz):
+        return render(
+            request,
+            "stats/queue.html",
+            {
+                "title": "Real-time queue status",
+                "form": form,
+                "payload": payload,
+                "tiles": payload["tiles"],
+                "rows": rows,
+                "series_labels": [label for _, label in QUEUE_SERIES],
+                "window": window,
+                "live": live,
+                "refresh_seconds": REFRESH_SECONDS,
+                "timezone": str(tz),
+                "has_data": bool(senders or recipients) or body["totals"]["requests"] > 0,
+            },
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Open/Click, Spam report, Bounced, Unsubscription.
+
+
+@dataclass(frozen=True)
+class Report:
+    slug: str
+    title: str
+    event_types: tuple[str, ...]
+    counters: tuple[tuple[str, str], ...]
+    intro: str
+    by_class: bool = False
+
+
+REPORTS = {
+    "open_click": Report(
+        "open-click",
+        "Open/Click",
+        (EventType.OPENED, EventType.CLICKED),
+        (
+            ("opened", "Opens"),
+            ("opened_unique", "Unique opens"),
+            ("clicked", "Clicks"),
+            ("clicked_unique", "Unique clicks"),
+        ),
+        "Opens of the tracking pixel and clicks on tracked links. Unique counts take each "
+        "message once, at its first open or click.",
+    ),
+    "spam_reports": Report(
+        "spam-reports",
+        "Spam report",
+        (EventType.COMPLAINED,),
+        (("complained", "Spam reports"),),
+        "Recipients who reported a message as spam (feedback loops). Each one blocks the "
+        "address for this account.",
+    ),
+    "bounced": Report(
+        "bounced",
+        "Bounced",
+        (EventType.BOUNCED,),
+        (
+            ("bounced", "Bounced"),
+            *((f"bounced_{c.value}", c.label) for c in BounceClass),
+        ),
+        "Permanent delivery failures, split by bounce class.",
+        by_class=True,
+    ),
+    "unsubscriptions": Report(
+        "unsubscriptions",
+        "Unsubscription",
+        (EventType.UNSUBSCRIBED,),
+        (("unsubscribed", "Unsubscribes"),),
+        "Recipients who unsubscribed by link or one-click (RFC 8058).",
+    ),
+}
+
+EVENT_SORTS = {
+    "time": "timestamp",
+    "-time": "-timestamp",
+    "to": "message__recipient",
+    "-to": "-message__recipient",
+    "sent": "message__requested_at",
+    "-sent": "-message__requested_at",
+}
+
+
+def _date_inputs(form: forms.Form) -> None:
+    for name, field in form.fields.items():
+        if isinstance(field, forms.DateField):
+            field.widget.input_type = "date"
+            field.label = {
+                "start": "From",
+                "end": "To",
+                "sent_start": "Sent from",
+                "sent_end": "Sent to",
+            }.get(name, field.label)
+
+
+def _default_days(account: Account) -> tuple[date, date]:
+    today = timezone.now().astimezone(zone_of(account)).date()
+    return today - timedelta(days=6), today
+
+
+def _report_view(key: str):
+    report = REPORTS[key]
+
     @login_required
-    def view(request):
-        return render(request, "console/section.html", {"title": title})
+    def view(request: HttpRequest) -> HttpResponse:
+        account = current_account(request)
+        if account is None:
+            return _no_account(request)
+        return _report(request, account, report)
 
+    view.__name__ = key
     return view
 
 
-queue_status = _section("Real-time queue status")
-open_click = _section("Open/Click")
-spam_reports = _section("Spam report")
-bounced = _section("Bounced")
-unsubscriptions = _section("Unsubscription")
+def _report(request: HttpRequest, account: Account, report: Report) -> HttpResponse:
+    tz = zone_of(account)
+    first, last = _default_days(account)
+    data = request.GET.copy()
+    data.setdefault("start", first.isoformat())
+    data.setdefault("end", last.isoformat())
+    events = EventFilter(
+        data,
+        queryset=DeliveryEvent.objects.for_account(account)
+        .of_type(*report.event_types)
+        .select_related("message"),
+        request=request,
+    )
+    senders, recipients = domain_choices(account)
+    form = events.form
+    form.fields["sender_domain"] = _domain_field("Sender domain", senders)
+    form.fields["recipient_domain"] = _domain_field("Recipient domain", recipients)
+    if not report.by_class:
+        del form.fields["bounce_class"]
+    del form.fields["recipient"]
+    del form.fields["type"]
+    _date_inputs(form)
+
+    errors = None
+    body = None
+    if events.is_valid():
+        args = form.cleaned_data
+        try:
+            body = series(
+                account,
+                args["start"],
+                args["end"],
+                "day",
+                sender_domain=args.get("sender_domain") or None,
+                recipient_domain=args.get("recipient_domain") or None,
+            )
+        except StatsError as exc:
+            errors = exc.message
+    else:
+        errors = "; ".join(e for errs in form.errors.values() for e in errs)
+
+    export = request.GET.get("export")
+    if body is not None and export == "counts":
+        return csv_response(f"{report.slug}-counts.csv", SERIES_HEADER, series_rows(body))
+    if body is not None and export == "rows":
+        header, rows = queryset_rows(events.qs.order_by("timestamp", "pk"), EVENT_COLUMNS)
+        return csv_response(f"{report.slug}-events.csv", header, rows)
+
+    context = {
+        "title": report.title,
+        "report": report,
+        "form": form,
+        "errors": errors,
+        "timezone": str(tz),
+        "sorts": EVENT_SORTS,
+    }
+    if body is not None:
+        sort = request.GET.get("sort", "-time")
+        order = EVENT_SORTS.get(sort, "-timestamp")
+        page = Paginator(events.qs.order_by(order, "-pk"), 50).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        query.pop("export", None)
+        sort_query = query.copy()
+        sort_query.pop("sort", None)
+        context.update(
+            {
+                "chart": _chart(body, account, "day", report.counters),
+                "totals": [(label, body["totals"][key]) for key, label in report.counters],
+                "days": [
+                    {
+                        "label": label,
+                        "values": [b[key] for key, _ in report.counters],
+                    }
+                    for label, b in zip(
+                        _chart(body, account, "day", ())["labels"], body["buckets"], strict=True
+                    )
+                ],
+                "counter_labels": [label for _, label in report.counters],
+                "page": page,
+                "sort": sort,
+                "query": query.urlencode(),
+                "sort_query": sort_query.urlencode(),
+                "sent_filtered": bool(form.cleaned_data.get("sent_start"))
+                or bool(form.cleaned_data.get("sent_end")),
+            }
+        )
+    with timezone.override(tz):
+        return render(request, "stats/report.html", context, status=200 if body else 400)
+
+
+open_click = _report_view("open_click")
+spam_reports = _report_view("spam_reports")
+bounced = _report_view("bounced")
+unsubscriptions = _report_view("unsubscriptions")

@@ -1,0 +1,90 @@
+"""Statistics API: `GET /api/v1/stats/` (time series from rollups), as JSON or CSV."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from delivery.api import CSVRenderer
+from sesconsole.api_support import ApiError
+from sesconsole.tenancy import require_account
+
+from .exports import SERIES_HEADER, csv_response, series_rows
+from .models import COUNTERS
+from .services import GRANULARITIES, StatsError, series
+
+
+class StatsQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(help_text="First day, in the account's time zone.")
+    end = serializers.DateField(help_text="Last day (inclusive).")
+    granularity = serializers.ChoiceField(choices=GRANULARITIES, default="day")
+    sender_domain = serializers.CharField(required=False, allow_blank=True, max_length=253)
+    recipient_domain = serializers.CharField(required=False, allow_blank=True, max_length=253)
+
+
+def _counters() -> dict:
+    return {c: serializers.IntegerField() for c in COUNTERS}
+
+
+StatsTotalsSerializer = type("StatsTotals", (serializers.Serializer,), _counters())
+StatsBucketSerializer = type(
+    "StatsBucket",
+    (serializers.Serializer,),
+    {
+        "start": serializers.CharField(help_text="Bucket start, ISO-8601 in the account's zone."),
+        **_counters(),
+    },
+)
+
+
+class StatsSerializer(serializers.Serializer):
+    granularity = serializers.ChoiceField(choices=GRANULARITIES)
+    timezone = serializers.CharField()
+    totals = StatsTotalsSerializer()
+    buckets = StatsBucketSerializer(many=True)
+
+
+class StatisticsViewSet(viewsets.ViewSet):
+    """Counters over time for the account, read from rollups."""
+
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
+
+    @extend_schema(
+        operation_id="stats_series",
+        parameters=[StatsQuerySerializer],
+        responses={200: StatsSerializer, (200, "text/csv"): OpenApiTypes.STR},
+        examples=[
+            OpenApiExample(
+                "Two days",
+                response_only=True,
+                value={
+                    "granularity": "day",
+                    "timezone": "UTC",
+                    "totals": {c: 0 for c in COUNTERS},
+                    "buckets": [{"start": "2026-11-01T00:00:00Z", **{c: 0 for c in COUNTERS}}],
+                },
+            )
+        ],
+    )
+    def list(self, request):
+        account = require_account(request)
+        query = StatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        args = query.validated_data
+        try:
+            body = series(
+                account,
+                args["start"],
+                args["end"],
+                args["granularity"],
+                sender_domain=args.get("sender_domain") or None,
+                recipient_domain=args.get("recipient_domain") or None,
+            )
+        except StatsError as exc:
+            raise ApiError(exc.code, exc.message) from None
+        if getattr(request.accepted_renderer, "format", None) == "csv":
+            return csv_response("statistics.csv", SERIES_HEADER, series_rows(body))
+        return Response(body)

@@ -1,0 +1,115 @@
+"""The statistics pages in a real browser: chart, filters, and CSV downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from delivery.ingest import ingest_events
+from tests.stats.conftest import scenario_events
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+DATES = "start=2026-11-27&end=2026-11-28"
+
+
+@pytest.fixture
+def seeded(account):
+    ingest_events(account, scenario_events())
+
+
+def _download(page, link_selector: str) -> list[dict]:
+    with page.expect_download() as info:
+        page.click(link_selector)
+    path = info.value.path()
+    with open(path, encoding="utf-8") as f:
+        return list(csv.DictReader(io.StringIO(f.read())))
+
+
+def _chart_sum(page, canvas_id: str, dataset: int) -> int:
+    return page.evaluate(
+        "([id, i]) => Chart.getChart(id).data.datasets[i].data.reduce((a, b) => a + b, 0)",
+        [canvas_id, dataset],
+    )
+
+
+def test_queue_status_chart_follows_the_filters(page, login, alice, seeded):
+    login(alice)
+    page.goto(f"/queue/?range=custom&{DATES}")
+    page.wait_for_selector("canvas[data-ready]")
+    assert page.locator('.tile[data-key="requests"] .value').inner_text() == "6"
+    assert _chart_sum(page, "queue-chart", 0) == 6
+    assert page.locator("#custom-dates").is_visible()
+    assert "Data as of" in page.locator(".freshness").inner_text()
+
+    page.select_option("#id_sender_domain", "pay.example.com")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**sender_domain=pay.example.com**")
+    page.wait_for_selector("canvas[data-ready]")
+    assert page.locator('.tile[data-key="requests"] .value').inner_text() == "1"
+    assert _chart_sum(page, "queue-chart", 0) == 1
+
+    rows = _download(page, "text=Export CSV")
+    assert len(rows) == 48
+    assert sum(int(r["requests"]) for r in rows) == 1
+    assert rows[0]["bucket_start"] == "2026-11-27T00:00:00Z"
+
+
+def test_queue_status_hides_dates_for_preset_ranges(page, login, alice, seeded):
+    login(alice)
+    page.goto("/queue/?range=1h")
+    page.wait_for_selector("canvas[data-ready]")
+    assert not page.locator("#custom-dates").is_visible()
+    assert page.locator("[data-refresh]").count() == 1
+    page.select_option("#id_range", "custom")
+    assert page.locator("#custom-dates").is_visible()
+
+
+@pytest.mark.parametrize(
+    ("url", "total", "rows", "domain"),
+    [
+        ("/open-click/", "4", 6, "yahoo.com"),
+        ("/spam-reports/", "1", 1, "outlook.com"),
+        ("/bounced/", "2", 2, "gmail.com"),
+        ("/unsubscriptions/", "1", 1, "yahoo.com"),
+    ],
+)
+def test_reports_filter_and_export(page, login, alice, seeded, url, total, rows, domain):
+    login(alice)
+    page.goto(f"{url}?{DATES}")
+    page.wait_for_selector("canvas[data-ready]")
+    first_total = page.locator('.tiles [data-total="0"]')
+    assert first_total.inner_text() == total
+    assert _chart_sum(page, "report-chart", 0) == int(total)
+
+    events = _download(page, "#export-rows")
+    assert len(events) == rows
+    assert all(r["timestamp_ms"].isdigit() for r in events)
+    counts = _download(page, "#export-counts")
+    assert [r["bucket_start"] for r in counts] == ["2026-11-27T00:00:00Z", "2026-11-28T00:00:00Z"]
+
+    page.select_option("#id_recipient_domain", domain)
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(f"**recipient_domain={domain}**")
+    page.wait_for_selector("canvas[data-ready]")
+    assert first_total.inner_text() == "0"
+    assert _chart_sum(page, "report-chart", 0) == 0
+    assert "No " in page.locator(".empty").inner_text()
+
+
+def test_open_click_lists_each_open_with_its_user_agent(page, login, alice, seeded):
+    login(alice)
+    page.goto(f"/open-click/?{DATES}")
+    table = page.locator("#events-table")
+    assert "Mail/2.0" in table.inner_text()
+    rows = _download(page, "#export-rows")
+    opens = [r for r in rows if r["type"] == "opened"]
+    assert sorted(r["to"] for r in opens) == [
+        "ann@gmail.com",
+        "ann@gmail.com",
+        "bea@gmail.com",
+        "dan@gmail.com",
+    ]
+    assert '\'=HYPERLINK("x")' in {r["user_agent"] for r in opens}

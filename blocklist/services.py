@@ -850,10 +850,10 @@ def update_custom_block(
             changes.append(f"address {block.address} → {new_address}")
             block.address = new_address
     if expires_on != "unchanged":
-        if expires_on is not None and expires_on < timezone.now().date():
-            raise BlocklistError("expiry_in_past", "The expiry date is in the past.")
         new_expiry = expiry_from_date(expires_on)
         if new_expiry != block.expires_at:
+            if expires_on is not None and expires_on < timezone.now().date():
+                raise BlocklistError("expiry_in_past", "The expiry date is in the past.")
             changes.append(f"expiry {_fmt_expiry(block.expires_at)} → {_fmt_expiry(new_expiry)}")
             block.expires_at = new_expiry
             if block.released_at is not None:
@@ -882,10 +882,17 @@ def update_custom_block(
     return block
 
 
+def expiry_date_of(block: Block) -> date | None:
+    """The last day a block with an expiry date applies (the inverse of expiry_from_date)."""
+    if block.expires_at is None:
+        return None
+    return (block.expires_at - timedelta(days=1)).astimezone(UTC).date()
+
+
 def _fmt_expiry(expires_at: datetime | None) -> str:
     if expires_at is None:
         return "permanent"
-    return (expires_at - timedelta(days=1)).date().isoformat()
+    return (expires_at - timedelta(days=1)).astimezone(UTC).date().isoformat()
 
 
 @transaction.atomic
@@ -950,6 +957,23 @@ def set_expiry(
     label = expires_at.isoformat() if expires_at else "permanent"
     _write_history(
         ids, History.Action.EDITED, account=None, actor=actor, detail=note or f"expiry → {label}"
+    )
+    return len(ids)
+
+
+@transaction.atomic
+def extend_blocks(blocks: QuerySet[Block], days: int, *, actor: Actor, note: str = "") -> int:
+    """Push the expiry of unreleased, expiring blocks `days` days later (staff 'extend')."""
+    ids = list(
+        blocks.filter(released_at=None, expires_at__isnull=False).values_list("pk", flat=True)
+    )
+    Block.objects.filter(pk__in=ids).update(expires_at=F("expires_at") + timedelta(days=days))
+    _write_history(
+        ids,
+        History.Action.EDITED,
+        account=None,
+        actor=actor,
+        detail=note or f"extended {days} days",
     )
     return len(ids)
 

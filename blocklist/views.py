@@ -1,9 +1,404 @@
-"""Blocklist pages."""
+"""Blocklist console pages: overview with the blocking query, invalid-address blocks, my
+trigger block list, reject list, custom blocking (add, upload, modify, delete, auto-block)
+and history."""
 
+from __future__ import annotations
+
+from datetime import date
+from functools import wraps
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from sesconsole.tenancy import current_account
+
+from . import services
+from .api import BlockFilter, CustomBlockFilter, HistoryFilter, InvalidBlockFilter
+from .models import Block, History, Whitelist
+
+PAGE_SIZE = 50
+MAX_QUERY_ADDRESSES = 1000
+SORTS = {
+    "blocked": "blocked_at",
+    "-blocked": "-blocked_at",
+    "address": "address",
+    "-address": "-address",
+    "expires": "expires_at",
+    "-expires": "-expires_at",
+    "stopped": "stopped_count",
+    "-stopped": "-stopped_count",
+}
 
 
-@login_required
-def overview(request):
-    return render(request, "console/section.html", {"title": "Blocklist"})
+def with_account(view):
+    """Login required; a user without an account gets the no-account page."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        account = current_account(request)
+        if account is None:
+            return render(request, "console/no_account.html", status=403)
+        return view(request, account, *args, **kwargs)
+
+    return wrapper
+
+
+def _page(request: HttpRequest, qs: QuerySet, default_sort: str = "-blocked") -> dict:
+    sort = request.GET.get("sort", default_sort)
+    if sort not in SORTS:
+        sort = default_sort
+    qs = qs.order_by(SORTS[sort], "-pk")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    sort_params = params.copy()
+    sort_params.pop("sort", None)
+    return {
+        "page": page,
+        "sort": sort,
+        "query_string": params.urlencode(),
+        "sort_query": sort_params.urlencode(),
+    }
+
+
+def _addresses(request: HttpRequest) -> list[str]:
+    return [a for a in request.POST.getlist("addresses") if a.strip()]
+
+
+def _report_batch(request: HttpRequest, verb: str, result: services.BatchResult) -> None:
+    if result.done:
+        messages.success(request, f"{verb} {len(result.done)} address(es).")
+    for refused in result.refused[:10]:
+        messages.error(request, refused["message"])
+    if result.not_found:
+        messages.warning(request, f"No active block for: {', '.join(result.not_found[:10])}.")
+    for bad in result.invalid[:10]:
+        messages.error(request, f"{bad['address']}: {bad['message']}")
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    nxt = request.POST.get("next", "")
+    if nxt.startswith("/blocklist/"):
+        return redirect(nxt)
+    return redirect(fallback)
+
+
+# ---------------------------------------------------------------------------------------
+# Overview and the blocking query.
+
+
+@with_account
+def overview(request: HttpRequest, account) -> HttpResponse:
+    now = timezone.now()
+    active = Block.objects.active(now)
+    tiles = {
+        "mine": active.invalid().for_account(account).count(),
+        "rejects": active.rejects().for_account(account).count(),
+        "custom": active.custom().for_account(account).count(),
+        "whitelisted": Whitelist.objects.active().for_account(account).count(),
+    }
+    raw = request.GET.get("q", "")
+    verdicts = None
+    too_many = False
+    if raw.strip():
+        addresses = [a for a in raw.replace(",", "\n").splitlines() if a.strip()]
+        too_many = len(addresses) > MAX_QUERY_ADDRESSES
+        verdicts = list(services.check(account, addresses[:MAX_QUERY_ADDRESSES]).values())
+    return render(
+        request,
+        "blocklist/overview.html",
+        {
+            "title": "Blocklist",
+            "tiles": tiles,
+            "q": raw,
+            "verdicts": verdicts,
+            "too_many": too_many,
+            "max_query": MAX_QUERY_ADDRESSES,
+            "setting": services.auto_block_setting(account),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Invalid-address blocks.
+
+
+@with_account
+def invalid_list(request: HttpRequest, account) -> HttpResponse:
+    qs = services.invalid_blocks_visible_to(account).select_related("event")
+    f = InvalidBlockFilter(request.GET, queryset=qs, request=request)
+    return render(
+        request,
+        "blocklist/invalid.html",
+        {
+            "title": "Invalid-address blocks",
+            "filter": f,
+            "mine_only": False,
+            **_page(request, f.qs),
+        },
+    )
+
+
+@with_account
+def my_triggers(request: HttpRequest, account) -> HttpResponse:
+    qs = Block.objects.invalid().active().for_account(account).select_related("event")
+    f = BlockFilter(request.GET, queryset=qs, request=request)
+    return render(
+        request,
+        "blocklist/invalid.html",
+        {"title": "My trigger block list", "filter": f, "mine_only": True, **_page(request, f.qs)},
+    )
+
+
+@require_POST
+@with_account
+def invalid_remove(request: HttpRequest, account) -> HttpResponse:
+    result = services.remove_invalid_blocks(
+        account,
+        _addresses(request),
+        actor=services.Actor.from_request(request),
+        note=request.POST.get("note", "")[:500],
+    )
+    _report_batch(request, "Removed the block of", result)
+    return _back(request, reverse("blocklist:my_triggers"))
+
+
+@require_POST
+@with_account
+def invalid_whitelist(request: HttpRequest, account) -> HttpResponse:
+    result = services.whitelist_addresses(
+        account,
+        _addresses(request),
+        actor=services.Actor.from_request(request),
+        note=request.POST.get("note", "")[:500],
+    )
+    _report_batch(request, "Whitelisted", result)
+    return _back(request, reverse("blocklist:invalid"))
+
+
+@require_POST
+@with_account
+def invalid_unwhitelist(request: HttpRequest, account) -> HttpResponse:
+    result = services.unwhitelist_addresses(
+        account, _addresses(request), actor=services.Actor.from_request(request)
+    )
+    _report_batch(request, "Ended the whitelist of", result)
+    return _back(request, reverse("blocklist:invalid"))
+
+
+# ---------------------------------------------------------------------------------------
+# Reject blocks.
+
+
+@with_account
+def rejects(request: HttpRequest, account) -> HttpResponse:
+    qs = Block.objects.rejects().active().for_account(account).select_related("event")
+    f = BlockFilter(request.GET, queryset=qs, request=request)
+    f.form.fields["reason"].choices = [
+        ("", "Any"),
+        (Block.Reason.UNSUBSCRIBED, Block.Reason.UNSUBSCRIBED.label),
+        (Block.Reason.COMPLAINED, Block.Reason.COMPLAINED.label),
+    ]
+    return render(
+        request,
+        "blocklist/rejects.html",
+        {"title": "Reject list", "filter": f, **_page(request, f.qs)},
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Custom blocks.
+
+
+def _date_or_none(value: str) -> date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise services.BlocklistError("invalid_date", "Give the date as YYYY-MM-DD.") from None
+
+
+@with_account
+def custom(request: HttpRequest, account) -> HttpResponse:
+    qs = Block.objects.custom().for_account(account).listed()
+    f = CustomBlockFilter(request.GET, queryset=qs, request=request)
+    return render(
+        request,
+        "blocklist/custom.html",
+        {
+            "title": "Custom blocking",
+            "filter": f,
+            "setting": services.auto_block_setting(account),
+            "today": timezone.now().date(),
+            **_page(request, f.qs),
+        },
+    )
+
+
+@require_POST
+@with_account
+def custom_add(request: HttpRequest, account) -> HttpResponse:
+    lines = [a for a in request.POST.get("addresses", "").splitlines() if a.strip()]
+    if not lines:
+        messages.error(request, "Enter at least one address.")
+        return redirect("blocklist:custom")
+    try:
+        report = services.add_custom_blocks(
+            account,
+            lines,
+            actor=services.Actor.from_request(request),
+            expires_on=_date_or_none(request.POST.get("expires_on", "")),
+            note=request.POST.get("note", "")[:500],
+        )
+    except services.BlocklistError as exc:
+        messages.error(request, exc.message)
+        return redirect("blocklist:custom")
+    messages.success(
+        request,
+        f"Added {report.valid} of {report.total}: {report.repeat} repeated, "
+        f"{report.invalid} invalid, {report.too_long} too long.",
+    )
+    return redirect("blocklist:custom")
+
+
+@with_account
+def custom_upload(request: HttpRequest, account) -> HttpResponse:
+    """GET: the form. POST (XHR or plain form): the report as JSON or a page."""
+    if request.method != "POST":
+        return render(
+            request,
+            "blocklist/custom_upload.html",
+            {"title": "Upload custom blocks", "max_lines": services.MAX_UPLOAD_LINES},
+        )
+    wants_json = request.headers.get("Accept", "").startswith("application/json")
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise services.BlocklistError("missing_file", "Choose a file to upload.")
+        if upload.size > 10 * 1024 * 1024:
+            raise services.BlocklistError("file_too_large", "The file is larger than 10 MB.")
+        report = services.upload_custom_blocks(
+            account,
+            upload.read(),
+            actor=services.Actor.from_request(request),
+            expires_on=_date_or_none(request.POST.get("expires_on", "")),
+            note=request.POST.get("note", "")[:500],
+        )
+    except services.BlocklistError as exc:
+        if wants_json:
+            return JsonResponse(
+                {"code": exc.code, "message": exc.message, "details": {}}, status=400
+            )
+        messages.error(request, exc.message)
+        return redirect("blocklist:custom_upload")
+    if wants_json:
+        return JsonResponse(report.as_json())
+    return render(
+        request,
+        "blocklist/custom_upload.html",
+        {"title": "Upload custom blocks", "report": report, "max_lines": services.MAX_UPLOAD_LINES},
+    )
+
+
+@with_account
+def custom_edit(request: HttpRequest, account, pk: int) -> HttpResponse:
+    block = Block.objects.custom().for_account(account).listed().filter(pk=pk).first()
+    if block is None:
+        messages.error(request, "No such custom block.")
+        return redirect("blocklist:custom")
+    error = ""
+    if request.method == "POST":
+        try:
+            services.update_custom_block(
+                account,
+                block.pk,
+                actor=services.Actor.from_request(request),
+                address=request.POST.get("address", block.address),
+                expires_on=_date_or_none(request.POST.get("expires_on", "")),
+            )
+        except services.BlocklistError as exc:
+            error = exc.message
+        else:
+            messages.success(request, "Saved.")
+            return redirect("blocklist:custom")
+    expires_on = services.expiry_date_of(block)
+    return render(
+        request,
+        "blocklist/custom_edit.html",
+        {
+            "title": "Modify custom block",
+            "entry": block,
+            "expires_on": expires_on,
+            "error": error,
+            "today": timezone.now().date(),
+            "history": block.history.select_related("actor").order_by("-at", "-pk")[:20],
+        },
+    )
+
+
+@require_POST
+@with_account
+def custom_delete(request: HttpRequest, account) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    result = services.delete_custom_blocks(
+        account, actor=services.Actor.from_request(request), ids=ids
+    )
+    messages.success(request, f"Deleted {len(result.done)} custom block(s).")
+    return _back(request, reverse("blocklist:custom"))
+
+
+@require_POST
+@with_account
+def auto_block(request: HttpRequest, account) -> HttpResponse:
+    try:
+        days = int(request.POST.get("days", "0"))
+    except ValueError:
+        days = 0
+    try:
+        setting = services.set_auto_block(
+            account,
+            enabled=request.POST.get("enabled") == "on",
+            days=days,
+            actor=services.Actor.from_request(request),
+        )
+    except services.BlocklistError as exc:
+        messages.error(request, exc.message)
+    else:
+        state = f"on, for {setting.days} days" if setting.enabled else "off"
+        messages.success(request, f"Auto-block of full inboxes is {state}.")
+    return redirect("blocklist:custom")
+
+
+# ---------------------------------------------------------------------------------------
+# History.
+
+
+@with_account
+def history(request: HttpRequest, account) -> HttpResponse:
+    from django.db.models import Q
+
+    qs = History.objects.filter(Q(block__account=account, account=None) | Q(account=account))
+    f = HistoryFilter(request.GET, queryset=qs.select_related("block"), request=request)
+    page = Paginator(f.qs.order_by("-at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "blocklist/history.html",
+        {
+            "title": "Blocklist history",
+            "filter": f,
+            "page": page,
+            "query_string": params.urlencode(),
+        },
+    )

@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from blocklist import api as blocklist_api
 from delivery.api import EmailViewSet, EventIngestView, EventListViewSet, MessageViewSet
 from stats.api import StatisticsViewSet
 
@@ -13,8 +14,16 @@ router.register("emails", EmailViewSet, basename="email")
 router.register("stats", StatisticsViewSet, basename="stats")
 router.register("messages", MessageViewSet, basename="message")
 router.register("event-lists", EventListViewSet, basename="event-list")
+router.register("blocklist/invalid", blocklist_api.InvalidBlockViewSet, "blocklist-invalid")
+router.register("blocklist/rejects", blocklist_api.RejectBlockViewSet, "blocklist-rejects")
+router.register("blocklist/custom", blocklist_api.CustomBlockViewSet, "blocklist-custom")
+router.register("blocklist/history", blocklist_api.HistoryViewSet, "blocklist-history")
 
 urlpatterns = [
     path("events/", EventIngestView.as_view(), name="events"),
+    path("blocklist/check/", blocklist_api.CheckView.as_view(), name="blocklist-check"),
+    path(
+        "blocklist/auto-block/", blocklist_api.AutoBlockView.as_view(), name="blocklist-auto-block"
+    ),
     *router.urls,
 ]

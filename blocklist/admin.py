@@ -1,0 +1,180 @@
+"""Staff tools: search and filter every block, whitelist, remove, extend or expire."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Q, QuerySet
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from sesconsole.models import Account
+
+from . import services
+from .models import AutoBlockSetting, Block, History, Whitelist
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active"), ("due", "Due (time up)"), ("released", "Released")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "active":
+            return queryset.active(now)
+        if self.value() == "due":
+            return queryset.due(now)
+        if self.value() == "released":
+            return queryset.filter(released_at__isnull=False)
+        return queryset
+
+
+class HistoryInline(admin.TabularInline):
+    model = History
+    extra = 0
+    can_delete = False
+    fields = ["at", "action", "actor_label", "account", "detail"]
+    readonly_fields = fields
+    ordering = ["at", "pk"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class WhitelistInline(admin.TabularInline):
+    model = Whitelist
+    extra = 0
+    can_delete = False
+    fields = ["account", "created_at", "removed_at", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _actor(request) -> services.Actor:
+    return services.Actor(request.user, f"staff:{request.user.get_username()}"[:100])
+
+
+@admin.register(Block)
+class BlockAdmin(admin.ModelAdmin):
+    list_display = [
+        "address",
+        "kind",
+        "account",
+        "reason",
+        "blocked_at",
+        "expires_at",
+        "released_at",
+        "release_reason",
+        "stopped_count",
+    ]
+    list_filter = ["kind", "reason", StateFilter, "release_reason", "account"]
+    list_select_related = ["account"]
+    search_fields = ["address", "account__name", "response_text", "note"]
+    date_hierarchy = "blocked_at"
+    raw_id_fields = ["account", "event", "created_by"]
+    readonly_fields = ["stopped_count", "last_stopped_at", "released_at", "release_reason"]
+    inlines = [WhitelistInline, HistoryInline]
+    show_full_result_count = False
+    actions = ["remove", "expire_now", "extend_30_days", "whitelist"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # blocks are made by events, the console and the API (with history)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # never lose history: remove instead
+
+    @admin.action(description="Remove selected blocks (kept in history)")
+    def remove(self, request, queryset: QuerySet[Block]):
+        n = services.release_blocks(queryset, actor=_actor(request))
+        self.message_user(request, f"Removed {n} block(s).")
+
+    @admin.action(description="Expire selected blocks now")
+    def expire_now(self, request, queryset: QuerySet[Block]):
+        n = services.set_expiry(
+            queryset, timezone.now(), actor=_actor(request), note="Expired by staff."
+        )
+        self.message_user(request, f"Expired {n} block(s).")
+
+    @admin.action(description="Extend selected blocks by 30 days")
+    def extend_30_days(self, request, queryset: QuerySet[Block]):
+        n = services.extend_blocks(queryset, 30, actor=_actor(request))
+        self.message_user(request, f"Extended {n} block(s) by 30 days.")
+
+    @admin.action(description="Whitelist selected invalid-address blocks for an account…")
+    def whitelist(self, request, queryset: QuerySet[Block]):
+        queryset = queryset.filter(kind=Block.Kind.INVALID, released_at=None)
+        name = request.POST.get("whitelist_account")
+        if name:
+            account = Account.objects.filter(name=name).first()
+            if account is None:
+                self.message_user(request, f"No account named {name!r}.", level="error")
+                return None
+            result = services.whitelist_addresses(
+                account,
+                list(queryset.values_list("address", flat=True)),
+                actor=_actor(request),
+                note="Whitelisted by staff.",
+            )
+            self.message_user(request, f"Whitelisted {result.count} block(s) for {account.name}.")
+            for refused in result.refused:
+                self.message_user(request, refused["message"], level="warning")
+            return None
+        return TemplateResponse(
+            request,
+            "admin/blocklist/whitelist.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Whitelist for an account",
+                "blocks": queryset,
+                "accounts": Account.objects.exclude(Q(pk__in=queryset.values("account"))).order_by(
+                    "name"
+                ),
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
+
+
+@admin.register(Whitelist)
+class WhitelistAdmin(admin.ModelAdmin):
+    list_display = ["address", "account", "block", "created_at", "removed_at"]
+    list_filter = [("removed_at", admin.EmptyFieldListFilter), "account"]
+    list_select_related = ["account", "block"]
+    search_fields = ["address", "account__name"]
+    raw_id_fields = ["account", "block", "created_by"]
+    readonly_fields = ["created_at", "removed_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(History)
+class HistoryAdmin(admin.ModelAdmin):
+    list_display = ["at", "action", "block", "account", "actor_label", "detail"]
+    list_filter = ["action", "block__kind"]
+    list_select_related = ["block", "account"]
+    search_fields = ["block__address", "actor_label", "detail", "account__name"]
+    date_hierarchy = "at"
+    raw_id_fields = ["block", "account", "actor"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AutoBlockSetting)
+class AutoBlockSettingAdmin(admin.ModelAdmin):
+    list_display = ["account", "enabled", "days", "enabled_at", "updated_at"]
+    list_filter = ["enabled"]
+    list_select_related = ["account"]
+    raw_id_fields = ["account"]

@@ -1,0 +1,85 @@
+"""Staff tools for every block kind."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from blocklist import services
+from blocklist.models import Block, History, Whitelist
+from tests.blocklist.conftest import bounce
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:blocklist_block_changelist"
+
+
+def test_staff_search_and_filter_blocks(staff_client, account, other_account):
+    bounce(account, "x@example.com")
+    services.add_custom_blocks(other_account, ["custom@example.com"], actor=services.SYSTEM)
+    r = staff_client.get(reverse(CHANGELIST), {"q": "custom@"})
+    assert b"custom@example.com" in r.content and b"x@example.com" not in r.content
+    r = staff_client.get(reverse(CHANGELIST), {"kind__exact": "invalid", "state": "active"})
+    assert b"x@example.com" in r.content and b"custom@example.com" not in r.content
+    r = staff_client.get(reverse(CHANGELIST), {"q": "globex"})
+    assert b"custom@example.com" in r.content
+
+
+def test_the_change_page_shows_history_inline(staff_client, account):
+    bounce(account, "x@example.com")
+    block = Block.objects.get()
+    r = staff_client.get(reverse("admin:blocklist_block_change", args=[block.pk]))
+    assert r.status_code == 200 and b"Bounced: invalid address." in r.content
+
+
+def test_note_text_is_escaped(staff_client, account):
+    services.add_custom_blocks(
+        account, ["x@example.com"], actor=services.SYSTEM, note="<script>alert(1)</script>"
+    )
+    block = Block.objects.get()
+    r = staff_client.get(reverse("admin:blocklist_block_change", args=[block.pk]))
+    assert b"<script>alert(1)</script>" not in r.content
+
+
+def _act(client, action, blocks, **extra):
+    return client.post(
+        reverse(CHANGELIST),
+        {"action": action, "_selected_action": [b.pk for b in blocks], **extra},
+        follow=True,
+    )
+
+
+def test_remove_expire_and_extend(staff_client, account, staff_user):
+    services.add_custom_blocks(account, ["a@example.com", "b@example.com"], actor=services.SYSTEM)
+    bounce(account, "c@example.com")
+    a, b = Block.objects.custom().order_by("address")
+    c = Block.objects.invalid().get()
+    r = _act(staff_client, "remove", [a])
+    assert "Removed 1 block(s)." in r.content.decode()
+    r = _act(staff_client, "expire_now", [b])
+    assert "Expired 1 block(s)." in r.content.decode()
+    assert not services.check(account, ["b@example.com"])["b@example.com"].blocked
+    before = c.expires_at
+    r = _act(staff_client, "extend_30_days", [c])
+    assert "Extended 1 block(s) by 30 days." in r.content.decode()
+    c.refresh_from_db()
+    assert (c.expires_at - before).days == 30
+    assert History.objects.filter(actor=staff_user).count() == 3
+
+
+def test_whitelist_for_an_account_through_an_intermediate_page(
+    staff_client, account, other_account
+):
+    bounce(account, "x@example.com")
+    block = Block.objects.get()
+    r = _act(staff_client, "whitelist", [block])
+    assert b"Whitelist for an account" in r.content and b"globex" in r.content
+    r = _act(staff_client, "whitelist", [block], whitelist_account="globex")
+    assert "Whitelisted 1 block(s) for globex." in r.content.decode()
+    assert Whitelist.objects.get().account == other_account
+
+
+def test_history_admin_is_read_only(staff_client, account):
+    bounce(account, "x@example.com")
+    r = staff_client.get(reverse("admin:blocklist_history_changelist"), {"q": "x@example.com"})
+    assert r.status_code == 200 and b"x@example.com" in r.content

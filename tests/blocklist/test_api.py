@@ -1,0 +1,207 @@
+"""The blocklist API: every operation, scoped to the caller's account."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from blocklist import services
+from blocklist.models import Block
+from tests.blocklist.conftest import bounce, recipient_event
+
+pytestmark = pytest.mark.django_db
+
+
+def test_check_explains_each_address(api_client, account):
+    bounce(account, "gone@example.com")
+    r = api_client.post(
+        "/api/v1/blocklist/check/",
+        {"addresses": ["Gone@example.com", "ok@example.com", "junk"]},
+        format="json",
+    )
+    assert r.status_code == 200
+    results = {v["address"]: v for v in r.json()["results"]}
+    assert results["gone@example.com"]["blocked"] is True
+    assert results["gone@example.com"]["kind"] == "invalid"
+    assert results["gone@example.com"]["reject_reason"] == "blocklisted"
+    assert results["gone@example.com"]["matches"][0]["triggered_by_you"] is True
+    assert results["ok@example.com"]["blocked"] is False
+    assert results["junk"]["valid"] is False
+
+
+def test_check_refuses_an_empty_or_oversized_batch(api_client):
+    r = api_client.post("/api/v1/blocklist/check/", {"addresses": []}, format="json")
+    assert r.status_code == 400 and r.json()["code"] == "invalid"
+    r = api_client.post("/api/v1/blocklist/check/", {"addresses": ["a@b.co"] * 1001}, format="json")
+    assert r.status_code == 400
+
+
+def test_invalid_list_shows_mine_and_hides_other_tenants(api_client, account, other_account):
+    bounce(account, "mine@example.com")
+    bounce(other_account, "theirs@example.com")
+    r = api_client.get("/api/v1/blocklist/invalid/")
+    assert r.status_code == 200
+    rows = r.json()["results"]
+    assert [row["address"] for row in rows] == ["mine@example.com"]
+    row = rows[0]
+    assert row["account"] == "acme" and row["triggered_by_you"] is True
+    assert row["reason"] == "invalid_address" and "user unknown" in row["response_text"]
+    assert row["status"] == "active" and row["whitelisted"] is False
+
+
+def test_invalid_list_filters_by_triggered_and_address(api_client, account, other_account):
+    from delivery.ingest import ingest_events
+    from tests.events import make_event
+
+    bounce(account, "mine@example.com")
+    bounce(other_account, "shared@example.com")
+    ingest_events(account, [make_event("request", "x1", to="shared@example.com")])
+    r = api_client.get("/api/v1/blocklist/invalid/?triggered=others")
+    rows = r.json()["results"]
+    assert [row["address"] for row in rows] == ["shared@example.com"]
+    assert rows[0]["account"] is None  # another tenant's name stays private
+    r = api_client.get("/api/v1/blocklist/invalid/?address=MINE@example.com")
+    assert [row["address"] for row in r.json()["results"]] == ["mine@example.com"]
+    r = api_client.get("/api/v1/blocklist/invalid/?address=none@example.com")
+    assert r.json()["results"] == []
+
+
+def test_remove_and_whitelist_through_the_api(api_client, other_api_client, account, other_account):
+    bounce(account, "x@example.com")
+    r = other_api_client.post(
+        "/api/v1/blocklist/invalid/remove/", {"addresses": ["x@example.com"]}, format="json"
+    )
+    assert r.json()["refused"][0]["code"] == "triggered_by_another_account"
+    r = other_api_client.post(
+        "/api/v1/blocklist/invalid/whitelist/", {"addresses": ["x@example.com"]}, format="json"
+    )
+    assert r.json()["done"] == ["x@example.com"]
+    r = api_client.post(
+        "/api/v1/blocklist/invalid/remove/", {"addresses": ["x@example.com"]}, format="json"
+    )
+    assert r.json() == {"done": ["x@example.com"], "refused": [], "not_found": [], "invalid": []}
+
+
+def test_reject_list(api_client, account, other_account):
+    recipient_event(account, "bye@example.com", "unsubscribed")
+    recipient_event(other_account, "other@example.com", "complained")
+    r = api_client.get("/api/v1/blocklist/rejects/?reason=unsubscribed")
+    assert [row["address"] for row in r.json()["results"]] == ["bye@example.com"]
+    r = api_client.get("/api/v1/blocklist/rejects/?reason=complained")
+    assert r.json()["results"] == []
+
+
+def test_custom_add_list_update_delete(api_client, account):
+    r = api_client.post(
+        "/api/v1/blocklist/custom/",
+        {"addresses": ["a@example.com", "a@example.com", "bad"], "expires_on": None},
+        format="json",
+    )
+    assert r.status_code == 200
+    report = r.json()
+    assert (report["total"], report["valid"], report["repeat"], report["invalid"]) == (3, 1, 1, 1)
+    r = api_client.get("/api/v1/blocklist/custom/?status=active")
+    [row] = r.json()["results"]
+    assert row["address"] == "a@example.com" and row["expires_at"] is None
+    soon = (timezone.now() + timedelta(days=3)).date().isoformat()
+    r = api_client.patch(
+        f"/api/v1/blocklist/custom/{row['id']}/",
+        {"address": "b@example.com", "expires_on": soon},
+        format="json",
+    )
+    assert r.status_code == 200 and r.json()["address"] == "b@example.com"
+    assert r.json()["expires_at"] is not None
+    r = api_client.patch(
+        f"/api/v1/blocklist/custom/{row['id']}/", {"expires_on": "2020-01-01"}, format="json"
+    )
+    assert r.status_code == 400 and r.json()["code"] == "expiry_in_past"
+    r = api_client.post(
+        "/api/v1/blocklist/custom/delete/", {"addresses": ["b@example.com"]}, format="json"
+    )
+    assert r.json()["done"] == ["b@example.com"]
+    assert api_client.get("/api/v1/blocklist/custom/").json()["results"] == []
+
+
+def test_custom_status_filter_shows_expired(api_client, account):
+    services.add_custom_blocks(
+        account, ["old@example.com", "new@example.com"], actor=services.SYSTEM
+    )
+    Block.objects.filter(address="old@example.com").update(
+        expires_at=timezone.now() - timedelta(hours=1)
+    )
+    r = api_client.get("/api/v1/blocklist/custom/?status=expired")
+    assert [row["address"] for row in r.json()["results"]] == ["old@example.com"]
+    assert r.json()["results"][0]["status"] == "expired"
+
+
+def test_custom_delete_by_id_and_another_accounts_block_is_404(
+    api_client, other_api_client, account
+):
+    services.add_custom_blocks(account, ["a@example.com"], actor=services.SYSTEM)
+    block = Block.objects.get()
+    assert other_api_client.delete(f"/api/v1/blocklist/custom/{block.pk}/").status_code == 404
+    assert (
+        other_api_client.patch(
+            f"/api/v1/blocklist/custom/{block.pk}/", {"expires_on": None}, format="json"
+        ).status_code
+        == 404
+    )
+    assert api_client.delete(f"/api/v1/blocklist/custom/{block.pk}/").status_code == 204
+
+
+def test_upload_reports_counts(api_client, account):
+    data = "\ufeffa@example.com\nA@example.com\nnope\n".encode()
+    r = api_client.post(
+        "/api/v1/blocklist/custom/upload/",
+        {"file": SimpleUploadedFile("list.txt", data, content_type="text/plain")},
+        format="multipart",
+    )
+    assert r.status_code == 200
+    assert {k: r.json()[k] for k in ("total", "valid", "repeat", "invalid", "too_long")} == {
+        "total": 3,
+        "valid": 1,
+        "repeat": 1,
+        "invalid": 1,
+        "too_long": 0,
+    }
+
+
+def test_upload_of_an_empty_file_is_a_400(api_client):
+    r = api_client.post(
+        "/api/v1/blocklist/custom/upload/",
+        {"file": SimpleUploadedFile("list.txt", b"\n\n", content_type="text/plain")},
+        format="multipart",
+    )
+    assert r.status_code == 400 and r.json()["code"] == "empty_file"
+
+
+def test_auto_block_setting(api_client):
+    assert api_client.get("/api/v1/blocklist/auto-block/").json() == {"enabled": False, "days": 7}
+    r = api_client.put("/api/v1/blocklist/auto-block/", {"enabled": True, "days": 3}, format="json")
+    assert r.json() == {"enabled": True, "days": 3}
+    r = api_client.put("/api/v1/blocklist/auto-block/", {"enabled": True, "days": 0}, format="json")
+    assert r.status_code == 400
+
+
+def test_history_lists_removed_blocks_and_hides_other_tenants_actions(
+    api_client, other_api_client, account
+):
+    bounce(account, "x@example.com")
+    other_api_client.post(
+        "/api/v1/blocklist/invalid/whitelist/", {"addresses": ["x@example.com"]}, format="json"
+    )
+    api_client.post(
+        "/api/v1/blocklist/invalid/remove/", {"addresses": ["x@example.com"]}, format="json"
+    )
+    rows = api_client.get("/api/v1/blocklist/history/?address=x@example.com").json()["results"]
+    assert [row["action"] for row in rows] == ["removed", "added"]
+    theirs = other_api_client.get("/api/v1/blocklist/history/").json()["results"]
+    # Whitelisting (and the release of the whitelist when the block was removed) is theirs.
+    assert [row["action"] for row in theirs] == ["whitelisted"]
+
+
+def test_lists_need_an_account(client):
+    assert client.get("/api/v1/blocklist/custom/").status_code in (401, 403)

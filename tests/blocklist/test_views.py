@@ -1,0 +1,158 @@
+"""The blocklist console pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from blocklist import services
+from blocklist.models import Block
+from tests.blocklist.conftest import bounce, recipient_event
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "blocklist:overview",
+    "blocklist:invalid",
+    "blocklist:my_triggers",
+    "blocklist:rejects",
+    "blocklist:custom",
+    "blocklist:custom_upload",
+    "blocklist:history",
+]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_renders_with_its_subnavigation(alice_client, name):
+    r = alice_client.get(reverse(name))
+    assert r.status_code == 200
+    assert b'aria-label="Blocklist"' in r.content
+    assert b'aria-current="page"' in r.content
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_pages_need_a_login(client, name):
+    r = client.get(reverse(name))
+    assert r.status_code == 302 and "/login/" in r["Location"]
+
+
+def test_a_user_without_an_account_is_told_so(client, db):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="lonely"))
+    r = client.get(reverse("blocklist:overview"))
+    assert r.status_code == 403 and b"No account" in r.content
+
+
+def test_the_blocking_query_explains_the_winner(alice_client, account, other_account):
+    bounce(other_account, "gone@example.com")
+    recipient_event(account, "gone@example.com", "unsubscribed")
+    r = alice_client.get(reverse("blocklist:overview"), {"q": "gone@example.com\nfine@example.com"})
+    html = r.content.decode()
+    assert "triggered by another account's sending" in html
+    assert "Wins: the address does not exist" in html
+    assert "Also blocks, but a stronger block wins." in html
+    assert "No block matches" in html
+
+
+def test_the_invalid_page_offers_whitelist_or_remove_as_allowed(
+    alice_client, account, other_account
+):
+    from delivery.ingest import ingest_events
+    from tests.events import make_event
+
+    bounce(account, "mine@example.com")
+    bounce(other_account, "theirs@example.com")
+    ingest_events(account, [make_event("request", "t1", to="theirs@example.com")])
+    html = alice_client.get(reverse("blocklist:invalid")).content.decode()
+    assert "mine@example.com" in html and "theirs@example.com" in html
+    assert html.count(">Remove</button>") == 1
+    assert html.count(">Whitelist</button>") == 1
+
+
+def test_batch_remove_from_my_trigger_list(alice_client, account, other_account):
+    bounce(account, "a@example.com")
+    bounce(account, "b@example.com")
+    bounce(other_account, "c@example.com")
+    r = alice_client.post(
+        reverse("blocklist:invalid_remove"),
+        {"addresses": ["a@example.com", "b@example.com", "c@example.com"]},
+        follow=True,
+    )
+    html = r.content.decode()
+    assert "Removed the block of 2 address(es)." in html
+    assert "you can whitelist it" in html
+    assert Block.objects.active().invalid().count() == 1
+
+
+def test_rejects_page_lists_the_accounts_rejects(alice_client, account, other_account):
+    recipient_event(account, "bye@example.com", "unsubscribed")
+    recipient_event(other_account, "other@example.com", "complained")
+    html = alice_client.get(reverse("blocklist:rejects")).content.decode()
+    assert "bye@example.com" in html and "other@example.com" not in html
+
+
+def test_custom_add_filter_edit_and_delete(alice_client, account):
+    r = alice_client.post(
+        reverse("blocklist:custom_add"),
+        {"addresses": "a@example.com\nb@example.com\nbad"},
+        follow=True,
+    )
+    assert "Added 2 of 3: 0 repeated, 1 invalid, 0 too long." in r.content.decode()
+    Block.objects.filter(address="b@example.com").update(
+        expires_at=timezone.now() - timedelta(hours=1)
+    )
+    html = alice_client.get(reverse("blocklist:custom"), {"status": "expired"}).content.decode()
+    assert "b@example.com" in html and "a@example.com" not in html
+
+    block = Block.objects.get(address="a@example.com")
+    day = (timezone.now() + timedelta(days=10)).date()
+    r = alice_client.post(
+        reverse("blocklist:custom_edit", args=[block.pk]),
+        {"address": "a@example.com", "expires_on": day.isoformat()},
+    )
+    assert r.status_code == 302
+    block.refresh_from_db()
+    assert services.expiry_date_of(block) == day
+
+    r = alice_client.post(reverse("blocklist:custom_delete"), {"ids": [block.pk]}, follow=True)
+    assert "Deleted 1 custom block(s)." in r.content.decode()
+
+
+def test_another_accounts_custom_block_cannot_be_edited(alice_client, other_account):
+    services.add_custom_blocks(other_account, ["x@example.com"], actor=services.SYSTEM)
+    block = Block.objects.get()
+    r = alice_client.post(
+        reverse("blocklist:custom_edit", args=[block.pk]), {"address": "y@example.com"}
+    )
+    assert r.status_code == 302
+    block.refresh_from_db()
+    assert block.address == "x@example.com"
+
+
+def test_upload_returns_a_report(alice_client, account):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("list.csv", b"email\na@example.com\na@example.com\nnope\n")
+    r = alice_client.post(
+        reverse("blocklist:custom_upload"), {"file": upload}, HTTP_ACCEPT="application/json"
+    )
+    assert r.json()["valid"] == 1 and r.json()["repeat"] == 1 and r.json()["invalid"] == 1
+
+
+def test_auto_block_setting_form(alice_client, account):
+    r = alice_client.post(
+        reverse("blocklist:auto_block"), {"enabled": "on", "days": "5"}, follow=True
+    )
+    assert "Auto-block of full inboxes is on, for 5 days." in r.content.decode()
+    assert services.auto_block_setting(account).enabled
+
+
+def test_history_shows_a_removed_block(alice_client, account):
+    bounce(account, "gone@example.com")
+    alice_client.post(reverse("blocklist:invalid_remove"), {"addresses": ["gone@example.com"]})
+    html = alice_client.get(reverse("blocklist:history"), {"address": "gone@example.com"}).content
+    assert b"Removed" in html and b"alice" in html

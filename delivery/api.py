@@ -1,4 +1,5 @@
-"""Delivery API: event ingestion, the mail API, message status search, event lists."""
+"""Delivery API: event ingestion, the mail API, returned-report intake, message status search,
+event lists."""
 
 from __future__ import annotations
 
@@ -23,12 +24,13 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from sesconsole.api_support import ApiError
-from sesconsole.tenancy import current_account, require_account, scope
+from sesconsole.tenancy import current_account, require_account, scope, sees_all_accounts
 from stats.exports import EVENT_COLUMNS, MESSAGE_COLUMNS, csv_response, queryset_rows
 from stats.services import local_midnight, zone_of
 
 from .addresses import InvalidAddress, normalize_address
 from .ingest import ingest_events
+from .intake import intake
 from .models import BounceClass, DeliveryEvent, EventType, Message, OutboundEmail, OutboundRecipient
 from .sending import SendError, SendRequest, send_email
 
@@ -512,3 +514,37 @@ class EventListViewSet(_ExportMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return scope(DeliveryEvent.objects.select_related("message"), self.request)
+
+
+# ---------------------------------------------------------------------------------------
+# Returned reports: the same intake as `manage.py intake_mail`, over HTTP.
+
+
+class IntakeView(APIView):
+    """Take in one raw bounce (RFC 3464) or feedback report (RFC 5965) as the request body.
+
+    With an account's API key, reports match that account's messages only; staff (signed
+    in, no account named) match across all accounts.
+    """
+
+    @extend_schema(
+        operation_id="intake_report",
+        request={"message/rfc822": OpenApiTypes.BINARY},
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def post(self, request):
+        account = None if sees_all_accounts(request) else require_account(request)
+        raw = request.body
+        if not raw.strip():
+            raise ApiError("empty_message", "Send the raw message (RFC 5322) as the body.")
+        report = intake(raw, account=account)
+        return Response(
+            {
+                "id": report.pk,
+                "status": report.status,
+                "kind": report.kind,
+                "message_id": report.message_id,
+                "events": report.events,
+                "note": report.note,
+            }
+        )

@@ -260,6 +260,22 @@ def _run_consumers(account: Account, events: list[DeliveryEvent]) -> None:
     blocklist_services.apply_events(account, events)
 
 
+_MESSAGE_NEW_FIELDS = [
+    "account",
+    "message_id",
+    "from_address",
+    "sender_domain",
+    "recipient",
+    "recipient_domain",
+    "subject",
+    "status",
+    "bounce_class",
+    "response_text",
+    "open_count",
+    "click_count",
+    "created_at",
+]
+
 _MESSAGE_STATE_FIELDS = [
     "from_address",
     "sender_domain",
@@ -319,7 +335,7 @@ def _lock_messages(account: Account, items: Iterable[ParsedEvent]) -> dict[str, 
         if mid not in existing
     ]
     if missing:
-        Message.objects.bulk_create(missing, ignore_conflicts=True, batch_size=500)
+        insert_new_rows(missing, _MESSAGE_NEW_FIELDS, ["account", "message_id"], "message_id")
     locked = {
         m.message_id: m
         for m in Message.objects.select_for_update()

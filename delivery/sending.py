@@ -170,6 +170,9 @@ def _check_headers(headers: dict[str, str]) -> dict[str, str]:
 
 def _validate(account: Account, req: SendRequest) -> tuple[str, list[tuple[str, str]]]:
     """Check a request; return the sender's normalised address and (field, address) pairs."""
+    for name, value in (("from", req.from_address), ("reply_to", req.reply_to)):
+        if "\r" in value or "\n" in value:
+            raise SendError("invalid_field", f"'{name}' must be one line.")
     raw_from = parseaddr(req.from_address)[1]
     try:
         sender = normalize_address(raw_from or req.from_address)
@@ -440,9 +443,8 @@ def deliver(recipient_pk: int) -> int | None:
         recipient.address
     )
     if verdict is not None and verdict.blocked:
-        _finish(recipient, OutboundRecipient.State.REJECTED, reject_reason=verdict.reject_reason)
-        _ingest(
-            account,
+        _record(
+            recipient,
             {
                 **base,
                 "id": f"{recipient.message_id}:rejected",
@@ -450,6 +452,8 @@ def deliver(recipient_pk: int) -> int | None:
                 "from": normalize_address(parseaddr(recipient.email.from_address)[1]),
                 "reason": verdict.reject_reason,
             },
+            state=OutboundRecipient.State.REJECTED,
+            reject_reason=verdict.reject_reason,
         )
         return None
 
@@ -457,62 +461,59 @@ def deliver(recipient_pk: int) -> int | None:
     base["timestamp"] = timezone.now().isoformat()
     code = reply.code or 0
     if 200 <= code < 300:
-        _finish(recipient, OutboundRecipient.State.DELIVERED, reply=reply.text)
-        _ingest(
-            account,
+        _record(
+            recipient,
             {
                 **base,
                 "id": f"{recipient.message_id}:delivered:{attempt}",
                 "type": EventType.DELIVERED,
                 "smtp": reply.as_smtp(),
             },
+            state=OutboundRecipient.State.DELIVERED,
+            last_reply=reply.text,
         )
         return None
     if code >= 500 or attempt >= settings.SENDING_MAX_ATTEMPTS:
         text = reply.text
         if code < 500:
             text = f"Gave up after {attempt} attempts; last reply: {reply.text}"
-        _finish(recipient, OutboundRecipient.State.BOUNCED, reply=text)
-        smtp = {**reply.as_smtp(), "text": text[:4000]}
-        _ingest(
-            account,
+        _record(
+            recipient,
             {
                 **base,
                 "id": f"{recipient.message_id}:bounced:{attempt}",
                 "type": EventType.BOUNCED,
-                "smtp": smtp,
+                "smtp": {**reply.as_smtp(), "text": text[:4000]},
                 "bounce_class": classify_reply(reply.code, reply.enhanced, reply.text),
             },
+            state=OutboundRecipient.State.BOUNCED,
+            last_reply=text,
         )
         return None
     delay = retry_delay(attempt)
-    OutboundRecipient.objects.filter(pk=recipient.pk, attempts=attempt).update(
-        state=OutboundRecipient.State.DEFERRED,
-        last_reply=reply.text,
-        next_attempt_at=timezone.now() + timedelta(seconds=delay),
-    )
-    _ingest(
-        account,
+    _record(
+        recipient,
         {
             **base,
             "id": f"{recipient.message_id}:deferred:{attempt}",
             "type": EventType.DEFERRED,
             "smtp": reply.as_smtp(),
         },
+        state=OutboundRecipient.State.DEFERRED,
+        last_reply=reply.text,
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
     )
     return delay
 
 
-def _finish(recipient: OutboundRecipient, state: str, *, reply: str = "", reject_reason="") -> None:
-    OutboundRecipient.objects.filter(pk=recipient.pk).update(
-        state=state, last_reply=reply, reject_reason=reject_reason, next_attempt_at=None
-    )
-
-
-def _ingest(account: Account, event: dict) -> None:
-    result = ingest_events(account, [event])
-    if result.errors:
-        raise RuntimeError(f"delivery produced an invalid event: {result.errors}")
+def _record(recipient: OutboundRecipient, event: dict, **state) -> None:
+    """Store an attempt's outcome: the recipient's state and its event, together or not at all."""
+    state.setdefault("next_attempt_at", None)
+    with transaction.atomic():
+        OutboundRecipient.objects.filter(pk=recipient.pk).update(**state)
+        result = ingest_events(recipient.account, [event])
+        if result.errors:
+            raise RuntimeError(f"delivery produced an invalid event: {result.errors}")
 
 
 def resume_stalled(older_than: timedelta = timedelta(minutes=10)) -> list[int]:

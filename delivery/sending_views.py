@@ -43,7 +43,7 @@ def _client(request: HttpRequest) -> dict:
 @require_http_methods(["GET", "HEAD"])
 def track_open(request: HttpRequest, token: str) -> HttpResponse:
     _, message = _hit(request, token, tracking.OPEN)
-    tracking.record_hit(message, tracking.OPEN, **_client(request))
+    tracking.record_hit(message, tracking.OPEN, method=request.method, **_client(request))
     return HttpResponse(PIXEL, content_type="image/gif")
 
 

@@ -25,6 +25,8 @@ from .models import EventType, Message
 
 _SALT = "delivery.tracking"
 OPEN, CLICK, UNSUBSCRIBE = "o", "c", "u"
+# Longer links stay untracked: the clicked event keeps URLs up to 4,096 characters.
+MAX_TRACKED_URL = 2000
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def rewrite_html(
 
         def swap(match: re.Match) -> str:
             url = html_lib.unescape(match.group(3)).strip()
-            if urlsplit(url).scheme not in ("http", "https"):
+            if urlsplit(url).scheme not in ("http", "https") or len(url) > MAX_TRACKED_URL:
                 return match.group(0)  # mailto:, tel:, anchors stay as they are
             tracked = html_lib.escape(click_url(account_id, message_id, url))
             return f"{match.group(1)}{match.group(2)}{tracked}{match.group(2)}"
@@ -153,8 +155,10 @@ def _machine_source(user_agent: str, ip: str | None) -> bool:
     return False
 
 
-def is_machine_open(user_agent: str, ip: str | None, seconds_since_delivery: float | None) -> bool:
-    if _machine_source(user_agent, ip):
+def is_machine_open(
+    user_agent: str, ip: str | None, seconds_since_delivery: float | None, method: str = "GET"
+) -> bool:
+    if method == "HEAD" or _machine_source(user_agent, ip):
         return True
     return (
         seconds_since_delivery is not None
@@ -205,7 +209,7 @@ def record_hit(
         delivered_at = message.status_at if message.status == Message.Status.DELIVERED else None
         since = (now - delivered_at).total_seconds() if delivered_at else None
         if kind == OPEN:
-            machine = is_machine_open(user_agent, ip, since)
+            machine = is_machine_open(user_agent, ip, since, method)
             event.update(type=EventType.OPENED)
         else:
             machine = is_machine_click(user_agent, ip, since, method)

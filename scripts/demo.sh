@@ -13,10 +13,14 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
+"$PY" manage.py smtp_sink >var/sink.log 2>&1 &
+pids+=($!)
+
 .venv/bin/celery -A sesconsole worker -B -l warning --concurrency 1 \
   --logfile var/worker.log --pidfile= &
 pids+=($!)
 
 echo
 echo "Serving the console on http://127.0.0.1:8000 (Ctrl+C stops it; worker log in var/worker.log)"
+echo "Sent mail goes to the SMTP sink on 127.0.0.1:1025 and is kept in var/sink/"
 "$PY" manage.py runserver 127.0.0.1:8000 --noreload

@@ -4,7 +4,13 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from blocklist import api as blocklist_api
-from delivery.api import EmailViewSet, EventIngestView, EventListViewSet, MessageViewSet
+from delivery.api import (
+    EmailViewSet,
+    EventIngestView,
+    EventListViewSet,
+    IntakeView,
+    MessageViewSet,
+)
 from stats.api import StatisticsViewSet
 
 app_name = "api"
@@ -21,6 +27,7 @@ router.register("blocklist/history", blocklist_api.HistoryViewSet, "blocklist-hi
 
 urlpatterns = [
     path("events/", EventIngestView.as_view(), name="events"),
+    path("intake/", IntakeView.as_view(), name="intake"),
     path("blocklist/check/", blocklist_api.CheckView.as_view(), name="blocklist-check"),
     path(
         "blocklist/auto-block/", blocklist_api.AutoBlockView.as_view(), name="blocklist-auto-block"

@@ -6,17 +6,49 @@ from collections.abc import Sequence
 
 from django.db import connection, models
 
+# Field types whose Python values psycopg sends as they are: no per-value preparation.
+_PLAIN_ON_POSTGRES = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BigAutoField,
+    models.AutoField,
+    models.BooleanField,
+    models.DateTimeField,
+    models.GenericIPAddressField,
+    models.ForeignKey,
+)
 
-def _placeholder(field: models.Field) -> str:
-    # PostgreSQL types VALUES columns from their first row, so parameters need a cast;
-    # SQLite has no such need (and its CAST would coerce dates to numbers).
+
+def _columns_source(model_fields: Sequence[models.Field], part: Sequence[models.Model]):
+    """A `WITH v (columns) AS (…)` clause holding the fields' values of `part`, and its parameters.
+
+    PostgreSQL gets one array parameter per column, unnested (a handful of parameters
+    whatever the row count, which psycopg binds far faster than thousands of scalars);
+    SQLite gets a VALUES list.
+    """
+    qn = connection.ops.quote_name
+    names = ", ".join(qn(f.column) for f in model_fields)
     if connection.vendor == "postgresql":
-        return f"CAST(%s AS {field.db_type(connection)})"
-    return "%s"
+        arrays = [
+            [getattr(obj, f.attname) for obj in part]
+            if isinstance(f, _PLAIN_ON_POSTGRES)
+            else [f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in part]
+            for f in model_fields
+        ]
+        casts = ", ".join(f"%s::{f.db_type(connection)}[]" for f in model_fields)
+        return f"WITH v ({names}) AS (SELECT * FROM unnest({casts}))", arrays
+    row_sql = "(" + ", ".join(["%s"] * len(model_fields)) + ")"
+    params = [
+        f.get_db_prep_save(getattr(obj, f.attname), connection)
+        for obj in part
+        for f in model_fields
+    ]
+    return f"WITH v ({names}) AS (VALUES {', '.join([row_sql] * len(part))})", params
 
 
 def update_rows(objs: Sequence[models.Model], fields: Sequence[str], chunk: int = 1000) -> int:
-    """Write `fields` of each object back in one UPDATE … FROM (VALUES …) per chunk.
+    """Write `fields` of each object back in one UPDATE … FROM per chunk.
 
     Django's bulk_update builds a CASE expression per field and row, which costs more CPU
     than the database spends on the whole write.
@@ -28,21 +60,14 @@ def update_rows(objs: Sequence[models.Model], fields: Sequence[str], chunk: int 
     qn = connection.ops.quote_name
     pk = meta.pk
     model_fields = [meta.get_field(name) for name in fields]
-    columns = [pk.column] + [f.column for f in model_fields]
-    row_sql = "(" + ", ".join(_placeholder(f) for f in [pk, *model_fields]) + ")"
     assignments = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in model_fields)
     table = qn(meta.db_table)
     updated = 0
     for start in range(0, len(objs), chunk):
-        part = objs[start : start + chunk]
-        params: list = []
-        for obj in part:
-            params.append(obj.pk)
-            for field in model_fields:
-                params.append(field.get_db_prep_save(getattr(obj, field.attname), connection))
+        source, params = _columns_source([pk, *model_fields], objs[start : start + chunk])
         sql = (
-            f"WITH v ({', '.join(qn(c) for c in columns)}) AS (VALUES {', '.join([row_sql] * len(part))}) "
-            f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{qn(pk.column)} = v.{qn(pk.column)}"
+            f"{source} UPDATE {table} SET {assignments} "
+            f"FROM v WHERE {table}.{qn(pk.column)} = v.{qn(pk.column)}"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -69,18 +94,13 @@ def insert_new_rows(
     model_fields = [meta.get_field(name) for name in fields]
     columns = ", ".join(qn(f.column) for f in model_fields)
     conflict = ", ".join(qn(meta.get_field(name).column) for name in conflict_fields)
-    row_sql = "(" + ", ".join(["%s"] * len(model_fields)) + ")"
     ret = qn(meta.get_field(returning).column)
     rows: list = []
     for start in range(0, len(objs), chunk):
-        part = objs[start : start + chunk]
-        params = [
-            field.get_db_prep_save(getattr(obj, field.attname), connection)
-            for obj in part
-            for field in model_fields
-        ]
+        source, params = _columns_source(model_fields, objs[start : start + chunk])
+        # "WHERE true" keeps SQLite from reading ON CONFLICT as part of a join (its docs).
         sql = (
-            f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES {', '.join([row_sql] * len(part))} "
+            f"{source} INSERT INTO {qn(meta.db_table)} ({columns}) SELECT * FROM v WHERE true "
             f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {qn(meta.pk.column)}, {ret}"
         )
         with connection.cursor() as cursor:

@@ -152,3 +152,27 @@ def test_the_task_runs_the_attempt_and_reschedules(account, sender, relay, setti
         deliver_recipient.apply(args=[row.pk])
     states = dict(OutboundRecipient.objects.values_list("address", "state"))
     assert states == {"alice@gmail.com": "delivered", "full@gmail.com": "bounced"}
+
+
+def test_a_task_redelivered_after_a_worker_died_mid_attempt_sends_once_more(account, sender, relay):
+    (row,) = _send(account, ["alice@gmail.com"])
+    # The worker claimed attempt 1 and died before the relay answered: the row says so.
+    OutboundRecipient.objects.filter(pk=row.pk).update(attempts=1)
+    assert deliver(row.pk) is None
+    assert [e for _, e in _events(row.message_id)][-1] == f"{row.message_id}:delivered:2"
+    assert len(relay.received) == 1
+
+
+def test_stalled_recipients_are_found_for_re_enqueueing(account, sender):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from delivery.tasks import resume_stalled_deliveries
+
+    stalled, _fresh = _send(account, ["alice@gmail.com", "bob@gmail.com"])
+    OutboundRecipient.objects.filter(pk=stalled.pk).update(
+        next_attempt_at=timezone.now() - timedelta(minutes=30)
+    )
+    assert sending.resume_stalled() == [stalled.pk]
+    assert resume_stalled_deliveries.apply().get() == 1

@@ -2,6 +2,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from delivery.management.commands.simulate_traffic import sender_domains_for
+from delivery.sending import add_sender_identity
 from sesconsole.models import Account
 from sesconsole.services import create_account
 
@@ -36,6 +38,11 @@ class Command(BaseCommand):
             created_any = True
         if not User.objects.filter(username=STAFF[0]).exists():
             User.objects.create_superuser(STAFF[0], "admin@example.com", STAFF[1])
+
+        # Verified sender domains, so the "send a test email" form works.
+        for account in Account.objects.filter(name__in=[a[0] for a in DEMO_ACCOUNTS]):
+            for domain in sender_domains_for(account):
+                add_sender_identity(account, domain, verified=True)
 
         if created_any:
             call_command(

@@ -1,0 +1,708 @@
+"""Reading returned mail: bounces (DSNs and MTA-specific formats), feedback reports, auto-replies.
+
+`parse_report(raw)` takes any raw RFC 5322 message and says what it is, which recipients failed
+and why, and which original message it is about. It never raises on bad input: a message that
+cannot be read is a Report of kind "not_a_bounce" with no recipients.
+"""
+
+from __future__ import annotations
+
+import email
+import email.header
+import email.message
+import email.parser
+import json
+import re
+from dataclasses import dataclass, field
+
+from .addresses import InvalidAddress, normalize_address
+from .bounces import classify_reply, is_hard
+
+BOUNCE = "bounce"
+COMPLAINT = "complaint"
+NOT_A_BOUNCE = "not_a_bounce"
+
+# Actions (RFC 3464) that mean the message did not reach the recipient (yet).
+FAILED_ACTIONS = ("failed", "delayed")
+
+
+@dataclass
+class RecipientOutcome:
+    recipient: str | None
+    action: str = "failed"
+    bounce_class: str = "other"
+    hard: bool = False
+    status: str = ""
+    smtp_code: int | None = None
+    diagnostic: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.action in FAILED_ACTIONS
+
+
+@dataclass
+class Report:
+    kind: str
+    recipients: list[RecipientOutcome] = field(default_factory=list)
+    feedback_type: str = ""
+    original_message_id: str | None = None
+    original_headers: email.message.Message | None = None
+    subject: str = ""
+
+    @property
+    def failed(self) -> list[RecipientOutcome]:
+        """Recipients the message did not reach: the ones a bounce is about."""
+        if self.kind != BOUNCE:
+            return []
+        return [r for r in self.recipients if r.failed]
+
+    def original_header(self, name: str) -> str | None:
+        """One header of the returned original message, e.g. X-SES-Message-ID."""
+        if self.original_headers is None:
+            return None
+        value = self.original_headers.get(name)
+        return _header_text(value).strip() or None if value is not None else None
+
+
+def parse_report(raw: bytes) -> Report:
+    """Read one raw message. Malformed input gives a not_a_bounce Report, never an exception."""
+    try:
+        return _parse(raw)
+    except Exception:  # mail from the outside world must never fail the caller
+        return Report(kind=NOT_A_BOUNCE)
+
+
+# --- Decoding --------------------------------------------------------------------------------
+
+_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
+_HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:[ \t]")
+_ORIGINAL_HEADER_NAMES = re.compile(
+    r"^(Return-Path|Received|From|To|Subject|Message-I[dD]|Date|MIME-Version|Reply-To|Sender"
+    r"|DKIM-Signature|X-[A-Za-z0-9-]+|Content-Type|Cc|Delivered-To|Authentication-Results"
+    r"|ARC-[A-Za-z-]+|In-Reply-To|References|Errors-To):",
+    re.I,
+)
+
+
+def _header_text(value: object) -> str:
+    if value is None:
+        return ""
+    try:
+        return str(email.header.make_header(email.header.decode_header(str(value))))
+    except Exception:  # undecodable encoded-words: keep them as they are
+        return str(value)
+
+
+def _decode_bytes(data: bytes, charset: str | None) -> str:
+    if b"\x1b$" in data or b"\x1b(" in data:
+        charset = "iso-2022-jp"
+    for candidate in (charset, "utf-8", "shift_jis", "euc-jp"):
+        if not candidate:
+            continue
+        try:
+            return data.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("latin-1")
+
+
+def _part_text(part: email.message.Message) -> str:
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        inner = part.get_payload()
+        if isinstance(inner, list):
+            return "\n\n".join(_flatten(m) for m in inner if isinstance(m, email.message.Message))
+        return str(inner or "")
+    return _decode_bytes(payload, part.get_content_charset())
+
+
+def _flatten(message: email.message.Message) -> str:
+    headers = "\n".join(f"{k}: {_header_text(v)}" for k, v in message.items())
+    if message.is_multipart():
+        body = "\n".join(_part_text(p) for p in message.walk() if not p.is_multipart())
+    else:
+        body = _part_text(message)
+    return f"{headers}\n\n{body}" if body.strip() else headers
+
+
+def _normalize(address: str | None) -> str | None:
+    if not address:
+        return None
+    address = address.strip().strip("<>;,.\"'")
+    try:
+        return normalize_address(address)
+    except InvalidAddress:
+        return None
+
+
+# --- Structure -------------------------------------------------------------------------------
+
+
+def _parse(raw: bytes) -> Report:
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogateescape")
+    raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    message = email.message_from_bytes(raw)
+    if message.is_multipart() and not message.get_payload():
+        # A multipart whose boundary never appears: read the body as plain text.
+        body = message.preamble or ""
+        del message["Content-Type"]
+        message.set_payload(body)
+    subject = _header_text(message.get("Subject")).strip()
+    parts = list(message.walk())
+
+    original = _original_headers(message, parts)
+    report = (
+        _feedback_report(message, parts)
+        or _json_notification(message, parts)
+        or _delivery_status(message, parts)
+        or _auto_reply(message, strong_only=True)
+        or _plain_bounce(message, parts, original)
+        or _auto_reply(message, strong_only=False)
+        or Report(kind=NOT_A_BOUNCE)
+    )
+    report.subject = subject
+    if report.original_headers is None:
+        report.original_headers = original
+    if report.original_message_id is None and report.original_headers is not None:
+        report.original_message_id = report.original_header("Message-ID")
+    return report
+
+
+def _original_headers(
+    message: email.message.Message, parts: list[email.message.Message]
+) -> email.message.Message | None:
+    """The returned original's headers: a message/rfc822 or text/rfc822-headers part, or inline."""
+    for part in parts[1:]:
+        ctype = part.get_content_type()
+        if ctype in ("message/rfc822", "message/global"):
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner:
+                return inner[0]
+            if isinstance(inner, str):
+                return email.parser.Parser().parsestr(inner, headersonly=True)
+        if ctype in ("text/rfc822-headers", "message/global-headers"):
+            text = _part_text(part)
+            return email.parser.Parser().parsestr(text.lstrip(), headersonly=True)
+    for part in parts:
+        if part.get_content_maintype() != "text":
+            continue
+        _, inline = _split_original(_part_text(part))
+        if inline is not None:
+            return inline
+    return None
+
+
+_ORIGINAL_MARKERS = re.compile(
+    r"^[ \t>]*[-=*_]*[ \t]*(?:"
+    r"(?:this is a )?copy of (?:the|your) (?:original )?message.*"
+    r"|below this line is a copy of the message.*"
+    r"|(?:the )?original message(?: follows| headers?(?: follows?)?| is attached)?[.:]?"
+    r"|(?:returned|unsent|undelivered|original) (?:message|mail)(?: follows| headers follow)?[.:]?"
+    r"|message headers follow.*|headers of (?:the|your) (?:original )?message.*"
+    r"|(?:the )?original message header.*|message header follows.*"
+    r"|begin forwarded message:?"
+    r")[ \t]*[-=*_]*[ \t]*$",
+    re.I | re.M,
+)
+_KEY_HEADERS = {
+    "from",
+    "to",
+    "subject",
+    "message-id",
+    "date",
+    "received",
+    "return-path",
+    "mime-version",
+}
+
+
+def _split_original(text: str) -> tuple[str, email.message.Message | None]:
+    """Split a bounce's text into its explanation and the returned original's headers."""
+    lines = text.split("\n")
+    start = None
+    for i in range(len(lines) - 1):
+        if _ORIGINAL_HEADER_NAMES.match(lines[i]) and (
+            _ORIGINAL_HEADER_NAMES.match(lines[i + 1])
+            or (lines[i + 1][:1] in (" ", "\t") and i + 2 < len(lines))
+        ):
+            block = lines[i : i + 40]
+            names = {line.split(":", 1)[0].lower() for line in block if _HEADER_LINE.match(line)}
+            if len(names & {"from", "to", "subject", "message-id", "date", "received"}) >= 2:
+                start = i
+                break
+    if start is None:
+        marker = _ORIGINAL_MARKERS.search(text)
+        return (text[: marker.start()] if marker else text), None
+    explanation = "\n".join(lines[:start])
+    markers = list(_ORIGINAL_MARKERS.finditer(explanation))
+    if markers:
+        marker = markers[-1]
+        explanation = explanation[: marker.start()]
+    header_text = "\n".join(lines[start:])
+    headers = email.parser.Parser().parsestr(header_text, headersonly=True)
+    return explanation, headers
+
+
+# --- Feedback reports (RFC 5965) -------------------------------------------------------------
+
+
+def _fields(text: str) -> list[dict[str, str]]:
+    """Blocks of `Name: value` fields (RFC 3464 / 5965), folded lines joined, names lower-case."""
+    blocks: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    last = None
+    for line in text.split("\n"):
+        if not line.strip():
+            if current:
+                blocks.append(current)
+            current, last = {}, None
+            continue
+        if line[:1] in (" ", "\t") and last is not None:
+            current[last] += " " + line.strip()
+            continue
+        name, sep, value = line.partition(":")
+        if sep and re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", name.strip()):
+            last = name.strip().lower()
+            if last in current:  # a repeated field: keep both
+                current[last] += "\n" + value.strip()
+            else:
+                current[last] = value.strip()
+        else:
+            last = None
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _address_from_field(value: str) -> str | None:
+    # "rfc822; user@example.com" or "<user@example.com>"
+    value = value.split(";", 1)[1] if ";" in value else value
+    match = _ADDRESS.search(value)
+    return _normalize(match.group(0)) if match else None
+
+
+def _feedback_report(
+    message: email.message.Message, parts: list[email.message.Message]
+) -> Report | None:
+    feedback = [p for p in parts if p.get_content_type() == "message/feedback-report"]
+    if feedback:
+        text = _part_text(feedback[0])
+    elif message.get_content_type() == "multipart/report" and (
+        message.get_param("report-type") or ""
+    ).lower() in ("feedback-report",):
+        text = "\n".join(_part_text(p) for p in parts if p.get_content_maintype() == "text")
+    elif (message.get("X-Apple-Unsubscribe") or "").strip().lower() == "true":
+        # Apple Mail's "unsubscribe" button mails the List-Unsubscribe address: an opt-out.
+        recipient = _normalize(_first_address(message.get("From")))
+        return Report(
+            kind=COMPLAINT,
+            feedback_type="opt-out",
+            recipients=[_complaint(recipient, "opt-out")],
+        )
+    else:
+        return None
+    fields: dict[str, str] = {}
+    for block in _fields(text):
+        fields.update({k: v for k, v in block.items() if k not in fields})
+    feedback_type = (fields.get("feedback-type") or "abuse").split()[0].lower()
+    original = _original_headers(message, parts)
+    recipients: list[str | None] = []
+    for value in (fields.get("original-rcpt-to") or "").split("\n"):
+        address = _address_from_field(value)
+        if address and address not in recipients:
+            recipients.append(address)
+    if not recipients and fields.get("removal-recipient"):
+        recipients.append(_address_from_field(fields["removal-recipient"]))
+    if not recipients and original is not None:
+        for value in original.get_all("To") or []:
+            for _, address in email.utils.getaddresses([_header_text(value)]):
+                address = _normalize(address)
+                if address and address not in recipients:
+                    recipients.append(address)
+    if not recipients:
+        recipients.append(None)
+    return Report(
+        kind=COMPLAINT,
+        feedback_type=feedback_type,
+        recipients=[_complaint(r, feedback_type) for r in recipients],
+        original_headers=original,
+    )
+
+
+def _complaint(recipient: str | None, feedback_type: str) -> RecipientOutcome:
+    return RecipientOutcome(
+        recipient=recipient, action="complained", bounce_class=COMPLAINT, diagnostic=feedback_type
+    )
+
+
+def _first_address(value: object) -> str | None:
+    match = _ADDRESS.search(_header_text(value))
+    return match.group(0) if match else None
+
+
+# --- JSON notifications (Amazon SES and alike) -----------------------------------------------
+
+
+def _json_notification(
+    message: email.message.Message, parts: list[email.message.Message]
+) -> Report | None:
+    for part in parts:
+        if part.get_content_maintype() != "text":
+            continue
+        text = _part_text(part)
+        start = text.find("{")
+        if start < 0 or ('"notificationType"' not in text and '"eventType"' not in text):
+            continue
+        try:
+            data, _ = json.JSONDecoder().raw_decode(text[start:])
+        except ValueError:
+            data = _lenient_json(text[start:])
+        if not isinstance(data, dict):
+            continue
+        if isinstance(data.get("Message"), str):  # wrapped in an SNS envelope
+            try:
+                data = json.loads(data["Message"])
+            except ValueError:
+                continue
+        return _ses_report(data)
+    return None
+
+
+def _lenient_json(text: str) -> object:
+    # Notifications pasted into mail get wrapped lines; join them and try again.
+    joined = re.sub(r"!?\n[ \t]?", "", text)
+    try:
+        return json.JSONDecoder().raw_decode(joined)[0]
+    except ValueError:
+        return None
+
+
+def _ses_report(data: dict) -> Report:
+    kind = str(data.get("notificationType") or data.get("eventType") or "").lower()
+    mail = data.get("mail") if isinstance(data.get("mail"), dict) else {}
+    headers = email.message.Message()
+    for item in mail.get("headers") or []:
+        if isinstance(item, dict) and "name" in item:
+            headers[str(item["name"])] = str(item.get("value", ""))
+    message_id = None
+    common = mail.get("commonHeaders") if isinstance(mail.get("commonHeaders"), dict) else {}
+    message_id = headers.get("Message-ID") or common.get("messageId")
+    report = Report(
+        kind=NOT_A_BOUNCE,
+        original_headers=headers if len(headers) else None,
+        original_message_id=message_id,
+    )
+    if kind == "bounce":
+        bounce = data.get("bounce") or {}
+        permanent = str(bounce.get("bounceType", "")).lower() == "permanent"
+        report.kind = BOUNCE
+        for item in bounce.get("bouncedRecipients") or []:
+            diagnostic = str(item.get("diagnosticCode") or "")
+            status = str(item.get("status") or "")
+            code = _smtp_code(diagnostic)
+            bounce_class = classify_reply(code, status, diagnostic)
+            report.recipients.append(
+                RecipientOutcome(
+                    recipient=_normalize(item.get("emailAddress")),
+                    action=str(item.get("action") or ("failed" if permanent else "delayed")),
+                    bounce_class=bounce_class,
+                    hard=is_hard(bounce_class),
+                    status=status,
+                    smtp_code=code,
+                    diagnostic=diagnostic,
+                )
+            )
+    elif kind == "complaint":
+        complaint = data.get("complaint") or {}
+        report.kind = COMPLAINT
+        report.feedback_type = str(complaint.get("complaintFeedbackType") or "abuse")
+        for item in complaint.get("complainedRecipients") or [{}]:
+            report.recipients.append(
+                _complaint(_normalize(item.get("emailAddress")), report.feedback_type)
+            )
+    elif kind == "delivery":
+        for address in (data.get("delivery") or {}).get("recipients") or []:
+            report.recipients.append(
+                RecipientOutcome(
+                    recipient=_normalize(address), action="delivered", bounce_class=NOT_A_BOUNCE
+                )
+            )
+    return report
+
+
+# --- Delivery status notifications (RFC 3464) ------------------------------------------------
+
+_SMTP_CODE = re.compile(r"(?<![\d.])([245][0-5]\d)(?=[ \-]|$)", re.M)
+_ENHANCED = re.compile(r"(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)")
+_DSN_FIELD_START = re.compile(r"^(Final-Recipient|Original-Recipient)\s*:", re.I | re.M)
+
+
+def _smtp_code(text: str) -> int | None:
+    match = _SMTP_CODE.search(text or "")
+    return int(match.group(1)) if match else None
+
+
+def _enhanced(text: str) -> str:
+    match = _ENHANCED.search(text or "")
+    return match.group(1) if match else ""
+
+
+def _delivery_status(
+    message: email.message.Message, parts: list[email.message.Message]
+) -> Report | None:
+    status_parts = [
+        p
+        for p in parts
+        if p.get_content_type() in ("message/delivery-status", "message/global-delivery-status")
+    ]
+    blocks: list[dict[str, str]] = []
+    for part in status_parts:
+        blocks += _fields(_part_text(part))
+    if not status_parts:
+        # Some MTAs put the DSN fields in a text part.
+        for part in parts:
+            if part.get_content_maintype() != "text":
+                continue
+            text = _split_original(_part_text(part))[0]
+            match = _DSN_FIELD_START.search(text)
+            if match:
+                paragraph = text.rfind("\n\n", 0, match.start()) + 1
+                blocks += _fields(text[paragraph:])
+    per_recipient = [b for b in blocks if "final-recipient" in b or "original-recipient" in b]
+    if not per_recipient:
+        return None
+    human = _human_text(message, parts)
+    outcomes = []
+    for block in per_recipient:
+        recipient = _address_from_field(
+            block.get("final-recipient") or block.get("original-recipient") or ""
+        )
+        if recipient is None and block.get("original-recipient"):
+            recipient = _address_from_field(block["original-recipient"])
+        diagnostic = _clean(block.get("diagnostic-code", ""))
+        diagnostic = re.sub(r"^(smtp|x-[\w-]+|x-unix)\s*;\s*", "", diagnostic, flags=re.I)
+        status = _enhanced(block.get("status", ""))
+        action = (block.get("action") or "").split()[0].lower() if block.get("action") else ""
+        if not action:
+            action = {"2": "delivered", "4": "delayed"}.get(status[:1], "failed")
+        outcomes.append([recipient, action, status, diagnostic])
+    report = Report(kind=BOUNCE)
+    segments = _segments(human, [o[0] for o in outcomes])
+    for recipient, action, status, diagnostic in outcomes:
+        context = diagnostic
+        if len(outcomes) == 1:
+            context = f"{diagnostic}\n{human}"
+        elif recipient in segments:
+            context = f"{diagnostic}\n{segments[recipient]}"
+        report.recipients.append(_outcome(recipient, action, status, diagnostic, context))
+    if not report.failed:
+        report.kind = NOT_A_BOUNCE
+    return report
+
+
+def _human_text(message: email.message.Message, parts: list[email.message.Message]) -> str:
+    """The human-readable explanation of a bounce: its first text parts, without the original."""
+    texts = []
+    for part in parts:
+        ctype = part.get_content_type()
+        if ctype in ("message/rfc822", "message/global", "text/rfc822-headers"):
+            break
+        if ctype in ("text/plain", "text/html") and not part.get_filename():
+            text = _part_text(part)
+            if ctype == "text/html":
+                text = re.sub(r"<[^>]+>", " ", text)
+            texts.append(_split_original(text)[0])
+    return "\n".join(texts)
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def _outcome(
+    recipient: str | None, action: str, status: str, diagnostic: str, context: str
+) -> RecipientOutcome:
+    code = _smtp_code(diagnostic) or _smtp_code(context)
+    status = status or _enhanced(diagnostic) or _enhanced(context)
+    if action not in FAILED_ACTIONS:
+        bounce_class = NOT_A_BOUNCE
+    else:
+        bounce_class = classify_reply(code, status, _without_addresses(context))
+    return RecipientOutcome(
+        recipient=recipient,
+        action=action,
+        bounce_class=bounce_class,
+        hard=action in FAILED_ACTIONS and is_hard(bounce_class),
+        status=status,
+        smtp_code=code,
+        diagnostic=_clean(diagnostic) or _clean(context)[:1000],
+    )
+
+
+def _without_addresses(text: str) -> str:
+    # Local parts are not wording: "no-such-user@..." says nothing about the failure.
+    return _ADDRESS.sub("<address>", text)
+
+
+# --- Auto-replies (RFC 3834) -----------------------------------------------------------------
+
+_AUTO_REPLY_SUBJECT = re.compile(
+    r"^(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|away from|vacation"
+    r"|abwesenheit|r[ée]ponse automatique|自動応答|自動返信|absence)",
+    re.I,
+)
+
+
+def _auto_reply(message: email.message.Message, strong_only: bool) -> Report | None:
+    # MTAs mark their bounces Auto-Submitted too, so that header alone is a weak sign.
+    auto = (message.get("Auto-Submitted") or "").strip().lower()
+    subject = _header_text(message.get("Subject")).strip()
+    if (
+        (auto.startswith("auto-replied") and not strong_only)
+        or message.get("X-Autoreply")
+        or message.get("X-Autorespond")
+        or (message.get("Precedence") or "").strip().lower() == "auto_reply"
+        or (message.get("X-Apple-Action") or "").strip().upper() == "VACATION"
+        or _AUTO_REPLY_SUBJECT.match(subject)
+    ):
+        return Report(kind=NOT_A_BOUNCE)
+    return None
+
+
+# --- Bounces in MTA-specific plain-text formats ----------------------------------------------
+
+_BOUNCE_SENDER = re.compile(
+    r"mailer-daemon|postmaster|mail delivery|mail administrator|mailadmin|mmsc|nobody@"
+    r"|bounce|returned|daemon|mail system",
+    re.I,
+)
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliver|undelivered|delivery (status )?(notification|failure|failed|report|problem)"
+    r"|mail delivery|returned mail|returning message|failure notice|could not be delivered"
+    r"|delivery has failed|non[- ]?remis|nicht zustellbar|non recapitabile|unzustellbar"
+    r"|mail system error|failed|bounce|error|warning|loop|rejected|notification"
+    r"|配信不能|エラー|不達|送信できません",
+    re.I,
+)
+_BOUNCE_BODY = re.compile(
+    r"could not be delivered|wasn't able to deliver|was not delivered|unable to deliver"
+    r"|delivery (to the following|has failed)|failed permanently|did not reach"
+    r"|permanent (fatal )?error|following address(es)? failed|undeliverable|returned mail"
+    r"|delivery failed|couldn't be delivered|message delivery failed|not be delivered"
+    r"|rejected by|following recipient",
+    re.I,
+)
+
+
+def _plain_bounce(
+    message: email.message.Message,
+    parts: list[email.message.Message],
+    original: email.message.Message | None,
+) -> Report | None:
+    sender = _header_text(message.get("From"))
+    subject = _header_text(message.get("Subject"))
+    failed_header = message.get_all("X-Failed-Recipients") or []
+    text = _human_text(message, parts)
+    looks_like_bounce = bool(failed_header) or (
+        (_BOUNCE_SENDER.search(sender) or _BOUNCE_SUBJECT.search(subject) or not sender)
+        and (_BOUNCE_BODY.search(text) or _BOUNCE_SENDER.search(sender))
+    )
+    if not looks_like_bounce:
+        return None
+
+    excluded = set()
+    for value in (message.get("To"), message.get("From"), message.get("Return-Path")):
+        address = _normalize(_first_address(value))
+        if address:
+            excluded.add(address)
+    if original is not None:
+        for name in ("From", "Return-Path", "Sender", "Reply-To"):
+            address = _normalize(_first_address(original.get(name)))
+            if address:
+                excluded.add(address)
+
+    recipients = _anchored_addresses(text, excluded)
+    if not recipients:
+        for value in failed_header:
+            for address in _ADDRESS.findall(_header_text(value)):
+                address = _normalize(address)
+                if address and address not in recipients:
+                    recipients.append(address)
+    if not recipients:
+        for address in _ADDRESS.findall(text):
+            address = _normalize(address)
+            if address and address not in excluded and address not in recipients:
+                recipients.append(address)
+                break
+    if not recipients and original is not None:
+        address = _normalize(_first_address(original.get("To")))
+        if address:
+            recipients.append(address)
+    if not recipients:
+        recipients = [None]
+
+    segments = _segments(text, recipients)
+    report = Report(kind=BOUNCE)
+    for recipient in recipients:
+        context = segments.get(recipient) or text
+        if len(recipients) == 1:
+            context = text
+        action = "failed"
+        if re.search(
+            r"\b(delay(ed)?|will (be )?retry|still trying|not yet been delivered|temporar)",
+            context,
+            re.I,
+        ) and not re.search(r"permanent|given up|giving up|gave up", context, re.I):
+            action = "delayed"
+        report.recipients.append(_outcome(recipient, action, "", _diagnostic(context), context))
+    return report
+
+
+_ADDRESS_AT_LINE_START = re.compile(
+    r"^[ \t]*(?:[-*•]\s*)?(?:(?:RCPT TO|To|Recipient|Address|Empfänger)\s*:\s*)?<?("
+    + _ADDRESS.pattern
+    + r")>?",
+    re.I | re.M,
+)
+
+
+def _anchored_addresses(text: str, excluded: set[str]) -> list[str | None]:
+    """Addresses that start a line of the explanation: the usual shape of a failed recipient."""
+    found: list[str | None] = []
+    for match in _ADDRESS_AT_LINE_START.finditer(text):
+        line = text[match.start() : text.find("\n", match.start()) % (len(text) + 1)]
+        if re.match(r"\s*(from|reply-to|sender|return-path)\s*:", line, re.I):
+            continue
+        address = _normalize(match.group(1))
+        if address and address not in excluded and address not in found:
+            found.append(address)
+    return found
+
+
+def _segments(text: str, recipients: list[str | None]) -> dict[str | None, str]:
+    """The piece of explanation about each recipient, from its first mention to the next one's."""
+    lowered = text.lower()
+    starts = []
+    for recipient in recipients:
+        if not recipient:
+            continue
+        position = lowered.find(recipient)
+        if position >= 0:
+            line_start = lowered.rfind("\n", 0, position) + 1
+            starts.append((line_start, recipient))
+    starts.sort()
+    segments = {}
+    for i, (start, recipient) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
+        segments[recipient] = text[start:end]
+    return segments
+
+
+def _diagnostic(context: str) -> str:
+    """The server's own words when they can be found, else the whole explanation."""
+    match = re.search(r"(?<![\d.])[45]\d\d[ -].*", context)
+    if match:
+        return _clean(match.group(0))[:1000]
+    return _clean(context)[:1000]

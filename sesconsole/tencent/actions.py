@@ -417,13 +417,14 @@ def delete_custom_black_list(ctx: Context, params: Params) -> dict[str, Any]:
 
 MAX_DESTINATIONS = 50
 MAX_CC = 20
+MAX_SUBJECT = 998  # RFC 5322's line limit, as delivery.sending enforces
 
 # SendError codes of delivery.sending as Tencent names them.
 SEND_ERRORS = {
     "invalid_address": "InvalidParameterValue.IllegalEmailAddress",
     "sender_not_verified": "FailedOperation.NotAuthenticatedSender",
     "missing_field": "MissingParameter",
-    "invalid_field": "InvalidParameterValue.SubjectLengthError",
+    "invalid_field": "InvalidParameterValue",
     "invalid_headers": "InvalidParameterValue",
     "message_too_large": "FailedOperation.EmailContentToolarge",
     "too_many_recipients": "FailedOperation.TooManyRecipients",
@@ -482,6 +483,11 @@ def send_email(ctx: Context, params: Params) -> dict[str, Any]:
             "FailedOperation.TooManyRecipients", f"At most {MAX_CC} Cc and Bcc each."
         )
     subject = params.str("Subject", required=True)
+    if len(subject) > MAX_SUBJECT or "\n" in subject or "\r" in subject:
+        raise TencentError(
+            "InvalidParameterValue.SubjectLengthError",
+            f"Subject must be one line of at most {MAX_SUBJECT} characters.",
+        )
     if params.data.get("Template"):
         raise TencentError(
             "UnsupportedOperation", "Templates are not supported here: send Simple content."

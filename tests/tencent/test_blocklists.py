@@ -13,7 +13,7 @@ from blocklist.models import Block, Whitelist
 from tests.blocklist.conftest import bounce
 from tests.tencent.conftest import call
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("frozen_day")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_day")]
 
 WINDOW = {"StartDate": "2026-11-01", "EndDate": "2026-11-30", "Offset": 0, "Limit": 100}
 

@@ -12,7 +12,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from sesconsole.models import Tc3Key
 from tests.tencent.conftest import call
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 QUERY = {"RequestDate": "2026-11-28", "Offset": 0, "Limit": 10}
 

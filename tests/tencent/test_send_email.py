@@ -14,7 +14,7 @@ from delivery.sending import add_sender_identity
 from tests.blocklist.conftest import bounce, recipient_event
 from tests.tencent.conftest import call
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("frozen_day")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_day")]
 
 FROM = "Acme <news@mail.acme.example>"
 
@@ -156,3 +156,13 @@ def test_a_malformed_recipient_is_refused(ses, sender):
 def test_custom_smtp_headers_are_kept(ses, account, sender):
     body = call(ses, "SendEmail", **_mail(SmtpHeaders='{"X-Campaign": "nov"}'))
     assert OutboundEmail.objects.get(email_id=body["MessageId"]).headers == {"X-Campaign": "nov"}
+
+
+@pytest.mark.parametrize("subject", ["x" * 999, "two\nlines"])
+def test_a_bad_subject_is_refused(ses, sender, subject):
+    assert _send_error(ses, Subject=subject).code == "InvalidParameterValue.SubjectLengthError"
+
+
+def test_header_injection_in_the_sender_is_refused(ses, sender):
+    exc = _send_error(ses, FromEmailAddress="news@mail.acme.example\r\nBcc: x@evil.example")
+    assert exc.code == "InvalidParameterValue"

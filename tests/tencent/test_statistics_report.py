@@ -9,7 +9,7 @@ from delivery.ingest import ingest_events
 from tests.events import make_event
 from tests.tencent.conftest import call
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 ZERO = {
     "RequestCount": 0,

@@ -33,6 +33,16 @@ def is_tc3_request(request: HttpRequest) -> bool:
     return request.method == "POST" and (
         "HTTP_X_TC_ACTION" in request.META
         or request.META.get("HTTP_AUTHORIZATION", "").startswith(signature.ALGORITHM)
+        or _is_old_signature(request)
+    )
+
+
+def _is_old_signature(request: HttpRequest) -> bool:
+    """A call signed the pre-TC3 way (HmacSHA1/HmacSHA256), parameters in a form body."""
+    return (
+        request.content_type == "application/x-www-form-urlencoded"
+        and "Action" in request.POST
+        and "Signature" in request.POST
     )
 
 
@@ -64,6 +74,12 @@ def _authenticated_call(request: HttpRequest) -> dict[str, Any]:
         payload = request.body
     except RequestDataTooBig:
         raise TencentError("RequestSizeLimitExceeded", "The request body is too large.") from None
+    if _is_old_signature(request):
+        raise TencentError(
+            "AuthFailure.InvalidAuthorization",
+            "Only TC3-HMAC-SHA256 signatures are supported: sign with signMethod "
+            "'TC3-HMAC-SHA256'.",
+        )
     key = authenticate(request, payload)
 
     version = request.META.get("HTTP_X_TC_VERSION")

@@ -148,3 +148,11 @@ def test_another_api_version_does_not_exist(ses):
 def test_an_unsigned_payload_is_accepted_when_the_client_says_so(ses):
     ses.profile.unsignedPayload = True
     assert call(ses, "GetSendEmailStatus", **QUERY)["EmailStatusList"] == []
+
+
+def test_the_old_signature_methods_are_refused_clearly(make_ses, tc3_key):
+    ses = make_ses(*tc3_key)
+    ses.profile.signMethod = "HmacSHA256"
+    exc = _error(ses)
+    assert exc.code == "AuthFailure.InvalidAuthorization"
+    assert "TC3-HMAC-SHA256" in exc.message

@@ -262,8 +262,8 @@ def get_statistics_report(ctx: Context, params: Params) -> dict[str, Any]:
             start,
             end,
             "day",
-            sender_domain=params.str("Domain") or None,
-            recipient_domain=params.str("ReceivingMailboxType") or None,
+            sender_domain=(params.str("Domain") or "").lower() or None,
+            recipient_domain=(params.str("ReceivingMailboxType") or "").lower() or None,
         )
     except stats_services.StatsError as exc:
         raise TencentError("InvalidParameterValue.WrongDate", exc.message) from None

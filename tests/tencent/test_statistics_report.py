@@ -84,6 +84,7 @@ def test_it_reports_daily_and_overall_volumes(ses, traffic):
         ({"Domain": "other.example"}, 1),
         ({"Domain": "nobody.example"}, 0),
         ({"ReceivingMailboxType": "qq.com"}, 1),
+        ({"ReceivingMailboxType": "QQ.com"}, 1),
         ({"ReceivingMailboxType": "163.com"}, 0),
     ],
 )

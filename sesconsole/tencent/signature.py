@@ -83,10 +83,12 @@ def canonical_request(
     headers: dict[str, str],
     signed_headers: tuple[str, ...],
     payload: bytes,
+    lowercase_values: bool = True,
 ) -> str:
     """`headers` maps lower-case header names to their values."""
     canonical_headers = "".join(
-        f"{name}:{headers.get(name, '').strip().lower()}\n" for name in signed_headers
+        f"{name}:{_header_value(headers.get(name, ''), lowercase_values)}\n"
+        for name in signed_headers
     )
     if headers.get("x-tc-content-sha256") == UNSIGNED_PAYLOAD:
         payload = UNSIGNED_PAYLOAD.encode()
@@ -100,6 +102,11 @@ def canonical_request(
             hashlib.sha256(payload).hexdigest(),
         ]
     )
+
+
+def _header_value(value: str, lowercase: bool) -> str:
+    value = value.strip()
+    return value.lower() if lowercase else value
 
 
 def sign(
@@ -159,21 +166,30 @@ def verify(
             "AuthFailure.SignatureFailure",
             "The credential scope date is not the UTC date of X-TC-Timestamp.",
         )
-    expected = sign(
-        secret_key,
-        timestamp=timestamp,
-        date=authorization.date,
-        service=authorization.service,
-        canonical_request=canonical_request(
-            method=method,
-            uri=uri,
-            query=query,
-            headers=headers,
-            signed_headers=authorization.signed_headers,
-            payload=payload,
-        ),
-    )
-    if not hmac.compare_digest(expected, authorization.signature):
+    # Tencent lower-cases header values; some SDKs sign them as sent (a Host with capitals,
+    # `charset=UTF-8`). Either form is the same request.
+    matches = [
+        hmac.compare_digest(
+            sign(
+                secret_key,
+                timestamp=timestamp,
+                date=authorization.date,
+                service=authorization.service,
+                canonical_request=canonical_request(
+                    method=method,
+                    uri=uri,
+                    query=query,
+                    headers=headers,
+                    signed_headers=authorization.signed_headers,
+                    payload=payload,
+                    lowercase_values=lowercase,
+                ),
+            ),
+            authorization.signature,
+        )
+        for lowercase in (True, False)
+    ]
+    if not any(matches):
         raise SignatureError(
             "AuthFailure.SignatureFailure",
             "The request signature we calculated does not match the signature you provided.",

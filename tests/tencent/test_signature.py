@@ -165,3 +165,27 @@ class _FrozenTime:
 
     def time(self) -> float:
         return float(self.now)
+
+
+def test_it_accepts_header_values_signed_as_sent():
+    # The SDK signs the Host exactly as configured, capitals included.
+    headers = {"content-type": "application/json; charset=UTF-8", "host": "SES.Example.test"}
+    canonical = signature.canonical_request(
+        method="POST",
+        uri="/",
+        query="",
+        headers=headers,
+        signed_headers=("content-type", "host"),
+        payload=BODY,
+        lowercase_values=False,
+    )
+    sig = signature.sign(
+        "secretexample",
+        timestamp=str(NOW),
+        date="2025-11-29",
+        service="ses",
+        canonical_request=canonical,
+    )
+    _verify(AUTHORIZATION.replace(SDK_SIGNATURE, sig), headers=headers)
+    with pytest.raises(signature.SignatureError):
+        _verify(AUTHORIZATION.replace(SDK_SIGNATURE, sig), headers={**headers, "host": "other"})

@@ -16,7 +16,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
     inline_serializer,
 )
-from rest_framework import serializers, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 
 from sesconsole.api_support import ApiError
 from sesconsole.tenancy import current_account, require_account, scope, sees_all_accounts
-from stats.exports import EVENT_COLUMNS, MESSAGE_COLUMNS, csv_response, queryset_rows
+from stats.exports import EVENT_COLUMNS, MESSAGE_COLUMNS, csv_response, queryset_csv
 from stats.services import local_midnight, zone_of
 
 from .addresses import InvalidAddress, normalize_address
@@ -470,8 +470,7 @@ class _ExportMixin:
     def export(self, request, *args, **kwargs):
         """Every matching row as CSV (streamed; epoch-ms and ISO-8601 time columns)."""
         queryset = self.filter_queryset(self.get_queryset())
-        header, rows = queryset_rows(queryset, self.csv_columns)
-        return csv_response(self.csv_name, header, rows)
+        return csv_response(self.csv_name, queryset_csv(queryset, self.csv_columns))
 
 
 class MessageViewSet(_ExportMixin, viewsets.ReadOnlyModelViewSet):
@@ -500,7 +499,7 @@ class MessageViewSet(_ExportMixin, viewsets.ReadOnlyModelViewSet):
         return super().filter_queryset(queryset)
 
 
-class EventListViewSet(_ExportMixin, viewsets.ReadOnlyModelViewSet):
+class EventListViewSet(_ExportMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Delivery events by type (e.g. every open, with time, recipient and user agent)."""
 
     queryset = DeliveryEvent.objects.none()

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from sesconsole.models import Account
 from sesconsole.tenancy import current_account
-from stats.exports import MESSAGE_COLUMNS, csv_response, queryset_rows
+from stats.exports import MESSAGE_COLUMNS, csv_response, queryset_csv
 from stats.services import zone_of
 
 from .api import MessageFilter
@@ -70,8 +70,7 @@ def email_status(request: HttpRequest) -> HttpResponse:
     order = f"-{field}" if sort.startswith("-") else field
     messages = found.qs.order_by(order, "-pk")
     if request.GET.get("export") == "csv":
-        header, rows = queryset_rows(messages, MESSAGE_COLUMNS)
-        return csv_response("email-status.csv", header, rows)
+        return csv_response("email-status.csv", queryset_csv(messages, MESSAGE_COLUMNS))
 
     query = request.GET.copy()
     query.pop("page", None)

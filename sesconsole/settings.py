@@ -216,6 +216,11 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# stats: minute rollups serve the live view only.
+CELERY_BEAT_SCHEDULE["prune-minute-rollups"] = {
+    "task": "stats.tasks.prune_minute_rollups",
+    "schedule": 3600.0,
+}
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")

@@ -12,7 +12,7 @@ from delivery.api import CSVRenderer
 from sesconsole.api_support import ApiError
 from sesconsole.tenancy import require_account
 
-from .exports import SERIES_HEADER, csv_response, series_rows
+from .exports import SERIES_HEADER, csv_chunks, csv_response, series_rows
 from .models import COUNTERS
 from .services import GRANULARITIES, StatsError, series
 
@@ -86,5 +86,5 @@ class StatisticsViewSet(viewsets.ViewSet):
         except StatsError as exc:
             raise ApiError(exc.code, exc.message) from None
         if getattr(request.accepted_renderer, "format", None) == "csv":
-            return csv_response("statistics.csv", SERIES_HEADER, series_rows(body))
+            return csv_response("statistics.csv", csv_chunks(SERIES_HEADER, series_rows(body)))
         return Response(body)

@@ -24,13 +24,16 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from delivery.models import BounceClass, DeliveryEvent, EventType, Message
 from sesconsole.models import Account
 
-from .models import COUNTERS, Rollup
+from .models import ALL, COUNTERS, Rollup
 
 SIZES = [size.value for size in Rollup.Size]
+# Minute rows serve the live view; older ones are pruned (quarter-hours and hours stay).
+MINUTE_RETENTION = timedelta(days=3)
 _COUNTER_INDEX = {name: i for i, name in enumerate(COUNTERS)}
 _SIMPLE = {
     EventType.REQUEST: "requests",
@@ -66,9 +69,11 @@ class Deltas:
     def add(self, domains: tuple[str, str], ts: datetime, counters: Iterable[str], n: int = 1):
         indexes = [_COUNTER_INDEX[c] for c in counters]
         for size in SIZES:
-            row = self.rows[(size, bucket_start(ts, size), *domains)]
-            for i in indexes:
-                row[i] += n
+            bucket = bucket_start(ts, size)
+            # The row of the domain pair, and the account's all-domains row.
+            for row in (self.rows[(size, bucket, *domains)], self.rows[(size, bucket, ALL, ALL)]):
+                for i in indexes:
+                    row[i] += n
 
     def nonzero(self) -> list[tuple[Key, list[int]]]:
         return sorted((k, v) for k, v in self.rows.items() if any(v))
@@ -253,6 +258,15 @@ def rebuild(since: datetime, until: datetime, account: Account | None = None) ->
             params(3),
         )
         written = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {table} ({key_cols}, {counter_cols}) "
+            f"SELECT r.account_id, 1, r.bucket, '{ALL}', '{ALL}', "
+            + ", ".join(f"SUM(r.{qn(c)})" for c in COUNTERS)
+            + f" FROM {table} r WHERE r.size = 1 AND r.bucket >= %s AND r.bucket < %s "
+            + where_account.format(alias="r")
+            + " GROUP BY r.account_id, r.bucket",
+            params(1),
+        )
         for finer, size in ((1, 15), (15, 60)):
             coarse = _coarser_sql("r.bucket", size)
             cursor.execute(
@@ -264,7 +278,15 @@ def rebuild(since: datetime, until: datetime, account: Account | None = None) ->
                 + f" GROUP BY r.account_id, {coarse}, r.sender_domain, r.recipient_domain",
                 params(1),
             )
+        prune_minute_rows(timezone.now())
     return written
+
+
+def prune_minute_rows(now: datetime) -> int:
+    """Delete minute rows older than MINUTE_RETENTION; returns how many went."""
+    old = Rollup.objects.filter(size=Rollup.Size.MINUTE, bucket__lt=now - MINUTE_RETENTION)
+    deleted, _ = old.delete()
+    return deleted
 
 
 def _type_of(counter: str) -> str:

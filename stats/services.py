@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Max, Sum
+from django.db import connection
+from django.db.models import Case, F, IntegerField, Max, Q, Sum, Value, When
 from django.utils import timezone
 
 from sesconsole.models import Account
 
-from .models import COUNTERS, Rollup
+from .models import ALL, COUNTERS, Rollup
+from .rollups import MINUTE_RETENTION
 
 GRANULARITIES = ("minute", "hour", "day")
 # Bounded ranges keep every chart query a small index range scan.
@@ -80,28 +82,44 @@ def series_between(
     if granularity not in GRANULARITIES:
         raise StatsError("invalid_granularity", "'granularity' must be minute, hour or day.")
     tz = zone_of(account)
+    if granularity == "minute" and start < timezone.now() - MINUTE_RETENTION:
+        days = MINUTE_RETENTION.days
+        raise StatsError(
+            "range_too_old",
+            f"Minute resolution covers the last {days} days; use 'hour' or 'day' before that.",
+        )
     bounds = _boundaries(start.astimezone(UTC), end.astimezone(UTC), granularity, tz)
     starts = bounds[:-1]
     if not starts:
         raise StatsError("invalid_range", "The range is empty.")
 
-    rows = (
-        Rollup.objects.for_account(account)
-        .filter(size=_size_for(granularity, bounds), bucket__gte=bounds[0])
-        .filter(bucket__lt=bounds[-1])
-    )
-    if sender_domain:
-        rows = rows.filter(sender_domain=sender_domain)
-    if recipient_domain:
-        rows = rows.filter(recipient_domain=recipient_domain)
-    rows = rows.order_by().values("bucket").annotate(**{c: Sum(c) for c in COUNTERS})
+    rows = Rollup.objects.for_account(account)
+    if sender_domain or recipient_domain:
+        if sender_domain:
+            rows = rows.filter(sender_domain=sender_domain)
+        if recipient_domain:
+            rows = rows.filter(recipient_domain=recipient_domain)
+    else:
+        rows = rows.filter(sender_domain=ALL, recipient_domain=ALL)
 
     values = [[0] * len(COUNTERS) for _ in starts]
-    for row in rows:
-        i = bisect_right(starts, row["bucket"]) - 1
-        acc = values[i]
-        for j, c in enumerate(COUNTERS):
-            acc[j] += row[c]
+    # Days are few and uneven (local midnights): the database numbers them itself, so a
+    # 30-day chart returns 30 rows, not 720 hours.
+    by_day = granularity == "day"
+    key = (
+        Case(
+            *(When(bucket__lt=b, then=Value(i)) for i, b in enumerate(bounds[1:])),
+            output_field=IntegerField(),
+        )
+        if by_day
+        else F("bucket")
+    )
+    for tiles in _tiling(granularity, bounds):
+        part = rows.filter(tiles).order_by().values(k=key)
+        for k, *counts in _fetch(part.annotate(**{c: Sum(c) for c in COUNTERS}), by_day):
+            acc = values[k if by_day else bisect_right(starts, k) - 1]
+            for j, n in enumerate(counts):
+                acc[j] += n or 0
     totals = [sum(col) for col in zip(*values, strict=True)]
     return {
         "granularity": granularity,
@@ -112,6 +130,23 @@ def series_between(
             for s, v in zip(starts, values, strict=True)
         ],
     }
+
+
+def _fetch(queryset, keyed: bool) -> list[tuple]:
+    """Rows as plain tuples: Django's per-value converters would cost more than the query."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not keyed and rows and not (isinstance(rows[0][0], datetime) and rows[0][0].tzinfo):
+        # SQLite answers naive UTC (text or datetime).
+        rows = [(_utc(b), *rest) for b, *rest in rows]
+    return rows
+
+
+def _utc(value: str | datetime) -> datetime:
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return at.replace(tzinfo=UTC)
 
 
 def _boundaries(start: datetime, end: datetime, granularity: str, tz: ZoneInfo) -> list[datetime]:
@@ -148,17 +183,37 @@ def _too_large(granularity: str) -> StatsError:
     )
 
 
-def _size_for(granularity: str, bounds: list[datetime]) -> int:
-    """The coarsest rollup whose buckets tile the requested ones exactly.
+def _tiling(granularity: str, bounds: list[datetime]) -> list[Q]:
+    """The rollup rows that tile [bounds[0], bounds[-1]) exactly, as few as possible.
 
-    Local hours and days start on whole UTC hours unless the zone's offset is not a whole
-    number of hours (Asia/Kolkata +5:30): then quarter-hours, which tile every zone.
+    Hour rows, except in the hours a bucket boundary cuts (a local day in Asia/Kolkata
+    starts at 18:30 UTC): those take quarter-hour rows, or minute rows if a boundary is
+    not on a quarter-hour. Minute granularity reads minute rows. One filter per size, each
+    a plain index range or list lookup.
     """
-    if granularity == "minute" or any(b.minute % 15 or b.second or b.microsecond for b in bounds):
-        return Rollup.Size.MINUTE
-    if any(b.minute for b in bounds):
-        return Rollup.Size.QUARTER
-    return Rollup.Size.HOUR
+    start, end = bounds[0], bounds[-1]
+    if granularity == "minute":
+        return [Q(size=Rollup.Size.MINUTE, bucket__gte=start, bucket__lt=end)]
+    cut: dict[datetime, int] = {}
+    for b in bounds:
+        if b.minute or b.second or b.microsecond:
+            hour = b.replace(minute=0, second=0, microsecond=0)
+            fine = Rollup.Size.MINUTE if (b.minute % 15 or b.second or b.microsecond) else 15
+            cut[hour] = min(cut.get(hour, 60), fine)
+    hours = Q(size=Rollup.Size.HOUR, bucket__gte=start, bucket__lt=end)
+    if not cut:
+        return [hours]
+    finer: dict[int, list[datetime]] = {}
+    for hour, size in cut.items():
+        finer.setdefault(size, []).extend(
+            at
+            for at in (hour + timedelta(minutes=m) for m in range(0, 60, size))
+            if start <= at < end
+        )
+    return [
+        hours & ~Q(bucket__in=list(cut)),
+        *(Q(size=size, bucket__in=buckets) for size, buckets in finer.items() if buckets),
+    ]
 
 
 def _iso(at: datetime, tz: ZoneInfo) -> str:
@@ -186,11 +241,23 @@ def freshness(account: Account) -> Freshness:
     return Freshness(as_of=timezone.now(), latest_bucket=latest)
 
 
-def domain_choices(account: Account) -> tuple[list[str], list[str]]:
-    """The sender and recipient domains the account's rollups hold (for filter menus)."""
-    rows = Rollup.objects.for_account(account).filter(size=Rollup.Size.HOUR)
-    senders = rows.order_by("sender_domain").values_list("sender_domain", flat=True).distinct()
-    recipients = (
-        rows.order_by("recipient_domain").values_list("recipient_domain", flat=True).distinct()
+def domain_choices(account: Account, days: int = 90) -> tuple[list[str], list[str]]:
+    """The sender and recipient domains of the account's last `days` days (filter menus)."""
+    since = bucket_floor(timezone.now() - timedelta(days=days))
+    pairs = (
+        Rollup.objects.for_account(account)
+        .filter(size=Rollup.Size.HOUR, bucket__gte=since)
+        .exclude(sender_domain=ALL)
+        .order_by()
+        .values_list("sender_domain", "recipient_domain")
+        .distinct()
     )
-    return [d for d in senders if d], [d for d in recipients if d]
+    senders, recipients = set(), set()
+    for sender, recipient in pairs:
+        senders.add(sender)
+        recipients.add(recipient)
+    return sorted(d for d in senders if d), sorted(d for d in recipients if d)
+
+
+def bucket_floor(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)

@@ -21,7 +21,14 @@ from delivery.models import BounceClass, DeliveryEvent, EventType
 from sesconsole.models import Account
 from sesconsole.tenancy import current_account
 
-from .exports import EVENT_COLUMNS, SERIES_HEADER, csv_response, queryset_rows, series_rows
+from .exports import (
+    EVENT_COLUMNS,
+    SERIES_HEADER,
+    csv_chunks,
+    csv_response,
+    queryset_csv,
+    series_rows,
+)
 from .services import (
     StatsError,
     domain_choices,
@@ -199,7 +206,7 @@ def queue_status(request: HttpRequest) -> HttpResponse:
         recipient_domain=args.get("recipient_domain") or None,
     )
     if request.GET.get("export") == "csv":
-        return csv_response("queue-status.csv", SERIES_HEADER, series_rows(body))
+        return csv_response("queue-status.csv", csv_chunks(SERIES_HEADER, series_rows(body)))
     fresh = freshness(account)
     tz = zone_of(account)
     payload = {
@@ -248,6 +255,7 @@ class Report:
     event_types: tuple[str, ...]
     counters: tuple[tuple[str, str], ...]
     intro: str
+    row_counters: tuple[str, ...]  # the counters that count this report's event rows
     by_class: bool = False
 
 
@@ -264,6 +272,7 @@ REPORTS = {
         ),
         "Opens of the tracking pixel and clicks on tracked links. Unique counts take each "
         "message once, at its first open or click.",
+        ("opened", "clicked"),
     ),
     "spam_reports": Report(
         "spam-reports",
@@ -272,6 +281,7 @@ REPORTS = {
         (("complained", "Spam reports"),),
         "Recipients who reported a message as spam (feedback loops). Each one blocks the "
         "address for this account.",
+        ("complained",),
     ),
     "bounced": Report(
         "bounced",
@@ -282,6 +292,7 @@ REPORTS = {
             *((f"bounced_{c.value}", c.label) for c in BounceClass),
         ),
         "Permanent delivery failures, split by bounce class.",
+        ("bounced",),
         by_class=True,
     ),
     "unsubscriptions": Report(
@@ -290,6 +301,7 @@ REPORTS = {
         (EventType.UNSUBSCRIBED,),
         (("unsubscribed", "Unsubscribes"),),
         "Recipients who unsubscribed by link or one-click (RFC 8058).",
+        ("unsubscribed",),
     ),
 }
 
@@ -377,10 +389,12 @@ def _report(request: HttpRequest, account: Account, report: Report) -> HttpRespo
 
     export = request.GET.get("export")
     if body is not None and export == "counts":
-        return csv_response(f"{report.slug}-counts.csv", SERIES_HEADER, series_rows(body))
+        return csv_response(
+            f"{report.slug}-counts.csv", csv_chunks(SERIES_HEADER, series_rows(body))
+        )
     if body is not None and export == "rows":
-        header, rows = queryset_rows(events.qs.order_by("timestamp", "pk"), EVENT_COLUMNS)
-        return csv_response(f"{report.slug}-events.csv", header, rows)
+        rows = events.qs.order_by("timestamp", "pk")
+        return csv_response(f"{report.slug}-events.csv", queryset_csv(rows, EVENT_COLUMNS))
 
     context = {
         "title": report.title,
@@ -393,7 +407,11 @@ def _report(request: HttpRequest, account: Account, report: Report) -> HttpRespo
     if body is not None:
         sort = request.GET.get("sort", "-time")
         order = EVENT_SORTS.get(sort, "-timestamp")
-        page = Paginator(events.qs.order_by(order, "-pk"), 50).get_page(request.GET.get("page"))
+        paginator = Paginator(events.qs.order_by(order, "-pk"), 50)
+        count = _rows_counted(report, form.cleaned_data, body["totals"])
+        if count is not None:
+            paginator.count = count  # the rollups already know; no COUNT(*) over the rows
+        page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
         query.pop("export", None)
@@ -423,6 +441,19 @@ def _report(request: HttpRequest, account: Account, report: Report) -> HttpRespo
         )
     with timezone.override(tz):
         return render(request, "stats/report.html", context, status=200 if body else 400)
+
+
+def _rows_counted(report: Report, args: dict, totals: dict) -> int | None:
+    """How many event rows match, from the rollups, when they can tell.
+
+    Rollups count by event time, domains, type and bounce class: the same filters the
+    rows have, except the sending-time filter, which needs a real count.
+    """
+    if args.get("sent_start") or args.get("sent_end"):
+        return None
+    if report.by_class and args.get("bounce_class"):
+        return totals[f"bounced_{args['bounce_class']}"]
+    return sum(totals[c] for c in report.row_counters)
 
 
 open_click = _report_view("open_click")

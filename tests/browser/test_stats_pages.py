@@ -113,3 +113,23 @@ def test_open_click_lists_each_open_with_its_user_agent(page, login, alice, seed
         "dan@gmail.com",
     ]
     assert '\'=HYPERLINK("x")' in {r["user_agent"] for r in opens}
+
+
+def test_live_range_refreshes_in_place(page, login, alice, account):
+    from datetime import UTC, datetime
+
+    from tests.events import make_event
+
+    login(alice)
+    page.clock.install()
+    page.goto("/queue/?range=1h")
+    page.wait_for_selector("canvas[data-ready]")
+    sent = page.locator('.tile[data-key="requests"] .value')
+    assert sent.inner_text() == "0"
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    ingest_events(account, [make_event("request", "live-1", timestamp=now)])
+    page.clock.fast_forward(31_000)
+    page.wait_for_function(
+        "() => document.querySelector('.tile[data-key=\"requests\"] .value').textContent === '1'"
+    )
+    assert _chart_sum(page, "queue-chart", 0) == 1

@@ -186,3 +186,26 @@ def test_chart_data_is_embedded_as_json(alice_client, scenario):
     match = re.search(r'<script id="queue-chart-data" type="application/json">(.*?)</script>', html)
     data = json.loads(match.group(1))
     assert [d["label"] for d in data["datasets"]] == ["Sent", "Delivered", "Bounced", "Rejected"]
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(
+    ("params", "count"),
+    [
+        ({}, 6),
+        ({"recipient_domain": "yahoo.com"}, 0),
+        ({"sent_start": "2026-11-28"}, 1),  # a real count: rollups know no sending time
+    ],
+)
+def test_the_event_count_matches_the_rows(alice_client, scenario, params, count):
+    response = alice_client.get("/open-click/", {**RANGE, **params})
+    page = response.context["page"]
+    assert page.paginator.count == count == len(page.object_list)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_bounce_count_follows_the_class(alice_client, scenario):
+    page = alice_client.get("/bounced/", {**RANGE, "bounce_class": "invalid_address"}).context[
+        "page"
+    ]
+    assert page.paginator.count == len(page.object_list) == 1

@@ -7,6 +7,7 @@ import io
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.core.management import call_command
 
 from stats.models import COUNTERS, Rollup
@@ -36,6 +37,7 @@ def test_it_answers_the_documented_shape(api_client, scenario):
     assert body["buckets"][1]["requests"] == 3
 
 
+@time_machine.travel("2026-11-29T00:00:00Z", tick=False)
 def test_hour_and_minute_buckets_add_up_to_the_same_totals(api_client, scenario):
     hours = api_client.get(URL, {**RANGE, "granularity": "hour"}).json()
     assert len(hours["buckets"]) == 48
@@ -96,10 +98,13 @@ def test_days_follow_the_account_time_zone(api_client, account, scenario):
         ({"start": "2026-11-27"}, "invalid"),
         ({**RANGE, "granularity": "week"}, "invalid"),
         ({"start": "2026-11-28", "end": "2026-11-27"}, "invalid_range"),
-        ({"start": "2026-01-01", "end": "2026-11-27", "granularity": "minute"}, "range_too_large"),
+        ({"start": "2026-11-26", "end": "2026-11-28", "granularity": "minute"}, "range_too_large"),
+        ({"start": "2026-11-01", "end": "2026-11-01", "granularity": "minute"}, "range_too_old"),
+        ({"start": "2025-01-01", "end": "2026-11-27", "granularity": "day"}, "range_too_large"),
         ({"start": "yesterday", "end": "2026-11-27"}, "invalid"),
     ],
 )
+@time_machine.travel("2026-11-29T00:00:00Z", tick=False)
 def test_bad_input_gets_a_stable_code(api_client, account, params, code):
     response = api_client.get(URL, params)
     assert response.status_code == 400

@@ -1,0 +1,481 @@
+"""Statistics benchmark on PostgreSQL: charts, tables, CSV export, ingestion.
+
+    .venv/bin/python bench/stats.py                  # 10M events (about 10 minutes)
+    .venv/bin/python bench/stats.py --events 1000000 # a quick run
+
+Seeds a dedicated database (default `ses_bench_stats`, dropped and re-created) with
+generate_series, builds the rollups with `rebuild_stats`'s code, then reports each figure
+beside the database's own floor measured in the same run:
+- chart queries (stats.services.series) vs GROUP BY over the raw events;
+- table queries (Email status, event lists) as the pages run them;
+- CSV export of up to 1M event rows: rows/s and peak memory (in a child process) vs COPY TO;
+- ingest_events (validation, messages, events, rollups) vs COPY of the same rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SENDERS = ["mail.acme.example", "news.acme.example", "billing.acme.example", "alerts.acme.example"]
+RECIPIENTS = [
+    "gmail.com",
+    "qq.com",
+    "outlook.com",
+    "yahoo.com",
+    "163.com",
+    "icloud.com",
+    "hotmail.com",
+    "foxmail.com",
+    "proton.me",
+    "corp.example",
+]
+DAYS = 30
+EVENTS_PER_MESSAGE = 4
+
+
+def _setup_django(db: str) -> None:
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sesconsole.settings")
+    import django
+
+    django.setup()
+
+
+def _recreate_database(db: str) -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        c.execute(f'CREATE DATABASE "{db}"')
+
+
+def _timed(fn, repeat: int = 7) -> float:
+    """Median wall time in ms of `repeat` runs after one warm-up."""
+    fn()
+    runs = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        runs.append((time.perf_counter() - t) * 1000)
+    return statistics.median(runs)
+
+
+def seed(account_id: int, events: int, end: datetime) -> dict:
+    """Messages and events straight from generate_series (indexes rebuilt afterwards)."""
+    from django.db import connection
+
+    messages = events // EVENTS_PER_MESSAGE
+    start = end - timedelta(days=DAYS)
+    span = f"{DAYS} days"
+    t0 = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO delivery_message (account_id, message_id, from_address, sender_domain,
+              recipient, recipient_domain, subject, requested_at, status, status_at, bounce_class,
+              response_text, first_opened_at, first_clicked_at, open_count, click_count, created_at)
+            SELECT %(a)s, 'm' || g, 'news@' || sd, sd, 'u' || g || '@' || rd, rd, 'Subject ' || g %% 50,
+              ts, CASE WHEN g %% 100 < 95 THEN 'delivered' WHEN g %% 100 < 98 THEN 'bounced'
+                       ELSE 'deferred' END,
+              ts + interval '1 minute', '', '', ts + interval '2 minutes',
+              CASE WHEN g %% 20 BETWEEN 2 AND 9 THEN ts + interval '3 minutes' END,
+              CASE WHEN g %% 20 >= 10 THEN 2 ELSE 1 END, CASE WHEN g %% 20 BETWEEN 2 AND 9 THEN 1 ELSE 0 END,
+              ts
+            FROM (SELECT g, (%(senders)s::text[])[1 + g %% 4] AS sd,
+                         (%(recipients)s::text[])[1 + (g / 4) %% 10] AS rd,
+                         %(start)s::timestamptz + (g::float8 / %(m)s) * %(span)s::interval AS ts
+                  FROM generate_series(0, %(m)s - 1) g) s
+            """,
+            {
+                "a": account_id,
+                "senders": SENDERS,
+                "recipients": RECIPIENTS,
+                "start": start,
+                "m": messages,
+                "span": span,
+            },
+        )
+        cur.execute("SELECT min(id) FROM delivery_message WHERE account_id = %s", [account_id])
+        base = cur.fetchone()[0]
+        # Drop the event table's indexes while loading; build them once afterwards.
+        cur.execute(
+            """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+               WHERE conrelid = 'delivery_deliveryevent'::regclass AND contype IN ('u', 'f')"""
+        )
+        constraints = cur.fetchall()
+        cur.execute(
+            """SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'delivery_deliveryevent'
+               AND indexname NOT IN (SELECT conname FROM pg_constraint) """
+        )
+        indexes = cur.fetchall()
+        for name, _ in constraints:
+            cur.execute(f'ALTER TABLE delivery_deliveryevent DROP CONSTRAINT "{name}"')
+        for name, _ in indexes:
+            cur.execute(f'DROP INDEX "{name}"')
+        cur.execute(
+            """
+            INSERT INTO delivery_deliveryevent (account_id, event_id, message_id, type, timestamp,
+              received_at, bounce_class, smtp_code, smtp_enhanced, response_text, reason, url,
+              user_agent, ip)
+            SELECT %(a)s, 'e' || i, %(base)s + g, t, ts, ts,
+              CASE WHEN t = 'bounced' THEN (ARRAY['invalid_address','mailbox_full','blocked',
+                   'spam_rejected','other'])[1 + g %% 5] ELSE '' END,
+              CASE WHEN t IN ('delivered', 'bounced', 'deferred') THEN
+                   CASE t WHEN 'delivered' THEN 250 WHEN 'bounced' THEN 550 ELSE 451 END END,
+              '', CASE WHEN t = 'delivered' THEN '250 2.0.0 OK' ELSE '' END, '',
+              CASE WHEN t = 'clicked' THEN 'https://shop.example/offer/' || g %% 97 ELSE '' END,
+              CASE WHEN t = 'opened' THEN 'Mozilla/5.0 (Macintosh) Mail/' || g %% 13 ELSE '' END,
+              NULL
+            FROM (SELECT i, g, k, ts + k * interval '1 minute' AS ts,
+                    CASE k WHEN 0 THEN 'request'
+                           WHEN 1 THEN CASE WHEN g %% 100 < 95 THEN 'delivered'
+                                            WHEN g %% 100 < 98 THEN 'bounced' ELSE 'deferred' END
+                           WHEN 2 THEN 'opened'
+                           ELSE CASE WHEN g %% 20 = 0 THEN 'complained'
+                                     WHEN g %% 20 = 1 THEN 'unsubscribed'
+                                     WHEN g %% 20 < 10 THEN 'clicked' ELSE 'opened' END END AS t
+                  FROM (SELECT i, i / 4 AS g, i %% 4 AS k FROM generate_series(0, %(n)s - 1) i) x
+                  JOIN (SELECT g2, %(start)s::timestamptz + (g2::float8 / %(m)s) * %(span)s::interval AS ts
+                        FROM generate_series(0, %(m)s - 1) g2) y ON y.g2 = x.g) z
+            """,
+            {
+                "a": account_id,
+                "base": base,
+                "start": start,
+                "m": messages,
+                "span": span,
+                "n": events,
+            },
+        )
+        for _, definition in indexes:
+            cur.execute(definition)
+        for name, definition in constraints:
+            cur.execute(f'ALTER TABLE delivery_deliveryevent ADD CONSTRAINT "{name}" {definition}')
+        cur.execute("ANALYZE delivery_message")
+        cur.execute("ANALYZE delivery_deliveryevent")
+    seeded = time.perf_counter() - t0
+    from stats.rollups import rebuild
+
+    t0 = time.perf_counter()
+    rebuild(start - timedelta(hours=1), end + timedelta(hours=1))
+    with connection.cursor() as cur:
+        # Steady state: the rebuild pruned old minute rows; autovacuum would reclaim them.
+        cur.execute("VACUUM ANALYZE stats_rollup")
+        cur.execute("SELECT count(*) FROM stats_rollup")
+        rollup_rows = cur.fetchone()[0]
+    return {
+        "seed_s": seeded,
+        "rebuild_s": time.perf_counter() - t0,
+        "rollup_rows": rollup_rows,
+        "messages": messages,
+        "start": start,
+    }
+
+
+def _floor(account_id: int, start: datetime, end: datetime, trunc: str) -> float:
+    """The database's own floor: GROUP BY over the raw events of the same range."""
+    from django.db import connection
+
+    sql = f"""
+        SELECT date_trunc('{trunc}', timestamp) AS b,
+               count(*) FILTER (WHERE type = 'request'), count(*) FILTER (WHERE type = 'delivered'),
+               count(*) FILTER (WHERE type = 'bounced'), count(*) FILTER (WHERE type = 'rejected')
+        FROM delivery_deliveryevent WHERE account_id = %s AND timestamp >= %s AND timestamp < %s
+        GROUP BY 1"""
+
+    def run():
+        with connection.cursor() as cur:
+            cur.execute(sql, [account_id, start, end])
+            cur.fetchall()
+
+    return _timed(run, repeat=1)
+
+
+def bench_charts(account, end: datetime) -> list[tuple[str, float, float]]:
+    from sesconsole.models import Account
+    from stats.services import series_between
+    from stats.views import queue_window
+
+    last_hour = queue_window("1h", account, end)
+    last_day = queue_window("24h", account, end)
+    last_week = queue_window("7d", account, end)
+    last_month = queue_window("30d", account, end)
+    kolkata = Account.objects.get(pk=account.pk)
+    kolkata.time_zone = "Asia/Kolkata"
+    month_kolkata = queue_window("30d", kolkata, end)
+    # The windows the queue-status page asks for (local hours and days).
+    cases = [
+        ("last hour by minute", account, last_hour, {}, "minute"),
+        ("last 24 h by hour", account, last_day, {}, "hour"),
+        ("last 7 d by hour", account, last_week, {}, "hour"),
+        ("last 30 d by day", account, last_month, {}, "day"),
+        (
+            "last 30 d by day, both domains filtered",
+            account,
+            last_month,
+            {"sender_domain": SENDERS[0], "recipient_domain": RECIPIENTS[0]},
+            "day",
+        ),
+        ("last 30 d by day, Asia/Kolkata (+5:30)", kolkata, month_kolkata, {}, "day"),
+    ]
+    out = []
+    for label, acct, w, filters, trunc in cases:
+        ms = _timed(partial(series_between, acct, w.start, w.end, w.granularity, **filters))
+        out.append((label, ms, _floor(account.pk, w.start, w.end, trunc)))
+    return out
+
+
+def bench_tables(account, end: datetime) -> list[tuple[str, float]]:
+    from django.core.paginator import Paginator
+
+    from delivery.models import DeliveryEvent, Message
+    from stats.services import domain_choices
+
+    day = end - timedelta(days=1)
+    week = end - timedelta(days=7)
+
+    def email_status():
+        qs = Message.objects.for_account(account).filter(
+            requested_at__gte=day, requested_at__lt=end
+        )
+        page = Paginator(qs.order_by("-requested_at", "-pk"), 50).get_page(1)
+        list(page)
+
+    def email_status_by_recipient():
+        qs = Message.objects.for_account(account).filter(
+            requested_at__gte=week, requested_at__lt=end, recipient="u4000@gmail.com"
+        )
+        list(qs.order_by("-requested_at")[:50])
+
+    def first_page(types: tuple[str, ...], since: datetime) -> None:
+        # As the report pages run it: the row count comes from the rollups (the chart's
+        # totals), so only the first 50 rows are read.
+        qs = DeliveryEvent.objects.for_account(account).of_type(*types)
+        qs = qs.filter(timestamp__gte=since, timestamp__lt=end).select_related("message")
+        list(qs.order_by("-timestamp", "-pk")[:50])
+
+    def opens_page():
+        first_page(("opened", "clicked"), day)
+
+    def bounces_page():
+        first_page(("bounced",), week)
+
+    return [
+        ("Email status, 1 day, first page + count", _timed(email_status, 3)),
+        ("Email status, 7 days, one recipient", _timed(email_status_by_recipient, 3)),
+        ("Open/Click events, 1 day, first page", _timed(opens_page, 3)),
+        ("Bounced events, 7 days, first page", _timed(bounces_page, 3)),
+        ("filter choices (domains)", _timed(lambda: domain_choices(account), 3)),
+    ]
+
+
+EXPORT_LIMIT = 1_000_000
+
+
+def export_child(account_id: int) -> None:
+    """Run in a child process: stream the events CSV, print rows/s and peak RSS."""
+    import resource
+
+    from delivery.models import DeliveryEvent
+    from stats.exports import EVENT_COLUMNS, queryset_csv
+
+    qs = DeliveryEvent.objects.filter(account_id=account_id, type="opened").order_by("timestamp")
+    t0 = time.perf_counter()
+    n = size = 0
+    for chunk in queryset_csv(qs[:EXPORT_LIMIT], EVENT_COLUMNS):
+        size += len(chunk)
+        n += chunk.count(b"\n")
+    seconds = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"rows": n - 1, "seconds": seconds, "bytes": size, "peak_mb": peak_mb}))
+
+
+def copy_floor(account_id: int) -> dict:
+    from django.db import connection
+
+    sql = f"""COPY (SELECT e.event_id, e.type, (extract(epoch FROM e.timestamp) * 1000)::bigint,
+                 e.timestamp, m.message_id, m.from_address, m.recipient, m.subject,
+                 (extract(epoch FROM m.requested_at) * 1000)::bigint, m.requested_at,
+                 e.bounce_class, e.smtp_code, e.smtp_enhanced, e.response_text, e.reason, e.url,
+                 e.user_agent, e.ip
+               FROM delivery_deliveryevent e JOIN delivery_message m ON m.id = e.message_id
+               WHERE e.account_id = {int(account_id)} AND e.type = 'opened'
+               ORDER BY e.timestamp LIMIT {EXPORT_LIMIT}) TO STDOUT WITH (FORMAT csv, HEADER)"""
+    t0 = time.perf_counter()
+    n = 0
+    with connection.cursor() as cur, cur.cursor.copy(sql) as copy:
+        for data in copy:
+            n += bytes(data).count(b"\n")
+    return {"rows": n - 1, "seconds": time.perf_counter() - t0}
+
+
+def bench_ingest(n_events: int) -> dict:
+    """ingest_events in batches of 1,000 vs COPY of the same rows into a copy of the table."""
+    from django.db import connection
+
+    from delivery.ingest import ingest_events
+    from sesconsole.models import Account
+
+    account = Account.objects.create(name="ingest-bench", time_zone="UTC")
+    base = datetime(2026, 11, 1, tzinfo=UTC)
+    raw = []
+    for i in range(n_events // 4):
+        ts = base + timedelta(seconds=i)
+        to = f"u{i}@{RECIPIENTS[i % len(RECIPIENTS)]}"
+        sender = f"news@{SENDERS[i % len(SENDERS)]}"
+        iso = ts.isoformat().replace("+00:00", "Z")
+        raw += [
+            {
+                "id": f"r{i}",
+                "type": "request",
+                "timestamp": iso,
+                "message_id": f"m{i}",
+                "from": sender,
+                "to": to,
+                "subject": "Hello",
+            },
+            {
+                "id": f"d{i}",
+                "type": "delivered",
+                "timestamp": iso,
+                "message_id": f"m{i}",
+                "smtp": {"code": 250, "enhanced": "2.0.0", "text": "250 2.0.0 OK"},
+            },
+            {
+                "id": f"o{i}",
+                "type": "opened",
+                "timestamp": iso,
+                "message_id": f"m{i}",
+                "user_agent": "Mozilla/5.0",
+                "ip": "203.0.113.9",
+            },
+            {
+                "id": f"c{i}",
+                "type": "clicked",
+                "timestamp": iso,
+                "message_id": f"m{i}",
+                "url": "https://shop.example/offer",
+            },
+        ]
+    t0 = time.perf_counter()
+    for start in range(0, len(raw), 1000):
+        ingest_events(account, raw[start : start + 1000])
+    ingest_s = time.perf_counter() - t0
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "CREATE TABLE bench_copy (LIKE delivery_deliveryevent INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)"
+        )
+        cur.execute(
+            "SELECT id, message_id FROM delivery_message WHERE account_id = %s", [account.pk]
+        )
+        ids = dict((m, pk) for pk, m in cur.fetchall())
+        t0 = time.perf_counter()
+        with cur.cursor.copy(
+            "COPY bench_copy (account_id, event_id, message_id, type, timestamp, received_at,"
+            " bounce_class, smtp_code, smtp_enhanced, response_text, reason, url, user_agent, ip)"
+            " FROM STDIN"
+        ) as copy:
+            now = datetime.now(UTC)
+            for e in raw:
+                copy.write_row(
+                    (
+                        account.pk,
+                        e["id"],
+                        ids[e["message_id"]],
+                        e["type"],
+                        e["timestamp"],
+                        now,
+                        "",
+                        e.get("smtp", {}).get("code"),
+                        e.get("smtp", {}).get("enhanced", ""),
+                        e.get("smtp", {}).get("text", ""),
+                        "",
+                        e.get("url", ""),
+                        e.get("user_agent", ""),
+                        e.get("ip"),
+                    )
+                )
+        copy_s = time.perf_counter() - t0
+        cur.execute("DROP TABLE bench_copy")
+    return {"events": len(raw), "ingest_s": ingest_s, "copy_s": copy_s}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--ingest-events", type=int, default=50_000)
+    parser.add_argument("--db", default="ses_bench_stats")
+    parser.add_argument("--export-child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.export_child:
+        _setup_django(args.db)
+        export_child(args.export_child)
+        return
+
+    _recreate_database(args.db)
+    _setup_django(args.db)
+    from django.core.management import call_command
+
+    from sesconsole.models import Account
+
+    call_command("migrate", verbosity=0)
+    account = Account.objects.create(name="bench", time_zone="UTC")
+    end = datetime.now(UTC).replace(microsecond=0)
+
+    print(f"== Seeding {args.events:,} events into {args.db}")
+    info = seed(account.pk, args.events, end)
+    print(
+        f"seeded in {info['seed_s']:.1f} s; rollups rebuilt in {info['rebuild_s']:.1f} s "
+        f"({info['rollup_rows']:,} rows for {info['messages']:,} messages)"
+    )
+
+    print("\n== Chart queries (median ms)          rollups   raw GROUP BY floor   ratio")
+    for label, ms, floor in bench_charts(account, end):
+        print(f"{label:<48} {ms:8.1f}   {floor:12.1f}   {floor / ms:8.0f}x faster")
+
+    print("\n== Table queries (median ms)")
+    for label, ms in bench_tables(account, end):
+        print(f"{label:<48} {ms:8.1f}")
+
+    print(f"\n== CSV export of up to {EXPORT_LIMIT:,} open events")
+    child = subprocess.run(
+        [sys.executable, __file__, "--db", args.db, "--export-child", str(account.pk)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    export = json.loads(child.stdout.strip().splitlines()[-1])
+    floor = copy_floor(account.pk)
+    print(
+        f"console export: {export['rows']:,} rows in {export['seconds']:.1f} s = "
+        f"{export['rows'] / export['seconds']:,.0f} rows/s, peak RSS {export['peak_mb']:.0f} MB"
+    )
+    print(
+        f"COPY TO STDOUT: {floor['rows']:,} rows in {floor['seconds']:.1f} s = "
+        f"{floor['rows'] / floor['seconds']:,.0f} rows/s"
+    )
+
+    print(f"\n== ingest_events of {args.ingest_events:,} events (batches of 1,000)")
+    ing = bench_ingest(args.ingest_events)
+    print(
+        f"ingest_events: {ing['events'] / ing['ingest_s']:,.0f} events/s; "
+        f"COPY of the same rows: {ing['events'] / ing['copy_s']:,.0f} rows/s"
+    )
+
+
+if __name__ == "__main__":
+    main()

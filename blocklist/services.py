@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,7 +22,14 @@ from delivery.addresses import MAX_ADDRESS_LENGTH, InvalidAddress, normalize_add
 from delivery.models import BounceClass, DeliveryEvent, EventType, Message
 from sesconsole.models import Account
 
-from .models import INVALID_BLOCK_DAYS, AutoBlockSetting, Block, History, Whitelist
+from .models import (
+    INVALID_BLOCK_DAYS,
+    AddressList,
+    AutoBlockSetting,
+    Block,
+    History,
+    Whitelist,
+)
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +106,22 @@ class Verdict:
         return asdict(self)
 
 
+# An address already in normal form (what the pipeline stores): lower-case ASCII, plain
+# local part, valid labels. normalize_address would return it unchanged, only slower.
+_NORMAL = re.compile(
+    r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@"
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+)
+
+
+def _is_normal(value) -> bool:
+    return (
+        isinstance(value, str)
+        and len(value) <= MAX_ADDRESS_LENGTH
+        and bool(_NORMAL.fullmatch(value))
+    )
+
+
 # Which block wins when several match: an address that does not exist is the strongest
 # fact, then the recipient's own wish, then the account's rule.
 _PRECEDENCE = {Block.Kind.INVALID: 0, Block.Kind.REJECT: 1, Block.Kind.CUSTOM: 2}
@@ -122,7 +146,7 @@ def check(
     wanted: list[str] = []
     for raw in addresses:
         try:
-            address = normalize_address(raw)
+            address = raw if _is_normal(raw) else normalize_address(raw)
         except InvalidAddress as exc:
             key = raw.strip() if isinstance(raw, str) else repr(raw)
             verdicts[key] = Verdict(
@@ -140,10 +164,7 @@ def check(
         return verdicts
 
     blocks = list(
-        Block.objects.active(now)
-        .filter(address__in=wanted)
-        .filter(Q(kind=Block.Kind.INVALID) | Q(account=account))
-        .select_related("event")
+        Block.objects.select_related("event")
         .only(
             "kind",
             "address",
@@ -154,6 +175,12 @@ def check(
             "blocked_at",
             "expires_at",
             "event__event_id",
+        )
+        .filter(
+            Q(kind=Block.Kind.INVALID) | Q(account=account),
+            Q(expires_at=None) | Q(expires_at__gt=now),
+            released_at=None,
+            address__any=AddressList(wanted),
         )
     )
     whitelisted: dict[int, Whitelist] = {}
@@ -1169,3 +1196,39 @@ def _insert_auto_blocks(setting: AutoBlockSetting, events: QuerySet, now: dateti
         at=now,
     )
     return len(ids)
+
+
+# ---------------------------------------------------------------------------------------
+# Tencent SES shapes, for a Tencent-compatible endpoint.
+
+
+def tencent_black_address(block: Block) -> dict:
+    """ListBlackEmailAddress's BlackEmailAddress: {BounceTime, EmailAddress, IspDesc}."""
+    return {
+        "BounceTime": block.blocked_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        "EmailAddress": block.address,
+        "IspDesc": block.response_text,
+    }
+
+
+def tencent_custom_entry(block: Block) -> dict:
+    """ListCustomBlacklist's BlackAddressDetail; Status 1 active, 0 expired."""
+    expires_on = expiry_date_of(block)
+    return {
+        "Id": block.pk,
+        "Email": block.address,
+        "CreateTime": block.blocked_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        "ExpireDate": expires_on.isoformat() if expires_on else "",
+        "Status": 1 if block.is_active() else 0,
+    }
+
+
+def tencent_add_report(report: AddReport) -> dict:
+    """CreateCustomBlacklist's counts."""
+    return {
+        "TotalCount": report.total,
+        "ValidCount": report.valid,
+        "RepeatCount": report.repeat,
+        "InvalidCount": report.invalid,
+        "TooLongCount": report.too_long,
+    }

@@ -119,3 +119,18 @@ def test_a_batch_costs_a_handful_of_queries(
     with django_assert_num_queries(3):
         verdicts = services.check(account, addresses, record_stops=True)
     assert sum(v.blocked for v in verdicts.values()) == 1
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["a@b.co", "a.b+c@x-y.example.com", "A@b.co", "a@-b.co", "a@b", "a@b..co", "ü@b.co", " a@b.co"],
+)
+def test_the_fast_path_agrees_with_normalize_address(raw):
+    from delivery.addresses import InvalidAddress, normalize_address
+
+    try:
+        expected = normalize_address(raw)
+    except InvalidAddress:
+        expected = None
+    if services._is_normal(raw):
+        assert expected == raw

@@ -185,3 +185,12 @@ def test_the_beat_schedule_registers_every_job(settings):
         "blocklist.tasks.lift_expired_custom_blocks",
         "blocklist.tasks.auto_block_full_inboxes",
     } <= tasks
+
+
+def test_the_command_runs_every_job(account, capsys):
+    from django.core.management import call_command
+
+    _bounce_old(account)
+    with time_machine.travel(BOUNCED_AT + timedelta(days=181), tick=False):
+        call_command("blocklist_jobs")
+    assert "Released 1 invalid-address block(s), lifted 0" in capsys.readouterr().out

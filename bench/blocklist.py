@@ -1,0 +1,226 @@
+"""Blocklist benchmark: `check` of 1,000 recipients against 5M blocks, and the expiry job
+releasing 1M due blocks, each beside a bare-SQL floor measured in the same run.
+
+    .venv/bin/python bench/blocklist.py            # uses postgres://postgres@127.0.0.1:5432/ses_bench_blocklist
+    BENCH_DATABASE_URL=postgres://... .venv/bin/python bench/blocklist.py
+
+The database is created, migrated and seeded with set-based SQL (generate_series) on the first
+run; later runs reuse the 5M blocks. Targets: check ≤ 20 ms, expiry of 1M ≤ 30 s.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ses_bench_blocklist")
+BLOCKS = int(os.environ.get("BENCH_BLOCKS", 5_000_000))
+DUE = int(os.environ.get("BENCH_DUE", 1_000_000))
+RECIPIENTS = 1000
+RUNS = 30
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    parts = urlsplit(URL)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django() -> None:
+    os.environ["DATABASE_URL"] = URL
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sesconsole.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def seed(cursor) -> int:
+    """100 accounts and BLOCKS active blocks (60% invalid, 20% reject, 20% custom)."""
+    cursor.execute("SELECT count(*) FROM blocklist_block WHERE released_at IS NULL")
+    if cursor.fetchone()[0] >= BLOCKS:
+        cursor.execute("SELECT min(id) FROM sesconsole_account WHERE name LIKE 'bench-%%'")
+        return cursor.fetchone()[0]
+    print(f"seeding {BLOCKS:,} blocks (once)…", flush=True)
+    t = time.perf_counter()
+    cursor.execute("TRUNCATE blocklist_history, blocklist_whitelist, blocklist_block CASCADE")
+    cursor.execute(
+        "INSERT INTO sesconsole_account (name, display_name, time_zone, created_at) "
+        "SELECT 'bench-' || g, '', 'UTC', now() FROM generate_series(1, 100) g "
+        "ON CONFLICT (name) DO NOTHING"
+    )
+    cursor.execute("SELECT min(id) FROM sesconsole_account WHERE name LIKE 'bench-%%'")
+    first = cursor.fetchone()[0]
+    cursor.execute(
+        """
+        INSERT INTO blocklist_block (kind, address, account_id, reason, note, response_text,
+            blocked_at, expires_at, release_reason, stopped_count)
+        SELECT
+            CASE WHEN g %% 5 < 3 THEN 'invalid' WHEN g %% 5 = 3 THEN 'reject' ELSE 'custom' END,
+            'user' || g || '@d' || (g %% 5000) || '.example.com',
+            %(first)s + g %% 100,
+            CASE WHEN g %% 5 < 3 THEN 'invalid_address' WHEN g %% 5 = 3 THEN 'unsubscribed'
+                 ELSE 'manual' END,
+            '',
+            CASE WHEN g %% 5 < 3 THEN '550 5.1.1 user unknown' ELSE '' END,
+            now() - (g %% 170) * interval '1 day',
+            CASE WHEN g %% 5 < 3 THEN now() - (g %% 170) * interval '1 day' + interval '180 days'
+                 WHEN g %% 10 = 4 THEN now() + interval '30 days' END,
+            '', 0
+        FROM generate_series(1, %(n)s) g
+        """,
+        {"first": first, "n": BLOCKS},
+    )
+    cursor.execute("VACUUM ANALYZE blocklist_block")
+    print(f"seeded in {time.perf_counter() - t:.0f} s", flush=True)
+    return first
+
+
+def timed(fn, runs: int = RUNS) -> tuple[float, float]:
+    fn()  # warm up
+    samples = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+def bench_check(cursor, account_id: int) -> dict:
+    from blocklist import services
+    from delivery.addresses import normalize_address
+    from sesconsole.models import Account
+
+    account = Account.objects.get(pk=account_id)
+    # 10% of the recipients are blocked (invalid for everyone, or this account's own blocks),
+    # the rest are unknown: the common case for a real send.
+    blocked = [f"user{g}@d{g % 5000}.example.com" for g in range(100, 100 + 100 * 100, 100)]
+    # Recipients as the pipeline stores them (normalised); check() normalises anything else.
+    fresh = [f"reader{i}@mail{i % 50}.example.org" for i in range(RECIPIENTS - len(blocked))]
+    recipients = blocked + fresh
+    normal = [normalize_address(a) for a in recipients]
+    verdicts = services.check(account, recipients)
+    n_blocked = sum(v.blocked for v in verdicts.values())
+    check_med, check_p95 = timed(lambda: services.check(account, recipients))
+    stops_med, _ = timed(lambda: services.check(account, recipients, record_stops=True), runs=10)
+
+    def floor():
+        cursor.execute(
+            "SELECT id, kind, address, account_id, reason, blocked_at, expires_at "
+            "FROM blocklist_block WHERE address = ANY(%s) AND released_at IS NULL "
+            "AND (expires_at IS NULL OR expires_at > now()) "
+            "AND (kind = 'invalid' OR account_id = %s)",
+            [normal, account_id],
+        )
+        cursor.fetchall()
+
+    floor_med, floor_p95 = timed(floor)
+    return {
+        "blocked": n_blocked,
+        "check_med": check_med,
+        "check_p95": check_p95,
+        "stops_med": stops_med,
+        "floor_med": floor_med,
+        "floor_p95": floor_p95,
+    }
+
+
+def arm_due(cursor, first: int) -> None:
+    """DUE invalid-address blocks whose 180 days are up (addresses distinct from the seed)."""
+    cursor.execute(
+        """
+        INSERT INTO blocklist_block (kind, address, account_id, reason, note, response_text,
+            blocked_at, expires_at, release_reason, stopped_count)
+        SELECT 'invalid', 'due' || g || '@d' || (g %% 5000) || '.example.com', %(first)s + g %% 100,
+            'invalid_address', '', '550 5.1.1 user unknown',
+            now() - interval '200 days', now() - interval '20 days', '', 0
+        FROM generate_series(1, %(n)s) g
+        """,
+        {"first": first, "n": DUE},
+    )
+    cursor.execute("ANALYZE blocklist_block")
+
+
+def clear_due(cursor) -> None:
+    cursor.execute(
+        "DELETE FROM blocklist_history WHERE block_id IN "
+        "(SELECT id FROM blocklist_block WHERE address LIKE 'due%%')"
+    )
+    cursor.execute("DELETE FROM blocklist_block WHERE address LIKE 'due%%'")
+    cursor.execute("VACUUM ANALYZE blocklist_block")
+    cursor.execute("VACUUM ANALYZE blocklist_history")
+
+
+def bench_expiry(cursor, first: int) -> dict:
+    from blocklist import services
+
+    clear_due(cursor)
+    arm_due(cursor, first)
+    t = time.perf_counter()
+    released = services.release_invalid_blocks()
+    job_s = time.perf_counter() - t
+    clear_due(cursor)
+
+    arm_due(cursor, first)
+    t = time.perf_counter()
+    cursor.execute(
+        "UPDATE blocklist_block SET released_at = now(), release_reason = 'released' "
+        "WHERE kind = 'invalid' AND released_at IS NULL AND expires_at <= now()"
+    )
+    floor_rows = cursor.rowcount
+    floor_s = time.perf_counter() - t
+    clear_due(cursor)
+    return {"released": released, "job_s": job_s, "floor_rows": floor_rows, "floor_s": floor_s}
+
+
+def main() -> None:
+    ensure_database()
+    setup_django()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        first = seed(cursor)
+        cursor.execute("SELECT count(*) FROM blocklist_block WHERE released_at IS NULL")
+        active = cursor.fetchone()[0]
+        c = bench_check(cursor, first)
+        if os.environ.get("BENCH_ONLY") == "check":
+            print(c)
+            return
+        e = bench_expiry(cursor, first)
+
+    print(
+        f"\nblocks: {active:,} active; recipients per check: {RECIPIENTS:,} ({c['blocked']} blocked)"
+    )
+    print("| measure | result | floor (bare SQL) | ratio | target |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| check, 1,000 recipients (median / p95) | {c['check_med']:.1f} / {c['check_p95']:.1f} ms "
+        f"| {c['floor_med']:.1f} / {c['floor_p95']:.1f} ms | {c['check_med'] / c['floor_med']:.1f}x "
+        f"| ≤ 20 ms |"
+    )
+    print(f"| check with record_stops (median) | {c['stops_med']:.1f} ms | — | — | — |")
+    print(
+        f"| expiry job, {e['released']:,} due blocks (with history) | {e['job_s']:.1f} s "
+        f"| {e['floor_s']:.1f} s ({e['floor_rows']:,} rows, one UPDATE) "
+        f"| {e['job_s'] / e['floor_s']:.1f}x | ≤ 30 s |"
+    )
+
+
+if __name__ == "__main__":
+    main()

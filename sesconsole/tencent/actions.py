@@ -20,7 +20,6 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from blocklist import services as blocklist
-from blocklist.models import Block
 from blocklist.services import Actor, BlocklistError
 from delivery import sending
 from delivery.addresses import InvalidAddress, normalize_address
@@ -306,14 +305,7 @@ def list_black_email_address(ctx: Context, params: Params) -> dict[str, Any]:
         ctx.account, start, end, params.str("EmailAddress") or ""
     ).filter(whitelisted=False)  # a whitelisted address is not blocked for this account
     return {
-        "BlackList": [
-            {
-                "BounceTime": _local(ctx.account, b.blocked_at),
-                "EmailAddress": b.address,
-                "IspDesc": b.response_text,
-            }
-            for b in blocks[offset : offset + limit]
-        ],
+        "BlackList": [blocklist.tencent_black_address(b) for b in blocks[offset : offset + limit]],
         "TotalCount": blocks.count(),
     }
 
@@ -338,13 +330,6 @@ def delete_black_list(ctx: Context, params: Params) -> dict[str, Any]:
 CUSTOM_STATUS = {0: "expired", 1: "active", 2: "all"}
 
 
-def _expire_date(block: Block) -> str:
-    # A block with expiry date D lifts at the start of D+1 (UTC): see blocklist.services.
-    if block.expires_at is None:
-        return ""
-    return (block.expires_at - timedelta(days=1)).date().isoformat()
-
-
 def create_custom_blacklist(ctx: Context, params: Params) -> dict[str, Any]:
     emails = params.str_list(
         "Emails", required=True, missing_code="MissingParameter.EmailsNecessary"
@@ -356,13 +341,7 @@ def create_custom_blacklist(ctx: Context, params: Params) -> dict[str, Any]:
         )
     except BlocklistError as exc:
         raise _blocklist_error(exc) from None
-    return {
-        "TotalCount": report.total,
-        "ValidCount": report.valid,
-        "TooLongCount": report.too_long,
-        "RepeatCount": report.repeat,
-        "InvalidCount": report.invalid,
-    }
+    return blocklist.tencent_add_report(report)
 
 
 def list_custom_blacklist(ctx: Context, params: Params) -> dict[str, Any]:
@@ -376,16 +355,7 @@ def list_custom_blacklist(ctx: Context, params: Params) -> dict[str, Any]:
     blocks = blocklist.custom_blocks(ctx.account, CUSTOM_STATUS[status], params.str("Email") or "")
     return {
         "TotalCount": blocks.count(),
-        "Data": [
-            {
-                "Id": b.pk,
-                "Email": b.address,
-                "CreateTime": _local(ctx.account, b.blocked_at),
-                "ExpireDate": _expire_date(b),
-                "Status": 1 if b.status == "active" else 0,
-            }
-            for b in blocks[offset : offset + limit]
-        ],
+        "Data": [blocklist.tencent_custom_entry(b) for b in blocks[offset : offset + limit]],
     }
 
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from .intake import rematch
 from .models import (
     DeliveryEvent,
     InboundReport,
@@ -107,6 +108,14 @@ class InboundReportAdmin(admin.ModelAdmin):
     readonly_fields = ["raw_text"]
     exclude = ["raw"]
     show_full_result_count = False
+    actions = ["match_again"]
+
+    @admin.action(description="Match the selected unmatched reports again")
+    def match_again(self, request, queryset) -> None:
+        matched = 0
+        for report in queryset.filter(status=InboundReport.Status.UNMATCHED)[:1000]:
+            matched += rematch(report).status == InboundReport.Status.MATCHED
+        self.message_user(request, f"Matched {matched} report(s).")
 
     @admin.display(description="Raw message")
     def raw_text(self, obj: InboundReport) -> str:

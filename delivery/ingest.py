@@ -293,6 +293,8 @@ _MESSAGE_STATE_FIELDS = [
     "complained_at",
     "open_count",
     "click_count",
+    "first_human_opened_at",
+    "first_human_clicked_at",
 ]
 
 

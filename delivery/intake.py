@@ -41,8 +41,24 @@ def intake(raw: bytes, *, account: Account | None = None) -> InboundReport:
     known = InboundReport.objects.filter(sha256=digest).first()
     if known is not None:
         return known
+    record = InboundReport(sha256=digest, raw=raw, account=account)
+    try:
+        _process(record, raw, account)
+    except IntegrityError:  # the same report arrived twice at once
+        return InboundReport.objects.get(sha256=digest)
+    return record
+
+
+def rematch(record: InboundReport) -> InboundReport:
+    """Try a kept unmatched report again (e.g. once the message it names is known)."""
+    if record.status == InboundReport.Status.UNMATCHED:
+        _process(record, bytes(record.raw), record.account)
+    return record
+
+
+def _process(record: InboundReport, raw: bytes, account: Account | None) -> None:
     report = parse_report(raw)
-    record = InboundReport(sha256=digest, raw=raw, kind=report.kind)
+    record.kind = report.kind
     recipient = None
     if report.kind not in (BOUNCE, COMPLAINT):
         record.status = InboundReport.Status.NOT_A_REPORT
@@ -60,20 +76,17 @@ def intake(raw: bytes, *, account: Account | None = None) -> InboundReport:
         record.status = InboundReport.Status.MATCHED
         record.account_id = recipient.account_id
         record.message_id = recipient.message_id
-        events = _events(report, recipient, digest)
+        record.note = ""
+        events = _events(report, recipient, record.sha256)
         if not events:
             record.note = "The report names no failed, delayed or complaining recipient."
-    try:
-        with transaction.atomic():
-            if events:
-                result = ingest_events(recipient.account, events)
-                if result.errors:
-                    raise ValueError(f"intake produced invalid events: {result.errors}")
-                record.events = result.accepted
-            record.save()
-    except IntegrityError:  # the same report arrived twice at once
-        return InboundReport.objects.get(sha256=digest)
-    return record
+    with transaction.atomic():
+        if events:
+            result = ingest_events(recipient.account, events)
+            if result.errors:
+                raise ValueError(f"intake produced invalid events: {result.errors}")
+            record.events = result.accepted
+        record.save()
 
 
 def _match(raw: bytes, report: Report, account: Account | None) -> OutboundRecipient | None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from sesconsole.models import Account
+
+from .addresses import InvalidAddress, normalize_address, normalize_domain
 
 
 class BounceClass(models.TextChoices):
@@ -70,6 +73,9 @@ class Message(models.Model):
     complained_at = models.DateTimeField(null=True, blank=True)
     open_count = models.PositiveIntegerField(default=0)
     click_count = models.PositiveIntegerField(default=0)
+    # The first open/click not flagged as a machine's (privacy proxy, link scanner).
+    first_human_opened_at = models.DateTimeField(null=True, blank=True)
+    first_human_clicked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = MessageQuerySet.as_manager()
@@ -149,9 +155,13 @@ class Message(models.Model):
         elif event.type == EventType.OPENED:
             self.open_count += 1
             self.first_opened_at = _earliest(self.first_opened_at, ts)
+            if not event.is_machine:
+                self.first_human_opened_at = _earliest(self.first_human_opened_at, ts)
         elif event.type == EventType.CLICKED:
             self.click_count += 1
             self.first_clicked_at = _earliest(self.first_clicked_at, ts)
+            if not event.is_machine:
+                self.first_human_clicked_at = _earliest(self.first_human_clicked_at, ts)
         elif event.type == EventType.UNSUBSCRIBED:
             self.unsubscribed_at = _earliest(self.unsubscribed_at, ts)
         elif event.type == EventType.COMPLAINED:
@@ -249,6 +259,20 @@ class SenderIdentity(models.Model):
     @property
     def verified(self) -> bool:
         return self.verified_at is not None
+
+    @classmethod
+    def normalise(cls, value: str) -> tuple[str, str]:
+        """(kind, normal form) of a domain or address; raises InvalidAddress."""
+        value = value.strip()
+        if "@" in value:
+            return cls.Kind.ADDRESS, normalize_address(value)
+        return cls.Kind.DOMAIN, normalize_domain(value)
+
+    def clean(self) -> None:
+        try:
+            self.kind, self.value = self.normalise(self.value or "")
+        except InvalidAddress as exc:
+            raise ValidationError({"value": str(exc)}) from None
 
 
 class SendingSettings(models.Model):

@@ -7,16 +7,18 @@ cannot be read is a Report of kind "not_a_bounce" with no recipients.
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.header
 import email.message
 import email.parser
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .addresses import InvalidAddress, normalize_address
-from .bounces import classify_reply, is_hard
+from .bounces import classify_reply, classify_texts, is_hard
 
 BOUNCE = "bounce"
 COMPLAINT = "complaint"
@@ -28,6 +30,8 @@ FAILED_ACTIONS = ("failed", "delayed")
 
 @dataclass
 class RecipientOutcome:
+    """What happened to one recipient, as the report tells it."""
+
     recipient: str | None
     action: str = "failed"
     bounce_class: str = "other"
@@ -40,9 +44,19 @@ class RecipientOutcome:
     def failed(self) -> bool:
         return self.action in FAILED_ACTIONS
 
+    @property
+    def permanent(self) -> bool:
+        """A 5xx failure (retrying will not help), as opposed to a 4xx one: bounced vs deferred."""
+        first = self.status[:1] or (str(self.smtp_code)[:1] if self.smtp_code else "")
+        if first in ("4", "5"):
+            return first == "5"
+        return self.action == "failed"
+
 
 @dataclass
 class Report:
+    """One returned message: a bounce, a complaint, or not a bounce at all."""
+
     kind: str
     recipients: list[RecipientOutcome] = field(default_factory=list)
     feedback_type: str = ""
@@ -59,10 +73,9 @@ class Report:
 
     def original_header(self, name: str) -> str | None:
         """One header of the returned original message, e.g. X-SES-Message-ID."""
-        if self.original_headers is None:
+        if self.original_headers is None or self.original_headers.get(name) is None:
             return None
-        value = self.original_headers.get(name)
-        return _header_text(value).strip() or None if value is not None else None
+        return _header_text(self.original_headers.get(name)).strip() or None
 
 
 def parse_report(raw: bytes) -> Report:
@@ -76,7 +89,7 @@ def parse_report(raw: bytes) -> Report:
 # --- Decoding --------------------------------------------------------------------------------
 
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
-_HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:[ \t]")
+_HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:")
 _ORIGINAL_HEADER_NAMES = re.compile(
     r"^(Return-Path|Received|From|To|Subject|Message-I[dD]|Date|MIME-Version|Reply-To|Sender"
     r"|DKIM-Signature|X-[A-Za-z0-9-]+|Content-Type|Cc|Delivered-To|Authentication-Results"
@@ -86,12 +99,22 @@ _ORIGINAL_HEADER_NAMES = re.compile(
 
 
 def _header_text(value: object) -> str:
+    """A header's text: encoded-words decoded, raw 8-bit or ISO-2022-JP bytes guessed."""
     if value is None:
         return ""
     try:
-        return str(email.header.make_header(email.header.decode_header(str(value))))
+        chunks = email.header.decode_header(value)
     except Exception:  # undecodable encoded-words: keep them as they are
         return str(value)
+    text = ""
+    for data, charset in chunks:
+        if isinstance(data, bytes):
+            data = _decode_bytes(data, None if charset == "unknown-8bit" else charset)
+        text += data
+    if "\x1b" in text:
+        with contextlib.suppress(ValueError, LookupError):
+            text = text.encode("ascii", "surrogateescape").decode("iso-2022-jp")
+    return text
 
 
 def _decode_bytes(data: bytes, charset: str | None) -> str:
@@ -102,7 +125,7 @@ def _decode_bytes(data: bytes, charset: str | None) -> str:
             continue
         try:
             return data.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # unknown or malformed charset names, bad bytes
             continue
     return data.decode("latin-1")
 
@@ -139,18 +162,18 @@ def _normalize(address: str | None) -> str | None:
 # --- Structure -------------------------------------------------------------------------------
 
 
-def _parse(raw: bytes) -> Report:
+def _parse(raw: bytes, forwarded: bool = False) -> Report:
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogateescape")
     raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     message = email.message_from_bytes(raw)
-    if message.is_multipart() and not message.get_payload():
-        # A multipart whose boundary never appears: read the body as plain text.
-        body = message.preamble or ""
-        del message["Content-Type"]
-        message.set_payload(body)
+    for part in message.walk():
+        if part.get_content_maintype() == "multipart" and not part.is_multipart():
+            # A multipart whose boundary is missing or never appears: read it as plain text.
+            del part["Content-Type"]
+            part["Content-Type"] = "text/plain"
     subject = _header_text(message.get("Subject")).strip()
-    parts = list(message.walk())
+    parts = list(_walk(message))
 
     original = _original_headers(message, parts)
     report = (
@@ -162,12 +185,71 @@ def _parse(raw: bytes) -> Report:
         or _auto_reply(message, strong_only=False)
         or Report(kind=NOT_A_BOUNCE)
     )
+    if not forwarded and report.kind != COMPLAINT and not _has_server_reply(report):
+        # Perhaps a bounce forwarded inline by a person or a relay: read the bounce inside.
+        inner = _forwarded_bounce(parts)
+        if inner is not None:
+            report = inner
     report.subject = subject
     if report.original_headers is None:
         report.original_headers = original
     if report.original_message_id is None and report.original_headers is not None:
         report.original_message_id = report.original_header("Message-ID")
     return report
+
+
+def _walk(message: email.message.Message) -> Iterator[email.message.Message]:
+    """The parts of a message, without looking inside the messages it carries (a returned
+    original may itself be a bounce, and its parts are not this report's)."""
+    yield message
+    if message.is_multipart():
+        for part in message.get_payload():
+            if part.get_content_type() in ("message/rfc822", "message/global"):
+                yield part
+            else:
+                yield from _walk(part)
+
+
+def _has_server_reply(report: Report) -> bool:
+    return any(r.status or r.smtp_code for r in report.failed)
+
+
+_FORWARDED_BOUNCE = re.compile(
+    r"^(?:> ?)?(?:From:?\s.*(?:mailer-daemon|postmaster)|Content-Type:\s*multipart/report)",
+    re.I | re.M,
+)
+
+
+def _forwarded_bounce(parts: list[email.message.Message]) -> Report | None:
+    for part in parts:
+        if part.get_content_type() in ("message/rfc822", "message/global"):
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner:
+                try:
+                    report = _parse(inner[0].as_bytes(), forwarded=True)
+                except Exception:  # an attachment we cannot re-serialise: not a bounce then
+                    continue
+                if report.kind == BOUNCE and _has_server_reply(report):
+                    return report
+            continue
+        if not part.get_content_type().startswith("text/plain"):
+            continue
+        text = _part_text(part)
+        match = _FORWARDED_BOUNCE.search(text)
+        if match is None:
+            continue
+        # Back up to the first line of the header block the match is in.
+        lines = text[: match.start()].split("\n")[:-1]
+        start = match.start()
+        while lines and re.match(r"^(> ?)?([A-Za-z][A-Za-z0-9-]*:|[ \t]+\S)", lines[-1]):
+            start -= len(lines.pop()) + 1
+        inner = text[start:]
+        if re.match(r"\s*>", inner):
+            inner = re.sub(r"^> ?", "", inner, flags=re.M)
+        report = _parse(inner.lstrip().encode("utf-8", "surrogateescape"), forwarded=True)
+        if report.kind == BOUNCE and _has_server_reply(report):
+            return report
+    return None
 
 
 def _original_headers(
@@ -178,13 +260,25 @@ def _original_headers(
         ctype = part.get_content_type()
         if ctype in ("message/rfc822", "message/global"):
             inner = part.get_payload()
-            if isinstance(inner, list) and inner:
+            if isinstance(inner, list) and inner and len(inner[0]):
                 return inner[0]
-            if isinstance(inner, str):
-                return email.parser.Parser().parsestr(inner, headersonly=True)
+            if isinstance(inner, list) and inner:
+                # A blank line before the headers: they were read as the body.
+                inner = inner[0].get_payload()
+            if isinstance(inner, str) and inner.strip():
+                headers = email.parser.Parser().parsestr(inner.lstrip(), headersonly=True)
+                if len(headers):
+                    return headers
         if ctype in ("text/rfc822-headers", "message/global-headers"):
             text = _part_text(part)
-            return email.parser.Parser().parsestr(text.lstrip(), headersonly=True)
+            headers = email.parser.Parser().parsestr(text.lstrip(), headersonly=True)
+            if len(headers):
+                return headers
+        names = {name.lower() for name in part}
+        if len(names & _KEY_HEADERS - {"mime-version"}) >= 3:
+            # The original attached with no MIME headers of its own: its headers are the part's
+            # (a MIME part's own headers are never From, To, Received, Message-ID...).
+            return part
     for part in parts:
         if part.get_content_maintype() != "text":
             continue
@@ -223,15 +317,19 @@ def _split_original(text: str) -> tuple[str, email.message.Message | None]:
     lines = text.split("\n")
     start = None
     for i in range(len(lines) - 1):
-        if _ORIGINAL_HEADER_NAMES.match(lines[i]) and (
-            _ORIGINAL_HEADER_NAMES.match(lines[i + 1])
-            or (lines[i + 1][:1] in (" ", "\t") and i + 2 < len(lines))
-        ):
-            block = lines[i : i + 40]
-            names = {line.split(":", 1)[0].lower() for line in block if _HEADER_LINE.match(line)}
-            if len(names & {"from", "to", "subject", "message-id", "date", "received"}) >= 2:
-                start = i
+        if not _ORIGINAL_HEADER_NAMES.match(lines[i]):
+            continue
+        # A header block: header lines and their continuations up to a blank line, naming at
+        # least three of the headers every message has.
+        names = set()
+        for line in lines[i:]:
+            if _HEADER_LINE.match(line) or re.match(r"^[A-Za-z][A-Za-z0-9-]*:$", line):
+                names.add(line.split(":", 1)[0].lower())
+            elif not (line[:1] in (" ", "\t") and line.strip()):
                 break
+        if len(names & _KEY_HEADERS) >= 3:
+            start = i
+            break
     if start is None:
         marker = _ORIGINAL_MARKERS.search(text)
         return (text[: marker.start()] if marker else text), None
@@ -293,7 +391,7 @@ def _feedback_report(
         message.get_param("report-type") or ""
     ).lower() in ("feedback-report",):
         text = "\n".join(_part_text(p) for p in parts if p.get_content_maintype() == "text")
-    elif (message.get("X-Apple-Unsubscribe") or "").strip().lower() == "true":
+    elif _header_text(message.get("X-Apple-Unsubscribe")).strip().lower() == "true":
         # Apple Mail's "unsubscribe" button mails the List-Unsubscribe address: an opt-out.
         recipient = _normalize(_first_address(message.get("From")))
         return Report(
@@ -353,7 +451,7 @@ def _json_notification(
             continue
         text = _part_text(part)
         start = text.find("{")
-        if start < 0 or ('"notificationType"' not in text and '"eventType"' not in text):
+        if start < 0 or ("notificationType" not in text and '"eventType"' not in text):
             continue
         try:
             data, _ = json.JSONDecoder().raw_decode(text[start:])
@@ -488,6 +586,16 @@ def _delivery_status(
         if not action:
             action = {"2": "delivered", "4": "delayed"}.get(status[:1], "failed")
         outcomes.append([recipient, action, status, diagnostic])
+    if len(outcomes) == 1 and outcomes[0][0] is None:
+        # A recipient named by a file or a program: the failed address is elsewhere.
+        original = _original_headers(message, parts)
+        for value in (
+            message.get("X-Failed-Recipients"),
+            original.get("To") if original is not None else None,
+        ):
+            outcomes[0][0] = _normalize(_first_address(value))
+            if outcomes[0][0]:
+                break
     report = Report(kind=BOUNCE)
     segments = _segments(human, [o[0] for o in outcomes])
     for recipient, action, status, diagnostic in outcomes:
@@ -509,9 +617,9 @@ def _human_text(message: email.message.Message, parts: list[email.message.Messag
         ctype = part.get_content_type()
         if ctype in ("message/rfc822", "message/global", "text/rfc822-headers"):
             break
-        if ctype in ("text/plain", "text/html") and not part.get_filename():
+        if ctype.startswith(("text/plain", "text/html")) and not part.get_filename():
             text = _part_text(part)
-            if ctype == "text/html":
+            if ctype.startswith("text/html"):
                 text = re.sub(r"<[^>]+>", " ", text)
             texts.append(_split_original(text)[0])
     return "\n".join(texts)
@@ -529,7 +637,12 @@ def _outcome(
     if action not in FAILED_ACTIONS:
         bounce_class = NOT_A_BOUNCE
     else:
-        bounce_class = classify_reply(code, status, _without_addresses(context))
+        bounce_class = classify_texts(
+            code,
+            status,
+            [_without_addresses(diagnostic), _without_addresses(context)],
+            in_report=True,
+        )
     return RecipientOutcome(
         recipient=recipient,
         action=action,
@@ -557,14 +670,14 @@ _AUTO_REPLY_SUBJECT = re.compile(
 
 def _auto_reply(message: email.message.Message, strong_only: bool) -> Report | None:
     # MTAs mark their bounces Auto-Submitted too, so that header alone is a weak sign.
-    auto = (message.get("Auto-Submitted") or "").strip().lower()
+    auto = _header_text(message.get("Auto-Submitted")).strip().lower()
     subject = _header_text(message.get("Subject")).strip()
     if (
         (auto.startswith("auto-replied") and not strong_only)
         or message.get("X-Autoreply")
         or message.get("X-Autorespond")
-        or (message.get("Precedence") or "").strip().lower() == "auto_reply"
-        or (message.get("X-Apple-Action") or "").strip().upper() == "VACATION"
+        or _header_text(message.get("Precedence")).strip().lower() == "auto_reply"
+        or _header_text(message.get("X-Apple-Action")).strip().upper() == "VACATION"
         or _AUTO_REPLY_SUBJECT.match(subject)
     ):
         return Report(kind=NOT_A_BOUNCE)
@@ -574,16 +687,22 @@ def _auto_reply(message: email.message.Message, strong_only: bool) -> Report | N
 # --- Bounces in MTA-specific plain-text formats ----------------------------------------------
 
 _BOUNCE_SENDER = re.compile(
-    r"mailer-daemon|postmaster|mail delivery|mail administrator|mailadmin|mmsc|nobody@"
+    r"mailer-daemon|post_?master|mail delivery|mail administrator|mailadmin|mmsc|nobody@"
     r"|bounce|returned|daemon|mail system",
     re.I,
 )
+# Subjects that only bounces have.
 _BOUNCE_SUBJECT = re.compile(
-    r"undeliver|undelivered|delivery (status )?(notification|failure|failed|report|problem)"
+    r"undeliver|delivery (status )?(notification|failure|failed|report|problem)"
     r"|mail delivery|returned mail|returning message|failure notice|could not be delivered"
     r"|delivery has failed|non[- ]?remis|nicht zustellbar|non recapitabile|unzustellbar"
-    r"|mail system error|failed|bounce|error|warning|loop|rejected|notification"
-    r"|配信不能|エラー|不達|送信できません",
+    r"|mail system error|delivery failure|配信不能|不達|送信できません|エラー通知",
+    re.I,
+)
+# Subjects that bounces often have, but not only bounces.
+_MAYBE_BOUNCE_SUBJECT = re.compile(
+    r"failed|failure|bounce|error|warning|loop|rejected|notification|notice|returned"
+    r"|エラー",
     re.I,
 )
 _BOUNCE_BODY = re.compile(
@@ -591,7 +710,8 @@ _BOUNCE_BODY = re.compile(
     r"|delivery (to the following|has failed)|failed permanently|did not reach"
     r"|permanent (fatal )?error|following address(es)? failed|undeliverable|returned mail"
     r"|delivery failed|couldn't be delivered|message delivery failed|not be delivered"
-    r"|rejected by|following recipient",
+    r"|rejected by|following recipient|trouble delivering|delivery errors|\bloop\b"
+    r"|error message|server message|duplicated message-id|送信できませんでした|送信に失敗",
     re.I,
 )
 
@@ -605,9 +725,16 @@ def _plain_bounce(
     subject = _header_text(message.get("Subject"))
     failed_header = message.get_all("X-Failed-Recipients") or []
     text = _human_text(message, parts)
-    looks_like_bounce = bool(failed_header) or (
-        (_BOUNCE_SENDER.search(sender) or _BOUNCE_SUBJECT.search(subject) or not sender)
-        and (_BOUNCE_BODY.search(text) or _BOUNCE_SENDER.search(sender))
+    from_daemon = bool(_BOUNCE_SENDER.search(sender))
+    # A person replying to or forwarding a bounce is not a bounce (a forwarded one is read later).
+    by_person = not from_daemon and re.match(r"\s*(re|fwd?|aw|wg|tr|sv)\s*:", subject, re.I)
+    looks_like_bounce = (
+        bool(failed_header)
+        or (bool(_BOUNCE_SUBJECT.search(subject)) and not by_person)
+        or (
+            (from_daemon or _MAYBE_BOUNCE_SUBJECT.search(subject) or not _first_address(sender))
+            and (from_daemon or _BOUNCE_BODY.search(text))
+        )
     )
     if not looks_like_bounce:
         return None
@@ -661,7 +788,7 @@ def _plain_bounce(
 
 
 _ADDRESS_AT_LINE_START = re.compile(
-    r"^[ \t]*(?:[-*•]\s*)?(?:(?:RCPT TO|To|Recipient|Address|Empfänger)\s*:\s*)?<?("
+    r"^[ \t]*(?:[-*•>]+\s*)?(?:[245]\d\d[ -]+)?(?:(?:RCPT TO|To|Recipient|Address|Empfänger)\s*:\s*)?[<\"']?("
     + _ADDRESS.pattern
     + r")>?",
     re.I | re.M,
@@ -681,6 +808,11 @@ def _anchored_addresses(text: str, excluded: set[str]) -> list[str | None]:
     return found
 
 
+# Lines of an SMTP transcript that lead up to a recipient's summary line (sendmail style):
+# "While talking to ...", ">>> RCPT To:<...>", "<<< 550 ...", "421 host (smtp)... Deferred".
+_TRANSCRIPT_LINE = re.compile(r"^\s*(?:<<<|>>>|while talking to\b|[245]\d\d [^@\n]*$)", re.I)
+
+
 def _segments(text: str, recipients: list[str | None]) -> dict[str | None, str]:
     """The piece of explanation about each recipient, from its first mention to the next one's."""
     lowered = text.lower()
@@ -693,9 +825,24 @@ def _segments(text: str, recipients: list[str | None]) -> dict[str | None, str]:
             line_start = lowered.rfind("\n", 0, position) + 1
             starts.append((line_start, recipient))
     starts.sort()
+    bounds = []
+    previous_end = 0
+    for line_start, recipient in starts:
+        # Take in the transcript lines just above the first mention: they are its replies.
+        start = line_start
+        while start > previous_end:
+            line_begin = text.rfind("\n", 0, start - 1) + 1
+            line = text[line_begin : start - 1]
+            if not _TRANSCRIPT_LINE.match(line):
+                break
+            start = line_begin
+            if line.lstrip().lower().startswith("while talking to"):
+                break  # the start of this conversation
+        bounds.append((start, line_start, recipient))
+        previous_end = line_start
     segments = {}
-    for i, (start, recipient) in enumerate(starts):
-        end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
+    for i, (start, _, recipient) in enumerate(bounds):
+        end = bounds[i + 1][0] if i + 1 < len(bounds) else len(text)
         segments[recipient] = text[start:end]
     return segments
 

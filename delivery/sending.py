@@ -94,13 +94,7 @@ def is_verified_sender(account: Account, address: str) -> bool:
 
 def add_sender_identity(account: Account, value: str, *, verified: bool = False) -> SenderIdentity:
     """Register a sender domain or address (normalised); optionally verified at once."""
-    value = value.strip()
-    if "@" in value:
-        kind, value = SenderIdentity.Kind.ADDRESS, normalize_address(value)
-    else:
-        from .addresses import normalize_domain
-
-        kind, value = SenderIdentity.Kind.DOMAIN, normalize_domain(value)
+    kind, value = SenderIdentity.normalise(value)
     identity, _ = SenderIdentity.objects.get_or_create(
         account=account, value=value, defaults={"kind": kind}
     )

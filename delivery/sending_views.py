@@ -11,14 +11,14 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from sesconsole.tenancy import current_account
 
 from . import tracking
 from .api import email_detail
-from .models import OutboundEmail, SenderIdentity
-from .sending import SendError, SendRequest, send_email
+from .models import OutboundEmail, SenderIdentity, SendingSettings
+from .sending import SendError, SendRequest, send_email, settings_for
 
 # A transparent 1x1 GIF.
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -138,11 +138,35 @@ def send_test(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Queued a test email to {row.address}.")
             return redirect("delivery:send_test")
     recent = [
-        email_detail(e)
+        {**email_detail(e), "sent_at": e.created_at}
         for e in OutboundEmail.objects.filter(account=account).order_by("-created_at")[:10]
     ]
     return render(
         request,
         "delivery/send_test.html",
-        {"title": "Send a test email", "form": form, "senders": senders, "recent": recent},
+        {
+            "title": "Send a test email",
+            "form": form,
+            "senders": senders,
+            "recent": recent,
+            "tracking": settings_for(account),
+        },
     )
+
+
+@login_required
+@require_POST
+def tracking_settings(request: HttpRequest) -> HttpResponse:
+    """Turn open and click tracking on or off for the account's future mail."""
+    account = current_account(request)
+    if account is None:
+        return render(request, "console/no_account.html", status=403)
+    opens, clicks = "track_opens" in request.POST, "track_clicks" in request.POST
+    SendingSettings.objects.update_or_create(
+        account=account, defaults={"track_opens": opens, "track_clicks": clicks}
+    )
+    state = {True: "on", False: "off"}
+    messages.success(
+        request, f"Open tracking is {state[opens]}, click tracking is {state[clicks]}."
+    )
+    return redirect("delivery:send_test")

@@ -7,5 +7,7 @@ app_name = "delivery"
 urlpatterns = [
     path("", views.email_status, name="email_status"),
     path("send-test/", sending_views.send_test, name="send_test"),
+    path("tracking/", sending_views.tracking_settings, name="tracking_settings"),
+    # Last: message ids may contain slashes.
     path("<path:message_id>/", views.message_detail, name="message_detail"),
 ]

@@ -121,3 +121,31 @@ def test_the_demo_sink_accepts_mail_and_keeps_it(tmp_path):
         smtp.sendmail("a@mail.acme.example", ["b@gmail.com"], b"Subject: hi\r\n\r\nbody\r\n")
     (kept,) = tmp_path.glob("*.eml")
     assert b"Subject: hi" in kept.read_bytes()
+
+
+def test_a_member_turns_tracking_off_for_the_account(alice_client, account):
+    from delivery.sending import settings_for
+
+    assert settings_for(account).track_opens is True
+    response = alice_client.post(
+        reverse("delivery:tracking_settings"), {"track_clicks": "on"}, follow=True
+    )
+    assert b"Open tracking is off, click tracking is on." in response.content
+    options = settings_for(account)
+    assert (options.track_opens, options.track_clicks) == (False, True)
+    assert b'name="track_opens">' in response.content  # shown unchecked
+
+
+def test_an_identity_added_in_the_admin_is_stored_normalised(staff_client, account):
+    response = staff_client.post(
+        reverse("admin:delivery_senderidentity_add"),
+        {"account": account.pk, "kind": "address", "value": " Mail.ACME.Example "},
+    )
+    assert response.status_code == 302
+    identity = SenderIdentity.objects.get()
+    assert (identity.kind, identity.value) == ("domain", "mail.acme.example")
+    bad = staff_client.post(
+        reverse("admin:delivery_senderidentity_add"),
+        {"account": account.pk, "kind": "domain", "value": "not a domain"},
+    )
+    assert bad.status_code == 200 and SenderIdentity.objects.count() == 1

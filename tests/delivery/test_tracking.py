@@ -292,3 +292,16 @@ def test_very_long_links_are_left_untracked():
         f'<a href="{long_url}">A</a>', 1, "m", track_opens=False, track_clicks=True, unsubscribe="u"
     )
     assert long_url in out and "/t/c/" not in out
+
+
+def test_the_message_remembers_its_first_human_open_and_click(client, message):
+    url = _path(tracking.open_url(message.account_id, "msg-1"))
+    client.get(url, HTTP_USER_AGENT="Mozilla/5.0")  # a privacy proxy's prefetch
+    message.refresh_from_db()
+    assert message.first_opened_at is not None and message.first_human_opened_at is None
+    client.get(url, HTTP_USER_AGENT=BROWSER)
+    click = _path(tracking.click_url(message.account_id, "msg-1", "https://a.example/"))
+    client.get(click, HTTP_USER_AGENT=BROWSER)
+    message.refresh_from_db()
+    assert message.first_human_opened_at is not None
+    assert message.first_human_clicked_at == message.first_clicked_at

@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+import pytest
+
+from delivery import simulation
+from delivery.bounces import classify_reply, classify_texts, is_hard
+from delivery.models import BounceClass
+
+
+@pytest.mark.parametrize(
+    ("code", "enhanced", "text", "expected"),
+    [
+        # Unknown users and domains, in the words of different servers.
+        (
+            550,
+            "5.1.1",
+            "550 5.1.1 The email account that you tried to reach does not exist.",
+            "invalid_address",
+        ),
+        (
+            550,
+            "",
+            "550 Requested action not taken: mailbox unavailable (no such user)",
+            "invalid_address",
+        ),
+        (550, "5.0.0", "<kijitora@example.jp>... User Unknown", "invalid_address"),
+        (
+            None,
+            "",
+            "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)",
+            "invalid_address",
+        ),
+        (550, "", "550 Host unknown", "invalid_address"),
+        (550, "5.1.10", "Recipient address has null MX", "invalid_address"),
+        (550, "5.2.1", "550 5.2.1 This mailbox has been disabled", "invalid_address"),
+        # Full mailboxes.
+        (552, "5.2.2", "552 5.2.2 Over quota", "mailbox_full"),
+        (550, "5.0.0", "User mailbox exceeds allowed size", "mailbox_full"),
+        (452, "4.2.2", "The email account that you tried to reach is over quota.", "mailbox_full"),
+        (None, "", "送信先のメールボックスが一杯のため、容量オーバーです", "mailbox_full"),
+        # Policy blocks: sender, relaying, reverse DNS, lists, authentication.
+        (553, "5.1.8", "Domain of sender address root@example.com does not exist", "blocked"),
+        (
+            554,
+            "",
+            "554 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
+            "blocked",
+        ),
+        (550, "5.7.1", "550 5.7.1 IP address blacklisted by recipient", "blocked"),
+        (
+            550,
+            "5.7.25",
+            "The IP address sending this message does not have a PTR record",
+            "blocked",
+        ),
+        (
+            550,
+            "5.7.26",
+            "Unauthenticated email from example.com is not accepted due to DMARC policy",
+            "blocked",
+        ),
+        (554, "", "554 5.7.1 <x@example.org>: Relay access denied", "blocked"),
+        # Content refused as spam or virus.
+        (550, "5.7.1", "Message rejected as spam by Content Filtering", "spam_rejected"),
+        (
+            554,
+            "",
+            "554 5.7.1 This message has been blocked because it contains a virus",
+            "spam_rejected",
+        ),
+        (550, "5.6.0", "Media error", "spam_rejected"),
+        # Everything else.
+        (552, "5.3.4", "Message size exceeds fixed maximum message size", "other"),
+        (421, "4.4.2", "Connection timed out", "other"),
+        (452, "4.3.2", "Connection rate limit exceeded", "other"),
+        (None, "", "", "other"),
+    ],
+)
+def test_it_classifies_typical_replies(code, enhanced, text, expected):
+    assert classify_reply(code, enhanced, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "enhanced", "text", "expected"),
+    [
+        (
+            550,
+            "5.1.10",
+            "RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+            "invalid_address",
+        ),
+        (
+            550,
+            "5.4.1",
+            "Recipient address rejected: Access denied. AS(201806281)",
+            "invalid_address",
+        ),
+        (
+            550,
+            "",
+            "Mailbox not found. http://service.mail.qq.com/cgi-bin/help?subtype=1",
+            "invalid_address",
+        ),
+        (
+            554,
+            "",
+            "delivery error: dd This user doesn't have a yahoo.com account",
+            "invalid_address",
+        ),
+        (550, "5.1.1", "<x@icloud.com>: inactive email address", "invalid_address"),
+        (550, "5.2.2", "STOREDRV.Deliver.Exception:QuotaExceededException", "mailbox_full"),
+        (552, "", "Requested mail action aborted: exceeded mailsize limit", "other"),
+        (554, "", "DT:SPM 163 smtp14, the message has been blocked as spam", "spam_rejected"),
+        (421, "4.7.0", "[TSS04] Messages temporarily deferred due to user complaints", "blocked"),
+        (
+            550,
+            "",
+            "SC-001 Unfortunately, messages from 192.0.2.1 weren't sent: part of their network is on our block list",
+            "blocked",
+        ),
+        (554, "5.7.1", "[CS01] Message rejected due to local policy", "blocked"),
+        (550, "", "Administrative prohibition - envelope blocked", "blocked"),
+        (421, "", "server refused to talk to me: 421 Service not available", "blocked"),
+        (
+            550,
+            "5.7.1",
+            "The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered",
+            "other",
+        ),
+        (550, "5.4.5", "Daily user sending quota exceeded", "other"),
+        (550, "", "Ip frequency limited", "blocked"),
+        (550, "5.1.1", "Adresse d au moins un destinataire invalide", "invalid_address"),
+        (552, "", "Postfach ist voll", "mailbox_full"),
+    ],
+)
+def test_it_knows_the_wording_of_large_providers(code, enhanced, text, expected):
+    assert classify_reply(code, enhanced, text) == expected
+
+
+def test_the_reporting_host_is_not_the_rejected_one():
+    text = (
+        "host mx[192.0.2.1] said: 550 <bob@example.com>: Recipient address rejected: "
+        "User unknown in local recipient table (in reply to RCPT TO command)"
+    )
+    assert classify_reply(None, "", text) == "invalid_address"
+
+
+def test_it_prefers_a_specific_code_over_vague_wording():
+    assert classify_reply(550, "5.1.1", "Recipient address rejected") == "invalid_address"
+    assert classify_reply(550, "5.0.0", "Recipient address rejected") == "blocked"
+
+
+def test_it_reads_the_enhanced_code_from_the_text_when_none_is_given():
+    assert classify_reply(550, "", "550 5.2.2 <x@example.org>... Sorry") == "mailbox_full"
+    # A generic status from the reporting MTA yields to the server's own, more specific code.
+    assert classify_reply(550, "5.0.0", "550 5.1.1 sorry") == "invalid_address"
+
+
+def test_it_does_not_read_ip_addresses_as_status_codes():
+    assert classify_reply(None, "", "host 10.5.1.1 said nothing useful") == "other"
+
+
+def test_it_ignores_links_and_their_paths():
+    text = "550 5.7.1 Rejected. See https://example.org/en/reason/#mailboxfull"
+    assert classify_reply(550, "", text) == "blocked"
+
+
+def test_local_parts_of_addresses_are_not_wording():
+    text = "550 <mailbox-full-spam@example.org>... User unknown"
+    assert classify_reply(550, "", text) == "invalid_address"
+
+
+def test_a_temporary_failure_never_proves_an_address_invalid():
+    assert classify_reply(450, "4.1.1", "4.1.1 host name lookup failure") == "other"
+
+
+def test_user_unknown_after_the_message_data_is_a_content_filter():
+    text = "550 Unknown user kijitora@example.net (in reply to end of DATA command)"
+    assert classify_reply(550, "", text) == "spam_rejected"
+    assert classify_reply(550, "", "550 Unknown user (in reply to RCPT TO command)") == (
+        "invalid_address"
+    )
+
+
+def test_in_a_report_an_unknown_user_needs_the_rcpt_stage_or_an_address_status():
+    bare = "550 Unknown user"
+    # Our own SMTP client saw the reply: take it at its word.
+    assert classify_reply(550, "", bare) == "invalid_address"
+    # A gateway's report with no stage and a generic status: a filter, probably.
+    assert classify_texts(550, "5.0.0", [bare], in_report=True) == "spam_rejected"
+    assert classify_texts(550, "5.0.0", [bare, ">>> RCPT To:<x>"], in_report=True) == (
+        "invalid_address"
+    )
+    assert classify_texts(550, "5.1.1", [bare], in_report=True) == "invalid_address"
+    # Disabled mailboxes and unknown domains are not about the stage.
+    assert classify_texts(550, "", ["This account has been disabled"], in_report=True) == (
+        "invalid_address"
+    )
+    assert classify_texts(550, "", ["Host unknown"], in_report=True) == "invalid_address"
+
+
+def test_only_invalid_addresses_are_hard():
+    assert is_hard(BounceClass.INVALID_ADDRESS)
+    for bounce_class in ("mailbox_full", "blocked", "spam_rejected", "other"):
+        assert not is_hard(bounce_class)
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        (simulation.INVALID, "invalid_address"),
+        (simulation.FULL, "mailbox_full"),
+        (simulation.BLOCKED, "blocked"),
+        (simulation.SPAM, "spam_rejected"),
+    ],
+)
+def test_it_agrees_with_the_replies_of_the_demo_traffic(table, expected):
+    for receiver, (code, enhanced, text) in table.items():
+        text = text.format(rcpt="bob@example.com", sender_domain="mail.example.com")
+        assert classify_reply(code, enhanced, text) == expected, receiver
+
+
+def test_temporary_replies_of_the_demo_traffic_never_invalidate_an_address():
+    for receiver, (code, enhanced, text) in simulation.DEFERRED.items():
+        text = text.format(rcpt="bob@example.com", sender_domain="mail.example.com")
+        assert classify_reply(code, enhanced, text) in ("blocked", "spam_rejected", "other"), (
+            receiver
+        )

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from delivery.management.commands.classify_bounce import evaluate_folder
+
+SAMPLES = Path("/work/shared/cases/bounces")
+# The accuracy reached on the public samples, less a small margin: a change that loses more
+# than a few rows fails here. See docs/bounces.md for the table per class.
+MIN_ACCURACY = 0.89
+
+
+def run(*args: str) -> list[list[str]]:
+    out = StringIO()
+    call_command("classify_bounce", *args, stdout=out)
+    return [line.split("\t") for line in out.getvalue().splitlines()]
+
+
+def test_it_prints_one_line_per_failed_recipient():
+    path = str(SAMPLES / "lhost-postfix-13.eml")
+
+    lines = run(path)
+
+    assert len(lines) == 2
+    assert all(len(line) == 4 and line[0] == path for line in lines)
+    assert sorted((line[2], line[3]) for line in lines) == [
+        ("invalid_address", "hard"),
+        ("mailbox_full", "soft"),
+    ]
+    assert all("@" in line[1] for line in lines)
+
+
+def test_it_reads_several_files_and_bare_smtp_replies(tmp_path):
+    reply = tmp_path / "reply.txt"
+    reply.write_text("550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown\n")
+    full = tmp_path / "full.txt"
+    full.write_text("452 4.2.2 The email account that you tried to reach is over quota.\n")
+
+    lines = run(str(reply), str(full))
+
+    assert lines == [
+        [str(reply), "-", "invalid_address", "hard"],
+        [str(full), "-", "mailbox_full", "soft"],
+    ]
+
+
+def test_it_says_when_a_message_is_no_bounce():
+    path = str(SAMPLES / "rfc3834-01.eml")
+
+    assert run(path) == [[path, "-", "not_a_bounce", "soft"]]
+
+
+def test_it_prints_complaints_with_their_recipient():
+    path = str(SAMPLES / "arf-02.eml")
+
+    assert run(path) == [
+        [path, "this-local-part-does-not-exist-on-yahoo@yahoo.com", "complaint", "soft"]
+    ]
+
+
+def test_a_missing_file_is_a_clear_error():
+    with pytest.raises(CommandError, match="No such file"):
+        run("/nonexistent/bounce.eml")
+
+
+def test_it_scores_a_labelled_folder_as_multisets_with_accepted_alternatives(tmp_path):
+    for name in ("lhost-postfix-13.eml", "rfc3834-01.eml", "arf-02.eml"):
+        (tmp_path / name).write_bytes((SAMPLES / name).read_bytes())
+    rows = [
+        # Listed in the other order than printed: a multiset matches them anyway.
+        {"file": "lhost-postfix-13.eml", "class": "mailbox_full", "accept": ["mailbox_full"]},
+        {"file": "lhost-postfix-13.eml", "class": "invalid_address", "accept": ["invalid_address"]},
+        {"file": "rfc3834-01.eml", "class": "not_a_bounce", "accept": ["not_a_bounce"]},
+        # A wrong label, to see a miss counted and shown in the confusion.
+        {"file": "arf-02.eml", "class": "other", "accept": ["other"]},
+    ]
+    (tmp_path / "expected.jsonl").write_text(
+        "".join(json.dumps({"index": i, **row}) + "\n" for i, row in enumerate(rows, 1))
+    )
+
+    score = evaluate_folder(tmp_path)
+
+    assert sum(score.total.values()) == 4
+    assert sum(score.correct.values()) == 3
+    assert score.confusion[("other", "complaint")] == 1
+    out = StringIO()
+    call_command("classify_bounce", "--evaluate", str(tmp_path), stdout=out)
+    assert "| **all** | 4 | 3 | 75.0% |" in out.getvalue()
+
+
+def test_accuracy_on_the_public_samples_does_not_regress():
+    score = evaluate_folder(SAMPLES)
+
+    assert sum(score.total.values()) == 396
+    assert score.accuracy >= MIN_ACCURACY, "\n".join(score.misses)
+    floors = {"invalid_address": 0.91, "mailbox_full": 0.93, "other": 0.94, "blocked_or_spam": 0.80}
+    floors |= {"complaint": 1.0, "not_a_bounce": 1.0}
+    for bounce_class, floor in floors.items():
+        assert score.correct[bounce_class] / score.total[bounce_class] >= floor, bounce_class
+
+
+def test_crlf_copies_print_the_same_lines():
+    copies = sorted((SAMPLES / "crlf").glob("*.eml"))
+    assert len(copies) == 10
+
+    for path in copies:
+        crlf = [line[1:] for line in run(str(path))]
+        lf = [line[1:] for line in run(str(SAMPLES / path.name))]
+        assert crlf == lf, path.name
+
+
+def test_the_figures_in_the_docs_are_the_current_ones():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "bounces.md").read_text()
+    out = StringIO()
+    call_command("classify_bounce", "--evaluate", str(SAMPLES), stdout=out)
+
+    table = [line for line in out.getvalue().splitlines() if line.startswith("| ")]
+    missing = [line for line in table if line not in docs.splitlines()]
+    assert not missing, "docs/bounces.md is out of date:\n" + "\n".join(missing)

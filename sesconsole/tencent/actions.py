@@ -92,18 +92,9 @@ DELIVER_STATUS = {
     Message.Status.BOUNCED: 3,
     Message.Status.DEFERRED: 8,
 }
-# SendStatus of a rejected message, by the `reason` of its `rejected` event: 1007 the
-# address is blocklisted, 1013 the recipient unsubscribed, 1006 frequency control, 1010
-# the daily limit.
-REJECT_SEND_STATUS = {
-    "blocklisted": 1007,
-    "custom_blocked": 1007,
-    "complained": 1007,
-    "invalid_address": 1007,
-    "unsubscribed": 1013,
-    "frequency_limit": 1006,
-    "daily_limit": 1010,
-}
+# SendStatus of a rejected message, by the `reason` of its `rejected` event: 1013 the
+# recipient unsubscribed; 1007 the address is blocklisted (every other block reason).
+REJECT_SEND_STATUS = {"unsubscribed": 1013}
 REJECT_DEFAULT_SEND_STATUS = 1007
 
 

@@ -185,3 +185,12 @@ def test_abuse_report_limit_goes_to_1000(ses, traffic):
     with pytest.raises(TencentCloudSDKException) as exc:
         call(ses, "GetAbuseReport", StartTime="2026-11-28", EndTime="2026-11-28", Limit=1001)
     assert exc.value.code == "FailedOperation.InvalidLimit"
+
+
+def test_abuse_report_times_are_in_the_accounts_zone(ses, account, traffic):
+    account.time_zone = "Asia/Shanghai"
+    account.save()
+    body = call(ses, "GetAbuseReport", StartTime="2026-11-28 20:00:00", EndTime="2026-11-28")
+    (report,) = body["Data"]
+    assert report["ComplainTime"] == "2026-11-28 20:00:00"  # 12:00 UTC
+    assert report["DeliverTime"] == "2026-11-28 18:00:00"

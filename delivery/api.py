@@ -465,7 +465,7 @@ class _ExportMixin:
             return self.export(request)
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(filters=True, responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=False, methods=["get"], renderer_classes=[CSVRenderer, JSONRenderer])
     def export(self, request, *args, **kwargs):
         """Every matching row as CSV (streamed; epoch-ms and ISO-8601 time columns)."""

@@ -8,6 +8,6 @@ urlpatterns = [
     path("", views.email_status, name="email_status"),
     path("send-test/", sending_views.send_test, name="send_test"),
     path("tracking/", sending_views.tracking_settings, name="tracking_settings"),
-    # Last: message ids may contain slashes.
-    path("<path:message_id>/", views.message_detail, name="message_detail"),
+    # A prefix, so a message id can never shadow another page under /messages/.
+    path("id/<path:message_id>/", views.message_detail, name="message_detail"),
 ]

@@ -15,7 +15,8 @@
       var color = COLORS[ds.key] || "#5b6578";
       return {
         label: ds.label, data: ds.data, borderColor: color, backgroundColor: color,
-        borderWidth: 2, tension: 0.25, pointRadius: many ? 0 : 2, fill: false
+        borderWidth: 2, tension: 0.25, cubicInterpolationMode: "monotone",
+        pointRadius: many ? 0 : 2, fill: false
       };
     });
   }

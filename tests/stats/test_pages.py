@@ -129,7 +129,7 @@ def test_email_status_searches_sorts_and_exports(alice_client, scenario):
 
 
 def test_message_detail_shows_the_timeline(alice_client, scenario):
-    response = alice_client.get("/messages/m1/")
+    response = alice_client.get("/messages/id/m1/")
     assert response.status_code == 200
     assert [e.type for e in response.context["events"]][:2] == ["request", "delivered"]
 
@@ -156,7 +156,7 @@ def test_bob_sees_nothing_of_acme(bob_client, scenario):
         )
     assert bob_client.get("/messages/", RANGE).context["page"].paginator.count == 0
     assert _csv(bob_client.get("/messages/", {**RANGE, "export": "csv"})) == []
-    assert bob_client.get("/messages/m1/").status_code == 404
+    assert bob_client.get("/messages/id/m1/").status_code == 404
 
 
 def test_a_member_of_both_sees_the_account_they_chose(client, scenario, account, other_account):
@@ -165,9 +165,9 @@ def test_a_member_of_both_sees_the_account_they_chose(client, scenario, account,
     MembershipFactory(account=other_account, user=user)
     client.force_login(user)
     client.post("/account/switch/", {"account": other_account.pk, "next": "/messages/"})
-    assert client.get("/messages/m1/").status_code == 404
+    assert client.get("/messages/id/m1/").status_code == 404
     client.post("/account/switch/", {"account": account.pk, "next": "/messages/"})
-    assert client.get("/messages/m1/").status_code == 200
+    assert client.get("/messages/id/m1/").status_code == 200
 
 
 def test_pages_need_a_sign_in(client):
@@ -209,3 +209,20 @@ def test_the_bounce_count_follows_the_class(alice_client, scenario):
         "page"
     ]
     assert page.paginator.count == len(page.object_list) == 1
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("sort", ["-time", "time"])
+def test_opens_and_clicks_come_in_time_order_across_pages(
+    alice_client, scenario, sort, monkeypatch
+):
+    monkeypatch.setattr("stats.views.PAGE_SIZE", 4)
+    seen = []
+    for number in (1, 2, 3):
+        response = alice_client.get("/open-click/", {**RANGE, "sort": sort, "page": number})
+        seen += [(e.timestamp, e.type) for e in response.context["page"].object_list]
+        if not response.context["page"].has_next():
+            break
+    assert number == 2
+    assert len(seen) == 6
+    assert seen == sorted(seen, key=lambda s: s[0], reverse=sort == "-time")

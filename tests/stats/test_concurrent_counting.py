@@ -1,0 +1,51 @@
+"""Rollups count once when concurrent batches race, and agree with a rebuild."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from delivery.ingest import ingest_events
+from stats.services import series
+from tests.events import make_event
+from tests.factories import AccountFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DAY = date(2026, 11, 28)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers")
+def test_racing_batches_count_once_and_match_a_rebuild():
+    account = AccountFactory(name="acme")
+    requests = [make_event("request", f"m{i}") for i in range(150)]
+    opens = [make_event("opened", f"m{i}", timestamp="2026-11-28T11:00:00Z") for i in range(150)]
+    # Two workers: the same request batch twice, and the opens in two overlapping halves.
+    batches = [requests + opens[:100], requests + opens[50:]]
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def worker(batch):
+        barrier.wait()
+        try:
+            ingest_events(account, batch)
+        except Exception as exc:  # a deadlock would surface here
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(b,)) for b in batches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    totals = series(account, DAY, DAY, "day")["totals"]
+    assert (totals["requests"], totals["opened"], totals["opened_unique"]) == (150, 150, 150)
+    call_command("rebuild_stats", "--since", "2026-11-28", "--until", "2026-11-29")
+    assert series(account, DAY, DAY, "day")["totals"] == totals

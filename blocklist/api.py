@@ -41,7 +41,7 @@ class AddressFilter(django_filters.CharFilter):
             value = normalize_address(value)
         except InvalidAddress:
             value = value.strip().lower()
-        return qs.filter(address=value)
+        return qs.filter(**{self.field_name: value})
 
 
 class BlockFilter(django_filters.FilterSet):
@@ -93,7 +93,7 @@ class CustomBlockFilter(BlockFilter):
 
 
 class HistoryFilter(django_filters.FilterSet):
-    address = django_filters.CharFilter(field_name="block__address", label="Address")
+    address = AddressFilter(field_name="block__address", label="Address")
     kind = django_filters.ChoiceFilter(
         field_name="block__kind", choices=Block.Kind.choices, label="Kind"
     )

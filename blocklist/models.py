@@ -310,8 +310,13 @@ class History(models.Model):
         indexes = [
             # A block's history, in order (admin inline, the query's explanation).
             models.Index(fields=["block", "at"], name="history_block_at"),
-            # History page: an account's actions, newest first.
-            models.Index(fields=["account", "-at"], name="history_account_at"),
+            # History page: an account's own actions, newest first. System rows (releases,
+            # expiries: a million at a time) have no account and stay out of it.
+            models.Index(
+                fields=["account", "-at"],
+                condition=Q(account__isnull=False),
+                name="history_account_at",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1031,7 +1031,7 @@ def auto_block_setting(account: Account) -> AutoBlockSetting:
 # Jobs: set-based, idempotent, safe to run twice at once.
 
 
-def release_invalid_blocks(now: datetime | None = None, chunk: int = 100_000) -> int:
+def release_invalid_blocks(now: datetime | None = None, chunk: int = 500_000) -> int:
     """Release invalid-address blocks 180 days old. Returns how many were released."""
     n = _release_due_all(
         Block.Kind.INVALID, Block.Release.RELEASED, History.Action.RELEASED, now, chunk
@@ -1040,7 +1040,7 @@ def release_invalid_blocks(now: datetime | None = None, chunk: int = 100_000) ->
     return n
 
 
-def lift_expired_custom_blocks(now: datetime | None = None, chunk: int = 100_000) -> int:
+def lift_expired_custom_blocks(now: datetime | None = None, chunk: int = 500_000) -> int:
     """Mark custom blocks past their expiry as expired. Returns how many were lifted."""
     n = _release_due_all(
         Block.Kind.CUSTOM, Block.Release.EXPIRED, History.Action.EXPIRED, now, chunk
@@ -1052,9 +1052,11 @@ def lift_expired_custom_blocks(now: datetime | None = None, chunk: int = 100_000
 def _release_due_all(kind: str, release_reason: str, action: str, now, chunk: int) -> int:
     """Release due blocks of one kind in chunks; each chunk is one transaction.
 
-    On PostgreSQL each chunk is one statement: lock due rows with SKIP LOCKED (so two
-    workers split the work instead of both releasing a row), release them, and write their
-    history from the UPDATE's RETURNING. Elsewhere the same steps run through the ORM.
+    On PostgreSQL each chunk is one statement: pick due rows, release those still
+    unreleased (the UPDATE is guarded by the old state, so a second worker running at the
+    same time waits on the first one's rows, then finds them released and skips them), end
+    their whitelists, and write their history from the UPDATE's RETURNING — exactly one
+    history row per released block. Elsewhere the same steps run through the ORM.
     """
     now = now or timezone.now()
     total = 0
@@ -1085,15 +1087,15 @@ def _release_chunk_pg(kind: str, release_reason: str, action: str, now, chunk: i
     history = History._meta.db_table
     whitelist = Whitelist._meta.db_table
     sql = f"""
-        WITH due AS (
-            SELECT id FROM {block}
-            WHERE kind = %(kind)s AND released_at IS NULL AND expires_at <= %(now)s
-            ORDER BY id LIMIT %(chunk)s
-            FOR UPDATE SKIP LOCKED
-        ), released AS (
-            UPDATE {block} b SET released_at = %(now)s, release_reason = %(reason)s
-            FROM due WHERE b.id = due.id
-            RETURNING b.id
+        WITH released AS (
+            -- ARRAY(…) keeps the chunk an index lookup; a join invites a scan of every block.
+            UPDATE {block} SET released_at = %(now)s, release_reason = %(reason)s
+            WHERE id = ANY(ARRAY(
+                SELECT id FROM {block}
+                WHERE kind = %(kind)s AND released_at IS NULL AND expires_at <= %(now)s
+                LIMIT %(chunk)s
+            )) AND released_at IS NULL
+            RETURNING id
         ), ended AS (
             UPDATE {whitelist} w SET removed_at = %(now)s
             FROM released WHERE w.block_id = released.id AND w.removed_at IS NULL

@@ -34,3 +34,17 @@ def actor(alice):
     from blocklist.services import Actor
 
     return Actor(alice, alice.username)
+
+
+@pytest.fixture
+def fresh_broker_pools():
+    """Request before `celery_worker_process`: after its teardown closes the broker pool,
+    drop kombu's registry of pools and Celery's producer pool, so the next test that
+    starts a worker gets open ones instead of the closed pool for the same URL."""
+    yield
+    from kombu import pools
+
+    from sesconsole.celery import app
+
+    pools.reset()
+    app.amqp._producer_pool = None

@@ -196,7 +196,7 @@ def test_history_lists_removed_blocks_and_hides_other_tenants_actions(
     api_client.post(
         "/api/v1/blocklist/invalid/remove/", {"addresses": ["x@example.com"]}, format="json"
     )
-    rows = api_client.get("/api/v1/blocklist/history/?address=x@example.com").json()["results"]
+    rows = api_client.get("/api/v1/blocklist/history/?address=X@Example.com").json()["results"]
     assert [row["action"] for row in rows] == ["removed", "added"]
     theirs = other_api_client.get("/api/v1/blocklist/history/").json()["results"]
     # Whitelisting (and the release of the whitelist when the block was removed) is theirs.
@@ -205,3 +205,87 @@ def test_history_lists_removed_blocks_and_hides_other_tenants_actions(
 
 def test_lists_need_an_account(client):
     assert client.get("/api/v1/blocklist/custom/").status_code in (401, 403)
+
+
+def test_a_custom_block_payload_is_pinned(api_client, account, alice):
+    import time_machine
+
+    with time_machine.travel("2026-11-28 10:15:00Z", tick=False):
+        services.add_custom_blocks(
+            account,
+            ["pinned@example.com"],
+            actor=services.Actor(alice, "alice"),
+            expires_on=timezone.now().date() + timedelta(days=2),
+            note="asked by support",
+        )
+        row = api_client.get("/api/v1/blocklist/custom/").json()["results"][0]
+    block = Block.objects.get()
+    assert row == {
+        "id": block.pk,
+        "kind": "custom",
+        "address": "pinned@example.com",
+        "account": "acme",
+        "triggered_by_you": None,
+        "whitelisted": None,
+        "reason": "manual",
+        "reason_label": "Added by hand",
+        "note": "asked by support",
+        "response_text": "",
+        "event_id": "",
+        "blocked_at": "2026-11-28T10:15:00Z",
+        "expires_at": "2026-12-01T00:00:00Z",
+        "status": "active",
+        "released_at": None,
+        "release_reason": "",
+        "stopped_count": 0,
+        "last_stopped_at": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "hit"),
+    [
+        ("reason=upload", True),
+        ("reason=manual", False),
+        ("start=2026-11-28", True),
+        ("start=2026-11-29", False),
+        ("end=2026-11-28", True),
+        ("end=2026-11-27", False),
+        ("status=active", True),
+        ("status=expired", False),
+        ("address=u@example.com", True),
+        ("address=v@example.com", False),
+    ],
+)
+def test_custom_filters_hit_and_miss(api_client, account, query, hit):
+    import time_machine
+
+    with time_machine.travel("2026-11-28 10:15:00Z", tick=False):
+        services.upload_custom_blocks(account, b"u@example.com\n", actor=services.SYSTEM)
+        rows = api_client.get(f"/api/v1/blocklist/custom/?{query}").json()["results"]
+    assert bool(rows) is hit
+
+
+@pytest.mark.parametrize(
+    ("query", "hit"),
+    [
+        ("kind=custom", True),
+        ("kind=invalid", False),
+        ("action=added", True),
+        ("action=removed", False),
+        ("address=u@example.com", True),
+        ("address=v@example.com", False),
+    ],
+)
+def test_history_filters_hit_and_miss(api_client, account, query, hit):
+    services.add_custom_blocks(account, ["u@example.com"], actor=services.SYSTEM)
+    rows = api_client.get(f"/api/v1/blocklist/history/?{query}").json()["results"]
+    assert bool(rows) is hit
+
+
+def test_a_bad_page_size_is_bounded(api_client, account):
+    services.add_custom_blocks(
+        account, [f"u{i}@example.com" for i in range(3)], actor=services.SYSTEM
+    )
+    r = api_client.get("/api/v1/blocklist/custom/?page_size=100000")
+    assert r.status_code == 200 and r.json()["count"] == 3

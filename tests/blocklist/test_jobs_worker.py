@@ -22,7 +22,7 @@ def _wait_for(predicate, timeout: float = 20.0) -> None:
         time.sleep(0.2)
 
 
-def test_the_worker_releases_due_blocks(celery_worker_process, account):
+def test_the_worker_releases_due_blocks(fresh_broker_pools, celery_worker_process, account):
     long_ago = timezone.now() - timedelta(days=181)
     services.add_custom_blocks(account, ["old@example.com"], actor=services.SYSTEM)
     services.add_custom_blocks(account, ["soon@example.com"], actor=services.SYSTEM)

@@ -156,3 +156,15 @@ def test_history_shows_a_removed_block(alice_client, account):
     alice_client.post(reverse("blocklist:invalid_remove"), {"addresses": ["gone@example.com"]})
     html = alice_client.get(reverse("blocklist:history"), {"address": "gone@example.com"}).content
     assert b"Removed" in html and b"alice" in html
+
+
+def test_lists_sort_and_paginate(alice_client, account):
+    services.add_custom_blocks(
+        account, [f"u{i:02}@example.com" for i in range(60)], actor=services.SYSTEM
+    )
+    html = alice_client.get(reverse("blocklist:custom"), {"sort": "address"}).content.decode()
+    assert html.index("u00@example.com") < html.index("u01@example.com")
+    assert "u59@example.com" not in html and "Page 1 of 2" in html
+    assert "(sorted ascending)" in html
+    page2 = alice_client.get(reverse("blocklist:custom"), {"sort": "address", "page": 2})
+    assert "u59@example.com" in page2.content.decode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import string
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -111,6 +112,77 @@ class ApiKey(models.Model):
             created_by=created_by,
         )
         return key, raw_key
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
+
+TC3_ID_PREFIX = "AKID"
+_TC3_ALPHABET = string.ascii_letters + string.digits
+
+
+def _tc3_random(length: int) -> str:
+    return "".join(secrets.choice(_TC3_ALPHABET) for _ in range(length))
+
+
+class Tc3KeyQuerySet(models.QuerySet["Tc3Key"]):
+    def active(self) -> Tc3KeyQuerySet:
+        return self.filter(revoked_at=None)
+
+
+class Tc3Key(models.Model):
+    """A SecretId/SecretKey pair for the Tencent Cloud API 3.0 compatible endpoint.
+
+    The SecretKey is stored encrypted, because verifying a TC3-HMAC-SHA256 signature needs
+    the key itself; it is shown once, when the pair is created.
+    """
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="tc3_keys")
+    name = models.CharField(max_length=100, default="default")
+    secret_id = models.CharField(max_length=64, unique=True, editable=False)
+    secret_key_encrypted = models.TextField(editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = Tc3KeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "TC3 key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.secret_id})"
+
+    @classmethod
+    def issue(cls, account: Account, name: str = "default", created_by=None) -> tuple[Tc3Key, str]:
+        """Create a pair and return it with the SecretKey in clear, which is never shown again."""
+        from .tencent.crypto import encrypt
+
+        secret_key = _tc3_random(32)
+        key = cls.objects.create(
+            account=account,
+            name=name,
+            secret_id=TC3_ID_PREFIX + _tc3_random(32),
+            secret_key_encrypted=encrypt(secret_key),
+            created_by=created_by,
+        )
+        return key, secret_key
+
+    def secret_key(self) -> str | None:
+        """The SecretKey, decrypted; None if it was stored under another encryption key."""
+        from .tencent.crypto import decrypt
+
+        return decrypt(self.secret_key_encrypted)
 
     @property
     def is_active(self) -> bool:

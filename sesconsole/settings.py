@@ -49,6 +49,8 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "insecure-development-key-set-SECRET_KEY-in-production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# Encrypts stored TC3 secret keys (the Tencent-compatible endpoint); changing it voids them.
+TC3_ENCRYPTION_KEY = env_str("TC3_ENCRYPTION_KEY", SECRET_KEY)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -3,10 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from .tencent import views as tencent_views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    # GET: the console; a signed POST: the Tencent Cloud API 3.0 compatible endpoint.
+    path("", tencent_views.root, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("sesconsole.console_urls")),

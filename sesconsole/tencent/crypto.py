@@ -1,0 +1,32 @@
+"""Encryption at rest for TC3 secret keys.
+
+TC3-HMAC-SHA256 derives its signing key from the secret key itself, so the server must be
+able to read the key back: it cannot keep only a hash as it does for API keys. The key is
+stored encrypted (Fernet) under `TC3_ENCRYPTION_KEY`, so a database dump alone reveals no
+secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+
+
+def _fernet() -> Fernet:
+    material = hashlib.sha256(b"sesconsole-tc3:" + settings.TC3_ENCRYPTION_KEY.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(material))
+
+
+def encrypt(secret: str) -> str:
+    return _fernet().encrypt(secret.encode()).decode()
+
+
+def decrypt(token: str) -> str | None:
+    """The secret, or None when the token was made under another encryption key."""
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        return None

@@ -370,7 +370,6 @@ def bench_ingest(n_events: int) -> dict:
                 "message_id": f"m{i}",
                 "user_agent": "Mozilla/5.0",
                 "ip": "203.0.113.9",
-                "machine": i % 3 == 0,
             },
             {
                 "id": f"c{i}",
@@ -396,8 +395,8 @@ def bench_ingest(n_events: int) -> dict:
         t0 = time.perf_counter()
         with cur.cursor.copy(
             "COPY bench_copy (account_id, event_id, message_id, type, timestamp, received_at,"
-            " bounce_class, smtp_code, smtp_enhanced, response_text, reason, url, user_agent, ip,"
-            " is_machine) FROM STDIN"
+            " bounce_class, smtp_code, smtp_enhanced, response_text, reason, url, user_agent, ip)"
+            " FROM STDIN"
         ) as copy:
             now = datetime.now(UTC)
             for e in raw:
@@ -417,7 +416,6 @@ def bench_ingest(n_events: int) -> dict:
                         e.get("url", ""),
                         e.get("user_agent", ""),
                         e.get("ip"),
-                        e.get("machine", False),
                     )
                 )
         copy_s = time.perf_counter() - t0

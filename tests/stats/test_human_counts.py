@@ -276,3 +276,11 @@ def test_bob_sees_no_human_counts_of_acme(client, bob, engagement):
     assert totals["Human opens"] == totals["Unique human clicks"] == 0
     assert all(v == 0 for v in totals.values())
     assert 'class="badge machine"' not in response.content.decode()
+
+
+def test_the_schema_documents_the_human_counters(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    components = schema["components"]["schemas"]
+    for name in ("StatsTotals", "StatsBucket"):
+        assert set(HUMAN) <= set(components[name]["properties"])
+        assert set(HUMAN) <= set(components[name]["required"])

@@ -85,14 +85,18 @@ def seed(account_id: int, events: int, end: datetime) -> dict:
             """
             INSERT INTO delivery_message (account_id, message_id, from_address, sender_domain,
               recipient, recipient_domain, subject, requested_at, status, status_at, bounce_class,
-              response_text, first_opened_at, first_clicked_at, open_count, click_count, created_at)
+              response_text, first_opened_at, first_clicked_at, open_count, click_count, created_at,
+              first_human_opened_at, first_human_clicked_at)
             SELECT %(a)s, 'm' || g, 'news@' || sd, sd, 'u' || g || '@' || rd, rd, 'Subject ' || g %% 50,
               ts, CASE WHEN g %% 100 < 95 THEN 'delivered' WHEN g %% 100 < 98 THEN 'bounced'
                        ELSE 'deferred' END,
               ts + interval '1 minute', '', '', ts + interval '2 minutes',
               CASE WHEN g %% 20 BETWEEN 2 AND 9 THEN ts + interval '3 minutes' END,
               CASE WHEN g %% 20 >= 10 THEN 2 ELSE 1 END, CASE WHEN g %% 20 BETWEEN 2 AND 9 THEN 1 ELSE 0 END,
-              ts
+              ts,
+              CASE WHEN g %% 3 <> 0 THEN ts + interval '2 minutes'
+                   WHEN g %% 20 >= 10 THEN ts + interval '3 minutes' END,
+              CASE WHEN g %% 20 BETWEEN 3 AND 9 THEN ts + interval '3 minutes' END
             FROM (SELECT g, (%(senders)s::text[])[1 + g %% 4] AS sd,
                          (%(recipients)s::text[])[1 + (g / 4) %% 10] AS rd,
                          %(start)s::timestamptz + (g::float8 / %(m)s) * %(span)s::interval AS ts
@@ -128,7 +132,7 @@ def seed(account_id: int, events: int, end: datetime) -> dict:
             """
             INSERT INTO delivery_deliveryevent (account_id, event_id, message_id, type, timestamp,
               received_at, bounce_class, smtp_code, smtp_enhanced, response_text, reason, url,
-              user_agent, ip)
+              user_agent, ip, is_machine)
             SELECT %(a)s, 'e' || i, %(base)s + g, t, ts, ts,
               CASE WHEN t = 'bounced' THEN (ARRAY['invalid_address','mailbox_full','blocked',
                    'spam_rejected','other'])[1 + g %% 5] ELSE '' END,
@@ -137,7 +141,9 @@ def seed(account_id: int, events: int, end: datetime) -> dict:
               '', CASE WHEN t = 'delivered' THEN '250 2.0.0 OK' ELSE '' END, '',
               CASE WHEN t = 'clicked' THEN 'https://shop.example/offer/' || g %% 97 ELSE '' END,
               CASE WHEN t = 'opened' THEN 'Mozilla/5.0 (Macintosh) Mail/' || g %% 13 ELSE '' END,
-              NULL
+              NULL,
+              -- A privacy proxy fetches a third of the first opens; a scanner some clicks.
+              (k = 2 AND g %% 3 = 0) OR (k = 3 AND g %% 20 = 2)
             FROM (SELECT i, g, k, ts + k * interval '1 minute' AS ts,
                     CASE k WHEN 0 THEN 'request'
                            WHEN 1 THEN CASE WHEN g %% 100 < 95 THEN 'delivered'

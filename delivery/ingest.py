@@ -303,6 +303,8 @@ class Counted(NamedTuple):
     recipient_domain: str
     first_opened_at: datetime | None
     first_clicked_at: datetime | None
+    first_human_opened_at: datetime | None
+    first_human_clicked_at: datetime | None
 
 
 def _lock_messages(account: Account, items: Iterable[ParsedEvent]) -> dict[str, Message]:
@@ -351,6 +353,8 @@ def _lock_messages(account: Account, items: Iterable[ParsedEvent]) -> dict[str, 
             message.recipient_domain,
             message.first_opened_at,
             message.first_clicked_at,
+            message.first_human_opened_at,
+            message.first_human_clicked_at,
         )
     # The request event is authoritative for a message's addresses and subject.
     for mid, item in details.items():

@@ -13,6 +13,7 @@ from sesconsole.models import Account
 
 # The counters every rollup row, series bucket and total carries, in wire-format order.
 BOUNCE_COUNTERS = [f"bounced_{c}" for c in BounceClass.values]
+HUMAN_COUNTERS = ["opened_human", "opened_human_unique", "clicked_human", "clicked_human_unique"]
 COUNTERS = [
     "requests",
     "rejected",
@@ -26,6 +27,9 @@ COUNTERS = [
     "clicked_unique",
     "complained",
     "unsubscribed",
+    # Opens and clicks not flagged as a machine's (privacy proxy, link scanner). Last, so
+    # the columns before them keep their places in CSV exports.
+    *HUMAN_COUNTERS,
 ]
 
 
@@ -52,7 +56,9 @@ class Rollup(models.Model):
     Besides one row per domain pair, each bucket has an all-domains row (both domains
     `ALL`), which unfiltered charts read.
     Unique opens and clicks are counted once per message, in the bucket of its first
-    open/click (`Message.first_opened_at` / `first_clicked_at`).
+    open/click (`Message.first_opened_at` / `first_clicked_at`). The `*_human` counters
+    leave out events flagged `is_machine`; their unique ones sit in the bucket of the first
+    human open/click (`Message.first_human_opened_at` / `first_human_clicked_at`).
     """
 
     class Size(models.IntegerChoices):
@@ -82,6 +88,10 @@ class Rollup(models.Model):
     clicked_unique = models.IntegerField(default=0)
     complained = models.IntegerField(default=0)
     unsubscribed = models.IntegerField(default=0)
+    opened_human = models.IntegerField(default=0)
+    opened_human_unique = models.IntegerField(default=0)
+    clicked_human = models.IntegerField(default=0)
+    clicked_human_unique = models.IntegerField(default=0)
 
     objects = RollupQuerySet.as_manager()
 

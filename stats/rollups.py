@@ -4,7 +4,9 @@ What a message contributes to the rollups, with D its (sender, recipient) domain
 - each of its events adds 1 to its type's counter (a bounce also to its class's) in the
   buckets of the event's timestamp, under D;
 - if it was ever opened, 1 to `opened_unique` in the buckets of `first_opened_at`, under D
-  (likewise clicks).
+  (likewise clicks);
+- the same again for the `*_human` counters from the events not flagged `is_machine`, the
+  unique ones at `first_human_opened_at` / `first_human_clicked_at`.
 The consumer adds, per batch, exactly the change in that contribution, so live counts
 always equal `rebuild()` over the same events:
 
@@ -13,7 +15,7 @@ always equal `rebuild()` over the same events:
                                                             arrived before its `request`)
           + unique(first open after) at D1 - unique(first open before) at D0
 
-D0 and the first open/click "before" come from `Message.before_batch`, which ingestion
+D0 and the first (human) open/click "before" come from `Message.before_batch`, which ingestion
 records when it locks the message, before the batch changes it.
 """
 
@@ -54,9 +56,23 @@ def bucket_start(ts: datetime, size: int) -> datetime:
     return ts.replace(minute=ts.minute - ts.minute % size, second=0, microsecond=0)
 
 
-def counters_of(event_type: str, bounce_class: str = "") -> tuple[str, ...]:
+_HUMAN = {EventType.OPENED: "opened_human", EventType.CLICKED: "clicked_human"}
+# Message field of the first open/click -> the unique counter kept in its bucket.
+_FIRSTS = (
+    ("first_opened_at", "opened_unique"),
+    ("first_clicked_at", "clicked_unique"),
+    ("first_human_opened_at", "opened_human_unique"),
+    ("first_human_clicked_at", "clicked_human_unique"),
+)
+
+
+def counters_of(
+    event_type: str, bounce_class: str = "", is_machine: bool = False
+) -> tuple[str, ...]:
     if event_type == EventType.BOUNCED:
         return ("bounced", f"bounced_{bounce_class or BounceClass.OTHER}")
+    if event_type in _HUMAN and not is_machine:
+        return (_SIMPLE[event_type], _HUMAN[event_type])
     return (_SIMPLE[event_type],)
 
 
@@ -90,7 +106,11 @@ def count_events(account: Account, events: list[DeliveryEvent]) -> None:
         message = event.message
         messages[message.pk] = message
         new_event_ids[message.pk].append(event.pk)
-        deltas.add(_domains(message), event.timestamp, counters_of(event.type, event.bounce_class))
+        deltas.add(
+            _domains(message),
+            event.timestamp,
+            counters_of(event.type, event.bounce_class, event.is_machine),
+        )
 
     moved: dict[int, tuple[tuple[str, str], tuple[str, str]]] = {}
     for message in messages.values():
@@ -98,10 +118,7 @@ def count_events(account: Account, events: list[DeliveryEvent]) -> None:
         d0, d1 = (before.sender_domain, before.recipient_domain), _domains(message)
         if d0 != d1:
             moved[message.pk] = (d0, d1)
-        for field, counter in (
-            ("first_opened_at", "opened_unique"),
-            ("first_clicked_at", "clicked_unique"),
-        ):
+        for field, counter in _FIRSTS:
             old, new = getattr(before, field), getattr(message, field)
             if (old, d0) != (new, d1):
                 if old is not None:
@@ -114,11 +131,11 @@ def count_events(account: Account, events: list[DeliveryEvent]) -> None:
         earlier = (
             DeliveryEvent.objects.filter(message_id__in=list(moved))
             .exclude(pk__in=[pk for m in moved for pk in new_event_ids[m]])
-            .values_list("message_id", "type", "timestamp", "bounce_class")
+            .values_list("message_id", "type", "timestamp", "bounce_class", "is_machine")
         )
-        for message_pk, event_type, ts, bounce_class in earlier:
+        for message_pk, event_type, ts, bounce_class, is_machine in earlier:
             d0, d1 = moved[message_pk]
-            counters = counters_of(event_type, bounce_class)
+            counters = counters_of(event_type, bounce_class, is_machine)
             deltas.add(d0, ts, counters, -1)
             deltas.add(d1, ts, counters, +1)
 
@@ -218,6 +235,12 @@ def rebuild(since: datetime, until: datetime, account: Account | None = None) ->
                 " OR e.bounce_class = '')" if cls == BounceClass.OTHER else ")"
             )
             return f"CASE WHEN e.type = 'bounced' AND {match} THEN 1 ELSE 0 END AS {name}"
+        if name in _HUMAN.values():
+            event_type = _type_of(name.removesuffix("_human"))
+            return (
+                f"CASE WHEN e.type = '{event_type}' AND NOT e.is_machine THEN 1 ELSE 0 END"
+                f" AS {name}"
+            )
         event_type = "bounced" if name == "bounced" else _type_of(name)
         return f"CASE WHEN e.type = '{event_type}' THEN 1 ELSE 0 END AS {name}"
 
@@ -250,12 +273,9 @@ def rebuild(since: datetime, until: datetime, account: Account | None = None) ->
             + f" FROM {events} e JOIN {messages} m ON m.id = e.message_id"
             f" WHERE e.timestamp >= %s AND e.timestamp < %s "
             + where_account.format(alias="e")
-            + " UNION ALL "
-            + first_select("first_opened_at", "opened_unique")
-            + " UNION ALL "
-            + first_select("first_clicked_at", "clicked_unique")
+            + "".join(" UNION ALL " + first_select(field, name) for field, name in _FIRSTS)
             + f") x GROUP BY x.account_id, {minute}, x.sender_domain, x.recipient_domain",
-            params(3),
+            params(1 + len(_FIRSTS)),
         )
         written = cursor.rowcount
         cursor.execute(

@@ -269,13 +269,19 @@ REPORTS = {
         "Open/Click",
         (EventType.OPENED, EventType.CLICKED),
         (
+            # Each human count beside its total.
             ("opened", "Opens"),
+            ("opened_human", "Human opens"),
             ("opened_unique", "Unique opens"),
+            ("opened_human_unique", "Unique human opens"),
             ("clicked", "Clicks"),
+            ("clicked_human", "Human clicks"),
             ("clicked_unique", "Unique clicks"),
+            ("clicked_human_unique", "Unique human clicks"),
         ),
         "Opens of the tracking pixel and clicks on tracked links. Unique counts take each "
-        "message once, at its first open or click.",
+        "message once, at its first open or click. Human counts leave out machine opens and "
+        "clicks (mail privacy proxies fetching images, security scanners following links).",
         ("opened", "clicked"),
     ),
     "spam_reports": Report(

@@ -12,9 +12,14 @@
   function datasets(chart) {
     var many = chart.labels.length > 48;
     return chart.datasets.map(function (ds) {
-      var color = COLORS[ds.key] || "#5b6578";
+      // A human series takes its total's colour, dashed.
+      var human = ds.key.indexOf("_human") !== -1;
+      var color = COLORS[ds.key.replace("_human", "")] || "#5b6578";
       return {
-        label: ds.label, data: ds.data, borderColor: color, backgroundColor: color,
+        label: ds.label, data: ds.data, borderColor: color, pointBackgroundColor: color,
+        // Hollow in the legend: a dashed outline, beside its total's filled box.
+        backgroundColor: human ? "rgba(0, 0, 0, 0)" : color,
+        borderDash: human ? [4, 3] : [],
         borderWidth: 2, tension: 0.25, cubicInterpolationMode: "monotone",
         pointRadius: many ? 0 : 2, fill: false
       };

@@ -25,6 +25,24 @@ SCENARIO_TOTALS = {
     "clicked_unique": 1,
     "complained": 1,
     "unsubscribed": 1,
+    # No machine opens or clicks here: human counts equal the totals.
+    "opened_human": 4,
+    "opened_human_unique": 3,
+    "clicked_human": 2,
+    "clicked_human_unique": 1,
+}
+
+# The scenario plus machine opens and clicks (`engagement_events()`).
+ENGAGEMENT_TOTALS = {
+    **SCENARIO_TOTALS,
+    "opened": 6,
+    "opened_unique": 4,
+    "opened_human": 4,
+    "opened_human_unique": 3,
+    "clicked": 4,
+    "clicked_unique": 2,
+    "clicked_human": 3,
+    "clicked_human_unique": 2,
 }
 
 
@@ -80,3 +98,29 @@ def scenario_events() -> list[dict]:
 def scenario(account):
     ingest_events(account, scenario_events())
     return SCENARIO_TOTALS
+
+
+def engagement_events() -> list[dict]:
+    """The scenario with privacy-proxy opens and scanner clicks mixed in.
+
+    m1: a proxy fetches the pixel at 09:05, before the reader's opens (10:00, 11:00): the
+        unique open sits at 09:05, the unique human open at 10:00.
+    m5: opened by a proxy only (counted in totals, never as human).
+    m4: a scanner follows the link at 09:05, the reader clicks at 10:05.
+    """
+    d1, d2 = "2026-11-27", "2026-11-28"
+    return [
+        *scenario_events(),
+        make_event("opened", "m1", timestamp=f"{d1}T09:05:00Z", machine=True),
+        make_event("opened", "m5", timestamp=f"{d2}T09:25:00Z", machine=True),
+        make_event(
+            "clicked", "m4", timestamp=f"{d2}T09:05:00Z", url="https://example.com/c", machine=True
+        ),
+        make_event("clicked", "m4", timestamp=f"{d2}T10:05:00Z", url="https://example.com/c"),
+    ]
+
+
+@pytest.fixture
+def engagement(account):
+    ingest_events(account, engagement_events())
+    return ENGAGEMENT_TOTALS

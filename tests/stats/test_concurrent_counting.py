@@ -24,8 +24,13 @@ def test_racing_batches_count_once_and_match_a_rebuild():
     account = AccountFactory(name="acme")
     requests = [make_event("request", f"m{i}") for i in range(150)]
     opens = [make_event("opened", f"m{i}", timestamp="2026-11-28T11:00:00Z") for i in range(150)]
-    # Two workers: the same request batch twice, and the opens in two overlapping halves.
-    batches = [requests + opens[:100], requests + opens[50:]]
+    # Proxy prefetches of every third message, earlier than the reader's open.
+    machine = [
+        make_event("opened", f"m{i}", timestamp="2026-11-28T10:30:00Z", machine=True)
+        for i in range(0, 150, 3)
+    ]
+    # Two workers: the same request batch twice, the opens in two overlapping halves.
+    batches = [requests + opens[:100] + machine[25:], requests + opens[50:] + machine[:40]]
     barrier = threading.Barrier(2)
     errors = []
 
@@ -46,6 +51,7 @@ def test_racing_batches_count_once_and_match_a_rebuild():
 
     assert errors == []
     totals = series(account, DAY, DAY, "day")["totals"]
-    assert (totals["requests"], totals["opened"], totals["opened_unique"]) == (150, 150, 150)
+    assert (totals["requests"], totals["opened"], totals["opened_unique"]) == (150, 200, 150)
+    assert (totals["opened_human"], totals["opened_human_unique"]) == (150, 150)
     call_command("rebuild_stats", "--since", "2026-11-28", "--until", "2026-11-29")
     assert series(account, DAY, DAY, "day")["totals"] == totals

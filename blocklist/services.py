@@ -1078,7 +1078,9 @@ def _release_due_all(kind: str, release_reason: str, action: str, now, chunk: in
                     )
                 )
         total += n
-        if n < chunk:
+        # Stop on an empty chunk, not a short one: a worker running at the same time may
+        # have taken part of this chunk while due blocks remain.
+        if n == 0:
             return total
 
 

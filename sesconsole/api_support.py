@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -69,6 +70,13 @@ def exception_handler(exc, context):
             "details": {},
         }
     response.data = body
+    request = context.get("request")
+    if request is not None and not isinstance(
+        getattr(request, "accepted_renderer", None), JSONRenderer | BrowsableAPIRenderer
+    ):
+        # Errors are JSON even when the request asked for CSV.
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
     return response
 
 

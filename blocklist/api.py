@@ -337,6 +337,12 @@ class RejectBlockViewSet(_BlockViewSet):
     def get_queryset(self) -> QuerySet[Block]:
         return super().get_queryset().active()
 
+    @extend_schema(request=AddressesSerializer, responses={200: BatchResultSerializer})
+    @action(detail=False, methods=["post"])
+    def remove(self, request):
+        """Lift reject blocks, e.g. of recipients who opted back in."""
+        return _address_batch(request, services.remove_reject_blocks)
+
 
 class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
     """Custom blocks: add (with a Tencent-style report), upload, update, delete."""

@@ -586,6 +586,34 @@ def remove_invalid_blocks(
 
 
 @transaction.atomic
+def remove_reject_blocks(
+    account: Account, addresses: Iterable[str], *, actor: Actor, note: str = ""
+) -> BatchResult:
+    """Lift `account`'s reject blocks of these addresses (e.g. a recipient who opted back in).
+
+    The history keeps the block, its cause and who lifted it; a new unsubscribe or spam
+    report blocks the address again.
+    """
+    result = BatchResult()
+    wanted = _normalise_many(addresses, result)
+    blocks = Block.objects.rejects().active().for_account(account).filter(address__in=wanted)
+    ids = set(
+        _release(
+            blocks,
+            Block.Release.REMOVED,
+            History.Action.REMOVED,
+            account=account,
+            actor=actor,
+            detail=note or "Removed by the account: the recipient opted back in.",
+        )
+    )
+    done = dict(Block.objects.filter(pk__in=ids).values_list("address", "pk"))
+    result.done = sorted(done)
+    result.not_found = [a for a in wanted if a not in done]
+    return result
+
+
+@transaction.atomic
 def whitelist_addresses(
     account: Account, addresses: Iterable[str], *, actor: Actor, note: str = ""
 ) -> BatchResult:

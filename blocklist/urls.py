@@ -12,6 +12,7 @@ urlpatterns = [
     path("invalid/whitelist/", views.invalid_whitelist, name="invalid_whitelist"),
     path("invalid/unwhitelist/", views.invalid_unwhitelist, name="invalid_unwhitelist"),
     path("rejects/", views.rejects, name="rejects"),
+    path("rejects/remove/", views.rejects_remove, name="rejects_remove"),
     path("custom/", views.custom, name="custom"),
     path("custom/add/", views.custom_add, name="custom_add"),
     path("custom/upload/", views.custom_upload, name="custom_upload"),

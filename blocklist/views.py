@@ -214,6 +214,19 @@ def rejects(request: HttpRequest, account) -> HttpResponse:
     )
 
 
+@require_POST
+@with_account
+def rejects_remove(request: HttpRequest, account) -> HttpResponse:
+    result = services.remove_reject_blocks(
+        account,
+        _addresses(request),
+        actor=services.Actor.from_request(request),
+        note=request.POST.get("note", "")[:500],
+    )
+    _report_batch(request, "Removed the reject block of", result)
+    return _back(request, reverse("blocklist:rejects"))
+
+
 # ---------------------------------------------------------------------------------------
 # Custom blocks.
 

@@ -307,6 +307,23 @@ def _message_events(account_name, sender_domains, at, end, n, rng) -> Iterator[d
     text = OK_REPLY.get(domain, OK_REPLY["*"]).format(epoch=int(t.timestamp()), token=token, **fmt)
     yield from emit("delivered", t, smtp={"code": 250, "enhanced": "2.0.0", "text": text})
 
+    def link() -> str:
+        return f"https://www.{sender_domain.split('.', 1)[-1]}{rng.choice(PATHS)}?utm_source=email"
+
+    # Machine traffic, flagged as the tracking endpoints would flag it: Apple Mail Privacy
+    # Protection fetches the images of every message soon after delivery, read or not, and
+    # a corporate security gateway follows every link within seconds.
+    if domain == "icloud.com" or rng.random() < 0.12:
+        apple_ip = f"17.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        fetched_at = t + timedelta(seconds=rng.uniform(20, 600))
+        yield from emit("opened", fetched_at, user_agent="Mozilla/5.0", ip=apple_ip, machine=True)
+    if domain == "example-corp.com" and rng.random() < 0.6:
+        scanned_at = t + timedelta(seconds=rng.uniform(1, 8))
+        scanner = "Mozilla/5.0 (compatible; link scanner)"
+        yield from emit(
+            "clicked", scanned_at, url=link(), user_agent=scanner, ip="192.0.2.25", machine=True
+        )
+
     if rng.random() < 0.24:
         opened_at = t + timedelta(minutes=rng.expovariate(1 / 180))
         ua = _pick(rng, USER_AGENTS)
@@ -316,10 +333,7 @@ def _message_events(account_name, sender_domains, at, end, n, rng) -> Iterator[d
             opened_at += timedelta(minutes=rng.expovariate(1 / 600))
         if rng.random() < 0.28:
             clicked_at = opened_at + timedelta(seconds=rng.uniform(5, 300))
-            url = (
-                f"https://www.{sender_domain.split('.', 1)[-1]}{rng.choice(PATHS)}?utm_source=email"
-            )
-            yield from emit("clicked", clicked_at, url=url, user_agent=ua, ip=ip)
+            yield from emit("clicked", clicked_at, url=link(), user_agent=ua, ip=ip)
         if rng.random() < 0.015:
             yield from emit("unsubscribed", opened_at + timedelta(minutes=2), user_agent=ua, ip=ip)
     if rng.random() < 0.0012:

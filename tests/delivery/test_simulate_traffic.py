@@ -24,3 +24,11 @@ def test_it_generates_realistic_traffic(account, other_account):
     assert len(set(messages.values_list("recipient_domain", flat=True))) >= 6
     assert set(messages.values_list("account__name", flat=True)) == {"acme", "globex"}
     assert not messages.filter(requested_at=None).exists()
+    # Machine opens (privacy proxies) and scanner clicks are part of real traffic.
+    opens = DeliveryEvent.objects.filter(type="opened")
+    assert 0 < opens.filter(is_machine=True).count() < opens.count()
+    assert DeliveryEvent.objects.filter(type="clicked", is_machine=True).exists()
+    assert (
+        messages.filter(first_human_opened_at__isnull=False).count()
+        < messages.filter(first_opened_at__isnull=False).count()
+    )

@@ -116,3 +116,9 @@ def test_signing_in_lands_on_the_console(client, alice):
     response = client.post(reverse("login"), {"username": "alice", "password": "password"})
     assert response.status_code == 302
     assert client.get(response["Location"]).status_code == 302  # home → first section
+
+
+def test_the_send_test_page_does_not_claim_the_email_status_entry(alice_client):
+    html = alice_client.get(reverse("delivery:send_test")).content.decode()
+    entry = html.split(f'href="{reverse("delivery:email_status")}"', 1)[1].split(">", 1)[0]
+    assert "aria-current" not in entry

@@ -84,6 +84,18 @@ def _report_batch(request: HttpRequest, verb: str, result: services.BatchResult)
         messages.error(request, f"{bad['address']}: {bad['message']}")
 
 
+def _batch(request: HttpRequest, account, operation, verb: str, page: str) -> HttpResponse:
+    """Run a batch service on the posted addresses, report it, and go back to the list."""
+    result = operation(
+        account,
+        _addresses(request),
+        actor=services.Actor.from_request(request),
+        note=request.POST.get("note", "")[:500],
+    )
+    _report_batch(request, verb, result)
+    return _back(request, reverse(f"blocklist:{page}"))
+
+
 def _back(request: HttpRequest, fallback: str) -> HttpResponse:
     nxt = request.POST.get("next", "")
     if nxt.startswith("/blocklist/"):
@@ -161,37 +173,23 @@ def my_triggers(request: HttpRequest, account) -> HttpResponse:
 @require_POST
 @with_account
 def invalid_remove(request: HttpRequest, account) -> HttpResponse:
-    result = services.remove_invalid_blocks(
-        account,
-        _addresses(request),
-        actor=services.Actor.from_request(request),
-        note=request.POST.get("note", "")[:500],
+    return _batch(
+        request, account, services.remove_invalid_blocks, "Removed the block of", "my_triggers"
     )
-    _report_batch(request, "Removed the block of", result)
-    return _back(request, reverse("blocklist:my_triggers"))
 
 
 @require_POST
 @with_account
 def invalid_whitelist(request: HttpRequest, account) -> HttpResponse:
-    result = services.whitelist_addresses(
-        account,
-        _addresses(request),
-        actor=services.Actor.from_request(request),
-        note=request.POST.get("note", "")[:500],
-    )
-    _report_batch(request, "Whitelisted", result)
-    return _back(request, reverse("blocklist:invalid"))
+    return _batch(request, account, services.whitelist_addresses, "Whitelisted", "invalid")
 
 
 @require_POST
 @with_account
 def invalid_unwhitelist(request: HttpRequest, account) -> HttpResponse:
-    result = services.unwhitelist_addresses(
-        account, _addresses(request), actor=services.Actor.from_request(request)
+    return _batch(
+        request, account, services.unwhitelist_addresses, "Ended the whitelist of", "invalid"
     )
-    _report_batch(request, "Ended the whitelist of", result)
-    return _back(request, reverse("blocklist:invalid"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -217,14 +215,9 @@ def rejects(request: HttpRequest, account) -> HttpResponse:
 @require_POST
 @with_account
 def rejects_remove(request: HttpRequest, account) -> HttpResponse:
-    result = services.remove_reject_blocks(
-        account,
-        _addresses(request),
-        actor=services.Actor.from_request(request),
-        note=request.POST.get("note", "")[:500],
+    return _batch(
+        request, account, services.remove_reject_blocks, "Removed the reject block of", "rejects"
     )
-    _report_batch(request, "Removed the reject block of", result)
-    return _back(request, reverse("blocklist:rejects"))
 
 
 # ---------------------------------------------------------------------------------------

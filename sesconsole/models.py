@@ -70,20 +70,15 @@ def hash_api_key(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
-class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
-    def active(self) -> ApiKeyQuerySet:
+class CredentialQuerySet(models.QuerySet):
+    def active(self) -> CredentialQuerySet:
         return self.filter(revoked_at=None)
 
 
-class ApiKey(models.Model):
-    """A per-account key for programs. Only its hash is stored; the key is shown once."""
+class Credential(models.Model):
+    """What every per-account credential has: a name, who made it, use and revocation."""
 
-    account = models.ForeignKey(Account, models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100, default="default")
-    prefix = models.CharField(
-        max_length=16, editable=False, help_text="First characters, to tell keys apart."
-    )
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -91,10 +86,32 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ApiKeyQuerySet.as_manager()
+    objects = CredentialQuerySet.as_manager()
 
     class Meta:
+        abstract = True
         ordering = ["-created_at"]
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
+
+class ApiKey(Credential):
+    """A per-account key for programs. Only its hash is stored; the key is shown once."""
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="api_keys")
+    prefix = models.CharField(
+        max_length=16, editable=False, help_text="First characters, to tell keys apart."
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+
+    class Meta(Credential.Meta):
         verbose_name = "API key"
 
     def __str__(self) -> str:
@@ -113,15 +130,6 @@ class ApiKey(models.Model):
         )
         return key, raw_key
 
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
-    def revoke(self) -> None:
-        if self.revoked_at is None:
-            self.revoked_at = timezone.now()
-            self.save(update_fields=["revoked_at"])
-
 
 TC3_ID_PREFIX = "AKID"
 _TC3_ALPHABET = string.ascii_letters + string.digits
@@ -131,12 +139,7 @@ def _tc3_random(length: int) -> str:
     return "".join(secrets.choice(_TC3_ALPHABET) for _ in range(length))
 
 
-class Tc3KeyQuerySet(models.QuerySet["Tc3Key"]):
-    def active(self) -> Tc3KeyQuerySet:
-        return self.filter(revoked_at=None)
-
-
-class Tc3Key(models.Model):
+class Tc3Key(Credential):
     """A SecretId/SecretKey pair for the Tencent Cloud API 3.0 compatible endpoint.
 
     The SecretKey is stored encrypted, because verifying a TC3-HMAC-SHA256 signature needs
@@ -144,20 +147,10 @@ class Tc3Key(models.Model):
     """
 
     account = models.ForeignKey(Account, models.CASCADE, related_name="tc3_keys")
-    name = models.CharField(max_length=100, default="default")
     secret_id = models.CharField(max_length=64, unique=True, editable=False)
     secret_key_encrypted = models.TextField(editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = Tc3KeyQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(Credential.Meta):
         verbose_name = "TC3 key"
 
     def __str__(self) -> str:
@@ -183,12 +176,3 @@ class Tc3Key(models.Model):
         from .tencent.crypto import decrypt
 
         return decrypt(self.secret_key_encrypted)
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
-    def revoke(self) -> None:
-        if self.revoked_at is None:
-            self.revoked_at = timezone.now()
-            self.save(update_fields=["revoked_at"])

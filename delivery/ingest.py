@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from blocklist import services as blocklist_services
-from sesconsole.db import insert_new_rows, update_rows
+from sesconsole.lib.sql import insert_new_rows, update_rows
 from sesconsole.models import Account
 from stats.rollups import count_events
 

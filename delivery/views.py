@@ -5,39 +5,30 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from sesconsole.lib.csv_export import csv_response, queryset_csv
+from sesconsole.lib.timezones import local_today, zone_of
 from sesconsole.models import Account
-from sesconsole.tenancy import current_account
-from stats.exports import MESSAGE_COLUMNS, csv_response, queryset_csv
-from stats.services import zone_of
+from sesconsole.tenancy import console_view
 
-from .api import MessageFilter
+from .exports import MESSAGE_COLUMNS
+from .filters import MessageFilter
 from .models import Message
 
-# Sortable columns: the query string's name -> the ORDER BY field.
-MESSAGE_SORTS = {
-    "requested": "requested_at",
-    "to": "recipient",
-    "status": "status",
-    "id": "message_id",
-}
 
-
-def _get_message_for_user(request: HttpRequest, message_id: str) -> Message:
-    account = current_account(request)
+def _get_message_for_user(account: Account, message_id: str) -> Message:
     message = Message.objects.filter(account=account, message_id=message_id).first()
-    if account is None or message is None:
+    if message is None:
         raise Http404("No such message.")
     return message
 
 
 def _message_filter(request: HttpRequest, account: Account) -> MessageFilter:
-    today = timezone.now().astimezone(zone_of(account)).date()
+    today = local_today(zone_of(account))
     data = request.GET.copy()
     data.setdefault("start", (today - timedelta(days=6)).isoformat())
     data.setdefault("end", today.isoformat())
@@ -48,16 +39,14 @@ def _message_filter(request: HttpRequest, account: Account) -> MessageFilter:
             field.widget.input_type = "date"
         field.label = labels.get(name, field.label)
     found.form.fields["recipient"].widget.input_type = "search"
+    found.form.fields["sort"].widget = forms.HiddenInput()
     del found.form.fields["sender_domain"]
     del found.form.fields["recipient_domain"]
     return found
 
 
-@login_required
-def email_status(request: HttpRequest) -> HttpResponse:
-    account = current_account(request)
-    if account is None:
-        return render(request, "console/no_account.html", status=403)
+@console_view
+def email_status(request: HttpRequest, account: Account) -> HttpResponse:
     found = _message_filter(request, account)
     context: dict = {"title": "Email status", "form": found.form, "timezone": str(zone_of(account))}
     if not found.is_valid():
@@ -66,9 +55,7 @@ def email_status(request: HttpRequest) -> HttpResponse:
             return render(request, "delivery/email_status.html", context, status=400)
 
     sort = request.GET.get("sort", "-requested")
-    field = MESSAGE_SORTS.get(sort.lstrip("-"), "requested_at")
-    order = f"-{field}" if sort.startswith("-") else field
-    messages = found.qs.order_by(order, "-pk")
+    messages = found.qs
     if request.GET.get("export") == "csv":
         return csv_response("email-status.csv", queryset_csv(messages, MESSAGE_COLUMNS))
 
@@ -99,12 +86,9 @@ def email_status(request: HttpRequest) -> HttpResponse:
         return render(request, "delivery/email_status.html", context)
 
 
-@login_required
-def message_detail(request: HttpRequest, message_id: str) -> HttpResponse:
-    account = current_account(request)
-    if account is None:
-        return render(request, "console/no_account.html", status=403)
-    message = _get_message_for_user(request, message_id)
+@console_view
+def message_detail(request: HttpRequest, account: Account, message_id: str) -> HttpResponse:
+    message = _get_message_for_user(account, message_id)
     events = message.events.order_by("timestamp", "pk")
     with timezone.override(zone_of(account)):
         return render(

@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from delivery.models import BounceClass, DeliveryEvent, EventType, Message
+from sesconsole.lib.sql import add_to_counters
 from sesconsole.models import Account
 
 from .models import ALL, COUNTERS, Rollup
@@ -146,36 +147,13 @@ def _domains(message: Message) -> tuple[str, str]:
     return (message.sender_domain, message.recipient_domain)
 
 
-_COLUMNS = ["account_id", "size", "bucket", "sender_domain", "recipient_domain", *COUNTERS]
+_KEY_FIELDS = ["account", "size", "bucket", "sender_domain", "recipient_domain"]
 
 
-def upsert(account_id: int, deltas: Deltas, chunk: int = 500) -> int:
-    """One INSERT … ON CONFLICT DO UPDATE SET n = n + EXCLUDED.n per chunk of rows.
-
-    Rows go in key order so concurrent batches lock shared rows in the same order.
-    """
-    rows = deltas.nonzero()
-    if not rows:
-        return 0
-    qn = connection.ops.quote_name
-    table = qn(Rollup._meta.db_table)
-    bucket_field = Rollup._meta.get_field("bucket")
-    columns = ", ".join(qn(c) for c in _COLUMNS)
-    conflict = ", ".join(qn(c) for c in _COLUMNS[:5])
-    updates = ", ".join(f"{qn(c)} = {table}.{qn(c)} + EXCLUDED.{qn(c)}" for c in COUNTERS)
-    row_sql = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), chunk):
-            part = rows[start : start + chunk]
-            params: list = []
-            for (size, bucket, sender, recipient), values in part:
-                params += [account_id, size, bucket_field.get_db_prep_save(bucket, connection)]
-                params += [sender, recipient, *values]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(part))} "
-                f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
-                params,
-            )
+def upsert(account_id: int, deltas: Deltas) -> int:
+    """Add the deltas to their rollup rows (created at zero if missing), in key order."""
+    rows = [(account_id, *key, *values) for key, values in deltas.nonzero()]
+    add_to_counters(Rollup, _KEY_FIELDS, COUNTERS, rows)
     return len(rows)
 
 

@@ -19,27 +19,21 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from delivery.api import EventFilter
+from delivery.exports import EVENT_COLUMNS
+from delivery.filters import EventFilter
 from delivery.models import BounceClass, DeliveryEvent, EventType
+from sesconsole.lib.csv_export import csv_chunks, csv_response, queryset_csv
+from sesconsole.lib.timezones import local_midnight, zone_of
 from sesconsole.models import Account
 from sesconsole.tenancy import current_account
 
-from .exports import (
-    EVENT_COLUMNS,
-    SERIES_HEADER,
-    csv_chunks,
-    csv_response,
-    queryset_csv,
-    series_rows,
-)
+from .exports import SERIES_HEADER, series_rows
 from .services import (
     StatsError,
     domain_choices,
     freshness,
-    local_midnight,
     series,
     series_between,
-    zone_of,
 )
 
 RANGES = [

@@ -361,7 +361,9 @@ class MessageViewSet(AccountScopedMixin, ExportMixin, viewsets.ReadOnlyModelView
         return super().filter_queryset(queryset)
 
 
-class EventListViewSet(AccountScopedMixin, ExportMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class EventListViewSet(
+    AccountScopedMixin, ExportMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+):
     """Delivery events by type (e.g. every open, with time, recipient and user agent)."""
 
     queryset = DeliveryEvent.objects.none()

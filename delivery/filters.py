@@ -130,5 +130,3 @@ class EventFilter(_AccountZoneFilterSet):
         if name == "sent_start":
             return self.day_range(queryset, "message__requested_at", value, None)
         return self.day_range(queryset, "message__requested_at", None, value)
-
-

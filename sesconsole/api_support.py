@@ -88,4 +88,3 @@ def exception_handler(exc, context):
 def json_error(code: str, message: str, status_code: int) -> JsonResponse:
     """The same error shape for plain Django views (404/500 handlers under /api/)."""
     return JsonResponse({"code": code, "message": message, "details": {}}, status=status_code)
-

@@ -26,7 +26,7 @@ from .filters import EventFilter, MessageFilter
 from .ingest import ingest_events
 from .intake import intake
 from .models import DeliveryEvent, EventType, Message, OutboundEmail, OutboundRecipient
-from .sending import SendError, SendRequest, send_email
+from .sending import SendRequest, send_email
 
 
 class EventIngestView(APIView):
@@ -234,10 +234,7 @@ class EmailViewSet(AccountScopedMixin, viewsets.GenericViewSet):
             headers=data["headers"],
             reference=data.get("reference", ""),
         )
-        try:
-            email = send_email(account, req)
-        except SendError as exc:
-            raise ApiError(exc.code, exc.message, exc.status, exc.details) from None
+        email = send_email(account, req)
         rows = email.recipient_rows
         rejected = sum(r.state == OutboundRecipient.State.REJECTED for r in rows)
         body = {

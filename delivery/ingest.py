@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from blocklist import services as blocklist_services
+from sesconsole.lib.errors import ServiceError
 from sesconsole.lib.sql import insert_new_rows, update_rows
 from sesconsole.models import Account
 from stats.rollups import count_events
@@ -40,11 +41,8 @@ _BOUNCE_CLASSES = frozenset(BounceClass.values)
 _MIN_TS = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-class EventError(ValueError):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class EventError(ServiceError):
+    """One refused event; reported in the batch answer's `errors`, never raised to a client."""
 
 
 @dataclass

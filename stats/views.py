@@ -468,7 +468,7 @@ class MergedByTime:
         return list(itertools.islice(merged, index.start or 0, stop))
 
 
-def _rows_counted(report: Report, args: dict, totals: dict) -> int | None:
+def _rows_counted(report: CountsPage, args: dict, totals: dict) -> int | None:
     """How many event rows match, from the rollups, when they can tell.
 
     Rollups count by event time, domains, type and bounce class: the same filters the

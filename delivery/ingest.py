@@ -19,19 +19,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from blocklist import services as blocklist_services
 from sesconsole.lib.errors import ServiceError
-from sesconsole.lib.sql import insert_new_rows, update_rows
+from sesconsole.lib.sql import insert_new_rows
 from sesconsole.models import Account
-from stats.rollups import count_events
 
 from .addresses import InvalidAddress, domain_of, normalize_address
 from .bounces import classify_reply
 from .contract import EVENTS
-from .models import BounceClass, CountedState, DeliveryEvent, EventType, Message
+from .fold import apply_addresses, fold_into_messages
+from .models import BounceClass, CountedState, DeliveryEvent, EventType, Message, PendingFold
 from .wire import Unreadable
 
 MAX_ID_LENGTH = 128
@@ -320,22 +321,21 @@ def record_events(account: Account, events: Iterable[NewEvent]) -> IngestResult:
     if not parsed:
         return result
 
+    deferred = settings.INGEST_FOLD == "deferred"
     with transaction.atomic():
-        messages, before = _lock_messages(account, parsed.values())
+        messages, before = _messages_for(account, parsed.values(), lock=not deferred)
         now = timezone.now()
         for item in parsed.values():
             item.event.account = account
             item.event.message = messages[item.message_id]
             item.event.received_at = now
         stored = _insert_new_events([item.event for item in parsed.values()])
-        stored.sort(key=lambda e: e.timestamp)
-        changed: dict[int, Message] = {}
-        for event in stored:
-            event.message.apply_event(event)
-            changed[event.message.pk] = event.message
-        if changed:
-            update_rows(list(changed.values()), _MESSAGE_STATE_FIELDS)
-        _run_consumers(account, stored, before)
+        if deferred:
+            _queue_for_fold(stored, parsed)
+            transaction.on_commit(_start_folding)
+        else:
+            fold_into_messages(account, stored, before)
+        _act_at_once(account, stored)
 
     result.accepted = len(stored)
     result.duplicates += len(parsed) - len(stored)
@@ -343,12 +343,35 @@ def record_events(account: Account, events: Iterable[NewEvent]) -> IngestResult:
     return result
 
 
-def _run_consumers(
-    account: Account, events: list[DeliveryEvent], before: dict[int, CountedState]
-) -> None:
-    """What newly stored events cause elsewhere, in the same transaction."""
+def _act_at_once(account: Account, events: list[DeliveryEvent]) -> None:
+    """What newly stored events must cause before the request answers, whatever the fold
+    mode: blocks from hard bounces, unsubscribes and complaints stop the next send."""
     blocklist_services.apply_events(account, events)
-    count_events(account, events, before)
+
+
+def _queue_for_fold(stored: list[DeliveryEvent], parsed: dict[str, _Item]) -> None:
+    """One PendingFold row per stored event, with the addresses its item brought."""
+    rows = [
+        PendingFold(
+            event_id=event.pk,
+            account_id=event.account_id,
+            message_id=event.message.pk,
+            from_address=parsed[event.event_id].from_address,
+            to=parsed[event.event_id].to,
+            subject=parsed[event.event_id].subject,
+        )
+        for event in stored
+    ]
+    insert_new_rows(rows, _PENDING_FIELDS, None, "event")
+
+
+_PENDING_FIELDS = ["event", "account", "message", "from_address", "to", "subject"]
+
+
+def _start_folding() -> None:
+    from .tasks import start_folding
+
+    start_folding()
 
 
 _MESSAGE_NEW_FIELDS = [
@@ -367,37 +390,19 @@ _MESSAGE_NEW_FIELDS = [
     "created_at",
 ]
 
-_MESSAGE_STATE_FIELDS = [
-    "from_address",
-    "sender_domain",
-    "recipient",
-    "recipient_domain",
-    "subject",
-    "requested_at",
-    "status",
-    "status_at",
-    "bounce_class",
-    "response_text",
-    "first_opened_at",
-    "first_clicked_at",
-    "unsubscribed_at",
-    "complained_at",
-    "open_count",
-    "click_count",
-    "first_human_opened_at",
-    "first_human_clicked_at",
-]
 
-
-def _lock_messages(
-    account: Account, items: Iterable[_Item]
+def _messages_for(
+    account: Account, items: Iterable[_Item], lock: bool
 ) -> tuple[dict[str, Message], dict[int, CountedState]]:
-    """The batch's messages by message id (created if missing, locked for update), and what
-    each counted as before this batch.
+    """The batch's messages by message id (created if missing), and what each counted as
+    before this batch.
 
-    Messages are created and locked in sorted order so concurrent batches cannot deadlock.
-    A message created here takes its addresses from the first event that names them; a
-    later `request` event fills in whatever was missing.
+    With `lock`, messages are locked for update (in sorted order, so concurrent batches
+    cannot deadlock) to be folded in this transaction; without, they are read only, and
+    the addresses this batch brings are set on the objects for the consumers that act at
+    once, while the worker that folds the events writes them. A message created here takes
+    its addresses from the first event that names them; a later `request` event fills in
+    whatever was missing.
     """
     details: dict[str, _Item] = {}
     for item in items:
@@ -425,27 +430,13 @@ def _lock_messages(
     ]
     if missing:
         insert_new_rows(missing, _MESSAGE_NEW_FIELDS, ["account", "message_id"], "message_id")
-    locked = {
-        m.message_id: m
-        for m in Message.objects.select_for_update()
-        .filter(account=account, message_id__in=ids)
-        .order_by("pk")
-    }
+    rows = Message.objects.filter(account=account, message_id__in=ids).order_by("pk")
+    found = {m.message_id: m for m in (rows.select_for_update() if lock else rows)}
     # What earlier batches counted each message as, before this batch changes it.
-    before = {message.pk: CountedState.of(message) for message in locked.values()}
-    # The request event is authoritative for a message's addresses and subject.
+    before = {message.pk: CountedState.of(message) for message in found.values()}
     for mid, item in details.items():
-        message = locked[mid]
-        if item.event.type == EventType.REQUEST or not message.recipient:
-            if item.from_address:
-                message.from_address = item.from_address
-                message.sender_domain = domain_of(item.from_address)
-            if item.to:
-                message.recipient = item.to
-                message.recipient_domain = domain_of(item.to)
-            if item.subject:
-                message.subject = item.subject
-    return locked, before
+        apply_addresses(found[mid], item.event.type, item.from_address, item.to, item.subject)
+    return found, before
 
 
 _EVENT_FIELDS = [

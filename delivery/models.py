@@ -418,3 +418,25 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status_code})"
+
+
+class PendingFold(models.Model):
+    """A stored event not yet folded into its message and the rollups.
+
+    With `INGEST_FOLD=deferred` the ingestion request stores events and these rows in one
+    transaction and answers; workers fold them in large batches (`delivery.fold`), each row
+    deleted in the transaction that folds its event, so every event is folded exactly once.
+    A request event's addresses ride along, since the event row does not keep them.
+    """
+
+    event = models.OneToOneField(
+        DeliveryEvent, models.CASCADE, primary_key=True, db_constraint=False, related_name="+"
+    )
+    account = models.ForeignKey(Account, models.CASCADE, db_constraint=False, related_name="+")
+    message = models.ForeignKey(Message, models.CASCADE, db_constraint=False, related_name="+")
+    from_address = models.CharField(max_length=254, blank=True)
+    to = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+
+    def __str__(self) -> str:
+        return f"pending fold of event {self.event_id}"

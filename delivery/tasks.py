@@ -49,3 +49,20 @@ def enqueue_delivery(recipient_pk: int) -> bool:
         )
         return False
     return True
+
+
+@shared_task
+def fold_events() -> int:
+    """Fold queued events into messages and rollups until the queue is empty (deferred mode)."""
+    from .fold import fold_all
+
+    return fold_all()
+
+
+def start_folding() -> None:
+    """Ask a worker to fold what this request queued; the beat job catches up if the broker
+    cannot be reached."""
+    try:
+        fold_events.apply_async(retry=False)
+    except Exception as exc:  # kombu raises several kinds for an unreachable broker
+        log.warning("broker unreachable, events wait for the next fold run: %s", exc)

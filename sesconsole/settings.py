@@ -222,6 +222,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "delivery.tasks.prune_idempotency_keys",
         "schedule": 3600.0,
     },
+    # With INGEST_FOLD=deferred: folds whatever a request's own fold task left behind.
+    "delivery-fold-events": {
+        "task": "delivery.tasks.fold_events",
+        "schedule": 10.0,
+    },
     "delivery-resume-stalled": {
         "task": "delivery.tasks.resume_stalled_deliveries",
         "schedule": 300.0,
@@ -238,6 +243,12 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 
 # The largest batch POST /api/v1/events/ takes.
 INGEST_MAX_BATCH = 1000
+# "inline": ingestion folds events into messages and rollups in its own transaction (the
+# demo, small installs). "deferred": it stores them and answers; Celery workers fold them
+# in large batches (PostgreSQL; see docs/scaling.md). Blocks act at once in both.
+INGEST_FOLD = env_str("INGEST_FOLD", "inline")
+if INGEST_FOLD not in ("inline", "deferred"):
+    raise ValueError(f"INGEST_FOLD must be inline or deferred, got {INGEST_FOLD!r}")
 
 LOGGING = {
     "version": 1,

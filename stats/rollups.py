@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from delivery.contract import EVENTS, BounceClass, EventType, bounce_counter
-from delivery.models import CountedState, DeliveryEvent, Message
+from delivery.models import CountedState, DeliveryEvent, Message, PendingFold
 from sesconsole.lib.sql import add_to_counters
 from sesconsole.models import Account
 
@@ -128,6 +128,8 @@ def count_events(
         earlier = (
             DeliveryEvent.objects.filter(message_id__in=list(moved))
             .exclude(pk__in=[pk for m in moved for pk in new_event_ids[m]])
+            # Stored but not yet folded (deferred mode): counted when their turn comes.
+            .exclude(pk__in=PendingFold.objects.filter(message_id__in=list(moved)).values("event"))
             .values_list("message_id", "type", "timestamp", "bounce_class", "is_machine")
         )
         for message_pk, event_type, ts, bounce_class, is_machine in earlier:

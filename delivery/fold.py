@@ -1,0 +1,138 @@
+"""Folding stored events into message state and the rollups, apart from the request.
+
+With `INGEST_FOLD=deferred` (production at scale) an ingestion request validates and stores
+its events exactly once, runs the consumers that must act at once (blocks from hard bounces,
+unsubscribes and complaints: the next send is stopped immediately), queues each event in
+`PendingFold`, and answers. Workers then call `fold_pending()`:
+
+1. Claim up to `limit` queued events: one DELETE … RETURNING over rows locked with SKIP
+   LOCKED, so racing workers split the queue and each event is claimed once.
+2. Lock the events' messages in primary-key order (the order every writer uses), take what
+   each counted as, apply the addresses a request event brought, fold the events in time
+   order, and write the messages back.
+3. Add the change to the rollups (`stats.rollups.count_events`).
+All three commit together: a worker that dies mid-fold leaves its events queued.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from django.db import connection, transaction
+
+from sesconsole.lib.sql import update_rows
+from sesconsole.models import Account
+from stats.rollups import count_events
+
+from .addresses import domain_of
+from .contract import EventType
+from .models import CountedState, DeliveryEvent, Message, PendingFold
+
+log = logging.getLogger(__name__)
+
+STATE_FIELDS = [
+    "from_address",
+    "sender_domain",
+    "recipient",
+    "recipient_domain",
+    "subject",
+    "requested_at",
+    "status",
+    "status_at",
+    "bounce_class",
+    "response_text",
+    "first_opened_at",
+    "first_clicked_at",
+    "unsubscribed_at",
+    "complained_at",
+    "open_count",
+    "click_count",
+    "first_human_opened_at",
+    "first_human_clicked_at",
+]
+
+
+def apply_addresses(message: Message, event_type: str, from_address: str, to: str, subject: str):
+    """A request event is authoritative for its message's addresses and subject; any event
+    fills them in while the message has none."""
+    if event_type == EventType.REQUEST or not message.recipient:
+        if from_address:
+            message.from_address = from_address
+            message.sender_domain = domain_of(from_address)
+        if to:
+            message.recipient = to
+            message.recipient_domain = domain_of(to)
+        if subject:
+            message.subject = subject
+
+
+def fold_into_messages(
+    account: Account, events: list[DeliveryEvent], before: dict[int, CountedState]
+) -> None:
+    """Apply `events` (their `message` attached and locked) and count them: the fold itself,
+    whether it runs inside the ingestion request or in a worker."""
+    events.sort(key=lambda e: e.timestamp)
+    for event in events:
+        event.message.apply_event(event)
+    if events:
+        update_rows(list({e.message.pk: e.message for e in events}.values()), STATE_FIELDS)
+    count_events(account, events, before)
+
+
+def _claim(limit: int) -> list[tuple]:
+    table = connection.ops.quote_name(PendingFold._meta.db_table)
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE event_id IN ("
+            f"SELECT event_id FROM {table} ORDER BY event_id LIMIT %s{lock}) "
+            'RETURNING event_id, account_id, message_id, from_address, "to", subject',
+            [limit],
+        )
+        return cursor.fetchall()
+
+
+def fold_pending(limit: int = 5000) -> int:
+    """Fold up to `limit` queued events (see the module doc); returns how many."""
+    with transaction.atomic():
+        claimed = _claim(limit)
+        if not claimed:
+            return 0
+        by_account: dict[int, list[tuple]] = defaultdict(list)
+        for row in claimed:
+            by_account[row[1]].append(row)
+        accounts = Account.objects.in_bulk(list(by_account))
+        for account_id, rows in sorted(by_account.items()):
+            _fold_account(accounts[account_id], rows)
+    return len(claimed)
+
+
+def _fold_account(account: Account, rows: list[tuple]) -> None:
+    events = list(DeliveryEvent.objects.filter(pk__in=[r[0] for r in rows]))
+    messages = {
+        m.pk: m
+        for m in Message.objects.select_for_update()
+        .filter(pk__in={r[2] for r in rows})
+        .order_by("pk")
+    }
+    before = {pk: CountedState.of(m) for pk, m in messages.items()}
+    types = {e.pk: e.type for e in events}
+    for event_pk, _, message_pk, from_address, to, subject in sorted(rows):
+        if from_address or to or subject:
+            apply_addresses(messages[message_pk], types[event_pk], from_address, to, subject)
+    for event in events:
+        event.message = messages[event.message_id]
+    fold_into_messages(account, events, before)
+
+
+def fold_all(limit: int = 5000) -> int:
+    """Fold until the queue is empty; returns how many events were folded."""
+    total = 0
+    while folded := fold_pending(limit):
+        total += folded
+    return total
+
+
+def pending_count() -> int:
+    return PendingFold.objects.count()

@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from sesconsole.lib.csv_export import csv_response, queryset_csv
+from sesconsole.lib.pagination import CappedPaginator
 from sesconsole.lib.timezones import local_today, zone_of
 from sesconsole.models import Account
 from sesconsole.tenancy import console_view
@@ -70,7 +70,7 @@ def email_status(request: HttpRequest, account: Account) -> HttpResponse:
     sort_query.pop("sort", None)
     context.update(
         {
-            "page": Paginator(messages, 50).get_page(request.GET.get("page")),
+            "page": CappedPaginator(messages, 50).get_page(request.GET.get("page")),
             "sort": sort,
             "query": query.urlencode(),
             "sort_query": sort_query.urlencode(),

@@ -15,6 +15,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .lib.errors import ServiceError
+from .lib.pagination import CappedPaginator
 
 
 class ApiError(exceptions.APIException):
@@ -28,9 +29,29 @@ class ApiError(exceptions.APIException):
 
 
 class Pagination(PageNumberPagination):
+    """`{"count", "next", "previous", "results"}`; past 10,000 rows `count` stops at 10,000
+    and `"count_capped": true` is added (a count of everything would cost a full scan)."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    django_paginator_class = CappedPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        paginator = self.page.paginator
+        if paginator.capped:
+            response.data["count"] = paginator.count
+            response.data["count_capped"] = True
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": "Present and true when more than 10,000 rows match; `count` is then 10,000.",
+        }
+        return schema
 
 
 def _first_code(codes) -> str:

@@ -1228,39 +1228,3 @@ def _insert_auto_blocks(setting: AutoBlockSetting, events: QuerySet, now: dateti
         at=now,
     )
     return len(ids)
-
-
-# ---------------------------------------------------------------------------------------
-# Tencent SES shapes, for a Tencent-compatible endpoint.
-
-
-def tencent_black_address(block: Block) -> dict:
-    """ListBlackEmailAddress's BlackEmailAddress: {BounceTime, EmailAddress, IspDesc}."""
-    return {
-        "BounceTime": block.blocked_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-        "EmailAddress": block.address,
-        "IspDesc": block.response_text,
-    }
-
-
-def tencent_custom_entry(block: Block) -> dict:
-    """ListCustomBlacklist's BlackAddressDetail; Status 1 active, 0 expired."""
-    expires_on = expiry_date_of(block)
-    return {
-        "Id": block.pk,
-        "Email": block.address,
-        "CreateTime": block.blocked_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-        "ExpireDate": expires_on.isoformat() if expires_on else "",
-        "Status": 1 if block.is_active() else 0,
-    }
-
-
-def tencent_add_report(report: AddReport) -> dict:
-    """CreateCustomBlacklist's counts."""
-    return {
-        "TotalCount": report.total,
-        "ValidCount": report.valid,
-        "RepeatCount": report.repeat,
-        "InvalidCount": report.invalid,
-        "TooLongCount": report.too_long,
-    }

@@ -28,6 +28,7 @@ from delivery.sending import SendError, SendRequest
 from sesconsole.models import Account
 from stats import services as stats_services
 
+from . import shapes
 from .params import Params, TencentError
 
 
@@ -296,7 +297,7 @@ def list_black_email_address(ctx: Context, params: Params) -> dict[str, Any]:
         ctx.account, start, end, params.str("EmailAddress") or ""
     ).filter(whitelisted=False)  # a whitelisted address is not blocked for this account
     return {
-        "BlackList": [blocklist.tencent_black_address(b) for b in blocks[offset : offset + limit]],
+        "BlackList": [shapes.black_address(b) for b in blocks[offset : offset + limit]],
         "TotalCount": blocks.count(),
     }
 
@@ -332,7 +333,7 @@ def create_custom_blacklist(ctx: Context, params: Params) -> dict[str, Any]:
         )
     except BlocklistError as exc:
         raise _blocklist_error(exc) from None
-    return blocklist.tencent_add_report(report)
+    return shapes.add_report(report)
 
 
 def list_custom_blacklist(ctx: Context, params: Params) -> dict[str, Any]:
@@ -346,7 +347,7 @@ def list_custom_blacklist(ctx: Context, params: Params) -> dict[str, Any]:
     blocks = blocklist.custom_blocks(ctx.account, CUSTOM_STATUS[status], params.str("Email") or "")
     return {
         "TotalCount": blocks.count(),
-        "Data": [blocklist.tencent_custom_entry(b) for b in blocks[offset : offset + limit]],
+        "Data": [shapes.custom_entry(b) for b in blocks[offset : offset + limit]],
     }
 
 

@@ -8,8 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from sesconsole.models import Tc3Key
 from sesconsole.tenancy import current_account
+
+from .models import Tc3Key
 
 
 @login_required
@@ -26,7 +27,7 @@ def tc3_keys(request: HttpRequest) -> HttpResponse:
             request, f"Created TC3 key '{name}'. Copy the SecretKey now: it is not shown again."
         )
     keys = Tc3Key.objects.filter(account=account).select_related("created_by")
-    return render(request, "console/tc3_keys.html", {"keys": keys, "new_key": new_key})
+    return render(request, "tencent/tc3_keys.html", {"keys": keys, "new_key": new_key})
 
 
 @login_required

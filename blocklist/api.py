@@ -20,8 +20,25 @@ from delivery.addresses import InvalidAddress, normalize_address
 from sesconsole.api_support import ApiError
 from sesconsole.tenancy import current_account, require_account, sees_all_accounts
 
-from . import services
+from .actions import (
+    remove_invalid_blocks,
+    remove_reject_blocks,
+    unwhitelist_addresses,
+    whitelist_addresses,
+)
+from .changes import Actor
+from .custom import (
+    add_custom_blocks,
+    delete_custom_blocks,
+    set_auto_block,
+    update_custom_block,
+    upload_custom_blocks,
+)
+from .errors import BlocklistError
+from .gate import check
 from .models import Block, History
+from .queries import auto_block_setting, invalid_blocks_visible_to
+from .upload import MAX_UPLOAD_LINES
 
 MAX_ADDRESSES_PER_CALL = 1000
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -190,7 +207,7 @@ class CustomAddSerializer(AddressesSerializer):
     addresses = serializers.ListField(
         child=serializers.CharField(max_length=1000, allow_blank=True, trim_whitespace=False),
         allow_empty=False,
-        max_length=services.MAX_UPLOAD_LINES,
+        max_length=MAX_UPLOAD_LINES,
     )
     expires_on = serializers.DateField(required=False, allow_null=True, default=None)
 
@@ -239,7 +256,7 @@ def _valid(serializer_class, request, **kwargs):
     return serializer.validated_data
 
 
-def _service_error(exc: services.BlocklistError) -> ApiError:
+def _service_error(exc: BlocklistError) -> ApiError:
     status = 404 if exc.code == "not_found" else 400
     return ApiError(exc.code, exc.message, status)
 
@@ -263,7 +280,7 @@ class CheckView(APIView):
     def post(self, request):
         account = require_account(request)
         data = _valid(AddressesSerializer, request)
-        verdicts = services.check(account, data["addresses"])
+        verdicts = check(account, data["addresses"])
         return Response({"results": [v.as_json() for v in verdicts.values()]})
 
 
@@ -298,22 +315,22 @@ class InvalidBlockViewSet(_BlockViewSet):
         account = current_account(self.request)
         if account is None:
             return Block.objects.none()
-        return services.invalid_blocks_visible_to(account).select_related("account", "event")
+        return invalid_blocks_visible_to(account).select_related("account", "event")
 
     @extend_schema(request=AddressesSerializer, responses={200: BatchResultSerializer})
     @action(detail=False, methods=["post"])
     def remove(self, request):
-        return _address_batch(request, services.remove_invalid_blocks)
+        return _address_batch(request, remove_invalid_blocks)
 
     @extend_schema(request=AddressesSerializer, responses={200: BatchResultSerializer})
     @action(detail=False, methods=["post"])
     def whitelist(self, request):
-        return _address_batch(request, services.whitelist_addresses)
+        return _address_batch(request, whitelist_addresses)
 
     @extend_schema(request=AddressesSerializer, responses={200: BatchResultSerializer})
     @action(detail=False, methods=["post"])
     def unwhitelist(self, request):
-        return _address_batch(request, services.unwhitelist_addresses)
+        return _address_batch(request, unwhitelist_addresses)
 
 
 def _address_batch(request, operation) -> Response:
@@ -322,7 +339,7 @@ def _address_batch(request, operation) -> Response:
     result = operation(
         require_account(request),
         data["addresses"],
-        actor=services.Actor.from_request(request),
+        actor=Actor.from_request(request),
         note=data["note"],
     )
     return Response(result.as_json())
@@ -341,7 +358,7 @@ class RejectBlockViewSet(_BlockViewSet):
     @action(detail=False, methods=["post"])
     def remove(self, request):
         """Lift reject blocks, e.g. of recipients who opted back in."""
-        return _address_batch(request, services.remove_reject_blocks)
+        return _address_batch(request, remove_reject_blocks)
 
 
 class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
@@ -355,14 +372,14 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
         account = require_account(request)
         data = _valid(CustomAddSerializer, request)
         try:
-            report = services.add_custom_blocks(
+            report = add_custom_blocks(
                 account,
                 data["addresses"],
-                actor=services.Actor.from_request(request),
+                actor=Actor.from_request(request),
                 expires_on=data["expires_on"],
                 note=data["note"],
             )
-        except services.BlocklistError as exc:
+        except BlocklistError as exc:
             raise _service_error(exc) from None
         return Response(report.as_json())
 
@@ -375,14 +392,14 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
         except (TypeError, ValueError):
             raise ApiError("not_found", "No such custom block.", 404) from None
         try:
-            block = services.update_custom_block(
+            block = update_custom_block(
                 account,
                 block_id,
-                actor=services.Actor.from_request(request),
+                actor=Actor.from_request(request),
                 address=data.get("address"),
                 expires_on=data.get("expires_on", "unchanged"),
             )
-        except services.BlocklistError as exc:
+        except BlocklistError as exc:
             raise _service_error(exc) from None
         return Response(BlockSerializer(block, context={"request": request}).data)
 
@@ -392,9 +409,7 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
             block_id = int(pk)
         except (TypeError, ValueError):
             raise ApiError("not_found", "No such custom block.", 404) from None
-        result = services.delete_custom_blocks(
-            account, actor=services.Actor.from_request(request), ids=[block_id]
-        )
+        result = delete_custom_blocks(account, actor=Actor.from_request(request), ids=[block_id])
         if not result.done:
             raise ApiError("not_found", "No such custom block.", 404)
         return Response(status=204)
@@ -404,10 +419,10 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
     def delete_addresses(self, request):
         account = require_account(request)
         data = _valid(AddressesSerializer, request)
-        result = services.delete_custom_blocks(
+        result = delete_custom_blocks(
             account,
             data["addresses"],
-            actor=services.Actor.from_request(request),
+            actor=Actor.from_request(request),
             note=data["note"],
         )
         return Response(result.as_json())
@@ -420,14 +435,14 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
         account = require_account(request)
         data = _valid(UploadSerializer, request)
         try:
-            report = services.upload_custom_blocks(
+            report = upload_custom_blocks(
                 account,
                 data["file"].read(),
-                actor=services.Actor.from_request(request),
+                actor=Actor.from_request(request),
                 expires_on=data["expires_on"],
                 note=data["note"],
             )
-        except services.BlocklistError as exc:
+        except BlocklistError as exc:
             raise _service_error(exc) from None
         return Response(report.as_json())
 
@@ -457,17 +472,17 @@ class AutoBlockView(APIView):
 
     @extend_schema(responses={200: AutoBlockSerializer})
     def get(self, request):
-        setting = services.auto_block_setting(require_account(request))
+        setting = auto_block_setting(require_account(request))
         return Response({"enabled": setting.enabled, "days": setting.days})
 
     @extend_schema(request=AutoBlockSerializer, responses={200: AutoBlockSerializer})
     def put(self, request):
         account = require_account(request)
         data = _valid(AutoBlockSerializer, request)
-        setting = services.set_auto_block(
+        setting = set_auto_block(
             account,
             enabled=data["enabled"],
             days=data["days"],
-            actor=services.Actor.from_request(request),
+            actor=Actor.from_request(request),
         )
         return Response({"enabled": setting.enabled, "days": setting.days})

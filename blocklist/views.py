@@ -19,9 +19,28 @@ from django.views.decorators.http import require_POST
 
 from sesconsole.tenancy import current_account
 
-from . import services
+from .actions import (
+    BatchResult,
+    remove_invalid_blocks,
+    remove_reject_blocks,
+    unwhitelist_addresses,
+    whitelist_addresses,
+)
 from .api import BlockFilter, CustomBlockFilter, HistoryFilter, InvalidBlockFilter
+from .changes import Actor
+from .custom import (
+    add_custom_blocks,
+    delete_custom_blocks,
+    set_auto_block,
+    update_custom_block,
+    upload_custom_blocks,
+)
+from .errors import BlocklistError
+from .expiry import expiry_date_of
+from .gate import check
 from .models import Block, History, Whitelist
+from .queries import auto_block_setting, invalid_blocks_visible_to
+from .upload import MAX_UPLOAD_LINES
 
 PAGE_SIZE = 50
 MAX_QUERY_ADDRESSES = 1000
@@ -73,7 +92,7 @@ def _addresses(request: HttpRequest) -> list[str]:
     return [a for a in request.POST.getlist("addresses") if a.strip()]
 
 
-def _report_batch(request: HttpRequest, verb: str, result: services.BatchResult) -> None:
+def _report_batch(request: HttpRequest, verb: str, result: BatchResult) -> None:
     if result.done:
         messages.success(request, f"{verb} {len(result.done)} address(es).")
     for refused in result.refused[:10]:
@@ -89,7 +108,7 @@ def _batch(request: HttpRequest, account, operation, verb: str, page: str) -> Ht
     result = operation(
         account,
         _addresses(request),
-        actor=services.Actor.from_request(request),
+        actor=Actor.from_request(request),
         note=request.POST.get("note", "")[:500],
     )
     _report_batch(request, verb, result)
@@ -123,7 +142,7 @@ def overview(request: HttpRequest, account) -> HttpResponse:
     if raw.strip():
         addresses = [a for a in raw.replace(",", "\n").splitlines() if a.strip()]
         too_many = len(addresses) > MAX_QUERY_ADDRESSES
-        verdicts = list(services.check(account, addresses[:MAX_QUERY_ADDRESSES]).values())
+        verdicts = list(check(account, addresses[:MAX_QUERY_ADDRESSES]).values())
     return render(
         request,
         "blocklist/overview.html",
@@ -134,7 +153,7 @@ def overview(request: HttpRequest, account) -> HttpResponse:
             "verdicts": verdicts,
             "too_many": too_many,
             "max_query": MAX_QUERY_ADDRESSES,
-            "setting": services.auto_block_setting(account),
+            "setting": auto_block_setting(account),
         },
     )
 
@@ -145,7 +164,7 @@ def overview(request: HttpRequest, account) -> HttpResponse:
 
 @with_account
 def invalid_list(request: HttpRequest, account) -> HttpResponse:
-    qs = services.invalid_blocks_visible_to(account).select_related("event")
+    qs = invalid_blocks_visible_to(account).select_related("event")
     f = InvalidBlockFilter(request.GET, queryset=qs, request=request)
     return render(
         request,
@@ -173,23 +192,19 @@ def my_triggers(request: HttpRequest, account) -> HttpResponse:
 @require_POST
 @with_account
 def invalid_remove(request: HttpRequest, account) -> HttpResponse:
-    return _batch(
-        request, account, services.remove_invalid_blocks, "Removed the block of", "my_triggers"
-    )
+    return _batch(request, account, remove_invalid_blocks, "Removed the block of", "my_triggers")
 
 
 @require_POST
 @with_account
 def invalid_whitelist(request: HttpRequest, account) -> HttpResponse:
-    return _batch(request, account, services.whitelist_addresses, "Whitelisted", "invalid")
+    return _batch(request, account, whitelist_addresses, "Whitelisted", "invalid")
 
 
 @require_POST
 @with_account
 def invalid_unwhitelist(request: HttpRequest, account) -> HttpResponse:
-    return _batch(
-        request, account, services.unwhitelist_addresses, "Ended the whitelist of", "invalid"
-    )
+    return _batch(request, account, unwhitelist_addresses, "Ended the whitelist of", "invalid")
 
 
 # ---------------------------------------------------------------------------------------
@@ -215,9 +230,7 @@ def rejects(request: HttpRequest, account) -> HttpResponse:
 @require_POST
 @with_account
 def rejects_remove(request: HttpRequest, account) -> HttpResponse:
-    return _batch(
-        request, account, services.remove_reject_blocks, "Removed the reject block of", "rejects"
-    )
+    return _batch(request, account, remove_reject_blocks, "Removed the reject block of", "rejects")
 
 
 # ---------------------------------------------------------------------------------------
@@ -231,7 +244,7 @@ def _date_or_none(value: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise services.BlocklistError("invalid_date", "Give the date as YYYY-MM-DD.") from None
+        raise BlocklistError("invalid_date", "Give the date as YYYY-MM-DD.") from None
 
 
 @with_account
@@ -244,7 +257,7 @@ def custom(request: HttpRequest, account) -> HttpResponse:
         {
             "title": "Custom blocking",
             "filter": f,
-            "setting": services.auto_block_setting(account),
+            "setting": auto_block_setting(account),
             "today": timezone.now().date(),
             **_page(request, f.qs),
         },
@@ -259,14 +272,14 @@ def custom_add(request: HttpRequest, account) -> HttpResponse:
         messages.error(request, "Enter at least one address.")
         return redirect("blocklist:custom")
     try:
-        report = services.add_custom_blocks(
+        report = add_custom_blocks(
             account,
             lines,
-            actor=services.Actor.from_request(request),
+            actor=Actor.from_request(request),
             expires_on=_date_or_none(request.POST.get("expires_on", "")),
             note=request.POST.get("note", "")[:500],
         )
-    except services.BlocklistError as exc:
+    except BlocklistError as exc:
         messages.error(request, exc.message)
         return redirect("blocklist:custom")
     messages.success(
@@ -284,23 +297,23 @@ def custom_upload(request: HttpRequest, account) -> HttpResponse:
         return render(
             request,
             "blocklist/custom_upload.html",
-            {"title": "Upload custom blocks", "max_lines": services.MAX_UPLOAD_LINES},
+            {"title": "Upload custom blocks", "max_lines": MAX_UPLOAD_LINES},
         )
     wants_json = request.headers.get("Accept", "").startswith("application/json")
     upload = request.FILES.get("file")
     try:
         if upload is None:
-            raise services.BlocklistError("missing_file", "Choose a file to upload.")
+            raise BlocklistError("missing_file", "Choose a file to upload.")
         if upload.size > 10 * 1024 * 1024:
-            raise services.BlocklistError("file_too_large", "The file is larger than 10 MB.")
-        report = services.upload_custom_blocks(
+            raise BlocklistError("file_too_large", "The file is larger than 10 MB.")
+        report = upload_custom_blocks(
             account,
             upload.read(),
-            actor=services.Actor.from_request(request),
+            actor=Actor.from_request(request),
             expires_on=_date_or_none(request.POST.get("expires_on", "")),
             note=request.POST.get("note", "")[:500],
         )
-    except services.BlocklistError as exc:
+    except BlocklistError as exc:
         if wants_json:
             return JsonResponse(
                 {"code": exc.code, "message": exc.message, "details": {}}, status=400
@@ -312,7 +325,7 @@ def custom_upload(request: HttpRequest, account) -> HttpResponse:
     return render(
         request,
         "blocklist/custom_upload.html",
-        {"title": "Upload custom blocks", "report": report, "max_lines": services.MAX_UPLOAD_LINES},
+        {"title": "Upload custom blocks", "report": report, "max_lines": MAX_UPLOAD_LINES},
     )
 
 
@@ -325,19 +338,19 @@ def custom_edit(request: HttpRequest, account, pk: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            services.update_custom_block(
+            update_custom_block(
                 account,
                 block.pk,
-                actor=services.Actor.from_request(request),
+                actor=Actor.from_request(request),
                 address=request.POST.get("address", block.address),
                 expires_on=_date_or_none(request.POST.get("expires_on", "")),
             )
-        except services.BlocklistError as exc:
+        except BlocklistError as exc:
             error = exc.message
         else:
             messages.success(request, "Saved.")
             return redirect("blocklist:custom")
-    expires_on = services.expiry_date_of(block)
+    expires_on = expiry_date_of(block)
     return render(
         request,
         "blocklist/custom_edit.html",
@@ -356,9 +369,7 @@ def custom_edit(request: HttpRequest, account, pk: int) -> HttpResponse:
 @with_account
 def custom_delete(request: HttpRequest, account) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
-    result = services.delete_custom_blocks(
-        account, actor=services.Actor.from_request(request), ids=ids
-    )
+    result = delete_custom_blocks(account, actor=Actor.from_request(request), ids=ids)
     messages.success(request, f"Deleted {len(result.done)} custom block(s).")
     return _back(request, reverse("blocklist:custom"))
 
@@ -371,13 +382,13 @@ def auto_block(request: HttpRequest, account) -> HttpResponse:
     except ValueError:
         days = 0
     try:
-        setting = services.set_auto_block(
+        setting = set_auto_block(
             account,
             enabled=request.POST.get("enabled") == "on",
             days=days,
-            actor=services.Actor.from_request(request),
+            actor=Actor.from_request(request),
         )
-    except services.BlocklistError as exc:
+    except BlocklistError as exc:
         messages.error(request, exc.message)
     else:
         state = f"on, for {setting.days} days" if setting.enabled else "off"

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
-from blocklist import services as blocklist_services
+from blocklist import consumer
 from sesconsole.db import insert_new_rows, update_rows
 from sesconsole.models import Account
 from stats.rollups import count_events
@@ -256,7 +256,7 @@ def ingest_events(account: Account, raw_events: Iterable) -> IngestResult:
 
 def _run_consumers(account: Account, events: list[DeliveryEvent]) -> None:
     """What newly stored events cause elsewhere, in the same transaction."""
-    blocklist_services.apply_events(account, events)
+    consumer.apply_events(account, events)
     count_events(account, events)
 
 

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from blocklist.services import check as blocklist_check
+from blocklist.gate import check as blocklist_check
 from sesconsole.models import Account
 
 from .addresses import InvalidAddress, domain_of, normalize_address

@@ -19,8 +19,10 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from blocklist import services as blocklist
-from blocklist.services import Actor, BlocklistError
+from blocklist import actions as blocklist_actions
+from blocklist import custom, queries
+from blocklist.changes import Actor
+from blocklist.errors import BlocklistError
 from delivery import sending
 from delivery.addresses import InvalidAddress, normalize_address
 from delivery.models import DeliveryEvent, EventType, Message, OutboundRecipient
@@ -293,7 +295,7 @@ def list_black_email_address(ctx: Context, params: Params) -> dict[str, Any]:
     limit = params.limit()
     offset = params.int("Offset", required=True)
     params.str("TaskID")  # deprecated by Tencent: accepted and ignored
-    blocks = blocklist.invalid_blocks_visible_to(
+    blocks = queries.invalid_blocks_visible_to(
         ctx.account, start, end, params.str("EmailAddress") or ""
     ).filter(whitelisted=False)  # a whitelisted address is not blocked for this account
     return {
@@ -308,10 +310,10 @@ def delete_black_list(ctx: Context, params: Params) -> dict[str, Any]:
     and whitelist, for this account, those another account's sending caused."""
     addresses = _valid_addresses(params.str_list("EmailAddressList", required=True))
     try:
-        removed = blocklist.remove_invalid_blocks(ctx.account, addresses, actor=ctx.actor)
+        removed = blocklist_actions.remove_invalid_blocks(ctx.account, addresses, actor=ctx.actor)
         others = [r["address"] for r in removed.refused]
         if others:
-            blocklist.whitelist_addresses(ctx.account, others, actor=ctx.actor)
+            blocklist_actions.whitelist_addresses(ctx.account, others, actor=ctx.actor)
     except BlocklistError as exc:
         raise _blocklist_error(exc) from None
     return {}
@@ -328,7 +330,7 @@ def create_custom_blacklist(ctx: Context, params: Params) -> dict[str, Any]:
     )
     expires_on = params.date("ExpireDate")
     try:
-        report = blocklist.add_custom_blocks(
+        report = custom.add_custom_blocks(
             ctx.account, emails, actor=ctx.actor, expires_on=expires_on, note="Added by API."
         )
     except BlocklistError as exc:
@@ -344,7 +346,7 @@ def list_custom_blacklist(ctx: Context, params: Params) -> dict[str, Any]:
         raise TencentError(
             "InvalidParameterValue", "Status must be 0 (expired), 1 (active) or 2 (all)."
         )
-    blocks = blocklist.custom_blocks(ctx.account, CUSTOM_STATUS[status], params.str("Email") or "")
+    blocks = queries.custom_blocks(ctx.account, CUSTOM_STATUS[status], params.str("Email") or "")
     return {
         "TotalCount": blocks.count(),
         "Data": [shapes.custom_entry(b) for b in blocks[offset : offset + limit]],
@@ -356,7 +358,7 @@ def update_custom_black_list(ctx: Context, params: Params) -> dict[str, Any]:
     email = params.str("Email", required=True)
     expires_on = params.date("ExpireDate")  # empty: permanent
     try:
-        blocklist.update_custom_block(
+        custom.update_custom_block(
             ctx.account, block_id, actor=ctx.actor, address=email, expires_on=expires_on
         )
     except BlocklistError as exc:
@@ -369,7 +371,7 @@ def delete_custom_black_list(ctx: Context, params: Params) -> dict[str, Any]:
         "Emails", required=True, missing_code="MissingParameter.EmailsNecessary"
     )
     try:
-        blocklist.delete_custom_blocks(ctx.account, emails, actor=ctx.actor, note="Deleted by API.")
+        custom.delete_custom_blocks(ctx.account, emails, actor=ctx.actor, note="Deleted by API.")
     except BlocklistError as exc:
         raise _blocklist_error(exc) from None
     return {}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from blocklist.custom import AddReport
+from blocklist.expiry import expiry_date_of
 from blocklist.models import Block
-from blocklist.services import AddReport, expiry_date_of
 
 
 def _tencent_time(instant) -> str:

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from blocklist.services import Actor
+from blocklist.changes import Actor
 from sesconsole.views import home
 
 from . import signature

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 import time_machine
 
-from blocklist import services
+from blocklist import changes, custom, queries
 from blocklist.models import Block
 from tencent import shapes
 from tests.blocklist.conftest import bounce
@@ -18,21 +18,21 @@ pytestmark = pytest.mark.django_db
 @time_machine.travel("2026-11-28 10:15:00Z", tick=False)
 def test_list_black_email_address_entry(account):
     bounce(account, "gone@example.com", timestamp="2026-11-28T10:15:00Z")
-    [block] = services.invalid_blocks_visible_to(account, date(2026, 11, 28), date(2026, 11, 28))
+    [block] = queries.invalid_blocks_visible_to(account, date(2026, 11, 28), date(2026, 11, 28))
     assert shapes.black_address(block) == {
         "BounceTime": "2026-11-28 10:15:00",
         "EmailAddress": "gone@example.com",
         "IspDesc": "550 5.1.1 user unknown",
     }
-    assert not services.invalid_blocks_visible_to(account, date(2026, 11, 29), None).exists()
+    assert not queries.invalid_blocks_visible_to(account, date(2026, 11, 29), None).exists()
 
 
 @time_machine.travel("2026-11-28 10:15:00Z", tick=False)
 def test_custom_entry_and_add_report(account):
-    report = services.add_custom_blocks(
+    report = custom.add_custom_blocks(
         account,
         ["resrse@sdasd.com", "resrse@sdasd.com", "asdasdasdasd"],
-        actor=services.SYSTEM,
+        actor=changes.SYSTEM,
         expires_on=date(2026, 11, 29),
     )
     assert shapes.add_report(report) == {

@@ -1,0 +1,70 @@
+"""What an account may see of the blocklist."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from delivery.addresses import InvalidAddress, normalize_address
+from delivery.models import Message
+from sesconsole.models import Account
+
+from .expiry import day_start
+from .models import AutoBlockSetting, Block, Whitelist
+
+
+def invalid_blocks_visible_to(
+    account: Account, start: date | None = None, end: date | None = None, address: str = ""
+) -> QuerySet[Block]:
+    """Active invalid-address blocks an account may see, blocked within [start, end].
+
+    An account sees the blocks its sending triggered and those of addresses it has
+    mailed (or tried to); other tenants' recipients stay private.
+    """
+    mailed = Message.objects.filter(account=account, recipient=OuterRef("address"))
+    qs = (
+        Block.objects.invalid()
+        .active()
+        .filter(Q(account=account) | Exists(mailed))
+        .annotate(
+            whitelisted=Exists(
+                Whitelist.objects.active().filter(account=account, block=OuterRef("pk"))
+            )
+        )
+    )
+    if start is not None:
+        qs = qs.filter(blocked_at__gte=day_start(start))
+    if end is not None:
+        qs = qs.filter(blocked_at__lt=day_start(end + timedelta(days=1)))
+    if address:
+        qs = qs.filter(address=normal_or_raw(address))
+    return qs.order_by("-blocked_at", "-pk")
+
+
+def custom_blocks(account: Account, status: str = "all", address: str = "") -> QuerySet[Block]:
+    """An account's custom blocks by status: 'active', 'expired' or 'all' (Tencent 1/0/2)."""
+    qs = Block.objects.custom().for_account(account).listed()
+    now = timezone.now()
+    if status == "active":
+        qs = qs.active(now)
+    elif status == "expired":
+        qs = qs.filter(Q(released_at__isnull=False) | Q(expires_at__lte=now))
+    if address:
+        qs = qs.filter(address=normal_or_raw(address))
+    return qs.order_by("-blocked_at", "-pk")
+
+
+def normal_or_raw(value: str) -> str:
+    try:
+        return normalize_address(value)
+    except InvalidAddress:
+        return value.strip().lower()
+
+
+def auto_block_setting(account: Account) -> AutoBlockSetting:
+    """The account's setting (unsaved default when never set). One query."""
+    return AutoBlockSetting.objects.filter(account=account).first() or AutoBlockSetting(
+        account=account
+    )

@@ -1,14 +1,11 @@
 """Blocklist API: list, query, add, upload, update, delete, whitelist.
 
-One FilterSet per list drives both the API and the console page.
+The FilterSets (filters.py) are the console pages' too.
 """
 
 from __future__ import annotations
 
-import django_filters
-from django import forms
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -16,7 +13,6 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from delivery.addresses import InvalidAddress, normalize_address
 from sesconsole.api_support import ApiError
 from sesconsole.tenancy import current_account, require_account, sees_all_accounts
 
@@ -35,96 +31,13 @@ from .custom import (
     upload_custom_blocks,
 )
 from .errors import BlocklistError
+from .filters import BlockFilter, CustomBlockFilter, HistoryFilter, InvalidBlockFilter
 from .gate import check
 from .models import Block, History
 from .queries import auto_block_setting, invalid_blocks_visible_to
 from .upload import MAX_UPLOAD_LINES
 
 MAX_ADDRESSES_PER_CALL = 1000
-DATE = forms.DateInput(attrs={"type": "date"})
-
-
-# ---------------------------------------------------------------------------------------
-# Filters (shared with the console pages).
-
-
-class AddressFilter(django_filters.CharFilter):
-    """Exact match on the normalised address (what the indexes serve)."""
-
-    def filter(self, qs: QuerySet, value: str) -> QuerySet:
-        if not value:
-            return qs
-        try:
-            value = normalize_address(value)
-        except InvalidAddress:
-            value = value.strip().lower()
-        return qs.filter(**{self.field_name: value})
-
-
-class BlockFilter(django_filters.FilterSet):
-    address = AddressFilter(label="Address")
-    reason = django_filters.ChoiceFilter(choices=Block.Reason.choices, label="Reason")
-    start = django_filters.DateFilter(
-        field_name="blocked_at", lookup_expr="date__gte", label="Blocked from", widget=DATE
-    )
-    end = django_filters.DateFilter(
-        field_name="blocked_at", lookup_expr="date__lte", label="Blocked until", widget=DATE
-    )
-
-    class Meta:
-        model = Block
-        fields = ["address", "reason", "start", "end"]
-
-
-class InvalidBlockFilter(BlockFilter):
-    triggered = django_filters.ChoiceFilter(
-        choices=[("me", "By my sending"), ("others", "By other accounts")],
-        method="filter_triggered",
-        label="Triggered",
-    )
-
-    class Meta(BlockFilter.Meta):
-        fields = ["address", "triggered", "start", "end"]
-
-    def filter_triggered(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        account = current_account(self.request) if self.request else None
-        if account is None:
-            return qs
-        return qs.filter(account=account) if value == "me" else qs.exclude(account=account)
-
-
-class CustomBlockFilter(BlockFilter):
-    status = django_filters.ChoiceFilter(
-        choices=[("active", "Active"), ("expired", "Expired")],
-        method="filter_status",
-        label="Status",
-    )
-
-    class Meta(BlockFilter.Meta):
-        fields = ["address", "status", "reason", "start", "end"]
-
-    def filter_status(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        if value == "active":
-            return qs.active()
-        return qs.filter(Q(released_at__isnull=False) | Q(expires_at__lte=timezone.now()))
-
-
-class HistoryFilter(django_filters.FilterSet):
-    address = AddressFilter(field_name="block__address", label="Address")
-    kind = django_filters.ChoiceFilter(
-        field_name="block__kind", choices=Block.Kind.choices, label="Kind"
-    )
-    action = django_filters.ChoiceFilter(choices=History.Action.choices, label="Action")
-    start = django_filters.DateFilter(
-        field_name="at", lookup_expr="date__gte", label="From", widget=DATE
-    )
-    end = django_filters.DateFilter(
-        field_name="at", lookup_expr="date__lte", label="Until", widget=DATE
-    )
-
-    class Meta:
-        model = History
-        fields = ["address", "kind", "action", "start", "end"]
 
 
 # ---------------------------------------------------------------------------------------

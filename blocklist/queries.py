@@ -50,7 +50,7 @@ def custom_blocks(account: Account, status: str = "all", address: str = "") -> Q
     if status == "active":
         qs = qs.active(now)
     elif status == "expired":
-        qs = qs.filter(Q(released_at__isnull=False) | Q(expires_at__lte=now))
+        qs = qs.expired(now)
     if address:
         qs = qs.filter(address=normal_or_raw(address))
     return qs.order_by("-blocked_at", "-pk")

@@ -10,7 +10,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,7 +25,6 @@ from .actions import (
     unwhitelist_addresses,
     whitelist_addresses,
 )
-from .api import BlockFilter, CustomBlockFilter, HistoryFilter, InvalidBlockFilter
 from .changes import Actor
 from .custom import (
     add_custom_blocks,
@@ -37,6 +35,14 @@ from .custom import (
 )
 from .errors import BlocklistError
 from .expiry import expiry_date_of
+from .filters import (
+    BlockFilter,
+    CustomBlockFilter,
+    HistoryFilter,
+    InvalidBlockFilter,
+    RejectBlockFilter,
+    SortedFilterSet,
+)
 from .gate import check
 from .models import Block, History, Whitelist
 from .queries import auto_block_setting, invalid_blocks_visible_to
@@ -44,16 +50,6 @@ from .upload import MAX_UPLOAD_LINES
 
 PAGE_SIZE = 50
 MAX_QUERY_ADDRESSES = 1000
-SORTS = {
-    "blocked": "blocked_at",
-    "-blocked": "-blocked_at",
-    "address": "address",
-    "-address": "-address",
-    "expires": "expires_at",
-    "-expires": "-expires_at",
-    "stopped": "stopped_count",
-    "-stopped": "-stopped_count",
-}
 
 
 def with_account(view):
@@ -70,19 +66,15 @@ def with_account(view):
     return wrapper
 
 
-def _page(request: HttpRequest, qs: QuerySet, default_sort: str = "-blocked") -> dict:
-    sort = request.GET.get("sort", default_sort)
-    if sort not in SORTS:
-        sort = default_sort
-    qs = qs.order_by(SORTS[sort], "-pk")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request: HttpRequest, f: SortedFilterSet) -> dict:
+    page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     sort_params = params.copy()
     sort_params.pop("sort", None)
     return {
         "page": page,
-        "sort": sort,
+        "sort": f.sort,
         "query_string": params.urlencode(),
         "sort_query": sort_params.urlencode(),
     }
@@ -173,7 +165,7 @@ def invalid_list(request: HttpRequest, account) -> HttpResponse:
             "title": "Invalid-address blocks",
             "filter": f,
             "mine_only": False,
-            **_page(request, f.qs),
+            **_page(request, f),
         },
     )
 
@@ -185,7 +177,7 @@ def my_triggers(request: HttpRequest, account) -> HttpResponse:
     return render(
         request,
         "blocklist/invalid.html",
-        {"title": "My trigger block list", "filter": f, "mine_only": True, **_page(request, f.qs)},
+        {"title": "My trigger block list", "filter": f, "mine_only": True, **_page(request, f)},
     )
 
 
@@ -214,16 +206,11 @@ def invalid_unwhitelist(request: HttpRequest, account) -> HttpResponse:
 @with_account
 def rejects(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.rejects().active().for_account(account).select_related("event")
-    f = BlockFilter(request.GET, queryset=qs, request=request)
-    f.form.fields["reason"].choices = [
-        ("", "Any"),
-        (Block.Reason.UNSUBSCRIBED, Block.Reason.UNSUBSCRIBED.label),
-        (Block.Reason.COMPLAINED, Block.Reason.COMPLAINED.label),
-    ]
+    f = RejectBlockFilter(request.GET, queryset=qs, request=request)
     return render(
         request,
         "blocklist/rejects.html",
-        {"title": "Reject list", "filter": f, **_page(request, f.qs)},
+        {"title": "Reject list", "filter": f, **_page(request, f)},
     )
 
 
@@ -259,7 +246,7 @@ def custom(request: HttpRequest, account) -> HttpResponse:
             "filter": f,
             "setting": auto_block_setting(account),
             "today": timezone.now().date(),
-            **_page(request, f.qs),
+            **_page(request, f),
         },
     )
 

@@ -3,10 +3,6 @@ event lists."""
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
-
-import django_filters
-from django import forms
 from django.conf import settings
 from django.db.models import Count, Q
 from drf_spectacular.types import OpenApiTypes
@@ -17,21 +13,19 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.decorators import action
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from sesconsole.api_exports import CSVRenderer, ExportMixin
 from sesconsole.api_support import ApiError
-from sesconsole.tenancy import current_account, require_account, scope, sees_all_accounts
-from stats.exports import EVENT_COLUMNS, MESSAGE_COLUMNS, csv_response, queryset_csv
-from stats.services import local_midnight, zone_of
+from sesconsole.tenancy import AccountScopedMixin, require_account, sees_all_accounts
 
-from .addresses import InvalidAddress, normalize_address
+from .exports import EVENT_COLUMNS, MESSAGE_COLUMNS
+from .filters import EventFilter, MessageFilter
 from .ingest import ingest_events
 from .intake import intake
-from .models import BounceClass, DeliveryEvent, EventType, Message, OutboundEmail, OutboundRecipient
+from .models import DeliveryEvent, EventType, Message, OutboundEmail, OutboundRecipient
 from .sending import SendError, SendRequest, send_email
 
 
@@ -211,7 +205,7 @@ def email_detail(email: OutboundEmail) -> dict:
     }
 
 
-class EmailViewSet(viewsets.GenericViewSet):
+class EmailViewSet(AccountScopedMixin, viewsets.GenericViewSet):
     """Send an email (`POST /api/v1/emails/`) and see what became of it."""
 
     queryset = OutboundEmail.objects.none()
@@ -220,7 +214,7 @@ class EmailViewSet(viewsets.GenericViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
-        return scope(OutboundEmail.objects.select_related("account"), self.request)
+        return super().get_queryset().select_related("account")
 
     @extend_schema(operation_id="emails_send", responses={202: SendResultSerializer})
     def create(self, request):
@@ -263,107 +257,6 @@ class EmailViewSet(viewsets.GenericViewSet):
 # ---------------------------------------------------------------------------------------
 # Reading messages and events: the Email Status search and the per-type event lists.
 # One FilterSet per resource drives the API list, the CSV export and the console page.
-
-
-class DateRangeForm(forms.Form):
-    """`start`..`end` dates (inclusive, in the account's zone): required and bounded."""
-
-    max_days = 31
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end:
-            if end < start:
-                self.add_error("end", "'end' must not be before 'start'.")
-            elif (end - start).days >= self.max_days:
-                self.add_error("end", f"A search covers at most {self.max_days} days.")
-        return data
-
-
-class _AccountZoneFilterSet(django_filters.FilterSet):
-    def zone(self):
-        account = current_account(self.request) if self.request is not None else None
-        return zone_of(account) if account is not None else UTC
-
-    def day_range(self, queryset, field: str, start, end):
-        tz = self.zone()
-        if start:
-            queryset = queryset.filter(**{f"{field}__gte": local_midnight(start, tz)})
-        if end:
-            queryset = queryset.filter(**{f"{field}__lt": local_midnight(end + timedelta(1), tz)})
-        return queryset
-
-    def filter_queryset(self, queryset):
-        data = self.form.cleaned_data
-        queryset = self.day_range(queryset, self.time_field, data.get("start"), data.get("end"))
-        return super().filter_queryset(queryset)
-
-    def filter_noop(self, queryset, name, value):
-        return queryset  # applied together with its pair in filter_queryset
-
-    def filter_recipient(self, queryset, name, value):
-        try:
-            value = normalize_address(value)
-        except InvalidAddress:
-            value = value.strip()
-        return queryset.filter(**{name: value})
-
-
-class MessageFilter(_AccountZoneFilterSet):
-    time_field = "requested_at"
-    start = django_filters.DateFilter(
-        required=True, method="filter_noop", help_text="First day of the request time."
-    )
-    end = django_filters.DateFilter(
-        required=True, method="filter_noop", help_text="Last day (inclusive); at most 31 days."
-    )
-    recipient = django_filters.CharFilter(field_name="recipient", method="filter_recipient")
-    status = django_filters.ChoiceFilter(
-        field_name="status", choices=Message.Status.choices, empty_label="Any"
-    )
-    sender_domain = django_filters.CharFilter(field_name="sender_domain", lookup_expr="exact")
-    recipient_domain = django_filters.CharFilter(field_name="recipient_domain", lookup_expr="exact")
-
-    class Meta:
-        model = Message
-        fields: list[str] = []
-        form = DateRangeForm
-
-
-class EventFilter(_AccountZoneFilterSet):
-    time_field = "timestamp"
-    start = django_filters.DateFilter(
-        required=True, method="filter_noop", help_text="First day of the event time."
-    )
-    end = django_filters.DateFilter(
-        required=True, method="filter_noop", help_text="Last day (inclusive); at most 31 days."
-    )
-    type = django_filters.MultipleChoiceFilter(field_name="type", choices=EventType.choices)
-    bounce_class = django_filters.ChoiceFilter(
-        field_name="bounce_class", choices=BounceClass.choices, empty_label="Any"
-    )
-    recipient = django_filters.CharFilter(
-        field_name="message__recipient", method="filter_recipient"
-    )
-    sender_domain = django_filters.CharFilter(field_name="message__sender_domain")
-    recipient_domain = django_filters.CharFilter(field_name="message__recipient_domain")
-    sent_start = django_filters.DateFilter(
-        method="filter_sent", help_text="Sending time: first day of the message's request."
-    )
-    sent_end = django_filters.DateFilter(
-        method="filter_sent", help_text="Sending time: last day (inclusive)."
-    )
-
-    class Meta:
-        model = DeliveryEvent
-        fields: list[str] = []
-        form = DateRangeForm
-
-    def filter_sent(self, queryset, name, value):
-        if name == "sent_start":
-            return self.day_range(queryset, "message__requested_at", value, None)
-        return self.day_range(queryset, "message__requested_at", None, value)
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -445,35 +338,7 @@ class EventSerializer(TimelineEventSerializer):
         ]
 
 
-class CSVRenderer(BaseRenderer):
-    """Lets `?format=csv` select the streamed CSV export of a list."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data  # list views answer CSV with a StreamingHttpResponse of their own
-
-
-class _ExportMixin:
-    csv_columns: list[tuple[str, str]] = []
-    csv_name = "export.csv"
-
-    def list(self, request, *args, **kwargs):
-        if getattr(request.accepted_renderer, "format", None) == "csv":
-            return self.export(request)
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
-    @action(detail=False, methods=["get"], renderer_classes=[CSVRenderer, JSONRenderer])
-    def export(self, request, *args, **kwargs):
-        """Every matching row as CSV (streamed; epoch-ms and ISO-8601 time columns)."""
-        queryset = self.filter_queryset(self.get_queryset())
-        return csv_response(self.csv_name, queryset_csv(queryset, self.csv_columns))
-
-
-class MessageViewSet(_ExportMixin, viewsets.ReadOnlyModelViewSet):
+class MessageViewSet(AccountScopedMixin, ExportMixin, viewsets.ReadOnlyModelViewSet):
     """Per-message status: search by request date, recipient and status."""
 
     queryset = Message.objects.none()
@@ -487,9 +352,6 @@ class MessageViewSet(_ExportMixin, viewsets.ReadOnlyModelViewSet):
     csv_columns = MESSAGE_COLUMNS
     csv_name = "messages.csv"
 
-    def get_queryset(self):
-        return scope(Message.objects.all(), self.request)
-
     def get_serializer_class(self):
         return MessageDetailSerializer if self.action == "retrieve" else MessageSerializer
 
@@ -499,7 +361,9 @@ class MessageViewSet(_ExportMixin, viewsets.ReadOnlyModelViewSet):
         return super().filter_queryset(queryset)
 
 
-class EventListViewSet(_ExportMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class EventListViewSet(
+    AccountScopedMixin, ExportMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+):
     """Delivery events by type (e.g. every open, with time, recipient and user agent)."""
 
     queryset = DeliveryEvent.objects.none()
@@ -512,7 +376,7 @@ class EventListViewSet(_ExportMixin, mixins.ListModelMixin, viewsets.GenericView
     csv_name = "events.csv"
 
     def get_queryset(self):
-        return scope(DeliveryEvent.objects.select_related("message"), self.request)
+        return super().get_queryset().select_related("message")
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,8 +1,13 @@
 """The event pipeline: every event, from any source, enters the system here.
 
-`ingest_events(account, raw_events)` validates a batch, stores new events exactly once,
-folds them into their messages, and hands them to the consumers, all in one transaction.
-Read it top to bottom: there are no signals.
+- `ingest_events(account, raw_events)`: wire-format events (the ingestion API, JSON lines);
+  each item is validated, and a bad one is reported by index without stopping the others.
+- `record_events(account, events)`: typed `NewEvent`s from the console's own producers
+  (sending, tracking, report intake), which need no parsing.
+
+Both store new events exactly once, fold them into their messages, and hand them to the
+consumers, all in one transaction. Read it top to bottom: there are no signals. What each
+event type means is declared once, in `delivery.contract`.
 """
 
 from __future__ import annotations
@@ -12,24 +17,24 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
 
 from blocklist import consumer
-from sesconsole.db import insert_new_rows, update_rows
+from sesconsole.lib.sql import insert_new_rows, update_rows
 from sesconsole.models import Account
 from stats.rollups import count_events
 
 from .addresses import InvalidAddress, domain_of, normalize_address
 from .bounces import classify_reply
-from .models import BounceClass, DeliveryEvent, EventType, Message
+from .contract import EVENTS
+from .models import BounceClass, CountedState, DeliveryEvent, EventType, Message
 
 MAX_ID_LENGTH = 128
 _ENHANCED = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
-_EVENT_TYPES = frozenset(EventType.values)
+_EVENT_TYPES = frozenset(EVENTS)
 _BOUNCE_CLASSES = frozenset(BounceClass.values)
 # The earliest and latest timestamps taken as real (anything else is a unit mistake).
 _MIN_TS = datetime(2000, 1, 1, tzinfo=UTC)
@@ -64,8 +69,56 @@ class IngestResult:
 
 
 @dataclass(slots=True)
-class ParsedEvent:
-    event: DeliveryEvent  # unsaved; message not yet attached
+class NewEvent:
+    """One event, validated: what producers inside the console hand to `record_events`.
+
+    Addresses are normalised (`delivery.addresses.normalize_address`); `bounce_class` of a
+    bounce is classified from the SMTP reply when left empty.
+    """
+
+    event_id: str
+    type: str
+    timestamp: datetime
+    message_id: str
+    from_address: str = ""
+    to: str = ""
+    subject: str = ""
+    smtp_code: int | None = None
+    smtp_enhanced: str = ""
+    response_text: str = ""
+    bounce_class: str = ""
+    reason: str = ""
+    url: str = ""
+    user_agent: str = ""
+    ip: str | None = None
+    machine: bool = False
+
+    def as_model(self) -> DeliveryEvent:
+        """The unsaved event row (account and message are attached when stored)."""
+        bounce_class = self.bounce_class
+        if self.type == EventType.BOUNCED and not bounce_class:
+            bounce_class = classify_reply(self.smtp_code, self.smtp_enhanced, self.response_text)
+        return DeliveryEvent(
+            event_id=self.event_id,
+            type=self.type,
+            timestamp=self.timestamp,
+            bounce_class=bounce_class,
+            smtp_code=self.smtp_code,
+            smtp_enhanced=self.smtp_enhanced,
+            response_text=self.response_text,
+            reason=self.reason,
+            url=self.url,
+            user_agent=self.user_agent,
+            ip=self.ip,
+            is_machine=self.machine,
+        )
+
+
+@dataclass(slots=True)
+class _Item:
+    """A NewEvent on its way to storage, with its unsaved row."""
+
+    event: DeliveryEvent
     message_id: str
     from_address: str
     to: str
@@ -124,7 +177,7 @@ def _address(raw: dict, name: str, required: bool) -> str:
         raise EventError("invalid_address", f"'{name}': {exc}") from None
 
 
-def parse_event(raw) -> ParsedEvent:
+def parse_event(raw) -> NewEvent:
     """Validate one wire-format event. Raises EventError with a stable code."""
     if not isinstance(raw, dict):
         raise EventError("not_an_object", "Each event must be a JSON object.")
@@ -138,9 +191,9 @@ def parse_event(raw) -> ParsedEvent:
         )
     timestamp = parse_timestamp(raw.get("timestamp"))
     message_id = _string(raw, "message_id", MAX_ID_LENGTH, required=True)
-    needs_addresses = event_type in (EventType.REQUEST, EventType.REJECTED)
-    from_address = _address(raw, "from", required=needs_addresses)
-    to = _address(raw, "to", required=needs_addresses)
+    requires = EVENTS[event_type].requires
+    from_address = _address(raw, "from", required="from" in requires)
+    to = _address(raw, "to", required="to" in requires)
     subject = _string(raw, "subject", 998)
 
     smtp_code, enhanced, text = None, "", ""
@@ -168,9 +221,8 @@ def parse_event(raw) -> ParsedEvent:
                 "invalid_field",
                 f"'bounce_class' must be one of: {', '.join(sorted(_BOUNCE_CLASSES))}.",
             )
-        bounce_class = bounce_class or classify_reply(smtp_code, enhanced, text)
 
-    url = _string(raw, "url", 4096, required=event_type == EventType.CLICKED)
+    url = _string(raw, "url", 4096, required="url" in requires)
     if url and urlsplit(url).scheme not in ("http", "https"):
         raise EventError("invalid_field", "'url' must be an http(s) URL.")
     ip = _string(raw, "ip", 45) or None
@@ -183,24 +235,27 @@ def parse_event(raw) -> ParsedEvent:
     machine = raw.get("machine", False)
     if not isinstance(machine, bool):
         raise EventError("invalid_field", "'machine' must be true or false.")
-    if machine and event_type not in (EventType.OPENED, EventType.CLICKED):
+    if machine and not EVENTS[event_type].human:
         raise EventError("invalid_field", "'machine' applies to opened and clicked events only.")
 
-    event = DeliveryEvent(
+    return NewEvent(
         event_id=event_id,
         type=event_type,
         timestamp=timestamp,
-        bounce_class=bounce_class,
+        message_id=message_id,
+        from_address=from_address,
+        to=to,
+        subject=subject,
         smtp_code=smtp_code,
         smtp_enhanced=enhanced,
         response_text=text,
+        bounce_class=bounce_class,
         reason=_string(raw, "reason", 64),
         url=url,
         user_agent=_string(raw, "user_agent", 512),
         ip=ip,
-        is_machine=machine,
+        machine=machine,
     )
-    return ParsedEvent(event, message_id, from_address, to, subject)
 
 
 # ---------------------------------------------------------------------------------------
@@ -217,22 +272,32 @@ def ingest_events(account: Account, raw_events: Iterable) -> IngestResult:
        fold the newly stored events into their messages, then run the consumers.
     """
     result = IngestResult()
-    parsed: dict[str, ParsedEvent] = {}
+    events: list[NewEvent] = []
     for index, raw in enumerate(raw_events):
         try:
-            item = parse_event(raw)
+            events.append(parse_event(raw))
         except EventError as exc:
             result.errors.append({"index": index, "code": exc.code, "message": exc.message})
-            continue
-        if item.event.event_id in parsed:
+    result.add(record_events(account, events))
+    return result
+
+
+def record_events(account: Account, events: Iterable[NewEvent]) -> IngestResult:
+    """Store validated events for `account`, exactly once (see `ingest_events`)."""
+    result = IngestResult()
+    parsed: dict[str, _Item] = {}
+    for new in events:
+        if new.event_id in parsed:
             result.duplicates += 1
         else:
-            parsed[item.event.event_id] = item
+            parsed[new.event_id] = _Item(
+                new.as_model(), new.message_id, new.from_address, new.to, new.subject
+            )
     if not parsed:
         return result
 
     with transaction.atomic():
-        messages = _lock_messages(account, parsed.values())
+        messages, before = _lock_messages(account, parsed.values())
         now = timezone.now()
         for item in parsed.values():
             item.event.account = account
@@ -246,7 +311,7 @@ def ingest_events(account: Account, raw_events: Iterable) -> IngestResult:
             changed[event.message.pk] = event.message
         if changed:
             update_rows(list(changed.values()), _MESSAGE_STATE_FIELDS)
-        _run_consumers(account, stored)
+        _run_consumers(account, stored, before)
 
     result.accepted = len(stored)
     result.duplicates += len(parsed) - len(stored)
@@ -254,10 +319,12 @@ def ingest_events(account: Account, raw_events: Iterable) -> IngestResult:
     return result
 
 
-def _run_consumers(account: Account, events: list[DeliveryEvent]) -> None:
+def _run_consumers(
+    account: Account, events: list[DeliveryEvent], before: dict[int, CountedState]
+) -> None:
     """What newly stored events cause elsewhere, in the same transaction."""
     consumer.apply_events(account, events)
-    count_events(account, events)
+    count_events(account, events, before)
 
 
 _MESSAGE_NEW_FIELDS = [
@@ -298,23 +365,17 @@ _MESSAGE_STATE_FIELDS = [
 ]
 
 
-class Counted(NamedTuple):
-    sender_domain: str
-    recipient_domain: str
-    first_opened_at: datetime | None
-    first_clicked_at: datetime | None
-    first_human_opened_at: datetime | None
-    first_human_clicked_at: datetime | None
-
-
-def _lock_messages(account: Account, items: Iterable[ParsedEvent]) -> dict[str, Message]:
-    """Return the batch's messages by message id, created if missing, locked for update.
+def _lock_messages(
+    account: Account, items: Iterable[_Item]
+) -> tuple[dict[str, Message], dict[int, CountedState]]:
+    """The batch's messages by message id (created if missing, locked for update), and what
+    each counted as before this batch.
 
     Messages are created and locked in sorted order so concurrent batches cannot deadlock.
     A message created here takes its addresses from the first event that names them; a
     later `request` event fills in whatever was missing.
     """
-    details: dict[str, ParsedEvent] = {}
+    details: dict[str, _Item] = {}
     for item in items:
         known = details.get(item.message_id)
         if known is None or (item.event.type == EventType.REQUEST) or (not known.to and item.to):
@@ -346,16 +407,8 @@ def _lock_messages(account: Account, items: Iterable[ParsedEvent]) -> dict[str, 
         .filter(account=account, message_id__in=ids)
         .order_by("pk")
     }
-    for message in locked.values():
-        # What earlier batches counted this message as, before this batch changes it.
-        message.before_batch = Counted(
-            message.sender_domain,
-            message.recipient_domain,
-            message.first_opened_at,
-            message.first_clicked_at,
-            message.first_human_opened_at,
-            message.first_human_clicked_at,
-        )
+    # What earlier batches counted each message as, before this batch changes it.
+    before = {message.pk: CountedState.of(message) for message in locked.values()}
     # The request event is authoritative for a message's addresses and subject.
     for mid, item in details.items():
         message = locked[mid]
@@ -368,7 +421,7 @@ def _lock_messages(account: Account, items: Iterable[ParsedEvent]) -> dict[str, 
                 message.recipient_domain = domain_of(item.to)
             if item.subject:
                 message.subject = item.subject
-    return locked
+    return locked, before
 
 
 _EVENT_FIELDS = [

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NamedTuple
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -10,26 +13,9 @@ from django.utils import timezone
 from sesconsole.models import Account
 
 from .addresses import InvalidAddress, normalize_address, normalize_domain
+from .contract import EVENTS, BounceClass, EventType, MessageStatus
 
-
-class BounceClass(models.TextChoices):
-    INVALID_ADDRESS = "invalid_address", "Invalid address"
-    MAILBOX_FULL = "mailbox_full", "Mailbox full"
-    BLOCKED = "blocked", "Blocked"
-    SPAM_REJECTED = "spam_rejected", "Rejected as spam"
-    OTHER = "other", "Other"
-
-
-class EventType(models.TextChoices):
-    REQUEST = "request", "Request"
-    REJECTED = "rejected", "Rejected"
-    DELIVERED = "delivered", "Delivered"
-    DEFERRED = "deferred", "Deferred"
-    BOUNCED = "bounced", "Bounced"
-    OPENED = "opened", "Opened"
-    CLICKED = "clicked", "Clicked"
-    COMPLAINED = "complained", "Spam report"
-    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+__all__ = ["BounceClass", "EventType"]  # re-exported: the contract's choices, used with the models
 
 
 class MessageQuerySet(models.QuerySet["Message"]):
@@ -47,13 +33,7 @@ class Message(models.Model):
     until then its status is PENDING and the fields the request carries may be blank.
     """
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Awaiting request"
-        REQUESTED = "requested", "Queued"
-        DEFERRED = "deferred", "Deferred"
-        DELIVERED = "delivered", "Delivered"
-        BOUNCED = "bounced", "Bounced"
-        REJECTED = "rejected", "Rejected"
+    Status = MessageStatus
 
     account = models.ForeignKey(Account, models.CASCADE, related_name="messages")
     message_id = models.CharField(max_length=128)
@@ -112,13 +92,6 @@ class Message(models.Model):
         Status.BOUNCED: 3,
         Status.REJECTED: 3,
     }
-    EVENT_STATUS = {
-        EventType.REQUEST: Status.REQUESTED,
-        EventType.REJECTED: Status.REJECTED,
-        EventType.DEFERRED: Status.DEFERRED,
-        EventType.DELIVERED: Status.DELIVERED,
-        EventType.BOUNCED: Status.BOUNCED,
-    }
 
     @property
     def opened(self) -> bool:
@@ -139,36 +112,48 @@ class Message(models.Model):
     def apply_event(self, event: DeliveryEvent) -> None:
         """Fold one event into this row's current state, whatever order events arrive in."""
         ts = event.timestamp
-        new_status = self.EVENT_STATUS.get(event.type)
-        if new_status is not None:
+        rule = EVENTS[event.type]
+        if rule.status is not None:
             current = (self.STATUS_RANK[self.status], self.status_at or ts)
-            if self.status_at is None or (self.STATUS_RANK[new_status], ts) >= current:
-                self.status = new_status
+            if self.status_at is None or (self.STATUS_RANK[rule.status], ts) >= current:
+                self.status = rule.status
                 self.status_at = ts
                 if event.response_text:
                     self.response_text = event.response_text
                 elif event.type == EventType.REJECTED and event.reason:
                     self.response_text = f"Rejected: {event.reason}"
                 self.bounce_class = event.bounce_class if event.type == EventType.BOUNCED else ""
+        if rule.count_field is not None:
+            setattr(self, rule.count_field, getattr(self, rule.count_field) + 1)
+        if rule.first_field is not None:
+            setattr(self, rule.first_field, _earliest(getattr(self, rule.first_field), ts))
+            if rule.human and not event.is_machine:
+                field = rule.first_human_field
+                setattr(self, field, _earliest(getattr(self, field), ts))
         if event.type == EventType.REQUEST:
             self.requested_at = ts
-        elif event.type == EventType.OPENED:
-            self.open_count += 1
-            self.first_opened_at = _earliest(self.first_opened_at, ts)
-            if not event.is_machine:
-                self.first_human_opened_at = _earliest(self.first_human_opened_at, ts)
-        elif event.type == EventType.CLICKED:
-            self.click_count += 1
-            self.first_clicked_at = _earliest(self.first_clicked_at, ts)
-            if not event.is_machine:
-                self.first_human_clicked_at = _earliest(self.first_human_clicked_at, ts)
-        elif event.type == EventType.UNSUBSCRIBED:
-            self.unsubscribed_at = _earliest(self.unsubscribed_at, ts)
-        elif event.type == EventType.COMPLAINED:
-            self.complained_at = _earliest(self.complained_at, ts)
-        if event.type == EventType.REJECTED and self.requested_at is None:
+        elif event.type == EventType.REJECTED and self.requested_at is None:
             # A rejected message never gets a request event; its rejection is its request time.
             self.requested_at = ts
+
+
+class CountedState(NamedTuple):
+    """What a message counted as in the rollups before a batch changed it.
+
+    Ingestion takes it when it locks the message and hands it to the rollup consumer, which
+    moves counts when a batch changes the message's domains or first open/click.
+    """
+
+    sender_domain: str
+    recipient_domain: str
+    first_opened_at: datetime | None
+    first_clicked_at: datetime | None
+    first_human_opened_at: datetime | None
+    first_human_clicked_at: datetime | None
+
+    @classmethod
+    def of(cls, message: Message) -> CountedState:
+        return cls(*(getattr(message, name) for name in cls._fields))
 
 
 def _earliest(current, ts):

@@ -26,7 +26,7 @@ from sesconsole.models import Account
 
 from .addresses import InvalidAddress, domain_of, normalize_address
 from .bounces import classify_reply
-from .ingest import ingest_events
+from .ingest import NewEvent, record_events
 from .models import (
     EventType,
     OutboundEmail,
@@ -268,22 +268,21 @@ def send_email(account: Account, req: SendRequest) -> OutboundEmail:
                     next_attempt_at=None if blocked else now,
                 )
             )
-            event = {
-                "id": f"{message_id}:{'rejected' if blocked else 'request'}",
-                "type": EventType.REJECTED if blocked else EventType.REQUEST,
-                "timestamp": now.isoformat(),
-                "message_id": message_id,
-                "from": sender,
-                "to": address,
-                "subject": req.subject,
-            }
-            if blocked:
-                event["reason"] = verdict.reject_reason
-            events.append(event)
+            event_type = EventType.REJECTED if blocked else EventType.REQUEST
+            events.append(
+                NewEvent(
+                    f"{message_id}:{event_type}",
+                    event_type,
+                    now,
+                    message_id,
+                    from_address=sender,
+                    to=address,
+                    subject=req.subject,
+                    reason=verdict.reject_reason if blocked else "",
+                )
+            )
         OutboundRecipient.objects.bulk_create(rows)
-        result = ingest_events(account, events)
-        if result.errors:
-            raise RuntimeError(f"sending produced invalid events: {result.errors}")
+        record_events(account, events)
         for row in rows:
             if row.state == OutboundRecipient.State.QUEUED:
                 deliver_recipient.delay_on_commit(row.pk)
@@ -358,13 +357,19 @@ class Reply:
         match = _ENHANCED.search(self.text)
         return match.group(1) if match else ""
 
-    def as_smtp(self) -> dict:
-        smtp: dict = {"text": self.text[:4000]}
-        if self.code is not None:
-            smtp["code"] = self.code
-        if self.enhanced:
-            smtp["enhanced"] = self.enhanced
-        return smtp
+    def event(self, event_id: str, event_type: str, at, message_id: str, **fields) -> NewEvent:
+        """The delivery event this reply makes, with its SMTP code, status and text."""
+        fields.setdefault("response_text", self.text.strip()[:4000])
+        code = self.code if self.code is not None and 200 <= self.code <= 599 else None
+        return NewEvent(
+            event_id,
+            event_type,
+            at,
+            message_id,
+            smtp_code=code,
+            smtp_enhanced=self.enhanced,
+            **fields,
+        )
 
 
 def _decode(value) -> str:
@@ -427,11 +432,7 @@ def deliver(recipient_pk: int) -> int | None:
     if claimed != 1:
         return None
     account = recipient.account
-    base = {
-        "timestamp": now.isoformat(),
-        "message_id": recipient.message_id,
-        "to": recipient.address,
-    }
+    mid = recipient.message_id
 
     verdict = blocklist_check(account, [recipient.address], record_stops=True).get(
         recipient.address
@@ -439,30 +440,27 @@ def deliver(recipient_pk: int) -> int | None:
     if verdict is not None and verdict.blocked:
         _record(
             recipient,
-            {
-                **base,
-                "id": f"{recipient.message_id}:rejected",
-                "type": EventType.REJECTED,
-                "from": normalize_address(parseaddr(recipient.email.from_address)[1]),
-                "reason": verdict.reject_reason,
-            },
+            NewEvent(
+                f"{mid}:rejected",
+                EventType.REJECTED,
+                now,
+                mid,
+                from_address=normalize_address(parseaddr(recipient.email.from_address)[1]),
+                to=recipient.address,
+                reason=verdict.reject_reason,
+            ),
             state=OutboundRecipient.State.REJECTED,
             reject_reason=verdict.reject_reason,
         )
         return None
 
     reply = _send(build_message(recipient))
-    base["timestamp"] = timezone.now().isoformat()
+    answered = timezone.now()
     code = reply.code or 0
     if 200 <= code < 300:
         _record(
             recipient,
-            {
-                **base,
-                "id": f"{recipient.message_id}:delivered:{attempt}",
-                "type": EventType.DELIVERED,
-                "smtp": reply.as_smtp(),
-            },
+            reply.event(f"{mid}:delivered:{attempt}", EventType.DELIVERED, answered, mid),
             state=OutboundRecipient.State.DELIVERED,
             last_reply=reply.text,
         )
@@ -473,13 +471,14 @@ def deliver(recipient_pk: int) -> int | None:
             text = f"Gave up after {attempt} attempts; last reply: {reply.text}"
         _record(
             recipient,
-            {
-                **base,
-                "id": f"{recipient.message_id}:bounced:{attempt}",
-                "type": EventType.BOUNCED,
-                "smtp": {**reply.as_smtp(), "text": text[:4000]},
-                "bounce_class": classify_reply(reply.code, reply.enhanced, reply.text),
-            },
+            reply.event(
+                f"{mid}:bounced:{attempt}",
+                EventType.BOUNCED,
+                answered,
+                mid,
+                response_text=text[:4000],
+                bounce_class=classify_reply(reply.code, reply.enhanced, reply.text),
+            ),
             state=OutboundRecipient.State.BOUNCED,
             last_reply=text,
         )
@@ -487,12 +486,7 @@ def deliver(recipient_pk: int) -> int | None:
     delay = retry_delay(attempt)
     _record(
         recipient,
-        {
-            **base,
-            "id": f"{recipient.message_id}:deferred:{attempt}",
-            "type": EventType.DEFERRED,
-            "smtp": reply.as_smtp(),
-        },
+        reply.event(f"{mid}:deferred:{attempt}", EventType.DEFERRED, answered, mid),
         state=OutboundRecipient.State.DEFERRED,
         last_reply=reply.text,
         next_attempt_at=timezone.now() + timedelta(seconds=delay),
@@ -500,14 +494,12 @@ def deliver(recipient_pk: int) -> int | None:
     return delay
 
 
-def _record(recipient: OutboundRecipient, event: dict, **state) -> None:
+def _record(recipient: OutboundRecipient, event: NewEvent, **state) -> None:
     """Store an attempt's outcome: the recipient's state and its event, together or not at all."""
     state.setdefault("next_attempt_at", None)
     with transaction.atomic():
         OutboundRecipient.objects.filter(pk=recipient.pk).update(**state)
-        result = ingest_events(recipient.account, [event])
-        if result.errors:
-            raise RuntimeError(f"delivery produced an invalid event: {result.errors}")
+        record_events(recipient.account, [event])
 
 
 def resume_stalled(older_than: timedelta = timedelta(minutes=10)) -> list[int]:

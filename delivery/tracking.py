@@ -20,7 +20,7 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from .ingest import ingest_events
+from .ingest import NewEvent, record_events
 from .models import EventType, Message
 
 _SALT = "delivery.tracking"
@@ -201,26 +201,34 @@ def record_hit(
 ) -> None:
     """Ingest the opened/clicked/unsubscribed event for one hit on a tracking URL."""
     now = timezone.now()
-    event: dict = {"timestamp": now.isoformat(), "message_id": message.message_id}
     if kind == UNSUBSCRIBE:
         # Unsubscribing twice is one unsubscription.
-        event.update(id=f"{message.message_id}:unsubscribed", type=EventType.UNSUBSCRIBED)
+        event = NewEvent(
+            f"{message.message_id}:unsubscribed", EventType.UNSUBSCRIBED, now, message.message_id
+        )
     else:
         delivered_at = message.status_at if message.status == Message.Status.DELIVERED else None
         since = (now - delivered_at).total_seconds() if delivered_at else None
         if kind == OPEN:
-            machine = is_machine_open(user_agent, ip, since, method)
-            event.update(type=EventType.OPENED)
+            event_type, machine = EventType.OPENED, is_machine_open(user_agent, ip, since, method)
         else:
-            machine = is_machine_click(user_agent, ip, since, method)
-            event.update(type=EventType.CLICKED, url=url)
-        event.update(
-            id=f"{message.message_id}:{event['type']}:{uuid.uuid4().hex}",
+            event_type, machine = EventType.CLICKED, is_machine_click(user_agent, ip, since, method)
+        event = NewEvent(
+            f"{message.message_id}:{event_type}:{uuid.uuid4().hex}",
+            event_type,
+            now,
+            message.message_id,
+            url=url if event_type == EventType.CLICKED else "",
             user_agent=(user_agent or "")[:512],
+            ip=_valid_ip(ip),
             machine=machine,
         )
-        if ip:
-            event["ip"] = ip
-    result = ingest_events(message.account, [event])
-    if result.errors:
-        raise ValueError(f"tracking event refused: {result.errors}")
+    record_events(message.account, [event])
+
+
+def _valid_ip(ip: str | None) -> str | None:
+    """The client's address as PostgreSQL's inet takes it, or None (e.g. a zone id)."""
+    try:
+        return str(ipaddress.ip_address(ip)) if ip else None
+    except ValueError:
+        return None

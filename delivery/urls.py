@@ -1,13 +1,13 @@
 from django.urls import path
 
-from . import sending_views, views
+from . import views
 
 app_name = "delivery"
 
 urlpatterns = [
     path("", views.email_status, name="email_status"),
-    path("send-test/", sending_views.send_test, name="send_test"),
-    path("tracking/", sending_views.tracking_settings, name="tracking_settings"),
+    path("send-test/", views.send_test, name="send_test"),
+    path("tracking/", views.tracking_settings, name="tracking_settings"),
     # A prefix, so a message id can never shadow another page under /messages/.
     path("id/<path:message_id>/", views.message_detail, name="message_detail"),
 ]

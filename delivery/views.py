@@ -1,43 +1,38 @@
-"""Delivery pages: the Email Status search and a message's event timeline."""
+"""Delivery pages: the Email Status search, a message's event timeline, and the send-test page."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from django import forms
-from django.contrib.auth.decorators import login_required
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
+from sesconsole.lib.csv_export import csv_response, queryset_csv
+from sesconsole.lib.timezones import local_today, zone_of
 from sesconsole.models import Account
-from sesconsole.tenancy import current_account
-from stats.exports import MESSAGE_COLUMNS, csv_response, queryset_csv
-from stats.services import zone_of
+from sesconsole.tenancy import console_view
 
-from .api import MessageFilter
-from .models import Message
-
-# Sortable columns: the query string's name -> the ORDER BY field.
-MESSAGE_SORTS = {
-    "requested": "requested_at",
-    "to": "recipient",
-    "status": "status",
-    "id": "message_id",
-}
+from .api import email_detail
+from .exports import MESSAGE_COLUMNS
+from .filters import MessageFilter
+from .models import Message, OutboundEmail, SenderIdentity, SendingSettings
+from .sending import SendError, SendRequest, send_email, settings_for
 
 
-def _get_message_for_user(request: HttpRequest, message_id: str) -> Message:
-    account = current_account(request)
+def _get_message_for_user(account: Account, message_id: str) -> Message:
     message = Message.objects.filter(account=account, message_id=message_id).first()
-    if account is None or message is None:
+    if message is None:
         raise Http404("No such message.")
     return message
 
 
 def _message_filter(request: HttpRequest, account: Account) -> MessageFilter:
-    today = timezone.now().astimezone(zone_of(account)).date()
+    today = local_today(zone_of(account))
     data = request.GET.copy()
     data.setdefault("start", (today - timedelta(days=6)).isoformat())
     data.setdefault("end", today.isoformat())
@@ -48,16 +43,14 @@ def _message_filter(request: HttpRequest, account: Account) -> MessageFilter:
             field.widget.input_type = "date"
         field.label = labels.get(name, field.label)
     found.form.fields["recipient"].widget.input_type = "search"
+    found.form.fields["sort"].widget = forms.HiddenInput()
     del found.form.fields["sender_domain"]
     del found.form.fields["recipient_domain"]
     return found
 
 
-@login_required
-def email_status(request: HttpRequest) -> HttpResponse:
-    account = current_account(request)
-    if account is None:
-        return render(request, "console/no_account.html", status=403)
+@console_view
+def email_status(request: HttpRequest, account: Account) -> HttpResponse:
     found = _message_filter(request, account)
     context: dict = {"title": "Email status", "form": found.form, "timezone": str(zone_of(account))}
     if not found.is_valid():
@@ -66,9 +59,7 @@ def email_status(request: HttpRequest) -> HttpResponse:
             return render(request, "delivery/email_status.html", context, status=400)
 
     sort = request.GET.get("sort", "-requested")
-    field = MESSAGE_SORTS.get(sort.lstrip("-"), "requested_at")
-    order = f"-{field}" if sort.startswith("-") else field
-    messages = found.qs.order_by(order, "-pk")
+    messages = found.qs
     if request.GET.get("export") == "csv":
         return csv_response("email-status.csv", queryset_csv(messages, MESSAGE_COLUMNS))
 
@@ -99,12 +90,9 @@ def email_status(request: HttpRequest) -> HttpResponse:
         return render(request, "delivery/email_status.html", context)
 
 
-@login_required
-def message_detail(request: HttpRequest, message_id: str) -> HttpResponse:
-    account = current_account(request)
-    if account is None:
-        return render(request, "console/no_account.html", status=403)
-    message = _get_message_for_user(request, message_id)
+@console_view
+def message_detail(request: HttpRequest, account: Account, message_id: str) -> HttpResponse:
+    message = _get_message_for_user(account, message_id)
     events = message.events.order_by("timestamp", "pk")
     with timezone.override(zone_of(account)):
         return render(
@@ -117,3 +105,87 @@ def message_detail(request: HttpRequest, message_id: str) -> HttpResponse:
                 "timezone": str(zone_of(account)),
             },
         )
+
+
+class SendTestForm(forms.Form):
+    from_address = forms.ChoiceField(label="From")
+    to = forms.EmailField(label="To", max_length=254)
+    subject = forms.CharField(max_length=200, initial="Test email from SES Console")
+    html = forms.CharField(
+        label="HTML body",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        initial='<p>Hello! This is a test. <a href="https://example.com/">A link</a>.</p>',
+    )
+
+    def __init__(self, *args, senders: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from_address"].choices = [(s, s) for s in senders]
+
+
+def _sender_choices(account) -> list[str]:
+    """Addresses the form offers: verified addresses, and noreply@ each verified domain."""
+    out = []
+    for identity in SenderIdentity.objects.filter(account=account, verified_at__isnull=False):
+        if identity.kind == SenderIdentity.Kind.DOMAIN:
+            out.append(f"noreply@{identity.value}")
+        else:
+            out.append(identity.value)
+    return sorted(out)
+
+
+@console_view
+def send_test(request: HttpRequest, account: Account) -> HttpResponse:
+    senders = _sender_choices(account)
+    form = SendTestForm(request.POST or None, senders=senders)
+    if request.method == "POST" and form.is_valid():
+        req = SendRequest(
+            from_address=form.cleaned_data["from_address"],
+            to=[form.cleaned_data["to"]],
+            subject=form.cleaned_data["subject"],
+            html=form.cleaned_data["html"],
+            text="This is a test email from SES Console.",
+            reference="console-test",
+        )
+        try:
+            email = send_email(account, req)
+        except SendError as exc:
+            form.add_error(None, exc.message)
+        else:
+            row = email.recipient_rows[0]
+            if row.state == row.State.REJECTED:
+                messages.error(
+                    request, f"Not sent: {row.address} is blocked ({row.reject_reason})."
+                )
+            else:
+                messages.success(request, f"Queued a test email to {row.address}.")
+            return redirect("delivery:send_test")
+    recent = [
+        {**email_detail(e), "sent_at": e.created_at}
+        for e in OutboundEmail.objects.filter(account=account).order_by("-created_at")[:10]
+    ]
+    return render(
+        request,
+        "delivery/send_test.html",
+        {
+            "title": "Send a test email",
+            "form": form,
+            "senders": senders,
+            "recent": recent,
+            "tracking": settings_for(account),
+        },
+    )
+
+
+@require_POST
+@console_view
+def tracking_settings(request: HttpRequest, account: Account) -> HttpResponse:
+    """Turn open and click tracking on or off for the account's future mail."""
+    opens, clicks = "track_opens" in request.POST, "track_clicks" in request.POST
+    SendingSettings.objects.update_or_create(
+        account=account, defaults={"track_opens": opens, "track_clicks": clicks}
+    )
+    state = {True: "on", False: "off"}
+    messages.success(
+        request, f"Open tracking is {state[opens]}, click tracking is {state[clicks]}."
+    )
+    return redirect("delivery:send_test")

@@ -1,17 +1,20 @@
-"""Shared API pieces: the error format and pagination.
+"""Shared API pieces: the error format and pagination (CSV exports: `api_exports`).
 
 Errors are always `{"code": ..., "message": ..., "details": {...}}` with a stable code.
+Services raise `sesconsole.lib.errors.ServiceError`; the handler here maps it, so no view
+translates errors itself.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
-from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from .lib.errors import ServiceError
 
 
 class ApiError(exceptions.APIException):
@@ -42,7 +45,9 @@ def _first_code(codes) -> str:
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, RequestDataTooBig):
+    if isinstance(exc, ServiceError):
+        exc = ApiError(exc.code, exc.message, exc.status, exc.details)
+    elif isinstance(exc, RequestDataTooBig):
         exc = ApiError("payload_too_large", "The request body is too large.", 413)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -83,9 +88,3 @@ def exception_handler(exc, context):
 def json_error(code: str, message: str, status_code: int) -> JsonResponse:
     """The same error shape for plain Django views (404/500 handlers under /api/)."""
     return JsonResponse({"code": code, "message": message, "details": {}}, status=status_code)
-
-
-def error_response(
-    code: str, message: str, status_code: int = status.HTTP_400_BAD_REQUEST
-) -> Response:
-    return Response({"code": code, "message": message, "details": {}}, status=status_code)

@@ -5,13 +5,19 @@
 - Staff may act for any account (the switcher); in the API, for all of them unless they
   name one with `?account=<name>`.
 
-Views and viewsets narrow every queryset with `scope(queryset, request)`.
+Console views are wrapped in `console_view` (sign-in, and the account resolved once);
+viewsets take `AccountScopedMixin`, which narrows their `queryset` with `scope()`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from rest_framework.permissions import BasePermission
 
 from .models import Account
@@ -128,3 +134,34 @@ def account_context(request: HttpRequest) -> dict:
         "current_account": current_account(request),
         "switchable_accounts": Account.objects.for_user(user).order_by("name"),
     }
+
+
+def console_view(view: Callable) -> Callable:
+    """A console page: signed in, acting for an account, which the view gets as an argument.
+
+    `view(request, account, *args, **kwargs)`; a user with no account sees a page saying so.
+    """
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        account = current_account(request)
+        if account is None:
+            return render(request, "console/no_account.html", status=403)
+        return view(request, account, *args, **kwargs)
+
+    return wrapper
+
+
+class AccountScopedMixin:
+    """For viewsets: `get_queryset()` is `queryset`'s model narrowed to the request's rows.
+
+    Declare `queryset = Model.objects.none()` (for the schema) and, where the account sits
+    elsewhere than `account`, `account_field`.
+    """
+
+    account_field = "account"
+
+    def get_queryset(self) -> QuerySet:
+        model = self.queryset.model
+        return scope(model._default_manager.all(), self.request, self.account_field)

@@ -11,8 +11,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from .api_support import json_error
-from .models import ApiKey
-from .tenancy import current_account, switch_account
+from .models import Account, ApiKey
+from .tenancy import console_view, switch_account
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -37,11 +37,8 @@ def switch(request: HttpRequest) -> HttpResponse:
     return redirect(nxt)
 
 
-@login_required
-def api_keys(request: HttpRequest) -> HttpResponse:
-    account = current_account(request)
-    if account is None:
-        return render(request, "console/no_account.html", status=403)
+@console_view
+def api_keys(request: HttpRequest, account: Account) -> HttpResponse:
     new_key = None
     if request.method == "POST":
         name = (request.POST.get("name") or "default").strip()[:100] or "default"
@@ -51,10 +48,9 @@ def api_keys(request: HttpRequest) -> HttpResponse:
     return render(request, "console/api_keys.html", {"keys": keys, "new_key": new_key})
 
 
-@login_required
 @require_POST
-def revoke_api_key(request: HttpRequest, pk: int) -> HttpResponse:
-    account = current_account(request)
+@console_view
+def revoke_api_key(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     key = get_object_or_404(ApiKey, pk=pk, account=account)
     key.revoke()
     messages.success(request, f"Revoked API key '{key.name}'.")

@@ -8,11 +8,12 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from delivery.api import CSVRenderer
+from sesconsole.api_exports import CSVRenderer
 from sesconsole.api_support import ApiError
+from sesconsole.lib.csv_export import csv_chunks, csv_response
 from sesconsole.tenancy import require_account
 
-from .exports import SERIES_HEADER, csv_chunks, csv_response, series_rows
+from .exports import SERIES_HEADER, series_rows
 from .models import COUNTERS
 from .services import GRANULARITIES, StatsError, series
 

@@ -15,8 +15,8 @@ always equal `rebuild()` over the same events:
                                                             arrived before its `request`)
           + unique(first open after) at D1 - unique(first open before) at D0
 
-D0 and the first (human) open/click "before" come from `Message.before_batch`, which ingestion
-records when it locks the message, before the batch changes it.
+D0 and the first (human) open/click "before" come from `before`, the `CountedState` of each
+message that ingestion takes when it locks the message, before the batch changes it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from delivery.models import BounceClass, DeliveryEvent, EventType, Message
+from delivery.contract import EVENTS, BounceClass, EventType, bounce_counter
+from delivery.models import CountedState, DeliveryEvent, Message
+from sesconsole.lib.sql import add_to_counters
 from sesconsole.models import Account
 
 from .models import ALL, COUNTERS, Rollup
@@ -37,17 +39,6 @@ SIZES = [size.value for size in Rollup.Size]
 # Minute rows serve the live view; older ones are pruned (quarter-hours and hours stay).
 MINUTE_RETENTION = timedelta(days=3)
 _COUNTER_INDEX = {name: i for i, name in enumerate(COUNTERS)}
-_SIMPLE = {
-    EventType.REQUEST: "requests",
-    EventType.REJECTED: "rejected",
-    EventType.DELIVERED: "delivered",
-    EventType.DEFERRED: "deferred",
-    EventType.OPENED: "opened",
-    EventType.CLICKED: "clicked",
-    EventType.COMPLAINED: "complained",
-    EventType.UNSUBSCRIBED: "unsubscribed",
-}
-
 Key = tuple[int, datetime, str, str]  # size, bucket, sender domain, recipient domain
 
 
@@ -56,24 +47,28 @@ def bucket_start(ts: datetime, size: int) -> datetime:
     return ts.replace(minute=ts.minute - ts.minute % size, second=0, microsecond=0)
 
 
-_HUMAN = {EventType.OPENED: "opened_human", EventType.CLICKED: "clicked_human"}
-# Message field of the first open/click -> the unique counter kept in its bucket.
-_FIRSTS = (
-    ("first_opened_at", "opened_unique"),
-    ("first_clicked_at", "clicked_unique"),
-    ("first_human_opened_at", "opened_human_unique"),
-    ("first_human_clicked_at", "clicked_human_unique"),
+# Message field of the first (human) open/click -> the unique counter kept in its bucket.
+_FIRSTS = tuple(
+    pair
+    for rule in EVENTS.values()
+    if rule.unique_counter is not None
+    for pair in (
+        (rule.first_field, rule.unique_counter),
+        *([(rule.first_human_field, rule.human_unique_counter)] if rule.human else []),
+    )
 )
 
 
 def counters_of(
     event_type: str, bounce_class: str = "", is_machine: bool = False
 ) -> tuple[str, ...]:
+    """The counters one event adds 1 to (see delivery.contract)."""
+    rule = EVENTS[event_type]
     if event_type == EventType.BOUNCED:
-        return ("bounced", f"bounced_{bounce_class or BounceClass.OTHER}")
-    if event_type in _HUMAN and not is_machine:
-        return (_SIMPLE[event_type], _HUMAN[event_type])
-    return (_SIMPLE[event_type],)
+        return (rule.counter, bounce_counter(bounce_class))
+    if rule.human and not is_machine:
+        return (rule.counter, rule.human_counter)
+    return (rule.counter,)
 
 
 class Deltas:
@@ -95,7 +90,9 @@ class Deltas:
         return sorted((k, v) for k, v in self.rows.items() if any(v))
 
 
-def count_events(account: Account, events: list[DeliveryEvent]) -> None:
+def count_events(
+    account: Account, events: list[DeliveryEvent], before: dict[int, CountedState]
+) -> None:
     """The ingestion consumer: fold newly stored events into the rollups (see module doc)."""
     if not events:
         return
@@ -114,12 +111,12 @@ def count_events(account: Account, events: list[DeliveryEvent]) -> None:
 
     moved: dict[int, tuple[tuple[str, str], tuple[str, str]]] = {}
     for message in messages.values():
-        before = message.before_batch
-        d0, d1 = (before.sender_domain, before.recipient_domain), _domains(message)
+        was = before[message.pk]
+        d0, d1 = (was.sender_domain, was.recipient_domain), _domains(message)
         if d0 != d1:
             moved[message.pk] = (d0, d1)
         for field, counter in _FIRSTS:
-            old, new = getattr(before, field), getattr(message, field)
+            old, new = getattr(was, field), getattr(message, field)
             if (old, d0) != (new, d1):
                 if old is not None:
                     deltas.add(d0, old, (counter,), -1)
@@ -146,36 +143,13 @@ def _domains(message: Message) -> tuple[str, str]:
     return (message.sender_domain, message.recipient_domain)
 
 
-_COLUMNS = ["account_id", "size", "bucket", "sender_domain", "recipient_domain", *COUNTERS]
+_KEY_FIELDS = ["account", "size", "bucket", "sender_domain", "recipient_domain"]
 
 
-def upsert(account_id: int, deltas: Deltas, chunk: int = 500) -> int:
-    """One INSERT … ON CONFLICT DO UPDATE SET n = n + EXCLUDED.n per chunk of rows.
-
-    Rows go in key order so concurrent batches lock shared rows in the same order.
-    """
-    rows = deltas.nonzero()
-    if not rows:
-        return 0
-    qn = connection.ops.quote_name
-    table = qn(Rollup._meta.db_table)
-    bucket_field = Rollup._meta.get_field("bucket")
-    columns = ", ".join(qn(c) for c in _COLUMNS)
-    conflict = ", ".join(qn(c) for c in _COLUMNS[:5])
-    updates = ", ".join(f"{qn(c)} = {table}.{qn(c)} + EXCLUDED.{qn(c)}" for c in COUNTERS)
-    row_sql = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), chunk):
-            part = rows[start : start + chunk]
-            params: list = []
-            for (size, bucket, sender, recipient), values in part:
-                params += [account_id, size, bucket_field.get_db_prep_save(bucket, connection)]
-                params += [sender, recipient, *values]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(part))} "
-                f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
-                params,
-            )
+def upsert(account_id: int, deltas: Deltas) -> int:
+    """Add the deltas to their rollup rows (created at zero if missing), in key order."""
+    rows = [(account_id, *key, *values) for key, values in deltas.nonzero()]
+    add_to_counters(Rollup, _KEY_FIELDS, COUNTERS, rows)
     return len(rows)
 
 
@@ -235,13 +209,13 @@ def rebuild(since: datetime, until: datetime, account: Account | None = None) ->
                 " OR e.bounce_class = '')" if cls == BounceClass.OTHER else ")"
             )
             return f"CASE WHEN e.type = 'bounced' AND {match} THEN 1 ELSE 0 END AS {name}"
-        if name in _HUMAN.values():
+        if name.endswith("_human"):
             event_type = _type_of(name.removesuffix("_human"))
             return (
                 f"CASE WHEN e.type = '{event_type}' AND NOT e.is_machine THEN 1 ELSE 0 END"
                 f" AS {name}"
             )
-        event_type = "bounced" if name == "bounced" else _type_of(name)
+        event_type = _type_of(name)
         return f"CASE WHEN e.type = '{event_type}' THEN 1 ELSE 0 END AS {name}"
 
     def unique_counter(name: str, wanted: str) -> str:
@@ -310,7 +284,7 @@ def prune_minute_rows(now: datetime) -> int:
 
 
 def _type_of(counter: str) -> str:
-    for event_type, name in _SIMPLE.items():
-        if name == counter:
+    for event_type, rule in EVENTS.items():
+        if rule.counter == counter:
             return event_type
     raise KeyError(counter)

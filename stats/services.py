@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 
+from sesconsole.lib.errors import ServiceError
+from sesconsole.lib.timezones import local_midnight, zone_of
 from sesconsole.models import Account
 
 from .models import ALL, COUNTERS, Rollup
@@ -26,22 +28,8 @@ MAX_BUCKETS = {"minute": 48 * 60, "hour": 45 * 24, "day": 400}
 _STEP = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1)}
 
 
-class StatsError(ValueError):
+class StatsError(ServiceError):
     """Bad input to a statistics query, with a stable code for the API."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def zone_of(account: Account) -> ZoneInfo:
-    tz = account.time_zone
-    return tz if isinstance(tz, ZoneInfo) else ZoneInfo(str(tz))
-
-
-def local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
 
 
 def series(

@@ -12,34 +12,27 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from delivery.api import EventFilter
+from delivery.exports import EVENT_COLUMNS
+from delivery.filters import EventFilter
 from delivery.models import BounceClass, DeliveryEvent, EventType
+from sesconsole.lib.csv_export import csv_chunks, csv_response, queryset_csv
+from sesconsole.lib.timezones import local_midnight, zone_of
 from sesconsole.models import Account
-from sesconsole.tenancy import current_account
+from sesconsole.tenancy import console_view
 
-from .exports import (
-    EVENT_COLUMNS,
-    SERIES_HEADER,
-    csv_chunks,
-    csv_response,
-    queryset_csv,
-    series_rows,
-)
+from .exports import SERIES_HEADER, series_rows
 from .services import (
     StatsError,
     domain_choices,
     freshness,
-    local_midnight,
     series,
     series_between,
-    zone_of,
 )
 
 RANGES = [
@@ -52,10 +45,6 @@ RANGES = [
 LIVE_RANGES = {"1h", "24h"}
 REFRESH_SECONDS = 30
 PAGE_SIZE = 50
-
-
-def _no_account(request: HttpRequest) -> HttpResponse:
-    return render(request, "console/no_account.html", status=403)
 
 
 def _domain_field(label: str, domains: list[str]) -> forms.ChoiceField:
@@ -188,11 +177,8 @@ def _tiles(totals: dict) -> list[dict]:
     ]
 
 
-@login_required
-def queue_status(request: HttpRequest) -> HttpResponse:
-    account = current_account(request)
-    if account is None:
-        return _no_account(request)
+@console_view
+def queue_status(request: HttpRequest, account: Account) -> HttpResponse:
     senders, recipients = domain_choices(account)
     data = request.GET.copy()
     data.setdefault("range", "24h")
@@ -345,11 +331,8 @@ def _default_days(account: Account) -> tuple[date, date]:
 def _report_view(key: str):
     report = REPORTS[key]
 
-    @login_required
-    def view(request: HttpRequest) -> HttpResponse:
-        account = current_account(request)
-        if account is None:
-            return _no_account(request)
+    @console_view
+    def view(request: HttpRequest, account: Account) -> HttpResponse:
         return _report(request, account, report)
 
     view.__name__ = key

@@ -1,4 +1,8 @@
-"""Set-based SQL that the ORM cannot express, written once for PostgreSQL and SQLite."""
+"""Set-based SQL that the ORM cannot express, written once for PostgreSQL and SQLite.
+
+Every hand-written bulk write of the project goes through these builders: inserts that
+report which rows were new, UPDATE … FROM for many rows, and counter upserts.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,18 @@ _PLAIN_ON_POSTGRES = (
 
 
 def _columns_source(model_fields: Sequence[models.Field], part: Sequence[models.Model]):
-    """A `WITH v (columns) AS (…)` clause holding the fields' values of `part`, and its parameters.
+    """A `WITH v (columns) AS (…)` clause holding the fields' values of `part`, and its parameters."""
+    columns = [
+        [getattr(obj, f.attname) for obj in part]
+        if connection.vendor == "postgresql" and isinstance(f, _PLAIN_ON_POSTGRES)
+        else [f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in part]
+        for f in model_fields
+    ]
+    return _values_source(model_fields, columns)
+
+
+def _values_source(model_fields: Sequence[models.Field], columns: Sequence[list]):
+    """A `WITH v (…)` clause of column-wise values already prepared for the database.
 
     PostgreSQL gets one array parameter per column, unnested (a handful of parameters
     whatever the row count, which psycopg binds far faster than thousands of scalars);
@@ -30,22 +45,13 @@ def _columns_source(model_fields: Sequence[models.Field], part: Sequence[models.
     qn = connection.ops.quote_name
     names = ", ".join(qn(f.column) for f in model_fields)
     if connection.vendor == "postgresql":
-        arrays = [
-            [getattr(obj, f.attname) for obj in part]
-            if isinstance(f, _PLAIN_ON_POSTGRES)
-            else [f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in part]
-            for f in model_fields
-        ]
         # %b: each array is sent in binary (server-side binding; see _execute).
         casts = ", ".join(f"%b::{f.db_type(connection)}[]" for f in model_fields)
-        return f"WITH v ({names}) AS (SELECT * FROM unnest({casts}))", arrays
+        return f"WITH v ({names}) AS (SELECT * FROM unnest({casts}))", list(columns)
+    rows = len(columns[0]) if columns else 0
     row_sql = "(" + ", ".join(["%s"] * len(model_fields)) + ")"
-    params = [
-        f.get_db_prep_save(getattr(obj, f.attname), connection)
-        for obj in part
-        for f in model_fields
-    ]
-    return f"WITH v ({names}) AS (VALUES {', '.join([row_sql] * len(part))})", params
+    params = [column[i] for i in range(rows) for column in columns]
+    return f"WITH v ({names}) AS (VALUES {', '.join([row_sql] * rows)})", params
 
 
 def _execute(sql: str, params: list) -> tuple[int, list]:
@@ -96,14 +102,15 @@ def update_rows(objs: Sequence[models.Model], fields: Sequence[str], chunk: int 
 def insert_new_rows(
     objs: Sequence[models.Model],
     fields: Sequence[str],
-    conflict_fields: Sequence[str],
+    conflict_fields: Sequence[str] | None,
     returning: str,
     chunk: int = 1000,
 ) -> list:
     """INSERT … ON CONFLICT (conflict_fields) DO NOTHING RETURNING pk, `returning`.
 
     Returns (pk, value of `returning`) for the rows that were really inserted: what
-    bulk_create(ignore_conflicts=True) cannot tell.
+    bulk_create(ignore_conflicts=True) cannot tell. `conflict_fields=None` leaves out the
+    conflict target, so any unique index (partial ones included) skips a row.
     """
     if not objs:
         return []
@@ -111,7 +118,11 @@ def insert_new_rows(
     qn = connection.ops.quote_name
     model_fields = [meta.get_field(name) for name in fields]
     columns = ", ".join(qn(f.column) for f in model_fields)
-    conflict = ", ".join(qn(meta.get_field(name).column) for name in conflict_fields)
+    conflict = (
+        "(" + ", ".join(qn(meta.get_field(name).column) for name in conflict_fields) + ")"
+        if conflict_fields
+        else ""
+    )
     ret = qn(meta.get_field(returning).column)
     rows: list = []
     for start in range(0, len(objs), chunk):
@@ -119,7 +130,47 @@ def insert_new_rows(
         # "WHERE true" keeps SQLite from reading ON CONFLICT as part of a join (its docs).
         sql = (
             f"{source} INSERT INTO {qn(meta.db_table)} ({columns}) SELECT * FROM v WHERE true "
-            f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {qn(meta.pk.column)}, {ret}"
+            f"ON CONFLICT {conflict} DO NOTHING RETURNING {qn(meta.pk.column)}, {ret}"
         )
         rows.extend(_execute(sql, params)[1])
     return rows
+
+
+def add_to_counters(
+    model: type[models.Model],
+    key_fields: Sequence[str],
+    counter_fields: Sequence[str],
+    rows: Sequence[tuple],
+    chunk: int = 1000,
+) -> int:
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET n = n + EXCLUDED.n, for counter rows.
+
+    `rows` are tuples of the key values then the counter values, in the fields' order;
+    send them sorted by key so concurrent writers lock shared rows in the same order.
+    """
+    if not rows:
+        return 0
+    meta = model._meta
+    qn = connection.ops.quote_name
+    table = qn(meta.db_table)
+    model_fields = [meta.get_field(name) for name in (*key_fields, *counter_fields)]
+    columns = ", ".join(qn(f.column) for f in model_fields)
+    conflict = ", ".join(qn(meta.get_field(name).column) for name in key_fields)
+    counters = [qn(meta.get_field(name).column) for name in counter_fields]
+    updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in counters)
+    written = 0
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        values = [
+            [row[i] for row in part]
+            if connection.vendor == "postgresql" and isinstance(f, _PLAIN_ON_POSTGRES)
+            else [f.get_db_prep_save(row[i], connection) for row in part]
+            for i, f in enumerate(model_fields)
+        ]
+        source, params = _values_source(model_fields, values)
+        sql = (
+            f"{source} INSERT INTO {table} ({columns}) SELECT * FROM v WHERE true "
+            f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+        )
+        written += _execute(sql, params)[0]
+    return written

@@ -1,0 +1,132 @@
+"""The FilterSets of messages and events: one per resource, shared by the console page,
+the API list and the CSV export, so the same parameters select the same rows everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import django_filters
+from django import forms
+
+from sesconsole.lib.filters import SortFilter
+from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, day_bounds, zone_of
+from sesconsole.tenancy import current_account
+
+from .addresses import InvalidAddress, normalize_address
+from .models import BounceClass, DeliveryEvent, EventType, Message
+
+
+class DateRangeForm(forms.Form):
+    """`start`..`end` dates (inclusive, in the account's zone): required and bounded."""
+
+    max_days = 31
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        for name, day in (("start", start), ("end", end)):
+            if day is not None and not MIN_DAY <= day <= MAX_DAY:
+                self.add_error(name, f"Enter a date between {MIN_DAY} and {MAX_DAY}.")
+                return data
+        if start and end:
+            if end < start:
+                self.add_error("end", "'end' must not be before 'start'.")
+            elif (end - start).days >= self.max_days:
+                self.add_error("end", f"A search covers at most {self.max_days} days.")
+        return data
+
+
+class _AccountZoneFilterSet(django_filters.FilterSet):
+    def zone(self):
+        account = current_account(self.request) if self.request is not None else None
+        return zone_of(account) if account is not None else UTC
+
+    def day_range(self, queryset, field: str, start, end):
+        since, until = day_bounds(start, end, self.zone())
+        if since is not None:
+            queryset = queryset.filter(**{f"{field}__gte": since})
+        if until is not None:
+            queryset = queryset.filter(**{f"{field}__lt": until})
+        return queryset
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        queryset = self.day_range(queryset, self.time_field, data.get("start"), data.get("end"))
+        return super().filter_queryset(queryset)
+
+    def filter_noop(self, queryset, name, value):
+        return queryset  # applied together with its pair in filter_queryset
+
+    def filter_recipient(self, queryset, name, value):
+        try:
+            value = normalize_address(value)
+        except InvalidAddress:
+            value = value.strip()
+        return queryset.filter(**{name: value})
+
+
+class MessageFilter(_AccountZoneFilterSet):
+    time_field = "requested_at"
+    start = django_filters.DateFilter(
+        required=True, method="filter_noop", help_text="First day of the request time."
+    )
+    end = django_filters.DateFilter(
+        required=True, method="filter_noop", help_text="Last day (inclusive); at most 31 days."
+    )
+    recipient = django_filters.CharFilter(field_name="recipient", method="filter_recipient")
+    status = django_filters.ChoiceFilter(
+        field_name="status", choices=Message.Status.choices, empty_label="Any"
+    )
+    sender_domain = django_filters.CharFilter(field_name="sender_domain", lookup_expr="exact")
+    recipient_domain = django_filters.CharFilter(field_name="recipient_domain", lookup_expr="exact")
+    sort = SortFilter(
+        fields=(
+            ("requested_at", "requested"),
+            ("recipient", "to"),
+            ("status", "status"),
+            ("message_id", "id"),
+        ),
+        default="-requested_at",
+        help_text="Sort by requested, to, status or id; '-' first for descending.",
+    )
+
+    class Meta:
+        model = Message
+        fields: list[str] = []
+        form = DateRangeForm
+
+
+class EventFilter(_AccountZoneFilterSet):
+    time_field = "timestamp"
+    start = django_filters.DateFilter(
+        required=True, method="filter_noop", help_text="First day of the event time."
+    )
+    end = django_filters.DateFilter(
+        required=True, method="filter_noop", help_text="Last day (inclusive); at most 31 days."
+    )
+    type = django_filters.MultipleChoiceFilter(field_name="type", choices=EventType.choices)
+    bounce_class = django_filters.ChoiceFilter(
+        field_name="bounce_class", choices=BounceClass.choices, empty_label="Any"
+    )
+    recipient = django_filters.CharFilter(
+        field_name="message__recipient", method="filter_recipient"
+    )
+    sender_domain = django_filters.CharFilter(field_name="message__sender_domain")
+    recipient_domain = django_filters.CharFilter(field_name="message__recipient_domain")
+    sent_start = django_filters.DateFilter(
+        method="filter_sent", help_text="Sending time: first day of the message's request."
+    )
+    sent_end = django_filters.DateFilter(
+        method="filter_sent", help_text="Sending time: last day (inclusive)."
+    )
+
+    class Meta:
+        model = DeliveryEvent
+        fields: list[str] = []
+        form = DateRangeForm
+
+    def filter_sent(self, queryset, name, value):
+        if name == "sent_start":
+            return self.day_range(queryset, "message__requested_at", value, None)
+        return self.day_range(queryset, "message__requested_at", None, value)

@@ -1,0 +1,43 @@
+"""CSV exports of API list endpoints: `…/export/` and `?format=csv`."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+
+from .lib.csv_export import csv_response, queryset_csv
+
+
+class CSVRenderer(BaseRenderer):
+    """Lets `?format=csv` select the streamed CSV export of a list."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data  # list views answer CSV with a StreamingHttpResponse of their own
+
+
+class ExportMixin:
+    """`GET …/export/` (and `?format=csv` on the list): the filtered rows as streamed CSV.
+
+    Set `csv_columns` (a list of `sesconsole.lib.csv_export.Column`) and `csv_name`.
+    """
+
+    csv_columns: list = []
+    csv_name = "export.csv"
+
+    def list(self, request, *args, **kwargs):
+        if getattr(request.accepted_renderer, "format", None) == "csv":
+            return self.export(request)
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(detail=False, methods=["get"], renderer_classes=[CSVRenderer, JSONRenderer])
+    def export(self, request, *args, **kwargs):
+        """Every matching row as CSV (streamed; epoch-ms and ISO-8601 time columns)."""
+        queryset = self.filter_queryset(self.get_queryset())
+        return csv_response(self.csv_name, queryset_csv(queryset, self.csv_columns))

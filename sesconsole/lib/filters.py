@@ -1,0 +1,42 @@
+"""Filter pieces every app's FilterSets share."""
+
+from __future__ import annotations
+
+import django_filters
+
+
+class SortFilter(django_filters.OrderingFilter):
+    """`?sort=name` / `?sort=-name` over the declared fields, with a default and a tie-breaker.
+
+    An unknown value is ignored (the default order applies) rather than failing the page,
+    and the primary key breaks ties so pagination never repeats or skips a row.
+    """
+
+    def __init__(self, *args, default: str, tie_breaker: str = "-pk", **kwargs):
+        self.default = default
+        self.tie_breaker = tie_breaker
+        super().__init__(*args, **kwargs)
+
+    def get_ordering_value(self, param: str) -> str:
+        descending = param.startswith("-")
+        name = self.param_map[param.lstrip("-")]
+        return f"-{name}" if descending else name
+
+    def filter(self, qs, value):
+        known = [v for v in value or [] if v.lstrip("-") in self.param_map]
+        ordering = [self.get_ordering_value(v) for v in known] or [self.default]
+        return qs.order_by(*ordering, self.tie_breaker)
+
+    @property
+    def field(self):
+        # Accept any value: unknown ones fall back to the default in filter().
+        field = super().field
+        field.validators = []
+        field.clean = _sort_values
+        return field
+
+
+def _sort_values(value) -> list[str]:
+    if isinstance(value, str):
+        value = value.split(",")
+    return [v.strip() for v in value or [] if v and v.strip()]

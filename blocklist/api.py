@@ -30,7 +30,6 @@ from .custom import (
     update_custom_block,
     upload_custom_blocks,
 )
-from .errors import BlocklistError
 from .filters import BlockFilter, CustomBlockFilter, HistoryFilter, InvalidBlockFilter
 from .gate import check
 from .models import Block, History
@@ -169,11 +168,6 @@ def _valid(serializer_class, request, **kwargs):
     return serializer.validated_data
 
 
-def _service_error(exc: BlocklistError) -> ApiError:
-    status = 404 if exc.code == "not_found" else 400
-    return ApiError(exc.code, exc.message, status)
-
-
 # ---------------------------------------------------------------------------------------
 # Views.
 
@@ -284,16 +278,13 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
     def create(self, request):
         account = require_account(request)
         data = _valid(CustomAddSerializer, request)
-        try:
-            report = add_custom_blocks(
-                account,
-                data["addresses"],
-                actor=Actor.from_request(request),
-                expires_on=data["expires_on"],
-                note=data["note"],
-            )
-        except BlocklistError as exc:
-            raise _service_error(exc) from None
+        report = add_custom_blocks(
+            account,
+            data["addresses"],
+            actor=Actor.from_request(request),
+            expires_on=data["expires_on"],
+            note=data["note"],
+        )
         return Response(report.as_json())
 
     @extend_schema(request=CustomUpdateSerializer, responses={200: BlockSerializer})
@@ -304,16 +295,13 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
             block_id = int(pk)
         except (TypeError, ValueError):
             raise ApiError("not_found", "No such custom block.", 404) from None
-        try:
-            block = update_custom_block(
-                account,
-                block_id,
-                actor=Actor.from_request(request),
-                address=data.get("address"),
-                expires_on=data.get("expires_on", "unchanged"),
-            )
-        except BlocklistError as exc:
-            raise _service_error(exc) from None
+        block = update_custom_block(
+            account,
+            block_id,
+            actor=Actor.from_request(request),
+            address=data.get("address"),
+            expires_on=data.get("expires_on", "unchanged"),
+        )
         return Response(BlockSerializer(block, context={"request": request}).data)
 
     def destroy(self, request, pk=None):
@@ -347,16 +335,13 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
     def upload(self, request):
         account = require_account(request)
         data = _valid(UploadSerializer, request)
-        try:
-            report = upload_custom_blocks(
-                account,
-                data["file"].read(),
-                actor=Actor.from_request(request),
-                expires_on=data["expires_on"],
-                note=data["note"],
-            )
-        except BlocklistError as exc:
-            raise _service_error(exc) from None
+        report = upload_custom_blocks(
+            account,
+            data["file"].read(),
+            actor=Actor.from_request(request),
+            expires_on=data["expires_on"],
+            note=data["note"],
+        )
         return Response(report.as_json())
 
 

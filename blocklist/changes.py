@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from sesconsole.lib.sql import insert_new_rows
 from sesconsole.models import Account
 
 from .models import Block, History, Whitelist
@@ -64,26 +64,12 @@ def insert_blocks(
     active block of that kind (per account where per-account) is skipped, by the
     database's partial unique indexes, even under concurrent writers.
     """
-    if not blocks:
-        return []
-    meta = Block._meta
-    qn = connection.ops.quote_name
-    fields = [meta.get_field(name) for name in _BLOCK_COLUMNS]
-    columns = ", ".join(qn(f.column) for f in fields)
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    inserted: list[tuple[int, str]] = []
-    for start in range(0, len(blocks), chunk):
-        part = blocks[start : start + chunk]
-        params = [
-            f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in part for f in fields
-        ]
-        sql = (
-            f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES "
-            f"{', '.join([row_sql] * len(part))} ON CONFLICT DO NOTHING RETURNING id, address"
+    inserted = [
+        (pk, address)
+        for pk, address in insert_new_rows(
+            blocks, _BLOCK_COLUMNS, conflict_fields=None, returning="address", chunk=chunk
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            inserted.extend(cursor.fetchall())
+    ]
     write_history(
         [pk for pk, _ in inserted],
         History.Action.ADDED,

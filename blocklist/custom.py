@@ -155,7 +155,7 @@ def update_custom_block(
         .first()
     )
     if block is None:
-        raise BlocklistError("not_found", "No such custom block.")
+        raise BlocklistError("not_found", "No such custom block.", status=404)
     changes = []
     if address is not None:
         try:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
+from sesconsole.lib.errors import ServiceError
 
-class BlocklistError(ValueError):
-    """A refused change, with a stable code for the API and a message for people."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class BlocklistError(ServiceError):
+    """A refused change; the API answers it as `{"code", "message"}`, pages show `message`."""

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
+
+from sesconsole.lib.timezones import local_midnight
 
 from .models import Block
-
-
-def day_start(day: date) -> datetime:
-    """The start of a UTC day."""
-    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def expiry_from_date(expires_on: date | None) -> datetime | None:
     """A block with expiry date D blocks through D (UTC) and lifts at the start of D+1."""
     if expires_on is None:
         return None
-    return day_start(expires_on + timedelta(days=1))
+    return local_midnight(expires_on + timedelta(days=1), UTC)
 
 
 def last_day(expires_at: datetime | None) -> date | None:

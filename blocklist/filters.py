@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
 from django import forms
 from django.db.models import QuerySet
 
+from sesconsole.lib.filters import SortFilter
+from sesconsole.lib.timezones import zone_of
 from sesconsole.tenancy import current_account
 
 from .models import Block, History
-from .queries import normal_or_raw
+from .queries import normal_or_raw, within_days
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -23,57 +27,30 @@ class AddressFilter(django_filters.CharFilter):
         return qs.filter(**{self.field_name: normal_or_raw(value)})
 
 
-class SortFilter(django_filters.OrderingFilter):
-    """`?sort=key` or `?sort=-key`, the column links of the pages; ties go newest first.
+class DaysFilterSet(django_filters.FilterSet):
+    """`start`..`end` name whole days in the account's time zone, as on every other page."""
 
-    Without a sort (or with one it does not know, see SortedFilterSet) the default applies.
-    """
+    time_field = ""
 
-    def __init__(self, *args, default: str, **kwargs):
-        kwargs.setdefault("widget", forms.HiddenInput)
-        super().__init__(*args, **kwargs)
-        self.default = default
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        data = self.form.cleaned_data
+        account = current_account(self.request) if self.request is not None else None
+        zone = zone_of(account) if account is not None else UTC
+        queryset = within_days(queryset, self.time_field, data.get("start"), data.get("end"), zone)
+        return super().filter_queryset(queryset)
 
-    def keys(self) -> set[str]:
-        return {key for key, _ in self.extra["choices"]}
-
-    def filter(self, qs: QuerySet, value: list[str] | None) -> QuerySet:
-        ordering = [self.get_ordering_value(key) for key in value or [self.default]]
-        return qs.order_by(*ordering, "-pk")
+    def filter_noop(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset  # applied with its pair in filter_queryset
 
 
-class SortedFilterSet(django_filters.FilterSet):
-    """A FilterSet whose sort ignores unknown values (the default order applies, never a 400)."""
-
-    def __init__(self, data=None, *args, **kwargs):
-        if data is not None:
-            for name, f in self.base_filters.items():
-                if isinstance(f, SortFilter) and name in data:
-                    keys = f.keys()
-                    if not all(part.strip() in keys for part in data.get(name, "").split(",")):
-                        data = data.copy()
-                        data.pop(name)
-        super().__init__(data, *args, **kwargs)
-
-    @property
-    def sort(self) -> str:
-        """The sort in force, as the column links name it."""
-        self.form.errors  # noqa: B018 - validates the form
-        value = self.form.cleaned_data.get("sort")
-        return ",".join(value or [self.filters["sort"].default])
-
-
-class BlockFilter(SortedFilterSet):
+class BlockFilter(DaysFilterSet):
     """What every block list filters on; the lists below add their own fields."""
 
     address = AddressFilter(label="Address")
     reason = django_filters.ChoiceFilter(choices=Block.Reason.choices, label="Reason")
-    start = django_filters.DateFilter(
-        field_name="blocked_at", lookup_expr="date__gte", label="Blocked from", widget=DATE
-    )
-    end = django_filters.DateFilter(
-        field_name="blocked_at", lookup_expr="date__lte", label="Blocked until", widget=DATE
-    )
+    start = django_filters.DateFilter(method="filter_noop", label="Blocked from", widget=DATE)
+    end = django_filters.DateFilter(method="filter_noop", label="Blocked until", widget=DATE)
+    # The pages' column links; the API sorts with `ordering` (DRF), which comes last.
     sort = SortFilter(
         fields=(
             ("blocked_at", "blocked"),
@@ -81,13 +58,24 @@ class BlockFilter(SortedFilterSet):
             ("expires_at", "expires"),
             ("stopped_count", "stopped"),
         ),
-        default="-blocked",
+        default="-blocked_at",
         label="Sort",
+        widget=forms.HiddenInput,
     )
+    default_sort = "-blocked"
+    time_field = "blocked_at"
 
     class Meta:
         model = Block
         fields = ["address", "reason", "start", "end"]
+
+    @property
+    def sort_in_force(self) -> str:
+        """The sort the list is in, as the column links name it."""
+        self.form.errors  # noqa: B018 - validates the form
+        known = self.filters["sort"].param_map
+        value = [v for v in self.form.cleaned_data.get("sort") or [] if v.lstrip("-") in known]
+        return ",".join(value) or self.default_sort
 
 
 class InvalidBlockFilter(BlockFilter):
@@ -134,18 +122,15 @@ class CustomBlockFilter(BlockFilter):
         return qs.active() if value == "active" else qs.expired()
 
 
-class HistoryFilter(django_filters.FilterSet):
+class HistoryFilter(DaysFilterSet):
     address = AddressFilter(field_name="block__address", label="Address")
     kind = django_filters.ChoiceFilter(
         field_name="block__kind", choices=Block.Kind.choices, label="Kind"
     )
     action = django_filters.ChoiceFilter(choices=History.Action.choices, label="Action")
-    start = django_filters.DateFilter(
-        field_name="at", lookup_expr="date__gte", label="From", widget=DATE
-    )
-    end = django_filters.DateFilter(
-        field_name="at", lookup_expr="date__lte", label="Until", widget=DATE
-    )
+    start = django_filters.DateFilter(method="filter_noop", label="From", widget=DATE)
+    end = django_filters.DateFilter(method="filter_noop", label="Until", widget=DATE)
+    time_field = "at"
 
     class Meta:
         model = History

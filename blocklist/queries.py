@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, tzinfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from delivery.addresses import InvalidAddress, normalize_address
 from delivery.models import Message
+from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, day_bounds, zone_of
 from sesconsole.models import Account
 
-from .expiry import day_start
 from .models import AutoBlockSetting, Block, Whitelist
 
 
@@ -34,10 +34,7 @@ def invalid_blocks_visible_to(
             )
         )
     )
-    if start is not None:
-        qs = qs.filter(blocked_at__gte=day_start(start))
-    if end is not None:
-        qs = qs.filter(blocked_at__lt=day_start(end + timedelta(days=1)))
+    qs = within_days(qs, "blocked_at", start, end, zone_of(account))
     if address:
         qs = qs.filter(address=normal_or_raw(address))
     return qs.order_by("-blocked_at", "-pk")
@@ -54,6 +51,26 @@ def custom_blocks(account: Account, status: str = "all", address: str = "") -> Q
     if address:
         qs = qs.filter(address=normal_or_raw(address))
     return qs.order_by("-blocked_at", "-pk")
+
+
+def within_days(
+    qs: QuerySet, field: str, start: date | None, end: date | None, zone: tzinfo
+) -> QuerySet:
+    """Rows whose `field` falls on the local days `start`..`end` (inclusive; either may be None)."""
+    # Nothing is older than MIN_DAY or newer than MAX_DAY; clamping keeps the arithmetic
+    # in range for any date a form accepts.
+    start = _clamp(start)
+    end = _clamp(end)
+    since, until = day_bounds(start, end, zone)
+    if since is not None:
+        qs = qs.filter(**{f"{field}__gte": since})
+    if until is not None:
+        qs = qs.filter(**{f"{field}__lt": until})
+    return qs
+
+
+def _clamp(day: date | None) -> date | None:
+    return None if day is None else min(max(day, MIN_DAY), MAX_DAY)
 
 
 def normal_or_raw(value: str) -> str:

@@ -41,7 +41,6 @@ from .filters import (
     HistoryFilter,
     InvalidBlockFilter,
     RejectBlockFilter,
-    SortedFilterSet,
 )
 from .gate import check
 from .models import Block, History, Whitelist
@@ -66,7 +65,7 @@ def with_account(view):
     return wrapper
 
 
-def _page(request: HttpRequest, f: SortedFilterSet) -> dict:
+def _page(request: HttpRequest, f: BlockFilter) -> dict:
     page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -74,7 +73,7 @@ def _page(request: HttpRequest, f: SortedFilterSet) -> dict:
     sort_params.pop("sort", None)
     return {
         "page": page,
-        "sort": f.sort,
+        "sort": f.sort_in_force,
         "query_string": params.urlencode(),
         "sort_query": sort_params.urlencode(),
     }

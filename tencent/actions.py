@@ -12,7 +12,7 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -27,6 +27,7 @@ from delivery import sending
 from delivery.addresses import InvalidAddress, normalize_address
 from delivery.models import DeliveryEvent, EventType, Message, OutboundRecipient
 from delivery.sending import SendError, SendRequest
+from sesconsole.lib.timezones import day_bounds, zone_of
 from sesconsole.models import Account
 from stats import services as stats_services
 
@@ -76,11 +77,7 @@ def _epoch(value: datetime | None) -> int:
 
 
 def _day_bounds(account: Account, day) -> tuple[datetime, datetime]:
-    start = timezone.make_aware(datetime.combine(day, time.min), account.time_zone)
-    end = timezone.make_aware(
-        datetime.combine(day + timedelta(days=1), time.min), account.time_zone
-    )
-    return start, end
+    return day_bounds(day, day, zone_of(account))
 
 
 # --- GetSendEmailStatus -----------------------------------------------------------------

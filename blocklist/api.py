@@ -14,7 +14,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sesconsole.api_support import ApiError
-from sesconsole.tenancy import current_account, require_account, sees_all_accounts
+from sesconsole.tenancy import (
+    AccountScopedMixin,
+    current_account,
+    require_account,
+    sees_all_accounts,
+)
 
 from .actions import (
     remove_invalid_blocks,
@@ -191,22 +196,21 @@ class CheckView(APIView):
         return Response({"results": [v.as_json() for v in verdicts.values()]})
 
 
-class _BlockViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
+class _BlockViewSet(AccountScopedMixin, viewsets.GenericViewSet, mixins.ListModelMixin):
     serializer_class = BlockSerializer
     queryset = Block.objects.none()
     ordering_fields = ["blocked_at", "address", "expires_at", "stopped_count"]
     ordering = ["-blocked_at"]
     kind = ""
 
-    def base_queryset(self) -> QuerySet[Block]:
-        qs = Block.objects.filter(kind=self.kind).listed().select_related("account", "event")
-        if sees_all_accounts(self.request):
-            return qs
-        account = current_account(self.request)
-        return qs.for_account(account) if account else qs.none()
-
     def get_queryset(self) -> QuerySet[Block]:
-        return self.base_queryset()
+        return (
+            super()
+            .get_queryset()
+            .filter(kind=self.kind)
+            .listed()
+            .select_related("account", "event")
+        )
 
 
 class InvalidBlockViewSet(_BlockViewSet):
@@ -217,6 +221,8 @@ class InvalidBlockViewSet(_BlockViewSet):
     kind = Block.Kind.INVALID
 
     def get_queryset(self) -> QuerySet[Block]:
+        # Not the account's own rows: invalid-address blocks are global, and an account
+        # sees those it triggered or whose address it has mailed.
         if sees_all_accounts(self.request):
             return Block.objects.invalid().active().select_related("account", "event")
         account = current_account(self.request)
@@ -361,7 +367,8 @@ class HistoryViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
         account = current_account(self.request)
         if account is None:
             return qs.none()
-        # The account's own blocks and its own actions (e.g. whitelisting another's block).
+        # Not one account column: the account's own blocks and its own actions (e.g.
+        # whitelisting another account's block).
         return qs.filter(Q(block__account=account, account=None) | Q(account=account))
 
 

@@ -5,10 +5,8 @@ and history."""
 from __future__ import annotations
 
 from datetime import date
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -16,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from sesconsole.tenancy import current_account
+from sesconsole.tenancy import console_view
 
 from .actions import (
     BatchResult,
@@ -49,20 +47,6 @@ from .upload import MAX_UPLOAD_LINES
 
 PAGE_SIZE = 50
 MAX_QUERY_ADDRESSES = 1000
-
-
-def with_account(view):
-    """Login required; a user without an account gets the no-account page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        account = current_account(request)
-        if account is None:
-            return render(request, "console/no_account.html", status=403)
-        return view(request, account, *args, **kwargs)
-
-    return wrapper
 
 
 def _page(request: HttpRequest, f: BlockFilter) -> dict:
@@ -117,7 +101,7 @@ def _back(request: HttpRequest, fallback: str) -> HttpResponse:
 # Overview and the blocking query.
 
 
-@with_account
+@console_view
 def overview(request: HttpRequest, account) -> HttpResponse:
     now = timezone.now()
     active = Block.objects.active(now)
@@ -153,7 +137,7 @@ def overview(request: HttpRequest, account) -> HttpResponse:
 # Invalid-address blocks.
 
 
-@with_account
+@console_view
 def invalid_list(request: HttpRequest, account) -> HttpResponse:
     qs = invalid_blocks_visible_to(account).select_related("event")
     f = InvalidBlockFilter(request.GET, queryset=qs, request=request)
@@ -169,7 +153,7 @@ def invalid_list(request: HttpRequest, account) -> HttpResponse:
     )
 
 
-@with_account
+@console_view
 def my_triggers(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.invalid().active().for_account(account).select_related("event")
     f = BlockFilter(request.GET, queryset=qs, request=request)
@@ -181,19 +165,19 @@ def my_triggers(request: HttpRequest, account) -> HttpResponse:
 
 
 @require_POST
-@with_account
+@console_view
 def invalid_remove(request: HttpRequest, account) -> HttpResponse:
     return _batch(request, account, remove_invalid_blocks, "Removed the block of", "my_triggers")
 
 
 @require_POST
-@with_account
+@console_view
 def invalid_whitelist(request: HttpRequest, account) -> HttpResponse:
     return _batch(request, account, whitelist_addresses, "Whitelisted", "invalid")
 
 
 @require_POST
-@with_account
+@console_view
 def invalid_unwhitelist(request: HttpRequest, account) -> HttpResponse:
     return _batch(request, account, unwhitelist_addresses, "Ended the whitelist of", "invalid")
 
@@ -202,7 +186,7 @@ def invalid_unwhitelist(request: HttpRequest, account) -> HttpResponse:
 # Reject blocks.
 
 
-@with_account
+@console_view
 def rejects(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.rejects().active().for_account(account).select_related("event")
     f = RejectBlockFilter(request.GET, queryset=qs, request=request)
@@ -214,7 +198,7 @@ def rejects(request: HttpRequest, account) -> HttpResponse:
 
 
 @require_POST
-@with_account
+@console_view
 def rejects_remove(request: HttpRequest, account) -> HttpResponse:
     return _batch(request, account, remove_reject_blocks, "Removed the reject block of", "rejects")
 
@@ -233,7 +217,7 @@ def _date_or_none(value: str) -> date | None:
         raise BlocklistError("invalid_date", "Give the date as YYYY-MM-DD.") from None
 
 
-@with_account
+@console_view
 def custom(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.custom().for_account(account).listed()
     f = CustomBlockFilter(request.GET, queryset=qs, request=request)
@@ -251,7 +235,7 @@ def custom(request: HttpRequest, account) -> HttpResponse:
 
 
 @require_POST
-@with_account
+@console_view
 def custom_add(request: HttpRequest, account) -> HttpResponse:
     lines = [a for a in request.POST.get("addresses", "").splitlines() if a.strip()]
     if not lines:
@@ -276,7 +260,7 @@ def custom_add(request: HttpRequest, account) -> HttpResponse:
     return redirect("blocklist:custom")
 
 
-@with_account
+@console_view
 def custom_upload(request: HttpRequest, account) -> HttpResponse:
     """GET: the form. POST (XHR or plain form): the report as JSON or a page."""
     if request.method != "POST":
@@ -315,7 +299,7 @@ def custom_upload(request: HttpRequest, account) -> HttpResponse:
     )
 
 
-@with_account
+@console_view
 def custom_edit(request: HttpRequest, account, pk: int) -> HttpResponse:
     block = Block.objects.custom().for_account(account).listed().filter(pk=pk).first()
     if block is None:
@@ -352,7 +336,7 @@ def custom_edit(request: HttpRequest, account, pk: int) -> HttpResponse:
 
 
 @require_POST
-@with_account
+@console_view
 def custom_delete(request: HttpRequest, account) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     result = delete_custom_blocks(account, actor=Actor.from_request(request), ids=ids)
@@ -361,7 +345,7 @@ def custom_delete(request: HttpRequest, account) -> HttpResponse:
 
 
 @require_POST
-@with_account
+@console_view
 def auto_block(request: HttpRequest, account) -> HttpResponse:
     try:
         days = int(request.POST.get("days", "0"))
@@ -386,7 +370,7 @@ def auto_block(request: HttpRequest, account) -> HttpResponse:
 # History.
 
 
-@with_account
+@console_view
 def history(request: HttpRequest, account) -> HttpResponse:
     from django.db.models import Q
 

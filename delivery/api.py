@@ -13,6 +13,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -26,11 +27,25 @@ from .filters import EventFilter, MessageFilter
 from .ingest import ingest_events
 from .intake import intake
 from .models import DeliveryEvent, EventType, Message, OutboundEmail, OutboundRecipient
-from .sending import SendError, SendRequest, send_email
+from .sending import SendRequest, send_email
+from .wire import BatchError, read_batch
+
+
+class _BatchParser(BaseParser):
+    """Hands the raw JSON body to `delivery.wire.read_batch`, which reads it item by item
+    when one item is too deep for a whole-body decode."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        # Django's request.body enforces DATA_UPLOAD_MAX_MEMORY_SIZE (413).
+        return parser_context["request"]._request.body
 
 
 class EventIngestView(APIView):
     """Ingest a batch of delivery events (the mail pipeline's report of what happened)."""
+
+    parser_classes = [_BatchParser]
 
     @extend_schema(
         operation_id="events_ingest",
@@ -68,13 +83,10 @@ class EventIngestView(APIView):
     )
     def post(self, request):
         account = require_account(request)
-        body = request.data
-        if isinstance(body, dict) and "events" in body:
-            body = body["events"]
-        if not isinstance(body, list):
-            raise ApiError(
-                "invalid_batch", 'Send a JSON array of events, or an object {"events": [...]}.'
-            )
+        try:
+            body = read_batch(request.data)
+        except BatchError as exc:
+            raise ApiError(exc.code, str(exc)) from None
         limit = settings.INGEST_MAX_BATCH
         if len(body) > limit:
             raise ApiError(
@@ -234,10 +246,7 @@ class EmailViewSet(AccountScopedMixin, viewsets.GenericViewSet):
             headers=data["headers"],
             reference=data.get("reference", ""),
         )
-        try:
-            email = send_email(account, req)
-        except SendError as exc:
-            raise ApiError(exc.code, exc.message, exc.status, exc.details) from None
+        email = send_email(account, req)
         rows = email.recipient_rows
         rejected = sum(r.state == OutboundRecipient.State.REJECTED for r in rows)
         body = {

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from blocklist import consumer
+from sesconsole.lib.errors import ServiceError
 from sesconsole.lib.sql import insert_new_rows, update_rows
 from sesconsole.models import Account
 from stats.rollups import count_events
@@ -31,6 +32,7 @@ from .addresses import InvalidAddress, domain_of, normalize_address
 from .bounces import classify_reply
 from .contract import EVENTS
 from .models import BounceClass, CountedState, DeliveryEvent, EventType, Message
+from .wire import Unreadable
 
 MAX_ID_LENGTH = 128
 _ENHANCED = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
@@ -38,13 +40,11 @@ _EVENT_TYPES = frozenset(EVENTS)
 _BOUNCE_CLASSES = frozenset(BounceClass.values)
 # The earliest and latest timestamps taken as real (anything else is a unit mistake).
 _MIN_TS = datetime(2000, 1, 1, tzinfo=UTC)
+_MAX_TS = datetime(2100, 1, 1, tzinfo=UTC)
 
 
-class EventError(ValueError):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class EventError(ServiceError):
+    """One refused event; reported in the batch answer's `errors`, never raised to a client."""
 
 
 @dataclass
@@ -127,16 +127,27 @@ class _Item:
 
 def _string(raw: dict, name: str, max_length: int, required: bool = False) -> str:
     value = raw.get(name)
-    if value is None or value == "":
+    if value is not None and not isinstance(value, str):
+        raise EventError("invalid_field", f"'{name}' must be a string.")
+    value = (value or "").strip()
+    if not value:
         if required:
             raise EventError("missing_field", f"'{name}' is required.")
         return ""
-    if not isinstance(value, str):
-        raise EventError("invalid_field", f"'{name}' must be a string.")
-    value = value.strip()
+    if "\x00" in value or not _is_utf8(value):
+        # PostgreSQL's text takes neither a NUL nor a lone surrogate ("\ud800").
+        raise EventError("invalid_text", f"'{name}' holds a NUL character or a lone surrogate.")
     if len(value) > max_length:
         raise EventError("invalid_field", f"'{name}' is longer than {max_length} characters.")
     return value
+
+
+def _is_utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_timestamp(value) -> datetime:
@@ -157,13 +168,18 @@ def parse_timestamp(value) -> datetime:
             ) from None
         if ts.tzinfo is None:
             raise EventError("invalid_timestamp", "'timestamp' needs a UTC offset, e.g. 'Z'.")
-        ts = ts.astimezone(UTC)
+        try:
+            ts = ts.astimezone(UTC)
+        except OverflowError:
+            raise EventError("invalid_timestamp", "'timestamp' is out of range.") from None
     else:
         raise EventError("invalid_timestamp", "'timestamp' must be ISO-8601 or epoch milliseconds.")
     if ts < _MIN_TS:
         raise EventError(
             "invalid_timestamp", "'timestamp' is before the year 2000: send milliseconds."
         )
+    if ts >= _MAX_TS:
+        raise EventError("invalid_timestamp", "'timestamp' is after the year 2099.")
     return ts
 
 
@@ -179,13 +195,15 @@ def _address(raw: dict, name: str, required: bool) -> str:
 
 def parse_event(raw) -> NewEvent:
     """Validate one wire-format event. Raises EventError with a stable code."""
+    if isinstance(raw, Unreadable):
+        raise EventError(raw.code, raw.message)
     if not isinstance(raw, dict):
         raise EventError("not_an_object", "Each event must be a JSON object.")
     event_id = _string(raw, "id", MAX_ID_LENGTH, required=True)
     event_type = raw.get("type")
     if event_type is None:
         raise EventError("missing_field", "'type' is required.")
-    if event_type not in _EVENT_TYPES:
+    if not isinstance(event_type, str) or event_type not in _EVENT_TYPES:
         raise EventError(
             "invalid_type", f"'type' must be one of: {', '.join(sorted(_EVENT_TYPES))}."
         )
@@ -228,9 +246,15 @@ def parse_event(raw) -> NewEvent:
     ip = _string(raw, "ip", 45) or None
     if ip is not None:
         try:
-            ip = str(ipaddress.ip_address(ip))
+            parsed_ip = ipaddress.ip_address(ip)
         except ValueError:
-            raise EventError("invalid_field", "'ip' must be an IPv4 or IPv6 address.") from None
+            parsed_ip = None
+        if parsed_ip is None or getattr(parsed_ip, "scope_id", None):
+            # A zone id (fe80::1%eth0) names an interface of the sender: meaningless here.
+            raise EventError(
+                "invalid_field", "'ip' must be an IPv4 or IPv6 address (no zone id)."
+            ) from None
+        ip = str(parsed_ip)
 
     machine = raw.get("machine", False)
     if not isinstance(machine, bool):

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from blocklist.gate import check as blocklist_check
+from sesconsole.lib.errors import ServiceError
 from sesconsole.models import Account
 
 from .addresses import InvalidAddress, domain_of, normalize_address
@@ -65,15 +66,8 @@ _ENHANCED = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 SES_HEADER = "X-SES-Message-ID"
 
 
-class SendError(Exception):
+class SendError(ServiceError):
     """A refused send request, with a stable code for the API."""
-
-    def __init__(self, code: str, message: str, status: int = 400, details: dict | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.details = details or {}
 
 
 # ---------------------------------------------------------------------------------------

@@ -37,6 +37,8 @@ fi
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "== import contracts"
+.venv/bin/lint-imports --no-logo --no-cache
 echo "== Django checks"
 "$PY" manage.py check --fail-level WARNING
 "$PY" manage.py makemigrations --check --dry-run

@@ -9,13 +9,12 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from sesconsole.api_exports import CSVRenderer
-from sesconsole.api_support import ApiError
 from sesconsole.lib.csv_export import csv_chunks, csv_response
 from sesconsole.tenancy import require_account
 
 from .exports import SERIES_HEADER, series_rows
 from .models import COUNTERS
-from .services import GRANULARITIES, StatsError, series
+from .services import GRANULARITIES, series
 
 
 class StatsQuerySerializer(serializers.Serializer):
@@ -75,17 +74,14 @@ class StatisticsViewSet(viewsets.ViewSet):
         query = StatsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         args = query.validated_data
-        try:
-            body = series(
-                account,
-                args["start"],
-                args["end"],
-                args["granularity"],
-                sender_domain=args.get("sender_domain") or None,
-                recipient_domain=args.get("recipient_domain") or None,
-            )
-        except StatsError as exc:
-            raise ApiError(exc.code, exc.message) from None
+        body = series(
+            account,
+            args["start"],
+            args["end"],
+            args["granularity"],
+            sender_domain=args.get("sender_domain") or None,
+            recipient_domain=args.get("recipient_domain") or None,
+        )
         if getattr(request.accepted_renderer, "format", None) == "csv":
             return csv_response("statistics.csv", csv_chunks(SERIES_HEADER, series_rows(body)))
         return Response(body)

@@ -239,7 +239,10 @@ def queue_status(request: HttpRequest, account: Account) -> HttpResponse:
 
 
 @dataclass(frozen=True)
-class Report:
+class CountsPage:
+    """One of the pages of counts and event rows. ("Report" in this project means a returned
+    bounce or feedback report, `delivery.intake`; these pages are named for what they show.)"""
+
     slug: str
     title: str
     event_types: tuple[str, ...]
@@ -249,8 +252,8 @@ class Report:
     by_class: bool = False
 
 
-REPORTS = {
-    "open_click": Report(
+COUNTS_PAGES = {
+    "open_click": CountsPage(
         "open-click",
         "Open/Click",
         (EventType.OPENED, EventType.CLICKED),
@@ -270,7 +273,7 @@ REPORTS = {
         "clicks (mail privacy proxies fetching images, security scanners following links).",
         ("opened", "clicked"),
     ),
-    "spam_reports": Report(
+    "spam_reports": CountsPage(
         "spam-reports",
         "Spam report",
         (EventType.COMPLAINED,),
@@ -279,7 +282,7 @@ REPORTS = {
         "address for this account.",
         ("complained",),
     ),
-    "bounced": Report(
+    "bounced": CountsPage(
         "bounced",
         "Bounced",
         (EventType.BOUNCED,),
@@ -291,7 +294,7 @@ REPORTS = {
         ("bounced",),
         by_class=True,
     ),
-    "unsubscriptions": Report(
+    "unsubscriptions": CountsPage(
         "unsubscriptions",
         "Unsubscription",
         (EventType.UNSUBSCRIBED,),
@@ -328,18 +331,18 @@ def _default_days(account: Account) -> tuple[date, date]:
     return today - timedelta(days=6), today
 
 
-def _report_view(key: str):
-    report = REPORTS[key]
+def counts_page_view(key: str):
+    report = COUNTS_PAGES[key]
 
     @console_view
     def view(request: HttpRequest, account: Account) -> HttpResponse:
-        return _report(request, account, report)
+        return _counts_page(request, account, report)
 
     view.__name__ = key
     return view
 
 
-def _report(request: HttpRequest, account: Account, report: Report) -> HttpResponse:
+def _counts_page(request: HttpRequest, account: Account, report: CountsPage) -> HttpResponse:
     tz = zone_of(account)
     first, last = _default_days(account)
     data = request.GET.copy()
@@ -465,7 +468,7 @@ class MergedByTime:
         return list(itertools.islice(merged, index.start or 0, stop))
 
 
-def _rows_counted(report: Report, args: dict, totals: dict) -> int | None:
+def _rows_counted(report: CountsPage, args: dict, totals: dict) -> int | None:
     """How many event rows match, from the rollups, when they can tell.
 
     Rollups count by event time, domains, type and bounce class: the same filters the
@@ -478,7 +481,7 @@ def _rows_counted(report: Report, args: dict, totals: dict) -> int | None:
     return sum(totals[c] for c in report.row_counters)
 
 
-open_click = _report_view("open_click")
-spam_reports = _report_view("spam_reports")
-bounced = _report_view("bounced")
-unsubscriptions = _report_view("unsubscriptions")
+open_click = counts_page_view("open_click")
+spam_reports = counts_page_view("spam_reports")
+bounced = counts_page_view("bounced")
+unsubscriptions = counts_page_view("unsubscriptions")

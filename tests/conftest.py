@@ -10,6 +10,9 @@ from rest_framework.test import APIClient
 from sesconsole.models import ApiKey
 from tests.factories import AccountFactory, MembershipFactory, UserFactory
 
+# The seeded scenario (`scenario`, `engagement` fixtures) that several apps' tests read.
+pytest_plugins = ["tests.scenarios"]
+
 
 @pytest.fixture
 def account(db):

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from delivery.ingest import ingest_events
-from tests.stats.conftest import scenario_events
+from tests.scenarios import scenario_events
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -18,7 +18,7 @@ from delivery.ingest import ingest_events
 from stats.models import COUNTERS, Rollup
 from stats.services import series
 from tests.events import make_event
-from tests.stats.conftest import ENGAGEMENT_TOTALS, engagement_events
+from tests.scenarios import ENGAGEMENT_TOTALS, engagement_events
 
 pytestmark = pytest.mark.django_db
 

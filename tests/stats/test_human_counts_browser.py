@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from delivery.ingest import ingest_events
-from tests.stats.conftest import engagement_events
+from tests.scenarios import engagement_events
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,7 @@ from django.db.models import Sum
 from delivery.ingest import ingest_events
 from stats.models import COUNTERS, Rollup
 from stats.tasks import prune_minute_rollups
-from tests.stats.conftest import scenario_events
+from tests.scenarios import scenario_events
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""A seeded scenario with known counts, shared by the agreement and page tests."""
+"""A seeded delivery-response scenario with known counts, shared by stats and delivery tests."""
 
 from __future__ import annotations
 

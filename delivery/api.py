@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -24,10 +25,11 @@ from sesconsole.tenancy import AccountScopedMixin, require_account, sees_all_acc
 
 from .exports import EVENT_COLUMNS, MESSAGE_COLUMNS
 from .filters import EventFilter, MessageFilter
+from .idempotency import answer_once
 from .ingest import ingest_events
 from .intake import intake
 from .models import DeliveryEvent, EventType, Message, OutboundEmail, OutboundRecipient
-from .sending import SendRequest, send_email
+from .sending import STALLED_AFTER, SendRequest, send_email
 from .wire import BatchError, read_batch
 
 
@@ -162,6 +164,21 @@ def _recipient_json(row: OutboundRecipient) -> dict:
     }
 
 
+def _waiting(row: OutboundRecipient) -> dict:
+    """When the next attempt is due, and whether it is overdue (its worker or task was lost;
+    the resume job queues it again)."""
+    due = row.next_attempt_at
+    overdue = (
+        row.state not in OutboundRecipient.FINAL_STATES
+        and due is not None
+        and due < timezone.now() - STALLED_AFTER
+    )
+    return {
+        "next_attempt_at": due.isoformat().replace("+00:00", "Z") if due else None,
+        "stalled": overdue,
+    }
+
+
 def _engagement(account, message_ids: list[str]) -> dict[str, dict]:
     """Opens and clicks per message: totals, and those not flagged as machine. One query."""
     rows = (
@@ -196,6 +213,7 @@ def email_detail(email: OutboundEmail) -> dict:
         item = _recipient_json(row)
         item["attempts"] = row.attempts
         item["last_reply"] = row.last_reply
+        item.update(_waiting(row))
         counts = engagement.get(row.message_id, {})
         for kind in ("opens", "clicks"):
             c = counts.get(kind, {"total": 0, "human": 0})
@@ -246,17 +264,25 @@ class EmailViewSet(AccountScopedMixin, viewsets.GenericViewSet):
             headers=data["headers"],
             reference=data.get("reference", ""),
         )
-        email = send_email(account, req)
-        rows = email.recipient_rows
-        rejected = sum(r.state == OutboundRecipient.State.REJECTED for r in rows)
-        body = {
-            "id": email.email_id,
-            "reference": email.reference,
-            "accepted": len(rows) - rejected,
-            "rejected": rejected,
-            "recipients": [_recipient_json(r) for r in rows],
-        }
-        return Response(body, status=202)
+
+        def act() -> tuple[int, dict]:
+            email = send_email(account, req)
+            rows = email.recipient_rows
+            rejected = sum(r.state == OutboundRecipient.State.REJECTED for r in rows)
+            return 202, {
+                "id": email.email_id,
+                "reference": email.reference,
+                "accepted": len(rows) - rejected,
+                "rejected": rejected,
+                "recipients": [_recipient_json(r) for r in rows],
+            }
+
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            status, body = act()
+        else:
+            status, body = answer_once(account, key, request.data, act)
+        return Response(body, status=status)
 
     @extend_schema(operation_id="emails_retrieve", responses={200: OpenApiTypes.OBJECT})
     def retrieve(self, request, email_id=None):

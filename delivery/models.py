@@ -389,3 +389,32 @@ class InboundReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_status_display()} report {self.sha256[:12]}"
+
+
+class IdempotentRequest(models.Model):
+    """The answer to a request sent with an `Idempotency-Key`, kept 24 hours.
+
+    The same key with the same body gets this answer again instead of a second mail; the
+    same key with another body is refused.
+    """
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
+    status_code = models.PositiveSmallIntegerField(default=0)
+    response = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "key"], name="idempotent_request_unique_key"
+            ),
+        ]
+        indexes = [
+            # The daily sweep of expired keys.
+            models.Index(fields=["created_at"], name="idempotent_request_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status_code})"

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import formataddr, parseaddr
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -216,9 +217,10 @@ def send_email(account: Account, req: SendRequest) -> OutboundEmail:
     2. Ask the blocklist about every recipient (the single gate sending obeys).
     3. In one transaction: store the email and its recipients, ingest a `rejected` event
        per blocked recipient and a `request` event per accepted one, and enqueue delivery
-       of the accepted ones once the transaction commits.
+       of the accepted ones once the transaction commits (an unreachable broker leaves
+       them queued for the resume job; the request still succeeds).
     """
-    from .tasks import deliver_recipient
+    from .tasks import enqueue_delivery
 
     sender, recipients = _validate(account, req)
     verdicts = blocklist_check(account, [a for _, a in recipients], record_stops=True)
@@ -279,7 +281,7 @@ def send_email(account: Account, req: SendRequest) -> OutboundEmail:
         record_events(account, events)
         for row in rows:
             if row.state == OutboundRecipient.State.QUEUED:
-                deliver_recipient.delay_on_commit(row.pk)
+                transaction.on_commit(partial(enqueue_delivery, row.pk))
     email.recipient_rows = rows
     return email
 
@@ -494,6 +496,10 @@ def _record(recipient: OutboundRecipient, event: NewEvent, **state) -> None:
     with transaction.atomic():
         OutboundRecipient.objects.filter(pk=recipient.pk).update(**state)
         record_events(recipient.account, [event])
+
+
+# An attempt this overdue lost its task or its worker; the console says so.
+STALLED_AFTER = timedelta(minutes=2)
 
 
 def resume_stalled(older_than: timedelta = timedelta(minutes=10)) -> list[int]:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
-from . import sending
+from . import idempotency, sending
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -22,3 +26,26 @@ def resume_stalled_deliveries() -> int:
     for pk in ids:
         deliver_recipient.delay(pk)
     return len(ids)
+
+
+@shared_task
+def prune_idempotency_keys() -> int:
+    """Forget Idempotency-Keys older than 24 hours."""
+    return idempotency.prune()
+
+
+def enqueue_delivery(recipient_pk: int) -> bool:
+    """Publish a recipient's first attempt; False when the broker cannot be reached.
+
+    The recipient is already stored as queued, so nothing is lost: the resume job
+    (`resume_stalled_deliveries`) queues it once the broker is back. Publishing never
+    retries here, so a client is answered at once and never tempted to send twice.
+    """
+    try:
+        deliver_recipient.apply_async((recipient_pk,), retry=False)
+    except Exception as exc:  # kombu raises several kinds for an unreachable broker
+        log.warning(
+            "broker unreachable, recipient %s waits for the resume job: %s", recipient_pk, exc
+        )
+        return False
+    return True

@@ -219,6 +219,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 3600.0,
     },
     # Recipients whose delivery task was lost (a worker died before acking) are re-queued.
+    "delivery-prune-idempotency-keys": {
+        "task": "delivery.tasks.prune_idempotency_keys",
+        "schedule": 3600.0,
+    },
     "delivery-resume-stalled": {
         "task": "delivery.tasks.resume_stalled_deliveries",
         "schedule": 300.0,

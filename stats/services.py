@@ -16,7 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from sesconsole.lib.errors import ServiceError
-from sesconsole.lib.timezones import local_midnight, zone_of
+from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, local_midnight, zone_of
 from sesconsole.models import Account
 
 from .models import ALL, COUNTERS, Rollup
@@ -47,6 +47,8 @@ def series(
     """
     if end < start:
         raise StatsError("invalid_range", "'end' must not be before 'start'.")
+    if start < MIN_DAY or end > MAX_DAY:
+        raise StatsError("invalid_range", f"Dates must lie between {MIN_DAY} and {MAX_DAY}.")
     tz = zone_of(account)
     return series_between(
         account,

@@ -22,7 +22,7 @@ from delivery.exports import EVENT_COLUMNS
 from delivery.filters import EventFilter
 from delivery.models import BounceClass, DeliveryEvent, EventType
 from sesconsole.lib.csv_export import csv_chunks, csv_response, queryset_csv
-from sesconsole.lib.timezones import local_midnight, zone_of
+from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, local_midnight, zone_of
 from sesconsole.models import Account
 from sesconsole.tenancy import console_view
 
@@ -71,6 +71,8 @@ class QueueFilterForm(forms.Form):
                 raise forms.ValidationError("A custom range needs a start and an end date.")
             if end < start:
                 raise forms.ValidationError("The end date must not be before the start date.")
+            if start < MIN_DAY or end > MAX_DAY:
+                raise forms.ValidationError(f"Dates must lie between {MIN_DAY} and {MAX_DAY}.")
             if (end - start).days >= 400:
                 raise forms.ValidationError("A custom range covers at most 400 days.")
         return data

@@ -103,7 +103,7 @@ def timed(fn, runs: int = RUNS) -> tuple[float, float]:
 
 
 def bench_check(cursor, account_id: int) -> dict:
-    from blocklist import services
+    from blocklist import gate
     from delivery.addresses import normalize_address
     from sesconsole.models import Account
 
@@ -115,10 +115,10 @@ def bench_check(cursor, account_id: int) -> dict:
     fresh = [f"reader{i}@mail{i % 50}.example.org" for i in range(RECIPIENTS - len(blocked))]
     recipients = blocked + fresh
     normal = [normalize_address(a) for a in recipients]
-    verdicts = services.check(account, recipients)
+    verdicts = gate.check(account, recipients)
     n_blocked = sum(v.blocked for v in verdicts.values())
-    check_med, check_p95 = timed(lambda: services.check(account, recipients))
-    stops_med, _ = timed(lambda: services.check(account, recipients, record_stops=True), runs=10)
+    check_med, check_p95 = timed(lambda: gate.check(account, recipients))
+    stops_med, _ = timed(lambda: gate.check(account, recipients, record_stops=True), runs=10)
 
     def floor():
         cursor.execute(
@@ -168,12 +168,12 @@ def clear_due(cursor) -> None:
 
 
 def bench_expiry(cursor, first: int) -> dict:
-    from blocklist import services
+    from blocklist import jobs
 
     clear_due(cursor)
     arm_due(cursor, first)
     t = time.perf_counter()
-    released = services.release_invalid_blocks()
+    released = jobs.release_invalid_blocks()
     job_s = time.perf_counter() - t
     clear_due(cursor)
 

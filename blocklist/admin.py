@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from sesconsole.models import Account
 
-from . import services
+from . import actions, changes
 from .models import AutoBlockSetting, Block, History, Whitelist
 
 
@@ -54,8 +54,8 @@ class WhitelistInline(admin.TabularInline):
         return False
 
 
-def _actor(request) -> services.Actor:
-    return services.Actor(request.user, f"staff:{request.user.get_username()}"[:100])
+def _actor(request) -> changes.Actor:
+    return changes.Actor(request.user, f"staff:{request.user.get_username()}"[:100])
 
 
 @admin.register(Block)
@@ -89,19 +89,19 @@ class BlockAdmin(admin.ModelAdmin):
 
     @admin.action(description="Remove selected blocks (kept in history)")
     def remove(self, request, queryset: QuerySet[Block]):
-        n = services.release_blocks(queryset, actor=_actor(request))
+        n = actions.release_blocks(queryset, actor=_actor(request))
         self.message_user(request, f"Removed {n} block(s).")
 
     @admin.action(description="Expire selected blocks now")
     def expire_now(self, request, queryset: QuerySet[Block]):
-        n = services.set_expiry(
+        n = actions.set_expiry(
             queryset, timezone.now(), actor=_actor(request), note="Expired by staff."
         )
         self.message_user(request, f"Expired {n} block(s).")
 
     @admin.action(description="Extend selected blocks by 30 days")
     def extend_30_days(self, request, queryset: QuerySet[Block]):
-        n = services.extend_blocks(queryset, 30, actor=_actor(request))
+        n = actions.extend_blocks(queryset, 30, actor=_actor(request))
         self.message_user(request, f"Extended {n} block(s) by 30 days.")
 
     @admin.action(description="Whitelist selected invalid-address blocks for an account…")
@@ -113,7 +113,7 @@ class BlockAdmin(admin.ModelAdmin):
             if account is None:
                 self.message_user(request, f"No account named {name!r}.", level="error")
                 return None
-            result = services.whitelist_addresses(
+            result = actions.whitelist_addresses(
                 account,
                 list(queryset.values_list("address", flat=True)),
                 actor=_actor(request),

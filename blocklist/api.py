@@ -1,14 +1,11 @@
 """Blocklist API: list, query, add, upload, update, delete, whitelist.
 
-One FilterSet per list drives both the API and the console page.
+The FilterSets (filters.py) are the console pages' too.
 """
 
 from __future__ import annotations
 
-import django_filters
-from django import forms
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -16,98 +13,35 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from delivery.addresses import InvalidAddress, normalize_address
 from sesconsole.api_support import ApiError
-from sesconsole.tenancy import current_account, require_account, sees_all_accounts
+from sesconsole.tenancy import (
+    AccountScopedMixin,
+    current_account,
+    require_account,
+    sees_all_accounts,
+)
 
-from . import services
+from .actions import (
+    remove_invalid_blocks,
+    remove_reject_blocks,
+    unwhitelist_addresses,
+    whitelist_addresses,
+)
+from .changes import Actor
+from .custom import (
+    add_custom_blocks,
+    delete_custom_blocks,
+    set_auto_block,
+    update_custom_block,
+    upload_custom_blocks,
+)
+from .filters import BlockFilter, CustomBlockFilter, HistoryFilter, InvalidBlockFilter
+from .gate import check
 from .models import Block, History
+from .queries import auto_block_setting, invalid_blocks_visible_to
+from .upload import MAX_UPLOAD_LINES
 
 MAX_ADDRESSES_PER_CALL = 1000
-DATE = forms.DateInput(attrs={"type": "date"})
-
-
-# ---------------------------------------------------------------------------------------
-# Filters (shared with the console pages).
-
-
-class AddressFilter(django_filters.CharFilter):
-    """Exact match on the normalised address (what the indexes serve)."""
-
-    def filter(self, qs: QuerySet, value: str) -> QuerySet:
-        if not value:
-            return qs
-        try:
-            value = normalize_address(value)
-        except InvalidAddress:
-            value = value.strip().lower()
-        return qs.filter(**{self.field_name: value})
-
-
-class BlockFilter(django_filters.FilterSet):
-    address = AddressFilter(label="Address")
-    reason = django_filters.ChoiceFilter(choices=Block.Reason.choices, label="Reason")
-    start = django_filters.DateFilter(
-        field_name="blocked_at", lookup_expr="date__gte", label="Blocked from", widget=DATE
-    )
-    end = django_filters.DateFilter(
-        field_name="blocked_at", lookup_expr="date__lte", label="Blocked until", widget=DATE
-    )
-
-    class Meta:
-        model = Block
-        fields = ["address", "reason", "start", "end"]
-
-
-class InvalidBlockFilter(BlockFilter):
-    triggered = django_filters.ChoiceFilter(
-        choices=[("me", "By my sending"), ("others", "By other accounts")],
-        method="filter_triggered",
-        label="Triggered",
-    )
-
-    class Meta(BlockFilter.Meta):
-        fields = ["address", "triggered", "start", "end"]
-
-    def filter_triggered(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        account = current_account(self.request) if self.request else None
-        if account is None:
-            return qs
-        return qs.filter(account=account) if value == "me" else qs.exclude(account=account)
-
-
-class CustomBlockFilter(BlockFilter):
-    status = django_filters.ChoiceFilter(
-        choices=[("active", "Active"), ("expired", "Expired")],
-        method="filter_status",
-        label="Status",
-    )
-
-    class Meta(BlockFilter.Meta):
-        fields = ["address", "status", "reason", "start", "end"]
-
-    def filter_status(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        if value == "active":
-            return qs.active()
-        return qs.filter(Q(released_at__isnull=False) | Q(expires_at__lte=timezone.now()))
-
-
-class HistoryFilter(django_filters.FilterSet):
-    address = AddressFilter(field_name="block__address", label="Address")
-    kind = django_filters.ChoiceFilter(
-        field_name="block__kind", choices=Block.Kind.choices, label="Kind"
-    )
-    action = django_filters.ChoiceFilter(choices=History.Action.choices, label="Action")
-    start = django_filters.DateFilter(
-        field_name="at", lookup_expr="date__gte", label="From", widget=DATE
-    )
-    end = django_filters.DateFilter(
-        field_name="at", lookup_expr="date__lte", label="Until", widget=DATE
-    )
-
-    class Meta:
-        model = History
-        fields = ["address", "kind", "action", "start", "end"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -190,7 +124,7 @@ class CustomAddSerializer(AddressesSerializer):
     addresses = serializers.ListField(
         child=serializers.CharField(max_length=1000, allow_blank=True, trim_whitespace=False),
         allow_empty=False,
-        max_length=services.MAX_UPLOAD_LINES,
+        max_length=MAX_UPLOAD_LINES,
     )
     expires_on = serializers.DateField(required=False, allow_null=True, default=None)
 
@@ -239,11 +173,6 @@ def _valid(serializer_class, request, **kwargs):
     return serializer.validated_data
 
 
-def _service_error(exc: services.BlocklistError) -> ApiError:
-    status = 404 if exc.code == "not_found" else 400
-    return ApiError(exc.code, exc.message, status)
-
-
 # ---------------------------------------------------------------------------------------
 # Views.
 
@@ -263,26 +192,25 @@ class CheckView(APIView):
     def post(self, request):
         account = require_account(request)
         data = _valid(AddressesSerializer, request)
-        verdicts = services.check(account, data["addresses"])
+        verdicts = check(account, data["addresses"])
         return Response({"results": [v.as_json() for v in verdicts.values()]})
 
 
-class _BlockViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
+class _BlockViewSet(AccountScopedMixin, viewsets.GenericViewSet, mixins.ListModelMixin):
     serializer_class = BlockSerializer
     queryset = Block.objects.none()
     ordering_fields = ["blocked_at", "address", "expires_at", "stopped_count"]
     ordering = ["-blocked_at"]
     kind = ""
 
-    def base_queryset(self) -> QuerySet[Block]:
-        qs = Block.objects.filter(kind=self.kind).listed().select_related("account", "event")
-        if sees_all_accounts(self.request):
-            return qs
-        account = current_account(self.request)
-        return qs.for_account(account) if account else qs.none()
-
     def get_queryset(self) -> QuerySet[Block]:
-        return self.base_queryset()
+        return (
+            super()
+            .get_queryset()
+            .filter(kind=self.kind)
+            .listed()
+            .select_related("account", "event")
+        )
 
 
 class InvalidBlockViewSet(_BlockViewSet):
@@ -293,27 +221,29 @@ class InvalidBlockViewSet(_BlockViewSet):
     kind = Block.Kind.INVALID
 
     def get_queryset(self) -> QuerySet[Block]:
+        # Not the account's own rows: invalid-address blocks are global, and an account
+        # sees those it triggered or whose address it has mailed.
         if sees_all_accounts(self.request):
             return Block.objects.invalid().active().select_related("account", "event")
         account = current_account(self.request)
         if account is None:
             return Block.objects.none()
-        return services.invalid_blocks_visible_to(account).select_related("account", "event")
+        return invalid_blocks_visible_to(account).select_related("account", "event")
 
     @extend_schema(request=AddressesSerializer, responses={200: BatchResultSerializer})
     @action(detail=False, methods=["post"])
     def remove(self, request):
-        return _address_batch(request, services.remove_invalid_blocks)
+        return _address_batch(request, remove_invalid_blocks)
 
     @extend_schema(request=AddressesSerializer, responses={200: BatchResultSerializer})
     @action(detail=False, methods=["post"])
     def whitelist(self, request):
-        return _address_batch(request, services.whitelist_addresses)
+        return _address_batch(request, whitelist_addresses)
 
     @extend_schema(request=AddressesSerializer, responses={200: BatchResultSerializer})
     @action(detail=False, methods=["post"])
     def unwhitelist(self, request):
-        return _address_batch(request, services.unwhitelist_addresses)
+        return _address_batch(request, unwhitelist_addresses)
 
 
 def _address_batch(request, operation) -> Response:
@@ -322,7 +252,7 @@ def _address_batch(request, operation) -> Response:
     result = operation(
         require_account(request),
         data["addresses"],
-        actor=services.Actor.from_request(request),
+        actor=Actor.from_request(request),
         note=data["note"],
     )
     return Response(result.as_json())
@@ -341,7 +271,7 @@ class RejectBlockViewSet(_BlockViewSet):
     @action(detail=False, methods=["post"])
     def remove(self, request):
         """Lift reject blocks, e.g. of recipients who opted back in."""
-        return _address_batch(request, services.remove_reject_blocks)
+        return _address_batch(request, remove_reject_blocks)
 
 
 class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
@@ -354,16 +284,13 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
     def create(self, request):
         account = require_account(request)
         data = _valid(CustomAddSerializer, request)
-        try:
-            report = services.add_custom_blocks(
-                account,
-                data["addresses"],
-                actor=services.Actor.from_request(request),
-                expires_on=data["expires_on"],
-                note=data["note"],
-            )
-        except services.BlocklistError as exc:
-            raise _service_error(exc) from None
+        report = add_custom_blocks(
+            account,
+            data["addresses"],
+            actor=Actor.from_request(request),
+            expires_on=data["expires_on"],
+            note=data["note"],
+        )
         return Response(report.as_json())
 
     @extend_schema(request=CustomUpdateSerializer, responses={200: BlockSerializer})
@@ -374,16 +301,13 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
             block_id = int(pk)
         except (TypeError, ValueError):
             raise ApiError("not_found", "No such custom block.", 404) from None
-        try:
-            block = services.update_custom_block(
-                account,
-                block_id,
-                actor=services.Actor.from_request(request),
-                address=data.get("address"),
-                expires_on=data.get("expires_on", "unchanged"),
-            )
-        except services.BlocklistError as exc:
-            raise _service_error(exc) from None
+        block = update_custom_block(
+            account,
+            block_id,
+            actor=Actor.from_request(request),
+            address=data.get("address"),
+            expires_on=data.get("expires_on", "unchanged"),
+        )
         return Response(BlockSerializer(block, context={"request": request}).data)
 
     def destroy(self, request, pk=None):
@@ -392,9 +316,7 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
             block_id = int(pk)
         except (TypeError, ValueError):
             raise ApiError("not_found", "No such custom block.", 404) from None
-        result = services.delete_custom_blocks(
-            account, actor=services.Actor.from_request(request), ids=[block_id]
-        )
+        result = delete_custom_blocks(account, actor=Actor.from_request(request), ids=[block_id])
         if not result.done:
             raise ApiError("not_found", "No such custom block.", 404)
         return Response(status=204)
@@ -404,10 +326,10 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
     def delete_addresses(self, request):
         account = require_account(request)
         data = _valid(AddressesSerializer, request)
-        result = services.delete_custom_blocks(
+        result = delete_custom_blocks(
             account,
             data["addresses"],
-            actor=services.Actor.from_request(request),
+            actor=Actor.from_request(request),
             note=data["note"],
         )
         return Response(result.as_json())
@@ -419,16 +341,13 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
     def upload(self, request):
         account = require_account(request)
         data = _valid(UploadSerializer, request)
-        try:
-            report = services.upload_custom_blocks(
-                account,
-                data["file"].read(),
-                actor=services.Actor.from_request(request),
-                expires_on=data["expires_on"],
-                note=data["note"],
-            )
-        except services.BlocklistError as exc:
-            raise _service_error(exc) from None
+        report = upload_custom_blocks(
+            account,
+            data["file"].read(),
+            actor=Actor.from_request(request),
+            expires_on=data["expires_on"],
+            note=data["note"],
+        )
         return Response(report.as_json())
 
 
@@ -448,7 +367,8 @@ class HistoryViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
         account = current_account(self.request)
         if account is None:
             return qs.none()
-        # The account's own blocks and its own actions (e.g. whitelisting another's block).
+        # Not one account column: the account's own blocks and its own actions (e.g.
+        # whitelisting another account's block).
         return qs.filter(Q(block__account=account, account=None) | Q(account=account))
 
 
@@ -457,17 +377,17 @@ class AutoBlockView(APIView):
 
     @extend_schema(responses={200: AutoBlockSerializer})
     def get(self, request):
-        setting = services.auto_block_setting(require_account(request))
+        setting = auto_block_setting(require_account(request))
         return Response({"enabled": setting.enabled, "days": setting.days})
 
     @extend_schema(request=AutoBlockSerializer, responses={200: AutoBlockSerializer})
     def put(self, request):
         account = require_account(request)
         data = _valid(AutoBlockSerializer, request)
-        setting = services.set_auto_block(
+        setting = set_auto_block(
             account,
             enabled=data["enabled"],
             days=data["days"],
-            actor=services.Actor.from_request(request),
+            actor=Actor.from_request(request),
         )
         return Response({"enabled": setting.enabled, "days": setting.days})

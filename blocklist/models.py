@@ -7,7 +7,7 @@ check reads that condition directly, so a block lifts on time even before the jo
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -55,6 +55,11 @@ class BlockQuerySet(models.QuerySet["Block"]):
         now = now or timezone.now()
         return self.filter(released_at=None).filter(Q(expires_at=None) | Q(expires_at__gt=now))
 
+    def expired(self, now: datetime | None = None) -> BlockQuerySet:
+        """Blocks no longer in force: released, or past their expiry date."""
+        now = now or timezone.now()
+        return self.filter(Q(released_at__isnull=False) | Q(expires_at__lte=now))
+
     def due(self, now: datetime | None = None) -> BlockQuerySet:
         """Unreleased blocks whose time is up: what the expiry jobs release."""
         return self.filter(released_at=None, expires_at__lte=now or timezone.now())
@@ -71,10 +76,6 @@ class BlockQuerySet(models.QuerySet["Block"]):
     def for_account(self, account: Account) -> BlockQuerySet:
         """Blocks owned by (reject, custom) or triggered by (invalid) `account`."""
         return self.filter(account=account)
-
-    def visible_to(self, account: Account) -> BlockQuerySet:
-        """Every invalid-address block (they are global) plus the account's own blocks."""
-        return self.filter(Q(kind=Block.Kind.INVALID) | Q(account=account))
 
     def listed(self) -> BlockQuerySet:
         """Blocks a list shows: active and expired ones, not those removed or deleted."""
@@ -210,10 +211,6 @@ class Block(models.Model):
         if self.kind == self.Kind.REJECT:
             return "complained" if self.reason == self.Reason.COMPLAINED else "unsubscribed"
         return "custom_blocked"
-
-    @property
-    def release_due_at(self) -> datetime:
-        return self.blocked_at + timedelta(days=INVALID_BLOCK_DAYS)
 
 
 Block._meta.get_field("address").register_lookup(AnyOf)

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import services
+from . import jobs
 
 
 @shared_task
 def release_invalid_blocks() -> int:
-    return services.release_invalid_blocks()
+    return jobs.release_invalid_blocks()
 
 
 @shared_task
 def lift_expired_custom_blocks() -> int:
-    return services.lift_expired_custom_blocks()
+    return jobs.lift_expired_custom_blocks()
 
 
 @shared_task
 def auto_block_full_inboxes() -> int:
-    return services.auto_block_full_inboxes()
+    return jobs.auto_block_full_inboxes()

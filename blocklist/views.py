@@ -5,65 +5,59 @@ and history."""
 from __future__ import annotations
 
 from datetime import date
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from sesconsole.tenancy import current_account
+from sesconsole.tenancy import console_view
 
-from . import services
-from .api import BlockFilter, CustomBlockFilter, HistoryFilter, InvalidBlockFilter
+from .actions import (
+    BatchResult,
+    remove_invalid_blocks,
+    remove_reject_blocks,
+    unwhitelist_addresses,
+    whitelist_addresses,
+)
+from .changes import Actor
+from .custom import (
+    add_custom_blocks,
+    delete_custom_blocks,
+    set_auto_block,
+    update_custom_block,
+    upload_custom_blocks,
+)
+from .errors import BlocklistError
+from .expiry import expiry_date_of
+from .filters import (
+    BlockFilter,
+    CustomBlockFilter,
+    HistoryFilter,
+    InvalidBlockFilter,
+    RejectBlockFilter,
+)
+from .gate import check
 from .models import Block, History, Whitelist
+from .queries import auto_block_setting, invalid_blocks_visible_to
+from .upload import MAX_UPLOAD_LINES
 
 PAGE_SIZE = 50
 MAX_QUERY_ADDRESSES = 1000
-SORTS = {
-    "blocked": "blocked_at",
-    "-blocked": "-blocked_at",
-    "address": "address",
-    "-address": "-address",
-    "expires": "expires_at",
-    "-expires": "-expires_at",
-    "stopped": "stopped_count",
-    "-stopped": "-stopped_count",
-}
 
 
-def with_account(view):
-    """Login required; a user without an account gets the no-account page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        account = current_account(request)
-        if account is None:
-            return render(request, "console/no_account.html", status=403)
-        return view(request, account, *args, **kwargs)
-
-    return wrapper
-
-
-def _page(request: HttpRequest, qs: QuerySet, default_sort: str = "-blocked") -> dict:
-    sort = request.GET.get("sort", default_sort)
-    if sort not in SORTS:
-        sort = default_sort
-    qs = qs.order_by(SORTS[sort], "-pk")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request: HttpRequest, f: BlockFilter) -> dict:
+    page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     sort_params = params.copy()
     sort_params.pop("sort", None)
     return {
         "page": page,
-        "sort": sort,
+        "sort": f.sort_in_force,
         "query_string": params.urlencode(),
         "sort_query": sort_params.urlencode(),
     }
@@ -73,7 +67,7 @@ def _addresses(request: HttpRequest) -> list[str]:
     return [a for a in request.POST.getlist("addresses") if a.strip()]
 
 
-def _report_batch(request: HttpRequest, verb: str, result: services.BatchResult) -> None:
+def _report_batch(request: HttpRequest, verb: str, result: BatchResult) -> None:
     if result.done:
         messages.success(request, f"{verb} {len(result.done)} address(es).")
     for refused in result.refused[:10]:
@@ -89,7 +83,7 @@ def _batch(request: HttpRequest, account, operation, verb: str, page: str) -> Ht
     result = operation(
         account,
         _addresses(request),
-        actor=services.Actor.from_request(request),
+        actor=Actor.from_request(request),
         note=request.POST.get("note", "")[:500],
     )
     _report_batch(request, verb, result)
@@ -107,7 +101,7 @@ def _back(request: HttpRequest, fallback: str) -> HttpResponse:
 # Overview and the blocking query.
 
 
-@with_account
+@console_view
 def overview(request: HttpRequest, account) -> HttpResponse:
     now = timezone.now()
     active = Block.objects.active(now)
@@ -123,7 +117,7 @@ def overview(request: HttpRequest, account) -> HttpResponse:
     if raw.strip():
         addresses = [a for a in raw.replace(",", "\n").splitlines() if a.strip()]
         too_many = len(addresses) > MAX_QUERY_ADDRESSES
-        verdicts = list(services.check(account, addresses[:MAX_QUERY_ADDRESSES]).values())
+        verdicts = list(check(account, addresses[:MAX_QUERY_ADDRESSES]).values())
     return render(
         request,
         "blocklist/overview.html",
@@ -134,7 +128,7 @@ def overview(request: HttpRequest, account) -> HttpResponse:
             "verdicts": verdicts,
             "too_many": too_many,
             "max_query": MAX_QUERY_ADDRESSES,
-            "setting": services.auto_block_setting(account),
+            "setting": auto_block_setting(account),
         },
     )
 
@@ -143,9 +137,9 @@ def overview(request: HttpRequest, account) -> HttpResponse:
 # Invalid-address blocks.
 
 
-@with_account
+@console_view
 def invalid_list(request: HttpRequest, account) -> HttpResponse:
-    qs = services.invalid_blocks_visible_to(account).select_related("event")
+    qs = invalid_blocks_visible_to(account).select_related("event")
     f = InvalidBlockFilter(request.GET, queryset=qs, request=request)
     return render(
         request,
@@ -154,70 +148,59 @@ def invalid_list(request: HttpRequest, account) -> HttpResponse:
             "title": "Invalid-address blocks",
             "filter": f,
             "mine_only": False,
-            **_page(request, f.qs),
+            **_page(request, f),
         },
     )
 
 
-@with_account
+@console_view
 def my_triggers(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.invalid().active().for_account(account).select_related("event")
     f = BlockFilter(request.GET, queryset=qs, request=request)
     return render(
         request,
         "blocklist/invalid.html",
-        {"title": "My trigger block list", "filter": f, "mine_only": True, **_page(request, f.qs)},
+        {"title": "My trigger block list", "filter": f, "mine_only": True, **_page(request, f)},
     )
 
 
 @require_POST
-@with_account
+@console_view
 def invalid_remove(request: HttpRequest, account) -> HttpResponse:
-    return _batch(
-        request, account, services.remove_invalid_blocks, "Removed the block of", "my_triggers"
-    )
+    return _batch(request, account, remove_invalid_blocks, "Removed the block of", "my_triggers")
 
 
 @require_POST
-@with_account
+@console_view
 def invalid_whitelist(request: HttpRequest, account) -> HttpResponse:
-    return _batch(request, account, services.whitelist_addresses, "Whitelisted", "invalid")
+    return _batch(request, account, whitelist_addresses, "Whitelisted", "invalid")
 
 
 @require_POST
-@with_account
+@console_view
 def invalid_unwhitelist(request: HttpRequest, account) -> HttpResponse:
-    return _batch(
-        request, account, services.unwhitelist_addresses, "Ended the whitelist of", "invalid"
-    )
+    return _batch(request, account, unwhitelist_addresses, "Ended the whitelist of", "invalid")
 
 
 # ---------------------------------------------------------------------------------------
 # Reject blocks.
 
 
-@with_account
+@console_view
 def rejects(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.rejects().active().for_account(account).select_related("event")
-    f = BlockFilter(request.GET, queryset=qs, request=request)
-    f.form.fields["reason"].choices = [
-        ("", "Any"),
-        (Block.Reason.UNSUBSCRIBED, Block.Reason.UNSUBSCRIBED.label),
-        (Block.Reason.COMPLAINED, Block.Reason.COMPLAINED.label),
-    ]
+    f = RejectBlockFilter(request.GET, queryset=qs, request=request)
     return render(
         request,
         "blocklist/rejects.html",
-        {"title": "Reject list", "filter": f, **_page(request, f.qs)},
+        {"title": "Reject list", "filter": f, **_page(request, f)},
     )
 
 
 @require_POST
-@with_account
+@console_view
 def rejects_remove(request: HttpRequest, account) -> HttpResponse:
-    return _batch(
-        request, account, services.remove_reject_blocks, "Removed the reject block of", "rejects"
-    )
+    return _batch(request, account, remove_reject_blocks, "Removed the reject block of", "rejects")
 
 
 # ---------------------------------------------------------------------------------------
@@ -231,10 +214,10 @@ def _date_or_none(value: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise services.BlocklistError("invalid_date", "Give the date as YYYY-MM-DD.") from None
+        raise BlocklistError("invalid_date", "Give the date as YYYY-MM-DD.") from None
 
 
-@with_account
+@console_view
 def custom(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.custom().for_account(account).listed()
     f = CustomBlockFilter(request.GET, queryset=qs, request=request)
@@ -244,29 +227,29 @@ def custom(request: HttpRequest, account) -> HttpResponse:
         {
             "title": "Custom blocking",
             "filter": f,
-            "setting": services.auto_block_setting(account),
+            "setting": auto_block_setting(account),
             "today": timezone.now().date(),
-            **_page(request, f.qs),
+            **_page(request, f),
         },
     )
 
 
 @require_POST
-@with_account
+@console_view
 def custom_add(request: HttpRequest, account) -> HttpResponse:
     lines = [a for a in request.POST.get("addresses", "").splitlines() if a.strip()]
     if not lines:
         messages.error(request, "Enter at least one address.")
         return redirect("blocklist:custom")
     try:
-        report = services.add_custom_blocks(
+        report = add_custom_blocks(
             account,
             lines,
-            actor=services.Actor.from_request(request),
+            actor=Actor.from_request(request),
             expires_on=_date_or_none(request.POST.get("expires_on", "")),
             note=request.POST.get("note", "")[:500],
         )
-    except services.BlocklistError as exc:
+    except BlocklistError as exc:
         messages.error(request, exc.message)
         return redirect("blocklist:custom")
     messages.success(
@@ -277,30 +260,30 @@ def custom_add(request: HttpRequest, account) -> HttpResponse:
     return redirect("blocklist:custom")
 
 
-@with_account
+@console_view
 def custom_upload(request: HttpRequest, account) -> HttpResponse:
     """GET: the form. POST (XHR or plain form): the report as JSON or a page."""
     if request.method != "POST":
         return render(
             request,
             "blocklist/custom_upload.html",
-            {"title": "Upload custom blocks", "max_lines": services.MAX_UPLOAD_LINES},
+            {"title": "Upload custom blocks", "max_lines": MAX_UPLOAD_LINES},
         )
     wants_json = request.headers.get("Accept", "").startswith("application/json")
     upload = request.FILES.get("file")
     try:
         if upload is None:
-            raise services.BlocklistError("missing_file", "Choose a file to upload.")
+            raise BlocklistError("missing_file", "Choose a file to upload.")
         if upload.size > 10 * 1024 * 1024:
-            raise services.BlocklistError("file_too_large", "The file is larger than 10 MB.")
-        report = services.upload_custom_blocks(
+            raise BlocklistError("file_too_large", "The file is larger than 10 MB.")
+        report = upload_custom_blocks(
             account,
             upload.read(),
-            actor=services.Actor.from_request(request),
+            actor=Actor.from_request(request),
             expires_on=_date_or_none(request.POST.get("expires_on", "")),
             note=request.POST.get("note", "")[:500],
         )
-    except services.BlocklistError as exc:
+    except BlocklistError as exc:
         if wants_json:
             return JsonResponse(
                 {"code": exc.code, "message": exc.message, "details": {}}, status=400
@@ -312,11 +295,11 @@ def custom_upload(request: HttpRequest, account) -> HttpResponse:
     return render(
         request,
         "blocklist/custom_upload.html",
-        {"title": "Upload custom blocks", "report": report, "max_lines": services.MAX_UPLOAD_LINES},
+        {"title": "Upload custom blocks", "report": report, "max_lines": MAX_UPLOAD_LINES},
     )
 
 
-@with_account
+@console_view
 def custom_edit(request: HttpRequest, account, pk: int) -> HttpResponse:
     block = Block.objects.custom().for_account(account).listed().filter(pk=pk).first()
     if block is None:
@@ -325,19 +308,19 @@ def custom_edit(request: HttpRequest, account, pk: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            services.update_custom_block(
+            update_custom_block(
                 account,
                 block.pk,
-                actor=services.Actor.from_request(request),
+                actor=Actor.from_request(request),
                 address=request.POST.get("address", block.address),
                 expires_on=_date_or_none(request.POST.get("expires_on", "")),
             )
-        except services.BlocklistError as exc:
+        except BlocklistError as exc:
             error = exc.message
         else:
             messages.success(request, "Saved.")
             return redirect("blocklist:custom")
-    expires_on = services.expiry_date_of(block)
+    expires_on = expiry_date_of(block)
     return render(
         request,
         "blocklist/custom_edit.html",
@@ -353,31 +336,29 @@ def custom_edit(request: HttpRequest, account, pk: int) -> HttpResponse:
 
 
 @require_POST
-@with_account
+@console_view
 def custom_delete(request: HttpRequest, account) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
-    result = services.delete_custom_blocks(
-        account, actor=services.Actor.from_request(request), ids=ids
-    )
+    result = delete_custom_blocks(account, actor=Actor.from_request(request), ids=ids)
     messages.success(request, f"Deleted {len(result.done)} custom block(s).")
     return _back(request, reverse("blocklist:custom"))
 
 
 @require_POST
-@with_account
+@console_view
 def auto_block(request: HttpRequest, account) -> HttpResponse:
     try:
         days = int(request.POST.get("days", "0"))
     except ValueError:
         days = 0
     try:
-        setting = services.set_auto_block(
+        setting = set_auto_block(
             account,
             enabled=request.POST.get("enabled") == "on",
             days=days,
-            actor=services.Actor.from_request(request),
+            actor=Actor.from_request(request),
         )
-    except services.BlocklistError as exc:
+    except BlocklistError as exc:
         messages.error(request, exc.message)
     else:
         state = f"on, for {setting.days} days" if setting.enabled else "off"
@@ -389,7 +370,7 @@ def auto_block(request: HttpRequest, account) -> HttpResponse:
 # History.
 
 
-@with_account
+@console_view
 def history(request: HttpRequest, account) -> HttpResponse:
     from django.db.models import Q
 

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from blocklist import services as blocklist_services
+from blocklist import consumer
 from sesconsole.lib.errors import ServiceError
 from sesconsole.lib.sql import insert_new_rows
 from sesconsole.models import Account
@@ -346,7 +346,7 @@ def record_events(account: Account, events: Iterable[NewEvent]) -> IngestResult:
 def _act_at_once(account: Account, events: list[DeliveryEvent]) -> None:
     """What newly stored events must cause before the request answers, whatever the fold
     mode: blocks from hard bounces, unsubscribes and complaints stop the next send."""
-    blocklist_services.apply_events(account, events)
+    consumer.apply_events(account, events)
 
 
 def _queue_for_fold(stored: list[DeliveryEvent], parsed: dict[str, _Item]) -> None:

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from blocklist.services import check as blocklist_check
+from blocklist.gate import check as blocklist_check
 from sesconsole.lib.errors import ServiceError
 from sesconsole.models import Account
 

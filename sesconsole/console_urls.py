@@ -2,8 +2,9 @@
 
 from django.urls import include, path
 
+from tencent import pages as tencent_pages
+
 from . import views
-from .tencent import pages as tencent_pages
 
 urlpatterns = [
     path("account/switch/", views.switch, name="switch_account"),

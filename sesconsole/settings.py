@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "delivery",
     "stats",
     "blocklist",
+    "tencent",
 ]
 
 MIDDLEWARE = [

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from .tencent import views as tencent_views
+from tencent import views as tencent_views
 
 urlpatterns = [
     # GET: the console; a signed POST: the Tencent Cloud API 3.0 compatible endpoint.

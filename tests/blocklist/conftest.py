@@ -31,6 +31,6 @@ def recipient_event(account, to: str, type: str, **fields):
 
 @pytest.fixture
 def actor(alice):
-    from blocklist.services import Actor
+    from blocklist.changes import Actor
 
     return Actor(alice, alice.username)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from blocklist import services
+from blocklist import changes, custom, gate
 from blocklist.models import Block, History, Whitelist
 from tests.blocklist.conftest import bounce
 
@@ -16,7 +16,7 @@ CHANGELIST = "admin:blocklist_block_changelist"
 
 def test_staff_search_and_filter_blocks(staff_client, account, other_account):
     bounce(account, "x@example.com")
-    services.add_custom_blocks(other_account, ["custom@example.com"], actor=services.SYSTEM)
+    custom.add_custom_blocks(other_account, ["custom@example.com"], actor=changes.SYSTEM)
     r = staff_client.get(reverse(CHANGELIST), {"q": "custom@"})
     assert b"custom@example.com" in r.content and b"x@example.com" not in r.content
     r = staff_client.get(reverse(CHANGELIST), {"kind__exact": "invalid", "state": "active"})
@@ -33,8 +33,8 @@ def test_the_change_page_shows_history_inline(staff_client, account):
 
 
 def test_note_text_is_escaped(staff_client, account):
-    services.add_custom_blocks(
-        account, ["x@example.com"], actor=services.SYSTEM, note="<script>alert(1)</script>"
+    custom.add_custom_blocks(
+        account, ["x@example.com"], actor=changes.SYSTEM, note="<script>alert(1)</script>"
     )
     block = Block.objects.get()
     r = staff_client.get(reverse("admin:blocklist_block_change", args=[block.pk]))
@@ -50,7 +50,7 @@ def _act(client, action, blocks, **extra):
 
 
 def test_remove_expire_and_extend(staff_client, account, staff_user):
-    services.add_custom_blocks(account, ["a@example.com", "b@example.com"], actor=services.SYSTEM)
+    custom.add_custom_blocks(account, ["a@example.com", "b@example.com"], actor=changes.SYSTEM)
     bounce(account, "c@example.com")
     a, b = Block.objects.custom().order_by("address")
     c = Block.objects.invalid().get()
@@ -58,7 +58,7 @@ def test_remove_expire_and_extend(staff_client, account, staff_user):
     assert "Removed 1 block(s)." in r.content.decode()
     r = _act(staff_client, "expire_now", [b])
     assert "Expired 1 block(s)." in r.content.decode()
-    assert not services.check(account, ["b@example.com"])["b@example.com"].blocked
+    assert not gate.check(account, ["b@example.com"])["b@example.com"].blocked
     before = c.expires_at
     r = _act(staff_client, "extend_30_days", [c])
     assert "Extended 1 block(s) by 30 days." in r.content.decode()

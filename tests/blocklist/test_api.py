@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from blocklist import services
+from blocklist import changes, custom
 from blocklist.models import Block
 from tests.blocklist.conftest import bounce, recipient_event
 
@@ -126,9 +126,7 @@ def test_custom_add_list_update_delete(api_client, account):
 
 
 def test_custom_status_filter_shows_expired(api_client, account):
-    services.add_custom_blocks(
-        account, ["old@example.com", "new@example.com"], actor=services.SYSTEM
-    )
+    custom.add_custom_blocks(account, ["old@example.com", "new@example.com"], actor=changes.SYSTEM)
     Block.objects.filter(address="old@example.com").update(
         expires_at=timezone.now() - timedelta(hours=1)
     )
@@ -140,7 +138,7 @@ def test_custom_status_filter_shows_expired(api_client, account):
 def test_custom_delete_by_id_and_another_accounts_block_is_404(
     api_client, other_api_client, account
 ):
-    services.add_custom_blocks(account, ["a@example.com"], actor=services.SYSTEM)
+    custom.add_custom_blocks(account, ["a@example.com"], actor=changes.SYSTEM)
     block = Block.objects.get()
     assert other_api_client.delete(f"/api/v1/blocklist/custom/{block.pk}/").status_code == 404
     assert (
@@ -211,10 +209,10 @@ def test_a_custom_block_payload_is_pinned(api_client, account, alice):
     import time_machine
 
     with time_machine.travel("2026-11-28 10:15:00Z", tick=False):
-        services.add_custom_blocks(
+        custom.add_custom_blocks(
             account,
             ["pinned@example.com"],
-            actor=services.Actor(alice, "alice"),
+            actor=changes.Actor(alice, "alice"),
             expires_on=timezone.now().date() + timedelta(days=2),
             note="asked by support",
         )
@@ -261,7 +259,7 @@ def test_custom_filters_hit_and_miss(api_client, account, query, hit):
     import time_machine
 
     with time_machine.travel("2026-11-28 10:15:00Z", tick=False):
-        services.upload_custom_blocks(account, b"u@example.com\n", actor=services.SYSTEM)
+        custom.upload_custom_blocks(account, b"u@example.com\n", actor=changes.SYSTEM)
         rows = api_client.get(f"/api/v1/blocklist/custom/?{query}").json()["results"]
     assert bool(rows) is hit
 
@@ -278,14 +276,12 @@ def test_custom_filters_hit_and_miss(api_client, account, query, hit):
     ],
 )
 def test_history_filters_hit_and_miss(api_client, account, query, hit):
-    services.add_custom_blocks(account, ["u@example.com"], actor=services.SYSTEM)
+    custom.add_custom_blocks(account, ["u@example.com"], actor=changes.SYSTEM)
     rows = api_client.get(f"/api/v1/blocklist/history/?{query}").json()["results"]
     assert bool(rows) is hit
 
 
 def test_a_bad_page_size_is_bounded(api_client, account):
-    services.add_custom_blocks(
-        account, [f"u{i}@example.com" for i in range(3)], actor=services.SYSTEM
-    )
+    custom.add_custom_blocks(account, [f"u{i}@example.com" for i in range(3)], actor=changes.SYSTEM)
     r = api_client.get("/api/v1/blocklist/custom/?page_size=100000")
     assert r.status_code == 200 and r.json()["count"] == 3

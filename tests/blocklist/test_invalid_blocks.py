@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from blocklist import services
+from blocklist import actions, changes, gate, queries
 from blocklist.models import Block, History
 from tests.blocklist.conftest import bounce
 
@@ -13,55 +13,55 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def bob_actor(bob):
-    return services.Actor(bob, bob.username)
+    return changes.Actor(bob, bob.username)
 
 
 def test_the_triggering_account_removes_its_block_for_everyone(account, other_account, actor):
     bounce(account, "x@example.com")
-    result = services.remove_invalid_blocks(account, ["X@example.com"], actor=actor, note="fixed")
+    result = actions.remove_invalid_blocks(account, ["X@example.com"], actor=actor, note="fixed")
     assert result.done == ["x@example.com"] and result.refused == []
-    assert not services.check(other_account, ["x@example.com"])["x@example.com"].blocked
+    assert not gate.check(other_account, ["x@example.com"])["x@example.com"].blocked
 
 
 def test_another_account_may_not_remove_it_and_is_told_to_whitelist(
     account, other_account, bob_actor
 ):
     bounce(account, "x@example.com")
-    result = services.remove_invalid_blocks(other_account, ["x@example.com"], actor=bob_actor)
+    result = actions.remove_invalid_blocks(other_account, ["x@example.com"], actor=bob_actor)
     assert result.done == []
     assert result.refused[0]["code"] == "triggered_by_another_account"
     assert "whitelist" in result.refused[0]["message"]
-    assert services.check(account, ["x@example.com"])["x@example.com"].blocked
+    assert gate.check(account, ["x@example.com"])["x@example.com"].blocked
 
 
 def test_another_account_whitelists_it_for_itself_only(account, other_account, bob_actor):
     bounce(account, "x@example.com")
-    result = services.whitelist_addresses(other_account, ["x@example.com"], actor=bob_actor)
+    result = actions.whitelist_addresses(other_account, ["x@example.com"], actor=bob_actor)
     assert result.done == ["x@example.com"]
-    assert not services.check(other_account, ["x@example.com"])["x@example.com"].blocked
-    assert services.check(account, ["x@example.com"])["x@example.com"].blocked
-    again = services.whitelist_addresses(other_account, ["x@example.com"], actor=bob_actor)
+    assert not gate.check(other_account, ["x@example.com"])["x@example.com"].blocked
+    assert gate.check(account, ["x@example.com"])["x@example.com"].blocked
+    again = actions.whitelist_addresses(other_account, ["x@example.com"], actor=bob_actor)
     assert again.refused[0]["code"] == "already_whitelisted"
 
 
 def test_the_triggering_account_may_not_whitelist_its_own_block(account, actor):
     bounce(account, "x@example.com")
-    result = services.whitelist_addresses(account, ["x@example.com"], actor=actor)
+    result = actions.whitelist_addresses(account, ["x@example.com"], actor=actor)
     assert result.refused[0]["code"] == "triggered_by_you"
-    assert services.check(account, ["x@example.com"])["x@example.com"].blocked
+    assert gate.check(account, ["x@example.com"])["x@example.com"].blocked
 
 
 def test_unknown_and_malformed_addresses_are_reported(account, actor):
-    result = services.remove_invalid_blocks(account, ["nobody@example.com", "junk"], actor=actor)
+    result = actions.remove_invalid_blocks(account, ["nobody@example.com", "junk"], actor=actor)
     assert result.not_found == ["nobody@example.com"]
     assert result.invalid[0]["address"] == "junk"
 
 
 def test_my_own_bounce_ends_my_whitelist(account, other_account, bob_actor):
     bounce(account, "x@example.com")
-    services.whitelist_addresses(other_account, ["x@example.com"], actor=bob_actor)
+    actions.whitelist_addresses(other_account, ["x@example.com"], actor=bob_actor)
     bounce(other_account, "x@example.com")
-    assert services.check(other_account, ["x@example.com"])["x@example.com"].blocked
+    assert gate.check(other_account, ["x@example.com"])["x@example.com"].blocked
     block = Block.objects.get()
     assert block.account == account  # the first trigger stands
     assert list(block.history.values_list("action", flat=True)) == [
@@ -73,12 +73,12 @@ def test_my_own_bounce_ends_my_whitelist(account, other_account, bob_actor):
 
 def test_history_is_kept_after_removal(account, actor):
     bounce(account, "x@example.com")
-    services.remove_invalid_blocks(account, ["x@example.com"], actor=actor, note="verified")
+    actions.remove_invalid_blocks(account, ["x@example.com"], actor=actor, note="verified")
     entry = History.objects.filter(block__address="x@example.com").order_by("at", "pk").last()
     assert entry.action == "removed" and entry.actor == actor.user and entry.detail == "verified"
     block = entry.block
     assert block.release_reason == "removed" and block.status == "removed"
-    assert not services.invalid_blocks_visible_to(account).exists()
+    assert not queries.invalid_blocks_visible_to(account).exists()
 
 
 def test_an_account_sees_blocks_it_triggered_or_mailed_and_no_others(account, other_account):
@@ -89,5 +89,5 @@ def test_an_account_sees_blocks_it_triggered_or_mailed_and_no_others(account, ot
     from tests.events import make_event
 
     ingest_events(account, [make_event("request", "acme-shared", to="shared@example.com")])
-    seen = set(services.invalid_blocks_visible_to(account).values_list("address", flat=True))
+    seen = set(queries.invalid_blocks_visible_to(account).values_list("address", flat=True))
     assert seen == {"mine@example.com", "shared@example.com"}

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.db import connection
 
-from blocklist import services
+from blocklist import changes, custom, gate, jobs, queries
 from blocklist.models import AutoBlockSetting, Block, History
 from delivery.ingest import ingest_events
 from tests.blocklist.conftest import bounce
@@ -29,12 +29,12 @@ def _bounce_old(account, to="gone@example.com"):
 def test_an_invalid_block_is_kept_at_179_days_and_released_at_181(account):
     _bounce_old(account)
     with time_machine.travel(BOUNCED_AT + timedelta(days=179), tick=False):
-        assert services.release_invalid_blocks() == 0
-        assert services.check(account, ["gone@example.com"])["gone@example.com"].blocked
+        assert jobs.release_invalid_blocks() == 0
+        assert gate.check(account, ["gone@example.com"])["gone@example.com"].blocked
     with time_machine.travel(BOUNCED_AT + timedelta(days=181), tick=False):
-        assert services.check(account, ["gone@example.com"])["gone@example.com"].blocked is False
-        assert services.release_invalid_blocks() == 1
-        assert services.release_invalid_blocks() == 0  # idempotent
+        assert gate.check(account, ["gone@example.com"])["gone@example.com"].blocked is False
+        assert jobs.release_invalid_blocks() == 1
+        assert jobs.release_invalid_blocks() == 0  # idempotent
     block = Block.objects.get()
     assert block.release_reason == "released"
     assert list(block.history.values_list("action", flat=True)) == ["added", "released"]
@@ -50,16 +50,16 @@ def test_a_new_bounce_after_release_blocks_again(account):
 
 def test_expired_custom_blocks_lift(account, actor):
     with time_machine.travel(BOUNCED_AT, tick=False):
-        services.add_custom_blocks(
+        custom.add_custom_blocks(
             account, ["a@example.com"], actor=actor, expires_on=BOUNCED_AT.date()
         )
-        services.add_custom_blocks(account, ["forever@example.com"], actor=actor)
-        assert services.lift_expired_custom_blocks() == 0
+        custom.add_custom_blocks(account, ["forever@example.com"], actor=actor)
+        assert jobs.lift_expired_custom_blocks() == 0
     with time_machine.travel(BOUNCED_AT + timedelta(days=2), tick=False):
-        assert services.lift_expired_custom_blocks() == 1
-        assert services.lift_expired_custom_blocks() == 0
-        assert [b.address for b in services.custom_blocks(account, "expired")] == ["a@example.com"]
-        assert [b.address for b in services.custom_blocks(account, "active")] == [
+        assert jobs.lift_expired_custom_blocks() == 1
+        assert jobs.lift_expired_custom_blocks() == 0
+        assert [b.address for b in queries.custom_blocks(account, "expired")] == ["a@example.com"]
+        assert [b.address for b in queries.custom_blocks(account, "active")] == [
             "forever@example.com"
         ]
     assert History.objects.filter(action="expired").count() == 1
@@ -76,13 +76,13 @@ def _now_iso():
 
 
 def test_auto_block_only_for_accounts_that_opted_in(account, other_account, actor):
-    services.set_auto_block(account, enabled=True, days=3, actor=actor)
+    custom.set_auto_block(account, enabled=True, days=3, actor=actor)
     _full_inbox(account, "full@example.com")
     _full_inbox(other_account, "full@example.com")
-    assert services.check(account, ["full@example.com"])["full@example.com"].reject_reason == (
+    assert gate.check(account, ["full@example.com"])["full@example.com"].reject_reason == (
         "custom_blocked"
     )
-    assert not services.check(other_account, ["full@example.com"])["full@example.com"].blocked
+    assert not gate.check(other_account, ["full@example.com"])["full@example.com"].blocked
     block = Block.objects.get()
     assert block.reason == "mailbox_full" and "mailbox full" in block.response_text
     assert block.expires_at - block.blocked_at == pytest.approx(
@@ -92,30 +92,30 @@ def test_auto_block_only_for_accounts_that_opted_in(account, other_account, acto
 
 def test_the_auto_block_job_catches_up_and_is_idempotent(account, actor):
     _full_inbox(account, "a@example.com")  # before opting in: not blocked
-    services.set_auto_block(account, enabled=True, days=3, actor=actor)
+    custom.set_auto_block(account, enabled=True, days=3, actor=actor)
     AutoBlockSetting.objects.update(enabled=False)
     _full_inbox(account, "b@example.com")  # while switched off
     AutoBlockSetting.objects.update(enabled=True)
-    assert services.auto_block_full_inboxes() == 1
-    assert services.auto_block_full_inboxes() == 0
+    assert jobs.auto_block_full_inboxes() == 1
+    assert jobs.auto_block_full_inboxes() == 0
     assert list(Block.objects.values_list("address", flat=True)) == ["b@example.com"]
 
 
 def test_a_lifted_auto_block_is_not_remade_from_the_same_bounce(account, actor):
-    services.set_auto_block(account, enabled=True, days=1, actor=actor)
+    custom.set_auto_block(account, enabled=True, days=1, actor=actor)
     _full_inbox(account, "a@example.com")
-    services.delete_custom_blocks(account, ["a@example.com"], actor=actor)
-    assert services.auto_block_full_inboxes() == 0
+    custom.delete_custom_blocks(account, ["a@example.com"], actor=actor)
+    assert jobs.auto_block_full_inboxes() == 0
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers")
 def test_two_concurrent_release_runs_release_each_block_once(account):
     with time_machine.travel(BOUNCED_AT, tick=False):
-        services.add_custom_blocks(
+        custom.add_custom_blocks(
             account,
             [f"u{i}@example.com" for i in range(3000)],
-            actor=services.SYSTEM,
+            actor=changes.SYSTEM,
             expires_on=BOUNCED_AT.date(),
         )
     counts = []
@@ -125,7 +125,7 @@ def test_two_concurrent_release_runs_release_each_block_once(account):
         barrier.wait()
         try:
             counts.append(
-                services.lift_expired_custom_blocks(BOUNCED_AT + timedelta(days=2), chunk=500)
+                jobs.lift_expired_custom_blocks(BOUNCED_AT + timedelta(days=2), chunk=500)
             )
         finally:
             connection.close()
@@ -143,7 +143,7 @@ def test_two_concurrent_release_runs_release_each_block_once(account):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers")
 def test_two_concurrent_auto_block_runs_make_no_duplicates(account, alice):
-    services.set_auto_block(account, enabled=True, days=3, actor=services.SYSTEM)
+    custom.set_auto_block(account, enabled=True, days=3, actor=changes.SYSTEM)
     AutoBlockSetting.objects.update(enabled=False)
     for i in range(50):
         _full_inbox(account, f"f{i}@example.com")
@@ -154,7 +154,7 @@ def test_two_concurrent_auto_block_runs_make_no_duplicates(account, alice):
     def run():
         barrier.wait()
         try:
-            counts.append(services.auto_block_full_inboxes())
+            counts.append(jobs.auto_block_full_inboxes())
         finally:
             connection.close()
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from blocklist import services, tasks
+from blocklist import changes, custom, tasks
 from blocklist.models import Block, History
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -24,8 +24,8 @@ def _wait_for(predicate, timeout: float = 20.0) -> None:
 
 def test_the_worker_releases_due_blocks(celery_worker_process, account):
     long_ago = timezone.now() - timedelta(days=181)
-    services.add_custom_blocks(account, ["old@example.com"], actor=services.SYSTEM)
-    services.add_custom_blocks(account, ["soon@example.com"], actor=services.SYSTEM)
+    custom.add_custom_blocks(account, ["old@example.com"], actor=changes.SYSTEM)
+    custom.add_custom_blocks(account, ["soon@example.com"], actor=changes.SYSTEM)
     Block.objects.filter(address="old@example.com").update(
         kind=Block.Kind.INVALID, blocked_at=long_ago, expires_at=long_ago + timedelta(days=180)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from blocklist import services
+from blocklist import actions, gate
 from blocklist.models import Block, History
 from tests.blocklist.conftest import recipient_event
 
@@ -14,12 +14,12 @@ pytestmark = pytest.mark.django_db
 
 def test_it_lifts_my_reject_block_and_keeps_the_history(account, actor):
     recipient_event(account, "back@example.com", "unsubscribed")
-    result = services.remove_reject_blocks(
+    result = actions.remove_reject_blocks(
         account, ["Back@Example.com", "never@example.com"], actor=actor
     )
     assert result.done == ["back@example.com"]
     assert result.not_found == ["never@example.com"]
-    assert not services.check(account, ["back@example.com"])["back@example.com"].blocked
+    assert not gate.check(account, ["back@example.com"])["back@example.com"].blocked
     block = Block.objects.rejects().get(address="back@example.com")
     assert block.release_reason == Block.Release.REMOVED
     assert list(block.history.values_list("action", flat=True).order_by("at")) == [
@@ -30,16 +30,16 @@ def test_it_lifts_my_reject_block_and_keeps_the_history(account, actor):
 
 def test_it_leaves_other_accounts_reject_blocks(account, other_account, actor):
     recipient_event(other_account, "x@example.com", "complained")
-    result = services.remove_reject_blocks(account, ["x@example.com"], actor=actor)
+    result = actions.remove_reject_blocks(account, ["x@example.com"], actor=actor)
     assert result.done == []
-    assert services.check(other_account, ["x@example.com"])["x@example.com"].blocked
+    assert gate.check(other_account, ["x@example.com"])["x@example.com"].blocked
 
 
 def test_a_new_unsubscribe_blocks_again(account, actor):
     recipient_event(account, "flip@example.com", "unsubscribed")
-    services.remove_reject_blocks(account, ["flip@example.com"], actor=actor)
+    actions.remove_reject_blocks(account, ["flip@example.com"], actor=actor)
     recipient_event(account, "flip@example.com", "unsubscribed")
-    assert services.check(account, ["flip@example.com"])["flip@example.com"].kind == "reject"
+    assert gate.check(account, ["flip@example.com"])["flip@example.com"].kind == "reject"
 
 
 def test_the_api_removes_and_reports_per_item(api_client, account, other_account):
@@ -54,7 +54,7 @@ def test_the_api_removes_and_reports_per_item(api_client, account, other_account
     body = response.json()
     assert body["done"] == ["mine@example.com"]
     assert "theirs@example.com" in body["not_found"]
-    assert services.check(other_account, ["theirs@example.com"])["theirs@example.com"].blocked
+    assert gate.check(other_account, ["theirs@example.com"])["theirs@example.com"].blocked
 
 
 def test_the_reject_page_batch_removes(alice_client, account):

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from blocklist import services
+from blocklist import changes, custom, expiry, queries
 from blocklist.models import Block
 from tests.blocklist.conftest import bounce, recipient_event
 
@@ -116,14 +116,14 @@ def test_custom_add_filter_edit_and_delete(alice_client, account):
     )
     assert r.status_code == 302
     block.refresh_from_db()
-    assert services.expiry_date_of(block) == day
+    assert expiry.expiry_date_of(block) == day
 
     r = alice_client.post(reverse("blocklist:custom_delete"), {"ids": [block.pk]}, follow=True)
     assert "Deleted 1 custom block(s)." in r.content.decode()
 
 
 def test_another_accounts_custom_block_cannot_be_edited(alice_client, other_account):
-    services.add_custom_blocks(other_account, ["x@example.com"], actor=services.SYSTEM)
+    custom.add_custom_blocks(other_account, ["x@example.com"], actor=changes.SYSTEM)
     block = Block.objects.get()
     r = alice_client.post(
         reverse("blocklist:custom_edit", args=[block.pk]), {"address": "y@example.com"}
@@ -148,7 +148,7 @@ def test_auto_block_setting_form(alice_client, account):
         reverse("blocklist:auto_block"), {"enabled": "on", "days": "5"}, follow=True
     )
     assert "Auto-block of full inboxes is on, for 5 days." in r.content.decode()
-    assert services.auto_block_setting(account).enabled
+    assert queries.auto_block_setting(account).enabled
 
 
 def test_history_shows_a_removed_block(alice_client, account):
@@ -159,8 +159,8 @@ def test_history_shows_a_removed_block(alice_client, account):
 
 
 def test_lists_sort_and_paginate(alice_client, account):
-    services.add_custom_blocks(
-        account, [f"u{i:02}@example.com" for i in range(60)], actor=services.SYSTEM
+    custom.add_custom_blocks(
+        account, [f"u{i:02}@example.com" for i in range(60)], actor=changes.SYSTEM
     )
     html = alice_client.get(reverse("blocklist:custom"), {"sort": "address"}).content.decode()
     assert html.index("u00@example.com") < html.index("u01@example.com")

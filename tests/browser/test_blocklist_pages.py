@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from blocklist import services
+from blocklist import changes, custom, expiry
 from blocklist.models import Block
 from tests.blocklist.conftest import bounce, recipient_event
 
@@ -76,7 +76,7 @@ def test_upload_shows_progress_and_a_report(page, login, alice, account, tmp_pat
 
 
 def test_modify_expiry_then_make_it_permanent(page, login, alice, account):
-    services.add_custom_blocks(account, ["a@example.com"], actor=services.SYSTEM)
+    custom.add_custom_blocks(account, ["a@example.com"], actor=changes.SYSTEM)
     block = Block.objects.get()
     day = (timezone.now() + timedelta(days=20)).date()
     login(alice)
@@ -86,7 +86,7 @@ def test_modify_expiry_then_make_it_permanent(page, login, alice, account):
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/blocklist/custom/")
     block.refresh_from_db()
-    assert services.expiry_date_of(block) == day
+    assert expiry.expiry_date_of(block) == day
     page.get_by_role("link", name="Modify a@example.com").click()
     assert f"expiry permanent → {day.isoformat()}" in page.content()
     page.get_by_label("Expires after (empty: permanent)").fill("")

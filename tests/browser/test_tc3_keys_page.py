@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sesconsole.models import Tc3Key
+from tencent.models import Tc3Key
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ import time_machine
 from django.db import connection
 from django.db.models import Sum
 
-from blocklist.services import check
+from blocklist.gate import check
 from delivery import fold
 from delivery.fold import fold_all, fold_pending
 from delivery.ingest import ingest_events

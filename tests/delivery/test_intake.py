@@ -81,7 +81,7 @@ def test_a_delayed_dsn_becomes_a_deferred_event(account):
 
 
 def test_an_arf_report_becomes_a_complaint_and_a_reject_block(account):
-    from blocklist.services import check
+    from blocklist.gate import check
 
     to = "this-local-part-does-not-exist-on-yahoo@yahoo.com"
     row = _sent(account, to, "<000000000000000000000000.smtp@example.com>")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from blocklist.services import SYSTEM, add_custom_blocks
+from blocklist.changes import SYSTEM
+from blocklist.custom import add_custom_blocks
 from delivery.ingest import ingest_events
 from delivery.models import DeliveryEvent, Message, OutboundRecipient
 from delivery.sending import SendRequest, add_sender_identity, deliver, send_email

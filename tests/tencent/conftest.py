@@ -25,7 +25,7 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.ses.v20201002 import models
 from tencentcloud.ses.v20201002.ses_client import SesClient
 
-from sesconsole.models import Tc3Key
+from tencent.models import Tc3Key
 
 # Blocks from bounces last 180 days: tests that make them run on a fixed day (the clock
 # ticks on, for the SDK's timestamps and the server alike).

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from blocklist import services as blocklist
+from blocklist import gate
 from blocklist.models import Block, Whitelist
 from tests.blocklist.conftest import bounce
 from tests.tencent.conftest import call
@@ -67,7 +67,7 @@ def test_delete_black_list_removes_blocks_the_account_caused(ses, account, inval
     call(ses, "DeleteBlackList", EmailAddressList=["gone@gmail.com"])
     assert not Block.objects.invalid().active().filter(address="gone@gmail.com").exists()
     assert _addresses(call(ses, "ListBlackEmailAddress", **WINDOW)) == ["old@gmail.com"]
-    assert blocklist.check(account, ["gone@gmail.com"])["gone@gmail.com"].blocked is False
+    assert gate.check(account, ["gone@gmail.com"])["gone@gmail.com"].blocked is False
 
 
 def test_delete_black_list_whitelists_anothers_block_for_this_account_only(
@@ -76,8 +76,8 @@ def test_delete_black_list_whitelists_anothers_block_for_this_account_only(
     call(ses, "DeleteBlackList", EmailAddressList=["theirs@qq.com"])
     assert Block.objects.invalid().active().filter(address="theirs@qq.com").exists()
     assert Whitelist.objects.active().filter(account=account, address="theirs@qq.com").exists()
-    assert blocklist.check(account, ["theirs@qq.com"])["theirs@qq.com"].blocked is False
-    assert blocklist.check(other_account, ["theirs@qq.com"])["theirs@qq.com"].blocked is True
+    assert gate.check(account, ["theirs@qq.com"])["theirs@qq.com"].blocked is False
+    assert gate.check(other_account, ["theirs@qq.com"])["theirs@qq.com"].blocked is True
 
 
 def test_delete_black_list_refuses_a_malformed_address(ses, invalid_blocks):

@@ -9,7 +9,7 @@ import pytest
 import tencentcloud.common.abstract_client as abstract_client
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from sesconsole.models import Tc3Key
+from tencent.models import Tc3Key
 from tests.tencent.conftest import call
 
 pytestmark = pytest.mark.django_db

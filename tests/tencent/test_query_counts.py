@@ -8,7 +8,7 @@ import time
 import pytest
 
 from delivery.ingest import ingest_events
-from sesconsole.tencent import signature
+from tencent import signature
 from tests.events import make_event
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from blocklist import services as blocklist
+from blocklist import changes, custom
 from delivery.models import Message, OutboundEmail
 from delivery.sending import add_sender_identity
 from tests.blocklist.conftest import bounce, recipient_event
@@ -85,7 +85,7 @@ def test_it_sends_plain_content_and_reports_its_status(ses, account, sender):
             1007,
         ),
         (
-            lambda a, to: blocklist.add_custom_blocks(a, [to], actor=blocklist.SYSTEM),
+            lambda a, to: custom.add_custom_blocks(a, [to], actor=changes.SYSTEM),
             "FailedOperation.EmailAddrInBlacklist",
             1007,
         ),

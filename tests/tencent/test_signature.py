@@ -13,7 +13,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.ses.v20201002.ses_client import SesClient
 
-from sesconsole.tencent import signature
+from tencent import signature
 
 NOW = 1764403200  # 2025-11-29 08:00:00 UTC
 BODY = b'{"RequestDate": "2025-11-29", "Offset": 0, "Limit": 10}'

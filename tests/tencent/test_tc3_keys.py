@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from sesconsole.models import Tc3Key
+from tencent.models import Tc3Key
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +79,7 @@ def test_the_page_has_a_helpful_empty_state(alice_client):
 
 def test_the_admin_lists_and_revokes_keys(staff_client, account):
     key, secret_key = Tc3Key.issue(account, name="<b>mailer</b>")
-    url = reverse("admin:sesconsole_tc3key_changelist")
+    url = reverse("admin:tencent_tc3key_changelist")
     html = staff_client.get(url).content.decode()
     assert key.secret_id in html
     assert "&lt;b&gt;mailer&lt;/b&gt;" in html

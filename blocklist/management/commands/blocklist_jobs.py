@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from blocklist import services
+from blocklist import jobs
 
 
 class Command(BaseCommand):
     help = "Release 180-day invalid-address blocks, lift expired custom blocks, auto-block full inboxes."
 
     def handle(self, *args, **options) -> None:
-        released = services.release_invalid_blocks()
-        lifted = services.lift_expired_custom_blocks()
-        auto = services.auto_block_full_inboxes()
+        released = jobs.release_invalid_blocks()
+        lifted = jobs.lift_expired_custom_blocks()
+        auto = jobs.auto_block_full_inboxes()
         self.stdout.write(
             f"Released {released} invalid-address block(s), lifted {lifted} expired custom "
             f"block(s), auto-blocked {auto} full inbox(es)."

@@ -12,22 +12,26 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from blocklist import services as blocklist
-from blocklist.services import Actor, BlocklistError
+from blocklist import actions as blocklist_actions
+from blocklist import custom, queries
+from blocklist.changes import Actor
+from blocklist.errors import BlocklistError
 from delivery import sending
 from delivery.addresses import InvalidAddress, normalize_address
 from delivery.models import DeliveryEvent, EventType, Message, OutboundRecipient
 from delivery.sending import SendError, SendRequest
+from sesconsole.lib.timezones import day_bounds, zone_of
 from sesconsole.models import Account
 from stats import services as stats_services
 
+from . import shapes
 from .params import Params, TencentError
 
 
@@ -73,11 +77,7 @@ def _epoch(value: datetime | None) -> int:
 
 
 def _day_bounds(account: Account, day) -> tuple[datetime, datetime]:
-    start = timezone.make_aware(datetime.combine(day, time.min), account.time_zone)
-    end = timezone.make_aware(
-        datetime.combine(day + timedelta(days=1), time.min), account.time_zone
-    )
-    return start, end
+    return day_bounds(day, day, zone_of(account))
 
 
 # --- GetSendEmailStatus -----------------------------------------------------------------
@@ -292,11 +292,11 @@ def list_black_email_address(ctx: Context, params: Params) -> dict[str, Any]:
     limit = params.limit()
     offset = params.int("Offset", required=True)
     params.str("TaskID")  # deprecated by Tencent: accepted and ignored
-    blocks = blocklist.invalid_blocks_visible_to(
+    blocks = queries.invalid_blocks_visible_to(
         ctx.account, start, end, params.str("EmailAddress") or ""
     ).filter(whitelisted=False)  # a whitelisted address is not blocked for this account
     return {
-        "BlackList": [blocklist.tencent_black_address(b) for b in blocks[offset : offset + limit]],
+        "BlackList": [shapes.black_address(b) for b in blocks[offset : offset + limit]],
         "TotalCount": blocks.count(),
     }
 
@@ -307,10 +307,10 @@ def delete_black_list(ctx: Context, params: Params) -> dict[str, Any]:
     and whitelist, for this account, those another account's sending caused."""
     addresses = _valid_addresses(params.str_list("EmailAddressList", required=True))
     try:
-        removed = blocklist.remove_invalid_blocks(ctx.account, addresses, actor=ctx.actor)
+        removed = blocklist_actions.remove_invalid_blocks(ctx.account, addresses, actor=ctx.actor)
         others = [r["address"] for r in removed.refused]
         if others:
-            blocklist.whitelist_addresses(ctx.account, others, actor=ctx.actor)
+            blocklist_actions.whitelist_addresses(ctx.account, others, actor=ctx.actor)
     except BlocklistError as exc:
         raise _blocklist_error(exc) from None
     return {}
@@ -327,12 +327,12 @@ def create_custom_blacklist(ctx: Context, params: Params) -> dict[str, Any]:
     )
     expires_on = params.date("ExpireDate")
     try:
-        report = blocklist.add_custom_blocks(
+        report = custom.add_custom_blocks(
             ctx.account, emails, actor=ctx.actor, expires_on=expires_on, note="Added by API."
         )
     except BlocklistError as exc:
         raise _blocklist_error(exc) from None
-    return blocklist.tencent_add_report(report)
+    return shapes.add_report(report)
 
 
 def list_custom_blacklist(ctx: Context, params: Params) -> dict[str, Any]:
@@ -343,10 +343,10 @@ def list_custom_blacklist(ctx: Context, params: Params) -> dict[str, Any]:
         raise TencentError(
             "InvalidParameterValue", "Status must be 0 (expired), 1 (active) or 2 (all)."
         )
-    blocks = blocklist.custom_blocks(ctx.account, CUSTOM_STATUS[status], params.str("Email") or "")
+    blocks = queries.custom_blocks(ctx.account, CUSTOM_STATUS[status], params.str("Email") or "")
     return {
         "TotalCount": blocks.count(),
-        "Data": [blocklist.tencent_custom_entry(b) for b in blocks[offset : offset + limit]],
+        "Data": [shapes.custom_entry(b) for b in blocks[offset : offset + limit]],
     }
 
 
@@ -355,7 +355,7 @@ def update_custom_black_list(ctx: Context, params: Params) -> dict[str, Any]:
     email = params.str("Email", required=True)
     expires_on = params.date("ExpireDate")  # empty: permanent
     try:
-        blocklist.update_custom_block(
+        custom.update_custom_block(
             ctx.account, block_id, actor=ctx.actor, address=email, expires_on=expires_on
         )
     except BlocklistError as exc:
@@ -368,7 +368,7 @@ def delete_custom_black_list(ctx: Context, params: Params) -> dict[str, Any]:
         "Emails", required=True, missing_code="MissingParameter.EmailsNecessary"
     )
     try:
-        blocklist.delete_custom_blocks(ctx.account, emails, actor=ctx.actor, note="Deleted by API.")
+        custom.delete_custom_blocks(ctx.account, emails, actor=ctx.actor, note="Deleted by API.")
     except BlocklistError as exc:
         raise _blocklist_error(exc) from None
     return {}

@@ -16,12 +16,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from blocklist.services import Actor
-from sesconsole.models import Tc3Key
+from blocklist.changes import Actor
 from sesconsole.views import home
 
 from . import signature
 from .actions import ACTIONS, KNOWN_ACTIONS, Context
+from .models import Tc3Key
 from .params import Params, TencentError
 
 logger = logging.getLogger(__name__)

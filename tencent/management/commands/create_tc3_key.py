@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from sesconsole.models import Account, Tc3Key
+from sesconsole.models import Account
+from tencent.models import Tc3Key
 
 
 class Command(BaseCommand):

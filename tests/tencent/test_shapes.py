@@ -7,8 +7,9 @@ from datetime import date
 import pytest
 import time_machine
 
-from blocklist import services
+from blocklist import changes, custom, queries
 from blocklist.models import Block
+from tencent import shapes
 from tests.blocklist.conftest import bounce
 
 pytestmark = pytest.mark.django_db
@@ -17,24 +18,24 @@ pytestmark = pytest.mark.django_db
 @time_machine.travel("2026-11-28 10:15:00Z", tick=False)
 def test_list_black_email_address_entry(account):
     bounce(account, "gone@example.com", timestamp="2026-11-28T10:15:00Z")
-    [block] = services.invalid_blocks_visible_to(account, date(2026, 11, 28), date(2026, 11, 28))
-    assert services.tencent_black_address(block) == {
+    [block] = queries.invalid_blocks_visible_to(account, date(2026, 11, 28), date(2026, 11, 28))
+    assert shapes.black_address(block) == {
         "BounceTime": "2026-11-28 10:15:00",
         "EmailAddress": "gone@example.com",
         "IspDesc": "550 5.1.1 user unknown",
     }
-    assert not services.invalid_blocks_visible_to(account, date(2026, 11, 29), None).exists()
+    assert not queries.invalid_blocks_visible_to(account, date(2026, 11, 29), None).exists()
 
 
 @time_machine.travel("2026-11-28 10:15:00Z", tick=False)
 def test_custom_entry_and_add_report(account):
-    report = services.add_custom_blocks(
+    report = custom.add_custom_blocks(
         account,
         ["resrse@sdasd.com", "resrse@sdasd.com", "asdasdasdasd"],
-        actor=services.SYSTEM,
+        actor=changes.SYSTEM,
         expires_on=date(2026, 11, 29),
     )
-    assert services.tencent_add_report(report) == {
+    assert shapes.add_report(report) == {
         "TotalCount": 3,
         "ValidCount": 1,
         "RepeatCount": 1,
@@ -42,7 +43,7 @@ def test_custom_entry_and_add_report(account):
         "TooLongCount": 0,
     }
     block = Block.objects.get()
-    assert services.tencent_custom_entry(block) == {
+    assert shapes.custom_entry(block) == {
         "Id": block.pk,
         "Email": "resrse@sdasd.com",
         "CreateTime": "2026-11-28 10:15:00",
@@ -50,4 +51,4 @@ def test_custom_entry_and_add_report(account):
         "Status": 1,
     }
     with time_machine.travel("2026-11-30 00:00:01Z", tick=False):
-        assert services.tencent_custom_entry(block)["Status"] == 0
+        assert shapes.custom_entry(block)["Status"] == 0

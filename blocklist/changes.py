@@ -1,0 +1,167 @@
+"""Every write to blocks and whitelists, set-based, with its history rows.
+
+The account actions, the ingest consumer and the jobs all change blocks through these,
+so each change writes its history in the same transaction as the change itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from sesconsole.lib.sql import insert_new_rows
+from sesconsole.models import Account
+
+from .models import Block, History, Whitelist
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: a user, an API key, or the system."""
+
+    user: object | None = None
+    label: str = "system"
+
+    @classmethod
+    def from_request(cls, request) -> Actor:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return cls()
+        if getattr(user, "pk", None) is None:  # an API key's principal
+            return cls(None, str(user)[:100])
+        return cls(user, user.get_username()[:100])
+
+
+SYSTEM = Actor()
+
+
+_BLOCK_COLUMNS = [
+    "kind",
+    "address",
+    "account",
+    "reason",
+    "note",
+    "response_text",
+    "event",
+    "created_by",
+    "blocked_at",
+    "expires_at",
+    "release_reason",
+    "stopped_count",
+]
+
+
+def insert_blocks(
+    blocks: list[Block], *, account: Account | None, actor: Actor, detail: str, chunk: int = 1000
+) -> list[tuple[int, str]]:
+    """INSERT … ON CONFLICT DO NOTHING, with an 'added' history row for each new block.
+
+    Returns (id, address) of the blocks really inserted: an address that already has an
+    active block of that kind (per account where per-account) is skipped, by the
+    database's partial unique indexes, even under concurrent writers.
+    """
+    inserted = [
+        (pk, address)
+        for pk, address in insert_new_rows(
+            blocks, _BLOCK_COLUMNS, conflict_fields=None, returning="address", chunk=chunk
+        )
+    ]
+    write_history(
+        [pk for pk, _ in inserted],
+        History.Action.ADDED,
+        account=account,
+        actor=actor,
+        detail=detail,
+    )
+    return inserted
+
+
+def write_history(
+    block_ids: Iterable[int],
+    action: str,
+    *,
+    account: Account | None,
+    actor: Actor,
+    detail: str = "",
+    at: datetime | None = None,
+) -> None:
+    at = at or timezone.now()
+    History.objects.bulk_create(
+        [
+            History(
+                block_id=pk,
+                action=action,
+                at=at,
+                account=account,
+                actor=actor.user,
+                actor_label=actor.label,
+                detail=detail[:500],
+            )
+            for pk in block_ids
+        ],
+        batch_size=2000,
+    )
+
+
+def release(
+    blocks: QuerySet[Block],
+    release_reason: str,
+    action: str,
+    *,
+    account: Account | None,
+    actor: Actor,
+    detail: str = "",
+    now: datetime | None = None,
+) -> list[int]:
+    """Release the unreleased blocks of `blocks` (locked first), with history. Returns ids."""
+    now = now or timezone.now()
+    ids = list(
+        blocks.filter(released_at=None)
+        .select_for_update(skip_locked=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        return []
+    Block.objects.filter(pk__in=ids, released_at=None).update(
+        released_at=now, release_reason=release_reason
+    )
+    if release_reason in (Block.Release.REMOVED, Block.Release.DELETED, Block.Release.RELEASED):
+        # Whitelists of a block that is gone have nothing left to override.
+        Whitelist.objects.active().filter(block_id__in=ids).update(removed_at=now)
+    write_history(ids, action, account=account, actor=actor, detail=detail, at=now)
+    return ids
+
+
+def release_due_for(kind: str, addresses: list[str], account: Account | None) -> None:
+    """Release blocks of these addresses whose time is up, so a new block can take their place."""
+    qs = Block.objects.due().filter(kind=kind, address__in=addresses)
+    if account is not None:
+        qs = qs.filter(account=account)
+    if kind == Block.Kind.INVALID:
+        release(qs, Block.Release.RELEASED, History.Action.RELEASED, account=None, actor=SYSTEM)
+    else:
+        release(qs, Block.Release.EXPIRED, History.Action.EXPIRED, account=None, actor=SYSTEM)
+
+
+def end_whitelists(
+    whitelists: QuerySet[Whitelist], *, account: Account, actor: Actor, detail: str
+) -> int:
+    now = timezone.now()
+    rows = list(whitelists.filter(removed_at=None).values_list("pk", "block_id"))
+    if not rows:
+        return 0
+    Whitelist.objects.filter(pk__in=[pk for pk, _ in rows]).update(removed_at=now)
+    write_history(
+        [block_id for _, block_id in rows],
+        History.Action.UNWHITELISTED,
+        account=account,
+        actor=actor,
+        detail=detail,
+        at=now,
+    )
+    return len(rows)

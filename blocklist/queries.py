@@ -1,0 +1,87 @@
+"""What an account may see of the blocklist."""
+
+from __future__ import annotations
+
+from datetime import date, tzinfo
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from delivery.addresses import InvalidAddress, normalize_address
+from delivery.models import Message
+from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, day_bounds, zone_of
+from sesconsole.models import Account
+
+from .models import AutoBlockSetting, Block, Whitelist
+
+
+def invalid_blocks_visible_to(
+    account: Account, start: date | None = None, end: date | None = None, address: str = ""
+) -> QuerySet[Block]:
+    """Active invalid-address blocks an account may see, blocked within [start, end].
+
+    An account sees the blocks its sending triggered and those of addresses it has
+    mailed (or tried to); other tenants' recipients stay private.
+    """
+    mailed = Message.objects.filter(account=account, recipient=OuterRef("address"))
+    qs = (
+        Block.objects.invalid()
+        .active()
+        .filter(Q(account=account) | Exists(mailed))
+        .annotate(
+            whitelisted=Exists(
+                Whitelist.objects.active().filter(account=account, block=OuterRef("pk"))
+            )
+        )
+    )
+    qs = within_days(qs, "blocked_at", start, end, zone_of(account))
+    if address:
+        qs = qs.filter(address=normal_or_raw(address))
+    return qs.order_by("-blocked_at", "-pk")
+
+
+def custom_blocks(account: Account, status: str = "all", address: str = "") -> QuerySet[Block]:
+    """An account's custom blocks by status: 'active', 'expired' or 'all' (Tencent 1/0/2)."""
+    qs = Block.objects.custom().for_account(account).listed()
+    now = timezone.now()
+    if status == "active":
+        qs = qs.active(now)
+    elif status == "expired":
+        qs = qs.expired(now)
+    if address:
+        qs = qs.filter(address=normal_or_raw(address))
+    return qs.order_by("-blocked_at", "-pk")
+
+
+def within_days(
+    qs: QuerySet, field: str, start: date | None, end: date | None, zone: tzinfo
+) -> QuerySet:
+    """Rows whose `field` falls on the local days `start`..`end` (inclusive; either may be None)."""
+    # Nothing is older than MIN_DAY or newer than MAX_DAY; clamping keeps the arithmetic
+    # in range for any date a form accepts.
+    start = _clamp(start)
+    end = _clamp(end)
+    since, until = day_bounds(start, end, zone)
+    if since is not None:
+        qs = qs.filter(**{f"{field}__gte": since})
+    if until is not None:
+        qs = qs.filter(**{f"{field}__lt": until})
+    return qs
+
+
+def _clamp(day: date | None) -> date | None:
+    return None if day is None else min(max(day, MIN_DAY), MAX_DAY)
+
+
+def normal_or_raw(value: str) -> str:
+    try:
+        return normalize_address(value)
+    except InvalidAddress:
+        return value.strip().lower()
+
+
+def auto_block_setting(account: Account) -> AutoBlockSetting:
+    """The account's setting (unsaved default when never set). One query."""
+    return AutoBlockSetting.objects.filter(account=account).first() or AutoBlockSetting(
+        account=account
+    )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TencentConfig(AppConfig):
+    name = "tencent"
+    verbose_name = "Tencent Cloud API"

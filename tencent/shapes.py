@@ -1,0 +1,45 @@
+"""Blocklist entries in the shapes the Tencent SES actions answer with."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from blocklist.custom import AddReport
+from blocklist.expiry import expiry_date_of
+from blocklist.models import Block
+
+
+def _tencent_time(instant) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def black_address(block: Block) -> dict:
+    """ListBlackEmailAddress's BlackEmailAddress: {BounceTime, EmailAddress, IspDesc}."""
+    return {
+        "BounceTime": _tencent_time(block.blocked_at),
+        "EmailAddress": block.address,
+        "IspDesc": block.response_text,
+    }
+
+
+def custom_entry(block: Block) -> dict:
+    """ListCustomBlacklist's BlackAddressDetail; Status 1 active, 0 expired."""
+    expires_on = expiry_date_of(block)
+    return {
+        "Id": block.pk,
+        "Email": block.address,
+        "CreateTime": _tencent_time(block.blocked_at),
+        "ExpireDate": expires_on.isoformat() if expires_on else "",
+        "Status": 1 if block.is_active() else 0,
+    }
+
+
+def add_report(report: AddReport) -> dict:
+    """CreateCustomBlacklist's counts."""
+    return {
+        "TotalCount": report.total,
+        "ValidCount": report.valid,
+        "RepeatCount": report.repeat,
+        "InvalidCount": report.invalid,
+        "TooLongCount": report.too_long,
+    }

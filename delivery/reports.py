@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .addresses import InvalidAddress, normalize_address
-from .bounces import classify_reply, classify_texts, is_hard
+from .bounces import Verdict, is_hard, judge
+from .bounces import switched_off as _switched_off
 
 BOUNCE = "bounce"
 COMPLAINT = "complaint"
@@ -44,6 +45,11 @@ class RecipientOutcome:
     status: str = ""
     smtp_code: int | None = None
     diagnostic: str = ""
+    # For invalid addresses: how strong the evidence is (delivery.bounces.EVIDENCE).
+    evidence: str = ""
+    # The rule that decided the class, and why a weaker class was given, if one was.
+    rule: str = ""
+    reason: str = ""
 
     @property
     def failed(self) -> bool:
@@ -511,16 +517,21 @@ def _ses_report(data: dict) -> Report:
             diagnostic = str(item.get("diagnosticCode") or "")
             status = str(item.get("status") or "")
             code = _smtp_code(diagnostic)
-            bounce_class = classify_reply(code, status, diagnostic)
+            verdict = judge(
+                code, _enhanced(status), [diagnostic], structured=True, failed=permanent
+            )
             report.recipients.append(
                 RecipientOutcome(
                     recipient=_normalize(item.get("emailAddress")),
                     action=str(item.get("action") or ("failed" if permanent else "delayed")),
-                    bounce_class=bounce_class,
-                    hard=is_hard(bounce_class),
+                    bounce_class=verdict.bounce_class,
+                    hard=is_hard(verdict.bounce_class),
                     status=status,
                     smtp_code=code,
                     diagnostic=diagnostic,
+                    evidence=verdict.evidence,
+                    rule=verdict.rule,
+                    reason=verdict.reason,
                 )
             )
     elif kind == "complaint":
@@ -646,27 +657,42 @@ def _outcome(
 ) -> RecipientOutcome:
     diagnostic, context = diagnostic[:MAX_EXPLANATION], context[:MAX_CONTEXT]
     code = _smtp_code(diagnostic) or _smtp_code(context)
+    structured = bool(status)  # read from a DSN's Status field, not found in the text
     status = status or _enhanced(diagnostic) or _enhanced(context)
     if action not in FAILED_ACTIONS:
-        bounce_class = NOT_A_BOUNCE
+        verdict = Verdict(NOT_A_BOUNCE)
     else:
-        bounce_class = _classify(code, status, diagnostic, context)
+        verdict = _classify(
+            code, status, diagnostic, context, structured, action == "failed", _switched_off()
+        )
     return RecipientOutcome(
         recipient=recipient,
         action=action,
-        bounce_class=bounce_class,
-        hard=action in FAILED_ACTIONS and is_hard(bounce_class),
+        bounce_class=verdict.bounce_class,
+        hard=action in FAILED_ACTIONS and is_hard(verdict.bounce_class),
         status=status,
         smtp_code=code,
         diagnostic=_clean(diagnostic) or _clean(context)[:1000],
+        evidence=verdict.evidence,
+        rule=verdict.rule,
+        reason=verdict.reason,
     )
 
 
 @functools.lru_cache(maxsize=256)
-def _classify(code: int | None, status: str, diagnostic: str, context: str) -> str:
-    # Cached: a report often repeats the same reply for many recipients.
+def _classify(
+    code: int | None,
+    status: str,
+    diagnostic: str,
+    context: str,
+    structured: bool,
+    failed: bool,
+    switched_off: frozenset[str],
+) -> Verdict:
+    # Cached: a report often repeats the same reply for many recipients. The rules switched
+    # off are part of the key, so an evaluation fold never sees another fold's answer.
     texts = [_without_addresses(diagnostic), _without_addresses(context)]
-    return classify_texts(code, status, texts, in_report=True)
+    return judge(code, status, texts, in_report=True, structured=structured, failed=failed)
 
 
 def _without_addresses(text: str) -> str:

@@ -184,12 +184,12 @@ def evaluate(folder: Path, files: Iterable[str] | None = None) -> Score:
 
 def switched_off_without(family: str, provenance: dict[str, tuple[str, ...]]) -> frozenset[str]:
     """The rules that lose their footing when `family` is held out."""
-    off = set()
-    for rule in RULES:
-        sources = provenance.get(rule.id, ())
-        if not independent_sources(sources, without=family):
-            off.add(rule.id)
-    return frozenset(off)
+    ids = {rule.id for rule in RULES} | set(provenance)
+    return frozenset(
+        rule_id
+        for rule_id in ids
+        if not independent_sources(provenance.get(rule_id, ()), without=family)
+    )
 
 
 @dataclass

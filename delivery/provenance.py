@@ -21,6 +21,7 @@ STANDARDS = frozenset(
         "doc:gmail",  # Gmail SMTP errors and codes
         "doc:microsoft",  # Exchange Online NDR codes
         "doc:yahoo",  # Yahoo SMTP error codes
+        "doc:netease",  # 163.com / NetEase mail return codes (help_spam pages)
     }
 )
 
@@ -62,7 +63,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "sender.19": ("postfix",),
     "sender.20": ("googlegroups",),
     "sender.21": ("postfix",),
-    "sender.22": (),
+    "sender.22": ("doc:netease",),
     "sender.23": (),
     "sender.24": ("googlegroups",),
     "content.1": ("doc:gmail", "amavis", "dragonfly", "exim", "postfix"),
@@ -70,11 +71,11 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "content.3": ("receivingses", "sendmail"),
     "content.4": ("dragonfly",),
     "content.5": ("exim",),
-    "content.6": (),
+    "content.6": ("doc:netease",),
     "content.7": (),
     "blocked.1": ("exim", "postfix", "sendmail"),
     "rate.1": ("doc:gmail",),
-    "rate.2": (),
+    "rate.2": ("doc:gmail",),
     "rate.3": (),
     "too_big.1": ("rfc3463", "dragonfly", "exchange2007", "receivingses"),
     "too_big.2": (),
@@ -108,8 +109,8 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "full.6": (),
     "full.7": (),
     "full.8": (),
-    "full.9": (),
-    "full.10": (),
+    "full.9": ("rfc3463",),
+    "full.10": ("rfc3463",),
     "host.1": ("sendmail", "v5sendmail"),
     "host.2": ("exim",),
     "host.3": ("dragonfly", "mailru", "sendmail"),

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from .addresses import InvalidAddress, normalize_address
 from .bounces import Verdict, is_hard, judge
 from .bounces import switched_off as _switched_off
+from .recipients import is_role_or_list, untrusted
 
 BOUNCE = "bounce"
 COMPLAINT = "complaint"
@@ -611,12 +612,14 @@ def _delivery_status(
     if len(outcomes) == 1 and outcomes[0][0] is None:
         # A recipient named by a file or a program: the failed address is elsewhere.
         original = _original_headers(message, parts)
+        excluded = untrusted(message, original)
         for value in (
             message.get("X-Failed-Recipients"),
             original.get("To") if original is not None else None,
         ):
-            outcomes[0][0] = _normalize(_first_address(value))
-            if outcomes[0][0]:
+            address = _normalize(_first_address(value))
+            if address and address not in excluded and not is_role_or_list(address):
+                outcomes[0][0] = address
                 break
     report = Report(kind=BOUNCE)
     segments = _segments(human, [o[0] for o in outcomes])
@@ -780,16 +783,8 @@ def _plain_bounce(
     if not looks_like_bounce:
         return None
 
-    excluded = set()
-    for value in (message.get("To"), message.get("From"), message.get("Return-Path")):
-        address = _normalize(_first_address(value))
-        if address:
-            excluded.add(address)
-    if original is not None:
-        for name in ("From", "Return-Path", "Sender", "Reply-To"):
-            address = _normalize(_first_address(original.get(name)))
-            if address:
-                excluded.add(address)
+    # Never the bounce's own From/To, the original's sender, a postmaster or a mailing list.
+    excluded = {a for a in map(_normalize, untrusted(message, original)) if a}
 
     recipients = _anchored_addresses(text, excluded)
     if not recipients:
@@ -806,8 +801,9 @@ def _plain_bounce(
                 break
     if not recipients and original is not None:
         address = _normalize(_first_address(original.get("To")))
-        if address:
+        if address and address not in excluded:
             recipients.append(address)
+    recipients = [r for r in recipients if r is None or not is_role_or_list(r)]
     if not recipients:
         recipients = [None]
 

@@ -32,7 +32,8 @@ from delivery.models import BounceClass
         ),
         (550, "", "550 Host unknown", "invalid_address"),
         (550, "5.1.10", "Recipient address has null MX", "invalid_address"),
-        (550, "5.2.1", "550 5.2.1 This mailbox has been disabled", "invalid_address"),
+        # A disabled mailbox exists (RFC 3463 X.2.1) and may come back: not proof.
+        (550, "5.2.1", "550 5.2.1 This mailbox has been disabled", "other"),
         # Full mailboxes.
         (552, "5.2.2", "552 5.2.2 Over quota", "mailbox_full"),
         (550, "5.0.0", "User mailbox exceeds allowed size", "mailbox_full"),
@@ -192,10 +193,8 @@ def test_in_a_report_an_unknown_user_needs_the_rcpt_stage_or_an_address_status()
         "invalid_address"
     )
     assert classify_texts(550, "5.1.1", [bare], in_report=True) == "invalid_address"
-    # Disabled mailboxes and unknown domains are not about the stage.
-    assert classify_texts(550, "", ["This account has been disabled"], in_report=True) == (
-        "invalid_address"
-    )
+    # Unknown domains are not about the stage; a disabled mailbox may come back: no proof.
+    assert classify_texts(550, "", ["This account has been disabled"], in_report=True) == "other"
     assert classify_texts(550, "", ["Host unknown"], in_report=True) == "invalid_address"
 
 
@@ -217,6 +216,10 @@ def test_only_invalid_addresses_are_hard():
 def test_it_agrees_with_the_replies_of_the_demo_traffic(table, expected):
     for receiver, (code, enhanced, text) in table.items():
         text = text.format(rcpt="bob@example.com", sender_domain="mail.example.com")
+        if "mailbox unavailable" in text and "5.1." not in text:
+            # RFC 5321 §4.2.3's text for every 550, policy refusals included: no proof.
+            assert classify_reply(code, enhanced, text) == "other", receiver
+            continue
         assert classify_reply(code, enhanced, text) == expected, receiver
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from .bounces import RULES, rules_switched_off
 from .models import BounceClass
 from .provenance import PROVENANCE, independent_sources
-from .recipients import is_untrusted_recipient
+from .recipients import is_untrusted_recipient, named_in_fields
 from .reports import COMPLAINT, NOT_A_BOUNCE, parse_report
 
 BLOCKED_OR_SPAM = "blocked_or_spam"
@@ -119,13 +119,15 @@ def _recipient_right(line: Line, report, data: bytes) -> bool | None:
     """Whether a failed line's recipient is right, as far as the message itself can tell.
 
     The labels carry no addresses, so this checks what can be checked: a recipient is named,
-    and it is not the bounce's own sender or addressee, a postmaster, a daemon or a mailing
-    list (delivery.recipients).
+    and either the report's own recipient fields name it, or it is not the bounce's own sender
+    or addressee, a postmaster, a daemon or a mailing list (delivery.recipients).
     """
     if line.bounce_class in (NOT_A_BOUNCE, COMPLAINT):
         return None
     if not line.recipient:
         return False
+    if line.recipient.lower() in named_in_fields(data):
+        return True
     return not is_untrusted_recipient(line.recipient, data)
 
 

@@ -21,7 +21,8 @@ STANDARDS = frozenset(
         "doc:gmail",  # Gmail SMTP errors and codes
         "doc:microsoft",  # Exchange Online NDR codes
         "doc:yahoo",  # Yahoo SMTP error codes
-        "doc:netease",  # 163.com / NetEase mail return codes (help_spam pages)
+        "doc:netease",
+        "doc:postfix",  # Postfix's documented reject texts (SMTPD_ACCESS_README, postconf)  # 163.com / NetEase mail return codes (help_spam pages)
     }
 )
 
@@ -33,15 +34,15 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "mailer.5": ("fml",),
     "directory.1": ("doc:microsoft", "postfix"),
     "directory.2": ("doc:microsoft", "exchange2007"),
-    "sender.1": ("exim",),
+    "sender.1": ("doc:postfix", "exim"),
     "sender.2": (),
     "sender.3": (),
-    "sender.4": ("sendmail",),
+    "sender.4": ("doc:postfix", "sendmail"),
     "sender.5": ("dragonfly", "v5sendmail"),
-    "sender.6": (),
+    "sender.6": ("doc:postfix",),
     "sender.7": ("doc:gmail", "dragonfly", "exim", "opensmtpd"),
     "sender.8": ("amazonses", "sendmail"),
-    "sender.9": (),
+    "sender.9": ("doc:postfix",),
     "sender.10": ("amazonses", "exim", "sendmail"),
     "sender.11": (),
     "sender.12": ("doc:gmail", "ezweb", "opensmtpd", "postfix", "qmail"),
@@ -108,7 +109,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "full.5": ("rfc5321", "sendmail"),
     "full.6": (),
     "full.7": (),
-    "full.8": (),
+    "full.8": ("doc:microsoft",),
     "full.9": ("rfc3463",),
     "full.10": ("rfc3463",),
     "host.1": ("sendmail", "v5sendmail"),
@@ -155,7 +156,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "unknown.6": (),
     "unknown.7": ("activehunter", "exim", "verizon"),
     "unknown.8": ("doc:yahoo", "sendmail", "x2"),
-    "unknown.9": ("dragonfly",),
+    "unknown.9": ("rfc3463", "dragonfly"),
     "unknown.10": (),
     "unknown.11": ("interscanmss",),
     "unknown.12": (),

@@ -80,6 +80,22 @@ def untrusted(message: email.message.Message, original: email.message.Message | 
     return found
 
 
+_FIELD = re.compile(
+    rb"^(?:Final-Recipient|Original-Recipient|X-Failed-Recipients|Original-Rcpt-To)"
+    rb"[ \t]*:[^\n]*",
+    re.I | re.M,
+)
+
+
+def named_in_fields(raw: bytes) -> set[str]:
+    """Addresses a report names in its own recipient fields (RFC 3464, RFC 5965, Exim's
+    X-Failed-Recipients): the strongest evidence a report itself carries."""
+    found = set()
+    for line in _FIELD.findall(raw):
+        found.update(a.lower() for a in _ADDRESS.findall(line.decode("latin-1")))
+    return found
+
+
 def is_untrusted_recipient(address: str, raw: bytes) -> bool:
     """Whether `address` is one no report may blame, judged from the raw report."""
     from .reports import parse_report  # late: reports imports this module

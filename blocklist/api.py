@@ -135,6 +135,7 @@ class BlockSerializer(serializers.ModelSerializer):
             "reason_label",
             "note",
             "response_text",
+            "bounce_evidence",
             "event_id",
             "blocked_at",
             "expires_at",

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .models import BounceClass
+from .models import BounceClass, BounceEvidence
 from .provenance import PROVENANCE, independent_sources
 
 INVALID = BounceClass.INVALID_ADDRESS
@@ -228,9 +228,9 @@ _CODES: dict[tuple[int, int], str] = {
 # null MX (1.10, RFC 7505). 1.0, 1.4 (ambiguous) and 1.5 (valid) prove nothing.
 _ADDRESS_CODES = {(1, 1), (1, 2), (1, 3), (1, 6), (1, 10)}
 # Evidence of an invalid-address verdict, strongest first.
-DSN_5_1_X = "dsn_5_1_x"
-TEXT_5_1_X = "text_5_1_x"
-WORDING = "wording"
+DSN_5_1_X = BounceEvidence.DSN_5_1_X
+TEXT_5_1_X = BounceEvidence.TEXT_5_1_X
+WORDING = BounceEvidence.WORDING
 EVIDENCE = (DSN_5_1_X, TEXT_5_1_X, WORDING)
 # Codes about the sender, which the wording of the reply must not turn into the recipient's fault.
 _SENDER_CODES = {(1, 7), (1, 8)}

@@ -24,8 +24,8 @@ from sesconsole.models import Account
 from stats.rollups import count_events
 
 from .addresses import InvalidAddress, domain_of, normalize_address
-from .bounces import classify_reply
-from .models import BounceClass, DeliveryEvent, EventType, Message
+from .bounces import judge
+from .models import BounceClass, BounceEvidence, DeliveryEvent, EventType, Message
 
 MAX_ID_LENGTH = 128
 _ENHANCED = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
@@ -160,7 +160,7 @@ def parse_event(raw) -> ParsedEvent:
             raise EventError("invalid_field", "'smtp.enhanced' must look like 5.1.1 (RFC 3463).")
         text = _string(smtp, "text", 4000)
 
-    bounce_class = ""
+    bounce_class = evidence = ""
     if event_type == EventType.BOUNCED:
         bounce_class = _string(raw, "bounce_class", 20)
         if bounce_class and bounce_class not in _BOUNCE_CLASSES:
@@ -168,7 +168,20 @@ def parse_event(raw) -> ParsedEvent:
                 "invalid_field",
                 f"'bounce_class' must be one of: {', '.join(sorted(_BOUNCE_CLASSES))}.",
             )
-        bounce_class = bounce_class or classify_reply(smtp_code, enhanced, text)
+        verdict = judge(smtp_code, enhanced, [text], structured=bool(enhanced))
+        bounce_class = bounce_class or verdict.bounce_class
+        evidence = _string(raw, "bounce_evidence", 16)
+        if evidence and evidence not in BounceEvidence.values:
+            raise EventError(
+                "invalid_field",
+                f"'bounce_evidence' must be one of: {', '.join(BounceEvidence.values)}.",
+            )
+        if evidence and bounce_class != BounceClass.INVALID_ADDRESS:
+            raise EventError(
+                "invalid_field", "'bounce_evidence' applies to invalid_address bounces only."
+            )
+        if not evidence and bounce_class == verdict.bounce_class:
+            evidence = verdict.evidence  # what the smtp reply shows, when it agrees
 
     url = _string(raw, "url", 4096, required=event_type == EventType.CLICKED)
     if url and urlsplit(url).scheme not in ("http", "https"):
@@ -191,6 +204,7 @@ def parse_event(raw) -> ParsedEvent:
         type=event_type,
         timestamp=timestamp,
         bounce_class=bounce_class,
+        bounce_evidence=evidence,
         smtp_code=smtp_code,
         smtp_enhanced=enhanced,
         response_text=text,

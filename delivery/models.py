@@ -20,6 +20,14 @@ class BounceClass(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class BounceEvidence(models.TextChoices):
+    """What an invalid-address verdict rests on, strongest first (docs/bounces.md)."""
+
+    DSN_5_1_X = "dsn_5_1_x", "5.1.x status in a DSN or SMTP reply field"
+    TEXT_5_1_X = "text_5_1_x", "5.1.x code in free text only"
+    WORDING = "wording", "5xx reply wording only"
+
+
 class EventType(models.TextChoices):
     REQUEST = "request", "Request"
     REJECTED = "rejected", "Rejected"
@@ -193,6 +201,12 @@ class DeliveryEvent(models.Model):
     timestamp = models.DateTimeField()
     received_at = models.DateTimeField(default=timezone.now)
     bounce_class = models.CharField(max_length=20, choices=BounceClass, blank=True)
+    bounce_evidence = models.CharField(
+        max_length=16,
+        choices=BounceEvidence,
+        blank=True,
+        help_text="For invalid_address bounces: what the verdict rests on (docs/bounces.md).",
+    )
     smtp_code = models.PositiveSmallIntegerField(null=True, blank=True)
     smtp_enhanced = models.CharField(max_length=16, blank=True)
     response_text = models.TextField(blank=True)

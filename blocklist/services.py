@@ -347,6 +347,7 @@ _BLOCK_COLUMNS = [
     "reason",
     "note",
     "response_text",
+    "bounce_evidence",  # invalid-address blocks: what the bounce verdict rested on
     "event",
     "created_by",
     "blocked_at",

@@ -393,6 +393,7 @@ _EVENT_FIELDS = [
     "timestamp",
     "received_at",
     "bounce_class",
+    "bounce_evidence",
     "smtp_code",
     "smtp_enhanced",
     "response_text",

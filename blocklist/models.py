@@ -127,6 +127,7 @@ class Block(models.Model):
         max_length=16,
         choices=BounceEvidence,
         blank=True,
+        default="",
         db_default="",  # rows written by raw inserts that predate the field stay valid
         help_text="Invalid-address blocks: what the bounce verdict rested on (docs/bounces.md).",
     )

@@ -70,6 +70,7 @@ class Score:
     evidence: Counter = field(default_factory=Counter)  # (evidence, right?) of invalid lines
     recipients_checked: int = 0
     recipients_right: int = 0
+    recipients_missing: int = 0  # no trustworthy recipient: kept unmatched, nothing blocked
     misses: list[str] = field(default_factory=list)
     files: int = 0
 
@@ -102,6 +103,7 @@ class Score:
             getattr(self, name).update(getattr(other, name))
         self.recipients_checked += other.recipients_checked
         self.recipients_right += other.recipients_right
+        self.recipients_missing += other.recipients_missing
         self.misses += other.misses
         self.files += other.files
 
@@ -139,6 +141,7 @@ def score_file(name: str, data: bytes, expected: list[dict]) -> Score:
         if right is not None:
             score.recipients_checked += 1
             score.recipients_right += right
+            score.recipients_missing += not line.recipient
     printed = [group(line.bounce_class) for line in lines]
     evidence = {id(line): line.evidence for line in lines}
     pool = list(zip(printed, [evidence[id(line)] for line in lines], strict=True))
@@ -258,7 +261,9 @@ def format_score(score: Score) -> str:
     out += [
         "",
         f"Right recipient (checkable lines): {score.recipients_right}/{score.recipients_checked}"
-        f" = {_pct(score.recipient_accuracy)}",
+        f" = {_pct(score.recipient_accuracy)}; none named (nothing blocked):"
+        f" {score.recipients_missing}; a wrong address:"
+        f" {score.recipients_checked - score.recipients_right - score.recipients_missing}",
     ]
     return "\n".join(out)
 

@@ -205,6 +205,7 @@ class DeliveryEvent(models.Model):
         max_length=16,
         choices=BounceEvidence,
         blank=True,
+        default="",
         db_default="",  # rows written by raw inserts that predate the field stay valid
         help_text="For invalid_address bounces: what the verdict rests on (docs/bounces.md).",
     )

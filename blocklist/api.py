@@ -135,7 +135,6 @@ class BlockSerializer(serializers.ModelSerializer):
             "reason_label",
             "note",
             "response_text",
-            "bounce_evidence",
             "event_id",
             "blocked_at",
             "expires_at",
@@ -166,6 +165,13 @@ class BlockSerializer(serializers.ModelSerializer):
         if (request and sees_all_accounts(request)) or (account and block.account_id == account.pk):
             return block.account.name
         return None
+
+
+class InvalidBlockSerializer(BlockSerializer):
+    """Invalid-address blocks also say what the bounce verdict rested on (docs/bounces.md)."""
+
+    class Meta(BlockSerializer.Meta):
+        fields = [*BlockSerializer.Meta.fields, "bounce_evidence"]
 
 
 class HistorySerializer(serializers.ModelSerializer):
@@ -291,6 +297,7 @@ class InvalidBlockViewSet(_BlockViewSet):
     has mailed. Remove those it triggered; whitelist those another account triggered."""
 
     filterset_class = InvalidBlockFilter
+    serializer_class = InvalidBlockSerializer
     kind = Block.Kind.INVALID
 
     def get_queryset(self) -> QuerySet[Block]:

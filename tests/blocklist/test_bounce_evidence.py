@@ -81,6 +81,18 @@ def test_the_invalid_block_list_shows_the_evidence(account, api_client):
     assert row["bounce_evidence"] == "dsn_5_1_x"
 
 
+def test_the_blocking_query_shows_the_evidence(account, api_client):
+    bounce(account, "words@example.com", smtp={"code": 550, "text": "550 no such user"})
+
+    r = api_client.post(
+        "/api/v1/blocklist/check/", {"addresses": ["words@example.com"]}, format="json"
+    )
+
+    (verdict,) = r.json()["results"]
+    assert verdict["blocked"] and verdict["kind"] == "invalid"
+    assert verdict["matches"][0]["bounce_evidence"] == "wording"
+
+
 def test_staff_filter_by_evidence_and_lift_only_the_weak_ones(staff_client, account):
     bounce(account, "dsn@example.com")
     bounce(account, "words@example.com", smtp={"code": 550, "text": "550 no such user"})

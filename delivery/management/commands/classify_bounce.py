@@ -85,7 +85,7 @@ class Command(BaseCommand):
                     self.stdout.write(f"{rule}\t{' '.join(sorted(families))}")
                 return
             score = evaluate_folder(folder)
-            self.stdout.write("## All rules, scored on the whole folder\n")
+            self.stdout.write("## All active rules, scored on the whole folder\n")
             self.stdout.write(format_score(score))
             folds, pooled = cross_validate(folder)
             self.stdout.write(

@@ -2,7 +2,9 @@
 
 Servers phrase the same failure many ways and often send only a generic code (5.0.0, 550),
 so the wording decides when it is clear; a specific enhanced code decides otherwise. Wording
-is matched by families (unknown user, full mailbox, policy block, spam) rather than by server.
+is matched by named rules grouped in families (unknown user, full mailbox, policy block, spam),
+each with its provenance (delivery.provenance). An invalid address blocks the address for every
+account, so `judge` gives it only on strong evidence and records which (docs/bounces.md).
 """
 
 from __future__ import annotations

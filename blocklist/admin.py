@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from delivery.models import BounceEvidence
 from sesconsole.models import Account
 
 from . import actions, changes
@@ -65,13 +66,14 @@ class BlockAdmin(admin.ModelAdmin):
         "kind",
         "account",
         "reason",
+        "bounce_evidence",
         "blocked_at",
         "expires_at",
         "released_at",
         "release_reason",
         "stopped_count",
     ]
-    list_filter = ["kind", "reason", StateFilter, "release_reason", "account"]
+    list_filter = ["kind", "reason", "bounce_evidence", StateFilter, "release_reason", "account"]
     list_select_related = ["account"]
     search_fields = ["address", "account__name", "response_text", "note"]
     date_hierarchy = "blocked_at"
@@ -79,7 +81,15 @@ class BlockAdmin(admin.ModelAdmin):
     readonly_fields = ["stopped_count", "last_stopped_at", "released_at", "release_reason"]
     inlines = [WhitelistInline, HistoryInline]
     show_full_result_count = False
-    actions = ["remove", "expire_now", "extend_30_days", "whitelist"]
+    actions = [
+        "remove",
+        "expire_now",
+        "extend_30_days",
+        "whitelist",
+        "lift_wording",
+        "lift_text_5_1_x",
+        "lift_no_evidence",
+    ]
 
     def has_add_permission(self, request) -> bool:
         return False  # blocks are made by events, the console and the API (with history)
@@ -91,6 +101,28 @@ class BlockAdmin(admin.ModelAdmin):
     def remove(self, request, queryset: QuerySet[Block]):
         n = actions.release_blocks(queryset, actor=_actor(request))
         self.message_user(request, f"Removed {n} block(s).")
+
+    def _lift_by_evidence(self, request, queryset: QuerySet[Block], evidence: str) -> None:
+        """Lift the selected invalid-address blocks that rest on `evidence` only; the others
+        stay (filter the list by evidence first to lift all of one strength)."""
+        chosen = queryset.filter(kind=Block.Kind.INVALID, bounce_evidence=evidence)
+        n = actions.release_blocks(
+            chosen, actor=_actor(request), note=f"Lifted by staff: evidence {evidence or 'none'}."
+        )
+        label = BounceEvidence(evidence).label if evidence else "no recorded evidence"
+        self.message_user(request, f"Lifted {n} invalid-address block(s) resting on {label}.")
+
+    @admin.action(description="Lift selected invalid-address blocks resting on wording only")
+    def lift_wording(self, request, queryset: QuerySet[Block]):
+        self._lift_by_evidence(request, queryset, BounceEvidence.WORDING)
+
+    @admin.action(description="Lift selected invalid-address blocks resting on a 5.1.x in text")
+    def lift_text_5_1_x(self, request, queryset: QuerySet[Block]):
+        self._lift_by_evidence(request, queryset, BounceEvidence.TEXT_5_1_X)
+
+    @admin.action(description="Lift selected invalid-address blocks with no recorded evidence")
+    def lift_no_evidence(self, request, queryset: QuerySet[Block]):
+        self._lift_by_evidence(request, queryset, "")
 
     @admin.action(description="Expire selected blocks now")
     def expire_now(self, request, queryset: QuerySet[Block]):

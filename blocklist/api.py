@@ -101,6 +101,13 @@ class BlockSerializer(serializers.ModelSerializer):
         return None
 
 
+class InvalidBlockSerializer(BlockSerializer):
+    """Invalid-address blocks also say what the bounce verdict rested on (docs/bounces.md)."""
+
+    class Meta(BlockSerializer.Meta):
+        fields = [*BlockSerializer.Meta.fields, "bounce_evidence"]
+
+
 class HistorySerializer(serializers.ModelSerializer):
     address = serializers.CharField(source="block.address")
     kind = serializers.CharField(source="block.kind")
@@ -218,6 +225,7 @@ class InvalidBlockViewSet(_BlockViewSet):
     has mailed. Remove those it triggered; whitelist those another account triggered."""
 
     filterset_class = InvalidBlockFilter
+    serializer_class = InvalidBlockSerializer
     kind = Block.Kind.INVALID
 
     def get_queryset(self) -> QuerySet[Block]:

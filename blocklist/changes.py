@@ -46,6 +46,7 @@ _BLOCK_COLUMNS = [
     "reason",
     "note",
     "response_text",
+    "bounce_evidence",
     "event",
     "created_by",
     "blocked_at",

@@ -49,6 +49,7 @@ def apply_events(account: Account, events: Sequence[DeliveryEvent]) -> None:
                     account=account,
                     reason=Block.Reason.INVALID_ADDRESS,
                     response_text=event.response_text,
+                    bounce_evidence=event.bounce_evidence,
                     event=event,
                     blocked_at=event.timestamp,
                     expires_at=event.timestamp + timedelta(days=INVALID_BLOCK_DAYS),

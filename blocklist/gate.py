@@ -32,6 +32,7 @@ class Match:
     response_text: str = ""
     event_id: str = ""
     note: str = ""
+    bounce_evidence: str = ""  # invalid-address blocks: what the bounce verdict rested on
 
 
 @dataclass
@@ -117,6 +118,7 @@ def check(
             "reason",
             "note",
             "response_text",
+            "bounce_evidence",
             "blocked_at",
             "expires_at",
             "event__event_id",
@@ -151,6 +153,7 @@ def check(
         )
         if block.kind == Block.Kind.INVALID:
             match.triggered_by_you = block.account_id == account.pk
+            match.bounce_evidence = block.bounce_evidence
         wl = whitelisted.get(block.pk)
         if wl is not None:
             match.why = "Overridden: you whitelisted this address."

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from delivery.models import BounceEvidence
 from sesconsole.models import Account
 
 INVALID_BLOCK_DAYS = 180
@@ -123,6 +124,14 @@ class Block(models.Model):
     reason = models.CharField(max_length=16, choices=Reason)
     note = models.CharField(max_length=500, blank=True)
     response_text = models.TextField(blank=True, help_text="The bounce reply that caused it.")
+    bounce_evidence = models.CharField(
+        max_length=16,
+        choices=BounceEvidence,
+        blank=True,
+        default="",
+        db_default="",  # rows written by raw inserts that predate the field stay valid
+        help_text="Invalid-address blocks: what the bounce verdict rested on (docs/bounces.md).",
+    )
     event = models.ForeignKey(
         "delivery.DeliveryEvent",
         models.SET_NULL,

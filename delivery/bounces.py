@@ -2,14 +2,21 @@
 
 Servers phrase the same failure many ways and often send only a generic code (5.0.0, 550),
 so the wording decides when it is clear; a specific enhanced code decides otherwise. Wording
-is matched by families (unknown user, full mailbox, policy block, spam) rather than by server.
+is matched by named rules grouped in families (unknown user, full mailbox, policy block, spam),
+each with its provenance (delivery.provenance). An invalid address blocks the address for every
+account, so `judge` gives it only on strong evidence and records which (docs/bounces.md).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from .models import BounceClass
+from .models import BounceClass, BounceEvidence
+from .provenance import PROVENANCE, independent_sources
 
 INVALID = BounceClass.INVALID_ADDRESS
 FULL = BounceClass.MAILBOX_FULL
@@ -28,14 +35,15 @@ _ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 _CODE = re.compile(r"(?<![\d.])([245])\d\d(?=[ -]|$)", re.M)
 
 
-def _words(*patterns: str) -> re.Pattern[str]:
-    return re.compile("|".join(patterns), re.I)
+def _words(*patterns: str) -> list[re.Pattern[str]]:
+    return [re.compile(p, re.I) for p in patterns]
 
 
 # Checked in this order: the first family whose wording appears wins.
-_FAMILIES: list[tuple[str, re.Pattern[str]]] = [
+_FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
     # The local delivery program failed: not the address's fault.
     (
+        "mailer",
         MAILER,
         _words(
             r"procmail|mailer error|command died|pipe to \|",
@@ -47,6 +55,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
     ),
     # Wording that names a policy but means an unknown recipient (directory-based blocking).
     (
+        "directory",
         INVALID,
         _words(
             r"recipient address rejected: access denied",
@@ -56,6 +65,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
     # The sending side is refused: sender address, relaying, reverse DNS, lists, reputation,
     # authentication. About the sender or its server, never about the recipient address.
     (
+        "sender",
         BLOCKED,
         _words(
             r"sender (address|domain|verif\w*|rejected|is not allowed|denied|blocked)",
@@ -86,6 +96,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
     ),
     # The content was refused: spam, viruses, filters, headers.
     (
+        "content",
         SPAM,
         _words(
             r"\bspam|junk|\buce\b|unsolicited|bulk e?mail|virus|malware|phish|infected",
@@ -98,9 +109,10 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     # Blocked without saying why: after spam, so "blocked because it contains a virus" is content.
-    (BLOCKED, _words(r"\b(blocked|banned)\b")),
+    ("blocked", BLOCKED, _words(r"\b(blocked|banned)\b")),
     # Too much mail too fast, to this recipient or from this sender: it will pass later.
     (
+        "rate",
         RATE,
         _words(
             r"receiving mail at a rate|rate that prevents",
@@ -110,6 +122,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
     ),
     # The message, not the mailbox, is too big.
     (
+        "too_big",
         TOO_BIG,
         _words(
             r"message (size )?(is )?too (big|large)|message (size |length )?exceeds",
@@ -118,6 +131,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
+        "full",
         FULL,
         _words(
             r"mail ?box (is |was )?(full|over|exceed|size|storage|quota)",
@@ -133,6 +147,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
+        "host",
         INVALID_HOST,
         _words(
             r"host (or domain name )?(unknown|not found)|unknown host|domain (not found|unknown)",
@@ -145,6 +160,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
     ),
     # The mailbox existed: disabled, suspended, long inactive, or moved away.
     (
+        "disabled",
         DISABLED,
         _words(
             r"no longer (valid|available|in use|active|exists)|has been (deleted|removed|closed)",
@@ -155,6 +171,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
+        "unknown",
         INVALID,
         _words(
             r"user ?unknown|unknown (user|recipient|local|mailbox|address|account)",
@@ -167,7 +184,8 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
             r"(recipient|user|address) (name )?is not recognized|not listed in .{0,40}address book",
             r"no (valid )?(mailbox|recipients?|account)|mailbox not found|unknown or illegal alias",
             r"doesn't have a .{0,40} account|not our customer|not a (registered|known|valid) user",
-            r"bad destination|address (is )?(invalid|unavailable)|mailbox (is )?unavailable",
+            # Not "mailbox unavailable": RFC 5321 §4.2.3 gives that text to every 550, policy included.
+            r"bad destination|address (is )?invalid",
             r"address unknown",
             r"other recipients in the same domain",
             r"宛先不明|存在しない|存在しません|見つかりません|登録されていません|使われていません",
@@ -176,6 +194,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
+        "vague",
         OTHER,
         _words(
             r"message (is )?too (big|large)|(message|mail) size|size (limit|exceeds)|too large",
@@ -187,7 +206,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     # Last resort: the server refused without saying why.
-    (REFUSED, _words(r"\b(rejected|refused|denied|prohibited|not allowed|reject)\b")),
+    ("refused", REFUSED, _words(r"\b(rejected|refused|denied|prohibited|not allowed|reject)\b")),
 ]
 
 # Enhanced codes (subject, detail) that settle the class on their own.
@@ -197,15 +216,24 @@ _CODES: dict[tuple[int, int], str] = {
     (1, 3): INVALID,  # bad destination mailbox address syntax
     (1, 6): INVALID,  # destination mailbox has moved
     (1, 10): INVALID,  # null MX: the domain accepts no mail
-    (2, 1): INVALID,  # mailbox disabled
+    (2, 1): DISABLED,  # mailbox disabled: it may come back, so not proof
     (2, 2): FULL,  # mailbox full
     (2, 3): OTHER,  # message too long for the mailbox
     (2, 4): OTHER,  # mailing list expansion problem
     (3, 1): FULL,  # mail system full
     (3, 4): OTHER,  # message too big for the system
-    (7, 13): INVALID,  # user account disabled
+    (7, 13): DISABLED,  # user account disabled (RFC 3463 update, RFC 5248)
     (7, 14): OTHER,  # trust relationship required
 }
+# Address statuses (RFC 3463 X.1.x) that say the recipient address itself will never work:
+# bad mailbox (1.1), bad system (1.2), bad syntax (1.3), moved with no forwarding address (1.6),
+# null MX (1.10, RFC 7505). 1.0, 1.4 (ambiguous) and 1.5 (valid) prove nothing.
+_ADDRESS_CODES = {(1, 1), (1, 2), (1, 3), (1, 6), (1, 10)}
+# Evidence of an invalid-address verdict, strongest first.
+DSN_5_1_X = BounceEvidence.DSN_5_1_X
+TEXT_5_1_X = BounceEvidence.TEXT_5_1_X
+WORDING = BounceEvidence.WORDING
+EVIDENCE = (DSN_5_1_X, TEXT_5_1_X, WORDING)
 # Codes about the sender, which the wording of the reply must not turn into the recipient's fault.
 _SENDER_CODES = {(1, 7), (1, 8)}
 # Reply to the end of the message data: the recipient was accepted, the content refused.
@@ -249,85 +277,178 @@ _URL = re.compile(r"\b(?:https?|ftp)://\S+", re.I)
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 
 
-def _from_texts(texts: list[str]) -> str | None:
-    """The first clear family, looking at each text in turn; else the first vague one."""
-    vague = None
+@dataclass(frozen=True)
+class Rule:
+    """One wording rule: a pattern, the family it points to, and where it comes from."""
+
+    id: str
+    family: str
+    pattern: re.Pattern[str]
+
+
+RULES: list[Rule] = [
+    Rule(f"{block}.{n}", family, pattern)
+    for block, family, patterns in _FAMILIES
+    for n, pattern in enumerate(patterns, 1)
+]
+RULES_BY_ID = {rule.id: rule for rule in RULES}
+# A rule speaks only when a standard, a provider's documentation or two independent source
+# families back it (delivery.provenance); the others stay listed, switched off, for review.
+ACTIVE_RULES = [rule for rule in RULES if independent_sources(PROVENANCE.get(rule.id, ()))]
+
+# Rules switched off for the current evaluation fold (see classify_bounce --evaluate).
+_switched_off: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "switched_off", default=frozenset()
+)
+
+
+def switched_off() -> frozenset[str]:
+    """The wording rules switched off right now (none outside an evaluation)."""
+    return _switched_off.get()
+
+
+@contextlib.contextmanager
+def rules_switched_off(rule_ids: frozenset[str]) -> Iterator[None]:
+    """Classify without some wording rules, as if they had never been written."""
+    token = _switched_off.set(frozenset(rule_ids))
+    try:
+        yield
+    finally:
+        _switched_off.reset(token)
+
+
+def _from_texts(texts: list[str]) -> tuple[str | None, str]:
+    """The first clear family, looking at each text in turn; else the first vague one.
+    Returns (family, id of the rule that found it)."""
+    vague: tuple[str | None, str] = (None, "")
+    off = _switched_off.get()
     for text in texts:
         # Links and addresses are not wording: neither a help page's path nor a local part
         # such as "no-such-user@" says anything about this failure.
         text = _ADDRESS.sub("<address>", _URL.sub(" ", text or ""))
-        for family, pattern in _FAMILIES:
-            if pattern.search(text):
-                if family not in (OTHER, REFUSED):
-                    return family
-                vague = vague or family
+        for rule in ACTIVE_RULES:
+            if rule.id in off or not rule.pattern.search(text):
+                continue
+            if rule.family not in (OTHER, REFUSED):
+                return rule.family, rule.id
+            if vague[0] is None:
+                vague = (rule.family, rule.id)
     return vague
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A classification with what it rests on.
+
+    `evidence` is set for invalid addresses only, strongest first: `dsn_5_1_x` (a 5.1.x status
+    in a structured field: a DSN's Status or the enhanced code of the SMTP reply itself),
+    `text_5_1_x` (a 5.1.x code found in free text only), `wording` (a 5xx reply whose words say
+    the mailbox or domain does not exist, with no 5.1.x code). `rule` names what decided.
+    """
+
+    bounce_class: str
+    evidence: str = ""
+    rule: str = ""
+    reason: str = ""
 
 
 def classify_reply(code: int | None, enhanced: str = "", text: str = "") -> str:
     """Classify one SMTP reply into a BounceClass value."""
-    return classify_texts(code, enhanced, [text])
+    return judge(code, enhanced, [text], structured=bool(enhanced)).bounce_class
 
 
 def classify_texts(
     code: int | None, enhanced: str, texts: list[str], in_report: bool = False
 ) -> str:
+    """Classify a failure described by several texts (see `judge`)."""
+    return judge(code, enhanced, texts, in_report=in_report).bounce_class
+
+
+def judge(
+    code: int | None,
+    enhanced: str,
+    texts: list[str],
+    in_report: bool = False,
+    structured: bool = False,
+    failed: bool = False,
+) -> Verdict:
     """Classify a failure described by several texts, most specific first (the server's reply,
     then the bounce's explanation): wording in an earlier text wins.
 
-    `in_report` says the texts come from a bounce report, which normally shows the SMTP command
-    the reply answered; an "unknown user" that is not shown to answer RCPT TO then needs an
-    X.1.x status to count as an invalid address.
+    `structured` says `enhanced` was read from a field (a DSN's Status, an event's
+    smtp.enhanced) rather than found in text. `failed` says a report gave the recipient up for
+    good (RFC 3464 Action: failed) though it quotes no reply code. `in_report` says the texts come from a bounce
+    report, which normally shows the SMTP command the reply answered; an "unknown user" that is
+    not shown to answer RCPT TO then needs an X.1.x status to count as an invalid address.
+    The precedence is written down in docs/bounces.md.
     """
-    family = _from_texts(texts)
+    family, rule = _from_texts(texts)
     text = "\n".join(t for t in texts if t)
     status, reply_class = _codes(enhanced, text)
     if code:
         reply_class = int(str(code)[0])
     temporary = (status[0] if status else reply_class) == 4
+    permanent = (status[0] if status else reply_class) == 5
     subject_detail = status[1:] if status else None
+    status_text = ".".join(map(str, status)) if status else ""
 
     if subject_detail in _SENDER_CODES:
-        return BLOCKED
+        return Verdict(BLOCKED, rule=f"status:{status_text}", reason="the sender was refused")
     # Clear wording beats the code; vague wording ("rejected", "timed out") does not.
     if family is not None and family not in (OTHER, REFUSED):
         bounce_class = family
     elif subject_detail in _CODES:
-        bounce_class = _CODES[subject_detail]
+        bounce_class, rule = _CODES[subject_detail], f"status:{status_text}"
     elif subject_detail is not None and subject_detail[0] == 7:
-        bounce_class = BLOCKED
+        bounce_class, rule = BLOCKED, f"status:{status_text}"
     elif subject_detail is not None and subject_detail[0] == 6:
-        bounce_class = SPAM
+        bounce_class, rule = SPAM, f"status:{status_text}"
     elif family is not None:
         bounce_class = family
     else:
-        bounce_class = OTHER
+        bounce_class, rule = OTHER, (f"status:{status_text}" if status else "")
 
-    if bounce_class in (INVALID, INVALID_HOST, DISABLED) and temporary:
-        # A temporary failure cannot prove that the address does not exist.
-        return OTHER
-    policy_status = subject_detail is not None and subject_detail[0] == 7
-    if bounce_class == INVALID and policy_status and subject_detail not in _CODES:
+    address_status = subject_detail in _ADDRESS_CODES
+    if bounce_class == DISABLED and address_status and not temporary:
+        bounce_class = INVALID  # "has moved" under 5.1.6: the code settles it
+    if bounce_class in (MAILER, TOO_BIG, RATE, DISABLED):
+        return Verdict(OTHER, rule=rule)
+    if bounce_class == REFUSED:
+        return Verdict(BLOCKED, rule=rule)
+    if bounce_class not in (INVALID, INVALID_HOST):
+        return Verdict(bounce_class, rule=rule)
+
+    # An invalid address blocks the address for every account: it needs strong evidence.
+    if temporary:
+        return Verdict(OTHER, rule=rule, reason="a temporary failure cannot prove it")
+    if subject_detail is not None and subject_detail[0] == 7 and subject_detail not in _CODES:
         # "User unknown" under a security or policy status: a filter refused the recipient,
         # which says nothing certain about the address.
-        return BLOCKED
-    address_status = subject_detail is not None and subject_detail[0] == 1
-    at_unknown_stage = in_report and not _AT_RCPT.search(text)
+        return Verdict(BLOCKED, rule=rule, reason="unknown user under a policy status")
+    if subject_detail is not None and subject_detail[0] == 2:
+        # A mailbox status says the mailbox exists (RFC 3463 X.2.X): the words conflict.
+        return Verdict(OTHER, rule=rule, reason=f"status {status_text} says the mailbox exists")
     if (
         bounce_class == INVALID
         and not address_status
-        and (_AFTER_DATA.search(text) or at_unknown_stage)
+        and (_AFTER_DATA.search(text) or (in_report and not _AT_RCPT.search(text)))
     ):
         # "User unknown" after the data was sent (or at an unknown stage of a session) is a
         # content filter speaking, not proof that the mailbox does not exist.
-        return SPAM
-    if bounce_class in (INVALID_HOST, DISABLED):
-        bounce_class = INVALID
-    elif bounce_class in (MAILER, TOO_BIG, RATE):
-        bounce_class = OTHER
-    elif bounce_class == REFUSED:
-        bounce_class = BLOCKED
-    return bounce_class
+        return Verdict(SPAM, rule=rule, reason="unknown user outside RCPT TO")
+    if address_status:
+        from_field = structured and enhanced.strip() == status_text
+        evidence = DSN_5_1_X if from_field else TEXT_5_1_X
+        return Verdict(INVALID, evidence=evidence, rule=rule or f"status:{status_text}")
+    if subject_detail is not None and subject_detail[0] == 1:
+        # Another address status (ambiguous, valid, sender...): not proof of a dead mailbox.
+        return Verdict(OTHER, rule=rule, reason=f"status {status_text} is no proof")
+    if (permanent or (failed and reply_class is None and status is None)) and family in (
+        INVALID,
+        INVALID_HOST,
+    ):
+        return Verdict(INVALID, evidence=WORDING, rule=rule)
+    return Verdict(OTHER, rule=rule, reason="no 5xx reply or 5.1.x status backs the wording")
 
 
 def is_hard(bounce_class: str) -> bool:

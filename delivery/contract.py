@@ -33,6 +33,14 @@ class BounceClass(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class BounceEvidence(models.TextChoices):
+    """What an invalid-address verdict rests on, strongest first (docs/bounces.md)."""
+
+    DSN_5_1_X = "dsn_5_1_x", "5.1.x status in a DSN or SMTP reply field"
+    TEXT_5_1_X = "text_5_1_x", "5.1.x code in free text only"
+    WORDING = "wording", "5xx reply wording only"
+
+
 class MessageStatus(models.TextChoices):
     PENDING = "pending", "Awaiting request"
     REQUESTED = "requested", "Queued"

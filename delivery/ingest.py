@@ -29,10 +29,18 @@ from sesconsole.lib.sql import insert_new_rows
 from sesconsole.models import Account
 
 from .addresses import InvalidAddress, domain_of, normalize_address
-from .bounces import classify_reply
+from .bounces import judge
 from .contract import EVENTS
 from .fold import apply_addresses, fold_into_messages
-from .models import BounceClass, CountedState, DeliveryEvent, EventType, Message, PendingFold
+from .models import (
+    BounceClass,
+    BounceEvidence,
+    CountedState,
+    DeliveryEvent,
+    EventType,
+    Message,
+    PendingFold,
+)
 from .wire import Unreadable
 
 MAX_ID_LENGTH = 128
@@ -88,6 +96,7 @@ class NewEvent:
     smtp_enhanced: str = ""
     response_text: str = ""
     bounce_class: str = ""
+    bounce_evidence: str = ""
     reason: str = ""
     url: str = ""
     user_agent: str = ""
@@ -96,14 +105,17 @@ class NewEvent:
 
     def as_model(self) -> DeliveryEvent:
         """The unsaved event row (account and message are attached when stored)."""
-        bounce_class = self.bounce_class
+        bounce_class, evidence = self.bounce_class, self.bounce_evidence
         if self.type == EventType.BOUNCED and not bounce_class:
-            bounce_class = classify_reply(self.smtp_code, self.smtp_enhanced, self.response_text)
+            bounce_class, evidence = bounce_verdict(
+                self.smtp_code, self.smtp_enhanced, self.response_text, "", evidence
+            )
         return DeliveryEvent(
             event_id=self.event_id,
             type=self.type,
             timestamp=self.timestamp,
             bounce_class=bounce_class,
+            bounce_evidence=evidence,
             smtp_code=self.smtp_code,
             smtp_enhanced=self.smtp_enhanced,
             response_text=self.response_text,
@@ -141,6 +153,18 @@ def _string(raw: dict, name: str, max_length: int, required: bool = False) -> st
     if len(value) > max_length:
         raise EventError("invalid_field", f"'{name}' is longer than {max_length} characters.")
     return value
+
+
+def bounce_verdict(
+    code: int | None, enhanced: str, text: str, bounce_class: str = "", evidence: str = ""
+) -> tuple[str, str]:
+    """The bounce class (the one given, or classified from the reply) and the evidence of
+    an invalid-address verdict (the one given, or what the reply shows when it agrees)."""
+    verdict = judge(code, enhanced, [text], structured=bool(enhanced))
+    bounce_class = bounce_class or verdict.bounce_class
+    if not evidence and bounce_class == verdict.bounce_class:
+        evidence = verdict.evidence
+    return bounce_class, evidence
 
 
 def _is_utf8(value: str) -> bool:
@@ -232,13 +256,24 @@ def parse_event(raw) -> NewEvent:
             raise EventError("invalid_field", "'smtp.enhanced' must look like 5.1.1 (RFC 3463).")
         text = _string(smtp, "text", 4000)
 
-    bounce_class = ""
+    bounce_class = evidence = ""
     if event_type == EventType.BOUNCED:
         bounce_class = _string(raw, "bounce_class", 20)
         if bounce_class and bounce_class not in _BOUNCE_CLASSES:
             raise EventError(
                 "invalid_field",
                 f"'bounce_class' must be one of: {', '.join(sorted(_BOUNCE_CLASSES))}.",
+            )
+        evidence = _string(raw, "bounce_evidence", 16)
+        if evidence and evidence not in BounceEvidence.values:
+            raise EventError(
+                "invalid_field",
+                f"'bounce_evidence' must be one of: {', '.join(BounceEvidence.values)}.",
+            )
+        bounce_class, evidence = bounce_verdict(smtp_code, enhanced, text, bounce_class, evidence)
+        if evidence and bounce_class != BounceClass.INVALID_ADDRESS:
+            raise EventError(
+                "invalid_field", "'bounce_evidence' applies to invalid_address bounces only."
             )
 
     url = _string(raw, "url", 4096, required="url" in requires)
@@ -275,6 +310,7 @@ def parse_event(raw) -> NewEvent:
         smtp_enhanced=enhanced,
         response_text=text,
         bounce_class=bounce_class,
+        bounce_evidence=evidence,
         reason=_string(raw, "reason", 64),
         url=url,
         user_agent=_string(raw, "user_agent", 512),
@@ -447,6 +483,7 @@ _EVENT_FIELDS = [
     "timestamp",
     "received_at",
     "bounce_class",
+    "bounce_evidence",
     "smtp_code",
     "smtp_enhanced",
     "response_text",

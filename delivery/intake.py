@@ -141,10 +141,22 @@ def _events(report: Report, recipient: OutboundRecipient, digest: str) -> list[d
         else:
             event["type"] = EventType.BOUNCED
             bounce_class = str(outcome.bounce_class)
+            evidence = outcome.evidence
             if bounce_class not in _BOUNCE_CLASSES:
-                bounce_class = classify_reply(
-                    smtp.get("code"), smtp.get("enhanced", ""), smtp["text"]
+                bounce_class, evidence = (
+                    str(classify_reply(smtp.get("code"), smtp.get("enhanced", ""), smtp["text"])),
+                    "",
                 )
+            if (
+                bounce_class == BounceClass.INVALID_ADDRESS
+                and outcome.recipient
+                and outcome.recipient != recipient.address
+            ):
+                # The report names another address (a forward, an alias): its mailbox not
+                # existing says nothing about the address we sent to.
+                bounce_class, evidence = BounceClass.OTHER, ""
             event["bounce_class"] = bounce_class
+            if bounce_class == BounceClass.INVALID_ADDRESS and evidence:
+                event["bounce_evidence"] = evidence
         events.append(event)
     return events

@@ -13,9 +13,9 @@ from django.utils import timezone
 from sesconsole.models import Account
 
 from .addresses import InvalidAddress, normalize_address, normalize_domain
-from .contract import EVENTS, BounceClass, EventType, MessageStatus
+from .contract import EVENTS, BounceClass, BounceEvidence, EventType, MessageStatus
 
-__all__ = ["BounceClass", "EventType"]  # re-exported: the contract's choices, used with the models
+__all__ = ["BounceClass", "BounceEvidence", "EventType"]  # re-exported: the contract's choices
 
 
 class MessageQuerySet(models.QuerySet["Message"]):
@@ -178,6 +178,14 @@ class DeliveryEvent(models.Model):
     timestamp = models.DateTimeField()
     received_at = models.DateTimeField(default=timezone.now)
     bounce_class = models.CharField(max_length=20, choices=BounceClass, blank=True)
+    bounce_evidence = models.CharField(
+        max_length=16,
+        choices=BounceEvidence,
+        blank=True,
+        default="",
+        db_default="",  # rows written by raw inserts that predate the field stay valid
+        help_text="For invalid_address bounces: what the verdict rests on (docs/bounces.md).",
+    )
     smtp_code = models.PositiveSmallIntegerField(null=True, blank=True)
     smtp_enhanced = models.CharField(max_length=16, blank=True)
     response_text = models.TextField(blank=True)

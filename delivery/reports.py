@@ -19,7 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .addresses import InvalidAddress, normalize_address
-from .bounces import classify_reply, classify_texts, is_hard
+from .bounces import Verdict, is_hard, judge
+from .bounces import switched_off as _switched_off
+from .recipients import is_role_or_list, untrusted
 
 BOUNCE = "bounce"
 COMPLAINT = "complaint"
@@ -44,6 +46,11 @@ class RecipientOutcome:
     status: str = ""
     smtp_code: int | None = None
     diagnostic: str = ""
+    # For invalid addresses: how strong the evidence is (delivery.bounces.EVIDENCE).
+    evidence: str = ""
+    # The rule that decided the class, and why a weaker class was given, if one was.
+    rule: str = ""
+    reason: str = ""
 
     @property
     def failed(self) -> bool:
@@ -511,16 +518,21 @@ def _ses_report(data: dict) -> Report:
             diagnostic = str(item.get("diagnosticCode") or "")
             status = str(item.get("status") or "")
             code = _smtp_code(diagnostic)
-            bounce_class = classify_reply(code, status, diagnostic)
+            verdict = judge(
+                code, _enhanced(status), [diagnostic], structured=True, failed=permanent
+            )
             report.recipients.append(
                 RecipientOutcome(
                     recipient=_normalize(item.get("emailAddress")),
                     action=str(item.get("action") or ("failed" if permanent else "delayed")),
-                    bounce_class=bounce_class,
-                    hard=is_hard(bounce_class),
+                    bounce_class=verdict.bounce_class,
+                    hard=is_hard(verdict.bounce_class),
                     status=status,
                     smtp_code=code,
                     diagnostic=diagnostic,
+                    evidence=verdict.evidence,
+                    rule=verdict.rule,
+                    reason=verdict.reason,
                 )
             )
     elif kind == "complaint":
@@ -600,12 +612,14 @@ def _delivery_status(
     if len(outcomes) == 1 and outcomes[0][0] is None:
         # A recipient named by a file or a program: the failed address is elsewhere.
         original = _original_headers(message, parts)
+        excluded = untrusted(message, original)
         for value in (
             message.get("X-Failed-Recipients"),
             original.get("To") if original is not None else None,
         ):
-            outcomes[0][0] = _normalize(_first_address(value))
-            if outcomes[0][0]:
+            address = _normalize(_first_address(value))
+            if address and address not in excluded and not is_role_or_list(address):
+                outcomes[0][0] = address
                 break
     report = Report(kind=BOUNCE)
     segments = _segments(human, [o[0] for o in outcomes])
@@ -646,27 +660,42 @@ def _outcome(
 ) -> RecipientOutcome:
     diagnostic, context = diagnostic[:MAX_EXPLANATION], context[:MAX_CONTEXT]
     code = _smtp_code(diagnostic) or _smtp_code(context)
+    structured = bool(status)  # read from a DSN's Status field, not found in the text
     status = status or _enhanced(diagnostic) or _enhanced(context)
     if action not in FAILED_ACTIONS:
-        bounce_class = NOT_A_BOUNCE
+        verdict = Verdict(NOT_A_BOUNCE)
     else:
-        bounce_class = _classify(code, status, diagnostic, context)
+        verdict = _classify(
+            code, status, diagnostic, context, structured, action == "failed", _switched_off()
+        )
     return RecipientOutcome(
         recipient=recipient,
         action=action,
-        bounce_class=bounce_class,
-        hard=action in FAILED_ACTIONS and is_hard(bounce_class),
+        bounce_class=verdict.bounce_class,
+        hard=action in FAILED_ACTIONS and is_hard(verdict.bounce_class),
         status=status,
         smtp_code=code,
         diagnostic=_clean(diagnostic) or _clean(context)[:1000],
+        evidence=verdict.evidence,
+        rule=verdict.rule,
+        reason=verdict.reason,
     )
 
 
 @functools.lru_cache(maxsize=256)
-def _classify(code: int | None, status: str, diagnostic: str, context: str) -> str:
-    # Cached: a report often repeats the same reply for many recipients.
+def _classify(
+    code: int | None,
+    status: str,
+    diagnostic: str,
+    context: str,
+    structured: bool,
+    failed: bool,
+    switched_off: frozenset[str],
+) -> Verdict:
+    # Cached: a report often repeats the same reply for many recipients. The rules switched
+    # off are part of the key, so an evaluation fold never sees another fold's answer.
     texts = [_without_addresses(diagnostic), _without_addresses(context)]
-    return classify_texts(code, status, texts, in_report=True)
+    return judge(code, status, texts, in_report=True, structured=structured, failed=failed)
 
 
 def _without_addresses(text: str) -> str:
@@ -754,16 +783,8 @@ def _plain_bounce(
     if not looks_like_bounce:
         return None
 
-    excluded = set()
-    for value in (message.get("To"), message.get("From"), message.get("Return-Path")):
-        address = _normalize(_first_address(value))
-        if address:
-            excluded.add(address)
-    if original is not None:
-        for name in ("From", "Return-Path", "Sender", "Reply-To"):
-            address = _normalize(_first_address(original.get(name)))
-            if address:
-                excluded.add(address)
+    # Never the bounce's own From/To, the original's sender, a postmaster or a mailing list.
+    excluded = {a for a in map(_normalize, untrusted(message, original)) if a}
 
     recipients = _anchored_addresses(text, excluded)
     if not recipients:
@@ -780,8 +801,9 @@ def _plain_bounce(
                 break
     if not recipients and original is not None:
         address = _normalize(_first_address(original.get("To")))
-        if address:
+        if address and address not in excluded:
             recipients.append(address)
+    recipients = [r for r in recipients if r is None or not is_role_or_list(r)]
     if not recipients:
         recipients = [None]
 

@@ -27,7 +27,6 @@ from sesconsole.lib.errors import ServiceError
 from sesconsole.models import Account
 
 from .addresses import InvalidAddress, domain_of, normalize_address
-from .bounces import classify_reply
 from .ingest import NewEvent, record_events
 from .models import (
     EventType,
@@ -473,7 +472,6 @@ def deliver(recipient_pk: int) -> int | None:
                 answered,
                 mid,
                 response_text=text[:4000],
-                bounce_class=classify_reply(reply.code, reply.enhanced, reply.text),
             ),
             state=OutboundRecipient.State.BOUNCED,
             last_reply=text,

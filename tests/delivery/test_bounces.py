@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from delivery import simulation
-from delivery.bounces import classify_reply, classify_texts, is_hard
+from delivery.bounces import classify_reply, classify_texts, is_hard, judge
 from delivery.models import BounceClass
 
 
@@ -32,7 +32,8 @@ from delivery.models import BounceClass
         ),
         (550, "", "550 Host unknown", "invalid_address"),
         (550, "5.1.10", "Recipient address has null MX", "invalid_address"),
-        (550, "5.2.1", "550 5.2.1 This mailbox has been disabled", "invalid_address"),
+        # A disabled mailbox exists (RFC 3463 X.2.1) and may come back: not proof.
+        (550, "5.2.1", "550 5.2.1 This mailbox has been disabled", "other"),
         # Full mailboxes.
         (552, "5.2.2", "552 5.2.2 Over quota", "mailbox_full"),
         (550, "5.0.0", "User mailbox exceeds allowed size", "mailbox_full"),
@@ -192,10 +193,8 @@ def test_in_a_report_an_unknown_user_needs_the_rcpt_stage_or_an_address_status()
         "invalid_address"
     )
     assert classify_texts(550, "5.1.1", [bare], in_report=True) == "invalid_address"
-    # Disabled mailboxes and unknown domains are not about the stage.
-    assert classify_texts(550, "", ["This account has been disabled"], in_report=True) == (
-        "invalid_address"
-    )
+    # Unknown domains are not about the stage; a disabled mailbox may come back: no proof.
+    assert classify_texts(550, "", ["This account has been disabled"], in_report=True) == "other"
     assert classify_texts(550, "", ["Host unknown"], in_report=True) == "invalid_address"
 
 
@@ -217,6 +216,10 @@ def test_only_invalid_addresses_are_hard():
 def test_it_agrees_with_the_replies_of_the_demo_traffic(table, expected):
     for receiver, (code, enhanced, text) in table.items():
         text = text.format(rcpt="bob@example.com", sender_domain="mail.example.com")
+        if "mailbox unavailable" in text and "5.1." not in text:
+            # RFC 5321 §4.2.3's text for every 550, policy refusals included: no proof.
+            assert classify_reply(code, enhanced, text) == "other", receiver
+            continue
         assert classify_reply(code, enhanced, text) == expected, receiver
 
 
@@ -226,3 +229,58 @@ def test_temporary_replies_of_the_demo_traffic_never_invalidate_an_address():
         assert classify_reply(code, enhanced, text) in ("blocked", "spam_rejected", "other"), (
             receiver
         )
+
+
+@pytest.mark.parametrize(
+    ("code", "enhanced", "text", "structured", "expected"),
+    [
+        # A 5.1.x status in a field: strongest.
+        (
+            550,
+            "5.1.1",
+            "550 5.1.1 Recipient address rejected",
+            True,
+            ("invalid_address", "dsn_5_1_x"),
+        ),
+        # The same code only in free text.
+        (550, "", "550 5.1.1 Recipient address rejected", False, ("invalid_address", "text_5_1_x")),
+        # 5.1.2 bad system, 5.1.3 bad syntax, 5.1.6 moved, 5.1.10 null MX: the address cannot work.
+        (
+            550,
+            "5.1.3",
+            "550 5.1.3 Bad recipient address syntax",
+            True,
+            ("invalid_address", "dsn_5_1_x"),
+        ),
+        (
+            550,
+            "5.1.6",
+            "550 5.1.6 Destination mailbox has moved",
+            True,
+            ("invalid_address", "dsn_5_1_x"),
+        ),
+        # Unambiguous words under a 5xx reply with no 5.1.x code.
+        (550, "", "550 No such user here", False, ("invalid_address", "wording")),
+        # A bare 5xx, a generic RFC 5321 text, an ambiguous 5.1.4: never invalid.
+        (550, "", "550 Rejected", False, ("blocked", "")),
+        (550, "", "550 Requested action not taken: mailbox unavailable", False, ("other", "")),
+        (550, "5.1.4", "550 5.1.4 Ambiguous destination address", True, ("other", "")),
+        # Policy or spam wording beats a 5.1.1 code.
+        (550, "5.1.1", "550 5.1.1 Message rejected as spam", True, ("spam_rejected", "")),
+        (550, "5.1.1", "550 5.1.1 Client host blocked using Spamhaus", True, ("blocked", "")),
+        # "User unknown" under a policy status (X.7.x) or a mailbox status (X.2.x): conflicting.
+        (550, "5.7.1", "550 5.7.1 User unknown", True, ("blocked", "")),
+        (550, "5.2.1", "550 5.2.1 User unknown", True, ("other", "")),
+        # Temporary: never proof.
+        (450, "4.1.1", "450 4.1.1 User unknown", True, ("other", "")),
+    ],
+)
+def test_an_invalid_address_needs_strong_evidence(code, enhanced, text, structured, expected):
+    verdict = judge(code, enhanced, [text], structured=structured)
+    assert (verdict.bounce_class, verdict.evidence) == expected
+
+
+def test_a_weaker_verdict_keeps_its_reason():
+    verdict = judge(550, "5.2.1", ["550 5.2.1 User unknown"], structured=True)
+    assert verdict.reason == "status 5.2.1 says the mailbox exists"
+    assert verdict.rule == "unknown.1"

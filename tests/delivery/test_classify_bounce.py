@@ -7,12 +7,15 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from delivery.bounce_evaluation import cross_validate, switched_off_without
+from delivery.bounces import ACTIVE_RULES
 from delivery.management.commands.classify_bounce import evaluate_folder
+from delivery.provenance import PROVENANCE, independent_sources
 
 SAMPLES = Path("/work/shared/cases/bounces")
 # The accuracy reached on the public samples, less a small margin: a change that loses more
 # than a few rows fails here. See docs/bounces.md for the table per class.
-MIN_ACCURACY = 0.89
+MIN_ACCURACY = 0.84
 
 
 def run(*args: str) -> list[list[str]]:
@@ -28,9 +31,11 @@ def test_it_prints_one_line_per_failed_recipient():
 
     assert len(lines) == 2
     assert all(len(line) == 4 and line[0] == path for line in lines)
+    # One is a full mailbox; the other says "user unknown" under 5.2.1 (the mailbox exists):
+    # conflicting evidence, so other.
     assert sorted((line[2], line[3]) for line in lines) == [
-        ("invalid_address", "hard"),
         ("mailbox_full", "soft"),
+        ("other", "soft"),
     ]
     assert all("@" in line[1] for line in lines)
 
@@ -86,11 +91,16 @@ def test_it_scores_a_labelled_folder_as_multisets_with_accepted_alternatives(tmp
     score = evaluate_folder(tmp_path)
 
     assert sum(score.total.values()) == 4
-    assert sum(score.correct.values()) == 3
+    assert sum(score.correct.values()) == 2
     assert score.confusion[("other", "complaint")] == 1
+    assert score.confusion[("invalid_address", "other")] == 1
+    assert score.precision("mailbox_full") == 1.0
+    assert score.recall("invalid_address") == 0.0
     out = StringIO()
     call_command("classify_bounce", "--evaluate", str(tmp_path), stdout=out)
-    assert "| **all** | 4 | 3 | 75.0% |" in out.getvalue()
+    assert "| **all (agreement)** | 4 | 50.0% | | |" in out.getvalue()
+    assert "Leave one source family out" in out.getvalue()
+    assert "| postfix | 2 |" in out.getvalue()
 
 
 def test_accuracy_on_the_public_samples_does_not_regress():
@@ -98,7 +108,8 @@ def test_accuracy_on_the_public_samples_does_not_regress():
 
     assert sum(score.total.values()) == 396
     assert score.accuracy >= MIN_ACCURACY, "\n".join(score.misses)
-    floors = {"invalid_address": 0.91, "mailbox_full": 0.93, "other": 0.94, "blocked_or_spam": 0.80}
+    assert score.precision("invalid_address") >= 0.95, "\n".join(score.misses)
+    floors = {"invalid_address": 0.80, "mailbox_full": 0.89, "other": 0.96, "blocked_or_spam": 0.74}
     floors |= {"complaint": 1.0, "not_a_bounce": 1.0}
     for bounce_class, floor in floors.items():
         assert score.correct[bounce_class] / score.total[bounce_class] >= floor, bounce_class
@@ -112,6 +123,23 @@ def test_crlf_copies_print_the_same_lines():
         crlf = [line[1:] for line in run(str(path))]
         lf = [line[1:] for line in run(str(SAMPLES / path.name))]
         assert crlf == lf, path.name
+
+
+def test_the_cross_validation_holds_out_each_family_and_switches_its_rules_off():
+    folds, pooled = cross_validate(SAMPLES)
+
+    assert len(folds) == len({f.family for f in folds})
+    assert sum(pooled.total.values()) == 396
+    # A rule backed by postfix and one other family only is off in the postfix fold.
+    assert switched_off_without("postfix", {"r": ("postfix", "exim")}) >= {"r"}
+    assert "r" not in switched_off_without("postfix", {"r": ("postfix", "exim", "qmail")})
+    assert "r" not in switched_off_without("postfix", {"r": ("postfix", "rfc3463")})
+    assert pooled.precision("invalid_address") >= 0.95
+
+
+def test_every_active_rule_names_a_standard_or_two_families():
+    for rule in ACTIVE_RULES:
+        assert independent_sources(PROVENANCE[rule.id]), rule.id
 
 
 def test_the_figures_in_the_docs_are_the_current_ones():

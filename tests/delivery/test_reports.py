@@ -24,7 +24,9 @@ def test_it_reads_a_dsn_with_recipients_of_different_classes():
     assert report.kind == "bounce"
     classes = {r.recipient: r for r in report.failed}
     assert len(classes) == 2
-    assert sorted(r.bounce_class for r in classes.values()) == ["invalid_address", "mailbox_full"]
+    # The other one says "user unknown" under 5.2.1, which says the mailbox exists (RFC 3463
+    # X.2.1): conflicting evidence, so no invalid address.
+    assert sorted(r.bounce_class for r in classes.values()) == ["mailbox_full", "other"]
     full = next(r for r in classes.values() if r.bounce_class == "mailbox_full")
     assert full.status == "5.2.2"
     assert full.smtp_code == 550
@@ -39,8 +41,11 @@ def test_it_reads_an_exim_bounce_without_a_dsn_part():
     assert report.kind == "bounce"
     assert outcomes(report) == [
         ("kijitora@example.jp", "invalid_address", True),
-        ("sabatora@example.jp", "invalid_address", True),
+        # "User Unknown" under 5.2.1 (the mailbox exists): conflicting, so no block.
+        ("sabatora@example.jp", "other", False),
     ]
+    assert report.failed[0].evidence == "text_5_1_x"
+    assert report.failed[1].reason == "status 5.2.1 says the mailbox exists"
     assert report.failed[0].smtp_code == 550
     assert report.failed[0].status == "5.1.1"
     # The original's headers come inline, after the explanation.

@@ -1,0 +1,106 @@
+"""Which addresses a bounce may name as the failed recipient, and which never.
+
+A bounce's failed recipient comes from the report's own fields (Final-Recipient,
+Original-Recipient, X-Failed-Recipients, the recipient lines of MTA formats) and, strongest,
+from the sent message it is about. Addresses that only happen to appear in a bounce are not
+recipients: the bounce's own From, To and Return-Path, the postmaster and mail daemons, and
+mailing lists (RFC 2369 List-* headers, RFC 2919 List-Id, `owner-`/`-request` addresses,
+RFC 2142 role names). Blocking one of those would stop mail to someone who never bounced.
+"""
+
+from __future__ import annotations
+
+import email
+import email.message
+import email.utils
+import re
+
+# RFC 2142 role mailboxes and the names mail daemons send from.
+ROLE_LOCAL_PARTS = frozenset(
+    {
+        "postmaster",
+        "mailer-daemon",
+        "mailer_daemon",
+        "mailerdaemon",
+        "mail-daemon",
+        "maildaemon",
+        "hostmaster",
+        "abuse",
+        "daemon",
+        "root",
+        "mdaemon",
+        "mail-delivery-system",
+    }
+)
+# Mailing-list plumbing: owner-list@, list-owner@, list-request@, list-bounces@ (RFC 2142 §4,
+# the conventions of Majordomo, Mailman and Sympa).
+_LIST_LOCAL_PART = re.compile(r"^owner-|-(owner|request|bounces?|admin)(\+.*)?$", re.I)
+_LIST_HEADERS = ("List-Post", "List-Owner", "List-Help", "List-Subscribe", "List-Unsubscribe")
+_MAILTO = re.compile(r"<mailto:([^>?]+)", re.I)
+_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
+
+
+def is_role_or_list(address: str) -> bool:
+    local = address.rsplit("@", 1)[0].lower()
+    return local in ROLE_LOCAL_PARTS or bool(_LIST_LOCAL_PART.search(local))
+
+
+def list_addresses(headers: email.message.Message | None) -> set[str]:
+    """The mailing-list addresses a message's List-* headers name (RFC 2369, RFC 2919)."""
+    found: set[str] = set()
+    if headers is None:
+        return found
+    for name in _LIST_HEADERS:
+        for value in headers.get_all(name) or []:
+            found.update(a.lower() for a in _MAILTO.findall(str(value)))
+    for value in headers.get_all("List-Id") or []:
+        # "Name <list.example.org>": the list is list@example.org by convention.
+        match = re.search(r"<([^<>.\s]+)\.([^<>\s]+)>", str(value))
+        if match:
+            found.add(f"{match.group(1)}@{match.group(2)}".lower())
+    return found
+
+
+def own_addresses(message: email.message.Message) -> set[str]:
+    """The bounce's own sender and addressees: who sent the report and who it went back to."""
+    found = set()
+    for name in ("From", "To", "Cc", "Return-Path", "Sender", "Reply-To"):
+        for value in message.get_all(name) or []:
+            found.update(a.lower() for a in _ADDRESS.findall(str(value)))
+    return found
+
+
+def untrusted(message: email.message.Message, original: email.message.Message | None) -> set[str]:
+    """Addresses a report must never name as its failed recipient (besides role names)."""
+    found = own_addresses(message) | list_addresses(message) | list_addresses(original)
+    if original is not None:
+        for name in ("From", "Return-Path", "Sender", "Reply-To", "Errors-To"):
+            for value in original.get_all(name) or []:
+                found.update(a.lower() for a in _ADDRESS.findall(str(value)))
+    return found
+
+
+_FIELD = re.compile(
+    rb"^(?:Final-Recipient|Original-Recipient|X-Failed-Recipients|Original-Rcpt-To)"
+    rb"[ \t]*:[^\n]*",
+    re.I | re.M,
+)
+
+
+def named_in_fields(raw: bytes) -> set[str]:
+    """Addresses a report names in its own recipient fields (RFC 3464, RFC 5965, Exim's
+    X-Failed-Recipients): the strongest evidence a report itself carries."""
+    found = set()
+    for line in _FIELD.findall(raw):
+        found.update(a.lower() for a in _ADDRESS.findall(line.decode("latin-1")))
+    return found
+
+
+def is_untrusted_recipient(address: str, raw: bytes) -> bool:
+    """Whether `address` is one no report may blame, judged from the raw report."""
+    from .reports import parse_report  # late: reports imports this module
+
+    message = email.message_from_bytes(raw.replace(b"\r\n", b"\n"))
+    report = parse_report(raw)
+    address = address.lower()
+    return is_role_or_list(address) or address in untrusted(message, report.original_headers)

@@ -1,0 +1,166 @@
+"""Whom a bounce blames: only the report's own recipient fields, never its own addresses, a
+postmaster, a mail daemon or a mailing list. Small synthetic messages, one rule each."""
+
+from __future__ import annotations
+
+from delivery.recipients import is_role_or_list, list_addresses, named_in_fields
+from delivery.reports import parse_report
+
+
+def message(headers: str, body: str) -> bytes:
+    return (headers.strip() + "\n\n" + body.strip() + "\n").encode()
+
+
+BOUNCE_HEADERS = """
+From: Mail Delivery System <MAILER-DAEMON@mx.example.net>
+To: news@mail.acme.example
+Subject: Undelivered Mail Returned to Sender
+"""
+
+
+def test_the_failed_address_is_taken_not_the_postmaster_mentioned_in_the_text():
+    raw = message(
+        BOUNCE_HEADERS,
+        """
+For further assistance, please send mail to postmaster@mx.example.net
+
+<bob@example.org>: host mx.example.org said: 550 5.1.1 User unknown
+(in reply to RCPT TO command)
+""",
+    )
+
+    (outcome,) = parse_report(raw).failed
+
+    assert outcome.recipient == "bob@example.org"
+    assert outcome.bounce_class == "invalid_address"
+
+
+def test_a_postmaster_alone_is_never_blamed():
+    raw = message(
+        BOUNCE_HEADERS,
+        """
+Your message could not be delivered.
+postmaster@example.org: 550 5.1.1 User unknown (in reply to RCPT TO command)
+""",
+    )
+
+    assert [o.recipient for o in parse_report(raw).failed] == [None]
+
+
+def test_the_bounce_own_from_and_to_are_never_the_recipient():
+    raw = message(
+        BOUNCE_HEADERS,
+        """
+Your message could not be delivered. This is a permanent error.
+Contact news@mail.acme.example or MAILER-DAEMON@mx.example.net for help.
+550 5.1.1 User unknown (in reply to RCPT TO command)
+""",
+    )
+
+    assert [o.recipient for o in parse_report(raw).failed] == [None]
+
+
+def test_a_mailing_list_address_from_the_returned_headers_is_never_blamed():
+    raw = message(
+        BOUNCE_HEADERS,
+        """
+This is a permanent error. The following address(es) failed:
+550 5.1.1 User unknown (in reply to RCPT TO command)
+
+------ This is a copy of the message's headers. ------
+From: news@mail.acme.example
+To: cats@lists.example.org
+Subject: Weekly news
+Message-ID: <abc@mail.acme.example>
+Date: Mon, 30 Nov 2026 10:00:00 +0000
+List-Id: Cats <cats.lists.example.org>
+List-Post: <mailto:cats@lists.example.org>
+""",
+    )
+
+    report = parse_report(raw)
+
+    assert [o.recipient for o in report.failed] == [None]
+    assert "cats@lists.example.org" in list_addresses(report.original_headers)
+
+
+def test_list_plumbing_and_role_names_are_recognised():
+    for address in (
+        "owner-cats@lists.example.org",
+        "cats-request@lists.example.org",
+        "cats-bounces@lists.example.org",
+        "postmaster@example.org",
+        "MAILER-DAEMON@example.org",
+    ):
+        assert is_role_or_list(address.lower()), address
+    assert not is_role_or_list("bob@example.org")
+    assert not is_role_or_list("postmaster-fan@example.org")
+
+
+def test_x_failed_recipients_names_the_recipient_of_a_dsn_without_one():
+    raw = message(
+        """
+From: Mail Delivery System <MAILER-DAEMON@mx.example.net>
+To: news@mail.acme.example
+Subject: Mail delivery failed
+X-Failed-Recipients: carol@example.org
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+""",
+        """
+--b
+Content-Type: text/plain
+
+A message that you sent could not be delivered.
+
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.net
+
+Final-Recipient: x-unknown; |/usr/bin/procmail
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 User unknown
+
+--b--
+""",
+    )
+
+    (outcome,) = parse_report(raw).failed
+
+    assert outcome.recipient == "carol@example.org"
+    assert named_in_fields(raw) == {"carol@example.org"}
+
+
+def test_a_dsn_status_5_1_1_is_the_strongest_evidence():
+    raw = message(
+        """
+From: MAILER-DAEMON@mx.example.net
+To: news@mail.acme.example
+Subject: Delivery Status Notification (Failure)
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+""",
+        """
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.net
+
+Final-Recipient: rfc822; dave@example.org
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 The email account that you tried to reach does not exist
+
+--b--
+""",
+    )
+
+    (outcome,) = parse_report(raw).failed
+
+    assert (outcome.recipient, outcome.bounce_class, outcome.evidence) == (
+        "dave@example.org",
+        "invalid_address",
+        "dsn_5_1_x",
+    )

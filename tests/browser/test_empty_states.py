@@ -82,7 +82,9 @@ def test_blocklist_lists_say_what_was_searched(page, login, alice, account, path
     assert "Address: “nobody@example.com”" in text
 
 
-@pytest.mark.parametrize(("path", "text"), [("/account/api-keys/", "No keys yet"), ("/account/tc3-keys/", "No TC3")])
+@pytest.mark.parametrize(
+    ("path", "text"), [("/account/api-keys/", "No keys yet"), ("/account/tc3-keys/", "No TC3")]
+)
 def test_key_lists_say_there_are_none_yet(page, login, alice, account, path, text):
     login(alice)
     page.goto(path)

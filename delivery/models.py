@@ -48,7 +48,7 @@ class Message(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Awaiting request"
+        PENDING = "pending", "Not reported yet"
         REQUESTED = "requested", "Queued"
         DEFERRED = "deferred", "Deferred"
         DELIVERED = "delivered", "Delivered"

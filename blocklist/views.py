@@ -20,7 +20,8 @@ from django.views.decorators.http import require_POST
 from sesconsole.tenancy import current_account
 
 from . import services
-from .api import BlockFilter, CustomBlockFilter, HistoryFilter, InvalidBlockFilter
+from .api import BlockFilter, CustomBlockFilter, HistoryFilter
+from .console_filters import InvalidBlockPageFilter
 from .models import Block, History, Whitelist
 
 PAGE_SIZE = 50
@@ -146,7 +147,7 @@ def overview(request: HttpRequest, account) -> HttpResponse:
 @with_account
 def invalid_list(request: HttpRequest, account) -> HttpResponse:
     qs = services.invalid_blocks_visible_to(account).select_related("event")
-    f = InvalidBlockFilter(request.GET, queryset=qs, request=request)
+    f = InvalidBlockPageFilter(request.GET, queryset=qs, request=request)
     return render(
         request,
         "blocklist/invalid.html",

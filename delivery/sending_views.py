@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from sesconsole.tenancy import current_account
 
@@ -74,7 +74,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "delivery/unsubscribe.html",
-        {"done": done, "recipient": message.recipient, "sender": message.sender_domain},
+        {
+            "done": done,
+            "recipient": message.recipient,
+            "sender": message.sender_domain,
+            "sender_name": str(message.account),
+        },
     )
 
 
@@ -155,9 +160,13 @@ def send_test(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def tracking_settings(request: HttpRequest) -> HttpResponse:
     """Turn open and click tracking on or off for the account's future mail."""
+    if request.method == "GET":  # a bookmarked or retyped form address: point to the form
+        response = render(request, "delivery/tracking_get.html", status=405)
+        response["Allow"] = "POST"
+        return response
     account = current_account(request)
     if account is None:
         return render(request, "console/no_account.html", status=403)

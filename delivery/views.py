@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from sesconsole.models import Account
 from sesconsole.tenancy import current_account
+from stats.downloads import for_excel
 from stats.exports import MESSAGE_COLUMNS, csv_response, queryset_csv
 from stats.services import zone_of
 
@@ -70,7 +71,9 @@ def email_status(request: HttpRequest) -> HttpResponse:
     order = f"-{field}" if sort.startswith("-") else field
     messages = found.qs.order_by(order, "-pk")
     if request.GET.get("export") == "csv":
-        return csv_response("email-status.csv", queryset_csv(messages, MESSAGE_COLUMNS))
+        response = csv_response("email-status.csv", queryset_csv(messages, MESSAGE_COLUMNS))
+        days = (found.form.cleaned_data["start"], found.form.cleaned_data["end"])
+        return for_excel(response, account, "email-status", *days)
 
     query = request.GET.copy()
     query.pop("page", None)

@@ -24,6 +24,7 @@ from delivery.models import BounceClass, DeliveryEvent, EventType
 from sesconsole.models import Account
 from sesconsole.tenancy import current_account
 
+from .downloads import for_excel, local_range
 from .exports import (
     EVENT_COLUMNS,
     SERIES_HEADER,
@@ -210,7 +211,9 @@ def queue_status(request: HttpRequest) -> HttpResponse:
         recipient_domain=args.get("recipient_domain") or None,
     )
     if request.GET.get("export") == "csv":
-        return csv_response("queue-status.csv", csv_chunks(SERIES_HEADER, series_rows(body)))
+        response = csv_response("queue-status.csv", csv_chunks(SERIES_HEADER, series_rows(body)))
+        bounds = local_range(window.start, window.end, zone_of(account))
+        return for_excel(response, account, "queue-status", *bounds)
     fresh = freshness(account)
     tz = zone_of(account)
     payload = {
@@ -398,13 +401,16 @@ def _report(request: HttpRequest, account: Account, report: Report) -> HttpRespo
         errors = "; ".join(e for errs in form.errors.values() for e in errs)
 
     export = request.GET.get("export")
+    days = (form.cleaned_data["start"], form.cleaned_data["end"]) if body is not None else ()
     if body is not None and export == "counts":
-        return csv_response(
+        response = csv_response(
             f"{report.slug}-counts.csv", csv_chunks(SERIES_HEADER, series_rows(body))
         )
+        return for_excel(response, account, f"{report.slug}-counts", *days)
     if body is not None and export == "rows":
         rows = events.qs.order_by("timestamp", "pk")
-        return csv_response(f"{report.slug}-events.csv", queryset_csv(rows, EVENT_COLUMNS))
+        response = csv_response(f"{report.slug}-events.csv", queryset_csv(rows, EVENT_COLUMNS))
+        return for_excel(response, account, f"{report.slug}-events", *days)
 
     context = {
         "title": report.title,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms, template
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -29,3 +31,11 @@ def searched_terms(form: forms.Form | None) -> list[tuple[str, str]]:
             values = [labels.get(v, v) for v in values]
         terms.append((str(bound.label), ", ".join(values)))
     return terms
+
+
+@register.filter
+def breakable(address: str) -> str:
+    """An address that may wrap after '@' and before each '.', never inside a name part."""
+    # Escaped first; the entities escaping makes contain neither '@' nor '.'.
+    text = conditional_escape(address or "")
+    return mark_safe(text.replace("@", "@<wbr>").replace(".", "<wbr>."))

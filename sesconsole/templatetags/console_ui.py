@@ -39,3 +39,9 @@ def breakable(address: str) -> str:
     # Escaped first; the entities escaping makes contain neither '@' nor '.'.
     text = conditional_escape(address or "")
     return mark_safe(text.replace("@", "@<wbr>").replace(".", "<wbr>."))
+
+
+@register.filter
+def all_zero(items: list[dict]) -> bool:
+    """Whether every figure (the 'value' of each item, e.g. the queue page's tiles) is 0."""
+    return all(not item.get("value") for item in items)

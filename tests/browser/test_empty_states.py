@@ -57,7 +57,7 @@ def test_report_event_lists_say_what_was_searched(page, login, alice, account, p
     login(alice)
     page.goto(f"{path}?start=2020-01-01&end=2020-01-02")
     text = _empty_text(page)
-    assert f"No {things} match this search" in text
+    assert f"No {things} found for this search" in text
     assert "2020-01-01" in text
 
 
@@ -89,3 +89,16 @@ def test_key_lists_say_there_are_none_yet(page, login, alice, account, path, tex
     login(alice)
     page.goto(path)
     assert text in _empty_text(page)
+
+
+@pytest.mark.parametrize("width", [1366, 360])
+def test_the_queue_page_says_when_a_range_holds_no_mail(page, login, alice, seeded, width):
+    page.set_viewport_size({"width": width, "height": 800})
+    login(alice)
+    page.goto("/queue/?range=custom&start=2026-11-27&end=2026-11-28")
+    assert page.locator(".empty").count() == 0
+    page.goto("/queue/?range=custom&start=2026-10-01&end=2026-10-02&sender_domain=pay.example.com")
+    text = _empty_text(page)
+    assert "No mail found for this search" in text
+    assert "Range: “Custom”" in text
+    assert "Sender domain: “pay.example.com”" in text

@@ -15,6 +15,7 @@ DATES = "start=2026-11-27&end=2026-11-28"
 PAGES = [
     f"/queue/?range=custom&{DATES}",
     "/queue/?range=custom&start=2026-11-28&end=2026-11-27",
+    "/queue/?range=custom&start=2026-10-01&end=2026-10-02",
     f"/messages/?{DATES}",
     "/messages/?recipient=nobody@example.com",
     "/messages/?start=garbage",
@@ -35,6 +36,8 @@ PAGES = [
     "/blocklist/history/",
     "/account/api-keys/",
     "/account/tc3-keys/",
+    "/messages/tracking/",
+    "/no-such-page/",
 ]
 
 
@@ -135,3 +138,15 @@ def test_the_api_docs_page_names_its_language(page):
     assert page.locator("html").get_attribute("lang") == "en"
     page.wait_for_selector(".swagger-ui .info")
     assert violations(page, ["html-has-lang", "html-lang-valid", "document-title"]) == []
+
+
+def test_the_unsubscribe_page_has_no_violations(page, account):
+    from delivery import tracking
+    from tests.factories import MessageFactory
+
+    MessageFactory(account=account, message_id="msg-9", recipient="dave@gmail.com")
+    page.goto(tracking.unsubscribe_url(account.pk, "msg-9").removeprefix("http://127.0.0.1:8000"))
+    assert violations(page) == []
+    page.get_by_role("button", name="Unsubscribe").click()
+    page.get_by_role("status").wait_for()
+    assert violations(page) == []

@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import QuerySet
 
 from .api import InvalidBlockFilter
+from .models import Block
 
 
 class InvalidBlockPageFilter(InvalidBlockFilter):
@@ -25,3 +26,18 @@ class InvalidBlockPageFilter(InvalidBlockFilter):
 
     def filter_whitelisted(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return qs.filter(whitelisted=value == "yes")
+
+
+# The reasons each list can hold: its reason filter offers only these.
+CUSTOM_REASONS = (Block.Reason.MANUAL, Block.Reason.UPLOAD, Block.Reason.MAILBOX_FULL)
+REJECT_REASONS = (Block.Reason.UNSUBSCRIBED, Block.Reason.COMPLAINED)
+TRIGGER_REASONS = ()  # every block there is an invalid address: nothing to choose
+
+
+def limit_reasons(found: django_filters.FilterSet, reasons: tuple) -> None:
+    """Offer only `reasons` in the filter form; with none, drop the reason filter."""
+    if not reasons:
+        found.form.fields.pop("reason", None)
+        return
+    # The field adds its empty choice ("Any", FILTERS_EMPTY_CHOICE_LABEL) itself.
+    found.form.fields["reason"].choices = [(r.value, r.label) for r in reasons]

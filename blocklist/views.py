@@ -21,7 +21,13 @@ from sesconsole.tenancy import current_account
 
 from . import services
 from .api import BlockFilter, CustomBlockFilter, HistoryFilter
-from .console_filters import InvalidBlockPageFilter
+from .console_filters import (
+    CUSTOM_REASONS,
+    REJECT_REASONS,
+    TRIGGER_REASONS,
+    InvalidBlockPageFilter,
+    limit_reasons,
+)
 from .models import Block, History, Whitelist
 
 PAGE_SIZE = 50
@@ -164,6 +170,7 @@ def invalid_list(request: HttpRequest, account) -> HttpResponse:
 def my_triggers(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.invalid().active().for_account(account).select_related("event")
     f = BlockFilter(request.GET, queryset=qs, request=request)
+    limit_reasons(f, TRIGGER_REASONS)
     return render(
         request,
         "blocklist/invalid.html",
@@ -201,11 +208,7 @@ def invalid_unwhitelist(request: HttpRequest, account) -> HttpResponse:
 def rejects(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.rejects().active().for_account(account).select_related("event")
     f = BlockFilter(request.GET, queryset=qs, request=request)
-    f.form.fields["reason"].choices = [
-        ("", "Any"),
-        (Block.Reason.UNSUBSCRIBED, Block.Reason.UNSUBSCRIBED.label),
-        (Block.Reason.COMPLAINED, Block.Reason.COMPLAINED.label),
-    ]
+    limit_reasons(f, REJECT_REASONS)
     return render(
         request,
         "blocklist/rejects.html",
@@ -239,6 +242,7 @@ def _date_or_none(value: str) -> date | None:
 def custom(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.custom().for_account(account).listed()
     f = CustomBlockFilter(request.GET, queryset=qs, request=request)
+    limit_reasons(f, CUSTOM_REASONS)
     return render(
         request,
         "blocklist/custom.html",

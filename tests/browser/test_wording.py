@@ -108,3 +108,16 @@ def test_whitelisted_by_me_opens_the_whitelisted_blocks(page, login, alice, acco
     page.wait_for_url("**whitelisted=no**")
     assert rows.count() == 1
     assert "other@example.com" in rows.first.inner_text()
+
+
+def test_reason_filters_offer_only_reasons_the_list_can_hold(page, login, alice, account):
+    login(alice)
+    page.goto("/blocklist/custom/")
+    options = page.locator("#id_reason option").all_inner_texts()
+    assert options == ["Any", "Added by hand", "Uploaded", "Mailbox full (auto-block)"]
+    page.goto("/blocklist/rejects/")
+    options = page.locator("#id_reason option").all_inner_texts()
+    assert options == ["Any", "Recipient unsubscribed", "Recipient reported spam"]
+    page.goto("/blocklist/invalid/mine/")
+    assert page.locator("#id_reason").count() == 0
+    assert page.get_by_label("Address").is_visible()

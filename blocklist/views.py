@@ -24,6 +24,12 @@ from .actions import (
     whitelist_addresses,
 )
 from .changes import Actor
+from .console_filters import (
+    CUSTOM_REASONS,
+    TRIGGER_REASONS,
+    InvalidBlockPageFilter,
+    limit_reasons,
+)
 from .custom import (
     add_custom_blocks,
     delete_custom_blocks,
@@ -37,7 +43,6 @@ from .filters import (
     BlockFilter,
     CustomBlockFilter,
     HistoryFilter,
-    InvalidBlockFilter,
     RejectBlockFilter,
 )
 from .gate import check
@@ -140,7 +145,7 @@ def overview(request: HttpRequest, account) -> HttpResponse:
 @console_view
 def invalid_list(request: HttpRequest, account) -> HttpResponse:
     qs = invalid_blocks_visible_to(account).select_related("event")
-    f = InvalidBlockFilter(request.GET, queryset=qs, request=request)
+    f = InvalidBlockPageFilter(request.GET, queryset=qs, request=request)
     return render(
         request,
         "blocklist/invalid.html",
@@ -157,6 +162,7 @@ def invalid_list(request: HttpRequest, account) -> HttpResponse:
 def my_triggers(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.invalid().active().for_account(account).select_related("event")
     f = BlockFilter(request.GET, queryset=qs, request=request)
+    limit_reasons(f, TRIGGER_REASONS)
     return render(
         request,
         "blocklist/invalid.html",
@@ -221,6 +227,7 @@ def _date_or_none(value: str) -> date | None:
 def custom(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.custom().for_account(account).listed()
     f = CustomBlockFilter(request.GET, queryset=qs, request=request)
+    limit_reasons(f, CUSTOM_REASONS)
     return render(
         request,
         "blocklist/custom.html",

@@ -42,7 +42,7 @@ class BounceEvidence(models.TextChoices):
 
 
 class MessageStatus(models.TextChoices):
-    PENDING = "pending", "Awaiting request"
+    PENDING = "pending", "Not reported yet"
     REQUESTED = "requested", "Queued"
     DEFERRED = "deferred", "Deferred"
     DELIVERED = "delivered", "Delivered"

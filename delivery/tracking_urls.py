@@ -2,12 +2,12 @@
 
 from django.urls import path
 
-from . import sending_views
+from . import tracking_views
 
 app_name = "tracking"
 
 urlpatterns = [
-    path("o/<str:token>.gif", sending_views.track_open, name="open"),
-    path("c/<str:token>", sending_views.track_click, name="click"),
-    path("u/<str:token>", sending_views.unsubscribe, name="unsubscribe"),
+    path("o/<str:token>.gif", tracking_views.track_open, name="open"),
+    path("c/<str:token>", tracking_views.track_click, name="click"),
+    path("u/<str:token>", tracking_views.unsubscribe, name="unsubscribe"),
 ]

@@ -9,9 +9,10 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from sesconsole.lib.csv_export import csv_response, queryset_csv
+from sesconsole.lib.downloads import for_excel
 from sesconsole.lib.pagination import CappedPaginator
 from sesconsole.lib.timezones import local_today, zone_of
 from sesconsole.models import Account
@@ -61,7 +62,9 @@ def email_status(request: HttpRequest, account: Account) -> HttpResponse:
     sort = request.GET.get("sort", "-requested")
     messages = found.qs
     if request.GET.get("export") == "csv":
-        return csv_response("email-status.csv", queryset_csv(messages, MESSAGE_COLUMNS))
+        response = csv_response("email-status.csv", queryset_csv(messages, MESSAGE_COLUMNS))
+        days = (found.form.cleaned_data["start"], found.form.cleaned_data["end"])
+        return for_excel(response, account.name, "email-status", *days)
 
     query = request.GET.copy()
     query.pop("page", None)
@@ -176,10 +179,14 @@ def send_test(request: HttpRequest, account: Account) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @console_view
 def tracking_settings(request: HttpRequest, account: Account) -> HttpResponse:
     """Turn open and click tracking on or off for the account's future mail."""
+    if request.method == "GET":  # a bookmarked or retyped form address: point to the form
+        response = render(request, "delivery/tracking_get.html", status=405)
+        response["Allow"] = "POST"
+        return response
     opens, clicks = "track_opens" in request.POST, "track_clicks" in request.POST
     SendingSettings.objects.update_or_create(
         account=account, defaults={"track_opens": opens, "track_clicks": clicks}

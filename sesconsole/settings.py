@@ -168,6 +168,9 @@ REST_FRAMEWORK = {
     ],
 }
 
+# Filter forms offer "Any" rather than "---------" for a choice left empty.
+FILTERS_EMPTY_CHOICE_LABEL = "Any"
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "SES Console API",
     "DESCRIPTION": "Delivery response, statistics and blocklists of an email sending service.",

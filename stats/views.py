@@ -22,6 +22,7 @@ from delivery.exports import EVENT_COLUMNS
 from delivery.filters import EventFilter
 from delivery.models import BounceClass, DeliveryEvent, EventType
 from sesconsole.lib.csv_export import csv_chunks, csv_response, queryset_csv
+from sesconsole.lib.downloads import for_excel, local_range
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, local_midnight, zone_of
 from sesconsole.models import Account
 from sesconsole.tenancy import console_view
@@ -198,7 +199,9 @@ def queue_status(request: HttpRequest, account: Account) -> HttpResponse:
         recipient_domain=args.get("recipient_domain") or None,
     )
     if request.GET.get("export") == "csv":
-        return csv_response("queue-status.csv", csv_chunks(SERIES_HEADER, series_rows(body)))
+        response = csv_response("queue-status.csv", csv_chunks(SERIES_HEADER, series_rows(body)))
+        bounds = local_range(window.start, window.end, zone_of(account))
+        return for_excel(response, account.name, "queue-status", *bounds)
     fresh = freshness(account)
     tz = zone_of(account)
     payload = {
@@ -386,13 +389,16 @@ def _counts_page(request: HttpRequest, account: Account, report: CountsPage) -> 
         errors = "; ".join(e for errs in form.errors.values() for e in errs)
 
     export = request.GET.get("export")
+    days = (form.cleaned_data["start"], form.cleaned_data["end"]) if body is not None else ()
     if body is not None and export == "counts":
-        return csv_response(
+        response = csv_response(
             f"{report.slug}-counts.csv", csv_chunks(SERIES_HEADER, series_rows(body))
         )
+        return for_excel(response, account.name, f"{report.slug}-counts", *days)
     if body is not None and export == "rows":
         rows = events.qs.order_by("timestamp", "pk")
-        return csv_response(f"{report.slug}-events.csv", queryset_csv(rows, EVENT_COLUMNS))
+        response = csv_response(f"{report.slug}-events.csv", queryset_csv(rows, EVENT_COLUMNS))
+        return for_excel(response, account.name, f"{report.slug}-events", *days)
 
     context = {
         "title": report.title,

@@ -27,15 +27,17 @@
   }
 
   function draw(canvas, chart) {
+    // Phones: fewer axis labels, smaller legend boxes; the chart follows its box's width.
+    var narrow = canvas.parentNode.clientWidth < 600;
     return new Chart(canvas, {
       type: "line",
       data: { labels: chart.labels, datasets: datasets(chart) },
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
         interaction: { mode: "index", intersect: false },
-        plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
+        plugins: { legend: { position: "bottom", labels: { boxWidth: narrow ? 8 : 12, font: { size: narrow ? 11 : 12 } } } },
         scales: {
-          x: { ticks: { maxTicksLimit: 12, autoSkip: true }, grid: { display: false } },
+          x: { ticks: { maxTicksLimit: narrow ? 5 : 12, autoSkip: true, maxRotation: 0 }, grid: { display: false } },
           y: { beginAtZero: true, ticks: { precision: 0 } }
         }
       }
@@ -78,6 +80,8 @@
             }
           });
           document.getElementById("as-of").textContent = data.as_of;
+          var empty = document.getElementById("queue-empty");
+          if (empty && data.tiles.some(function (t) { return t.value > 0; })) { empty.hidden = true; }
         });
     }, seconds);
   }

@@ -44,7 +44,8 @@ def test_a_customer_searches_sorts_opens_and_exports(page, login, alice, seeded)
 
     with page.expect_download() as info:
         page.click("#export-csv")
-    with open(info.value.path(), encoding="utf-8") as f:
+    assert info.value.suggested_filename == "acme-email-status-2026-11-27-to-2026-11-28.csv"
+    with open(info.value.path(), encoding="utf-8-sig") as f:
         exported = list(csv.DictReader(f))
     assert len(exported) == 7
     assert exported[0]["to"] == "ann@gmail.com"

@@ -24,7 +24,7 @@ def _download(page, link_selector: str) -> list[dict]:
     with page.expect_download() as info:
         page.click(link_selector)
     path = info.value.path()
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8-sig") as f:
         return list(csv.DictReader(io.StringIO(f.read())))
 
 

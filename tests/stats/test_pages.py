@@ -20,7 +20,9 @@ REPORTS = ["/open-click/", "/spam-reports/", "/bounced/", "/unsubscriptions/"]
 
 
 def _csv(response) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    body = b"".join(response.streaming_content)
+    assert body.startswith(b"\xef\xbb\xbf")  # console downloads carry a BOM for Excel
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
 
 
 @pytest.fixture

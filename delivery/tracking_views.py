@@ -66,7 +66,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "delivery/unsubscribe.html",
-        {"done": done, "recipient": message.recipient, "sender": message.sender_domain},
+        {
+            "done": done,
+            "recipient": message.recipient,
+            "sender": message.sender_domain,
+            "sender_name": str(message.account),
+        },
     )
 
 

@@ -1,0 +1,42 @@
+"""Filters the console pages add to the blocklist's API filters."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+
+from .filters import InvalidBlockFilter
+from .models import Block
+
+
+class InvalidBlockPageFilter(InvalidBlockFilter):
+    """The invalid-address page also filters by the account's own whitelist.
+
+    The queryset must carry the `whitelisted` annotation (see invalid_blocks_visible_to).
+    """
+
+    whitelisted = django_filters.ChoiceFilter(
+        choices=[("yes", "Whitelisted by me"), ("no", "Not whitelisted")],
+        method="filter_whitelisted",
+        label="Whitelist",
+    )
+
+    class Meta(InvalidBlockFilter.Meta):
+        fields = [*InvalidBlockFilter.Meta.fields, "whitelisted"]
+
+    def filter_whitelisted(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(whitelisted=value == "yes")
+
+
+# The reasons each list can hold: its reason filter offers only these.
+CUSTOM_REASONS = (Block.Reason.MANUAL, Block.Reason.UPLOAD, Block.Reason.MAILBOX_FULL)
+TRIGGER_REASONS = ()  # every block there is an invalid address: nothing to choose
+
+
+def limit_reasons(found: django_filters.FilterSet, reasons: tuple) -> None:
+    """Offer only `reasons` in the filter form; with none, drop the reason filter."""
+    if not reasons:
+        found.form.fields.pop("reason", None)
+        return
+    # The field adds its empty choice ("Any", FILTERS_EMPTY_CHOICE_LABEL) itself.
+    found.form.fields["reason"].choices = [(r.value, r.label) for r in reasons]

@@ -86,12 +86,17 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             r"protocol violation|not (rfc[- ]?)?compliant|rfc ?5322|rfc ?2822|syntax .{0,20}header",
             r"not accepting (connections|mail from)|connection (refused|rejected) .{0,30}policy",
             r"invalid ip for sending|not allowed to send|may not be mail exchanger",
-            r"not verified|identities failed|(service|connection) not available for your ip",
+            r"(service|connection) not available for your ip",
             r"permission to post|not have permission|posting .{0,20}(restricted|not allowed)",
-            r"too many (recipients|connections) from|throttl|refused to talk to me",
+            r"too many (recipients|connections) from|throttl",
             r"(ip|connection|domain) frequency limited",
             r"administrative prohibition|local policy|anti-?spoofing|\bmi:\w+",
             r"受信拒否|拒否されました|権限がない|権限がありません",
+            # Amazon SES: "Email address is not verified. The following identities failed the check".
+            r"address is not verified|identities failed the check",
+            # Postfix's SMTP client when the server greets with an error: "host X refused to talk
+            # to me: 554 ..." (smtp_proto.c). The server refused our host before any recipient.
+            r"refused to talk to me",
         ),
     ),
     # The content was refused: spam, viruses, filters, headers.

@@ -21,8 +21,10 @@ STANDARDS = frozenset(
         "doc:gmail",  # Gmail SMTP errors and codes
         "doc:microsoft",  # Exchange Online NDR codes
         "doc:yahoo",  # Yahoo SMTP error codes
-        "doc:netease",
-        "doc:postfix",  # Postfix's documented reject texts (SMTPD_ACCESS_README, postconf)  # 163.com / NetEase mail return codes (help_spam pages)
+        "doc:netease",  # 163.com / NetEase mail return codes (help_spam pages)
+        "doc:postfix",  # Postfix's documented reject texts (SMTPD_ACCESS_README, smtp client texts)
+        "doc:sendmail",  # sendmail's error messages as documented by its vendors (Oracle Solaris)
+        "doc:amazonses",  # Amazon SES: message-rejected errors of its SMTP interface
     }
 )
 
@@ -67,6 +69,8 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "sender.22": ("doc:netease",),
     "sender.23": (),
     "sender.24": ("googlegroups",),
+    "sender.25": ("doc:amazonses",),
+    "sender.26": ("doc:postfix", "postfix"),
     "content.1": ("doc:gmail", "amavis", "dragonfly", "exim", "postfix"),
     "content.2": ("receivingses", "rfc3464", "sendmail"),
     "content.3": ("receivingses", "sendmail"),
@@ -112,7 +116,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "full.8": ("doc:microsoft",),
     "full.9": ("rfc3463",),
     "full.10": ("rfc3463",),
-    "host.1": ("sendmail", "v5sendmail"),
+    "host.1": ("doc:sendmail", "sendmail", "v5sendmail"),
     "host.2": ("exim",),
     "host.3": ("dragonfly", "mailru", "sendmail"),
     "host.4": ("opensmtpd", "qmail", "yahoo"),
@@ -151,7 +155,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     ),
     "unknown.2": ("mfilter", "surfcontrol", "v5sendmail", "verizon", "x3"),
     "unknown.3": ("doc:gmail", "mcafee", "opensmtpd", "receivingses", "rfc3464"),
-    "unknown.4": ("postfix",),
+    "unknown.4": ("doc:microsoft", "postfix"),
     "unknown.5": (),
     "unknown.6": (),
     "unknown.7": ("activehunter", "exim", "verizon"),
@@ -176,9 +180,9 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
         "yandex",
     ),
     "vague.3": ("gmail", "postfix", "receivingses", "rfc3464", "sendmail"),
-    "vague.4": ("exim", "postfix"),
-    "vague.5": ("amazonworkmail", "dragonfly"),
-    "vague.6": ("gmail", "postfix"),
+    "vague.4": ("doc:gmail", "exim", "postfix"),
+    "vague.5": ("doc:sendmail", "amazonworkmail", "dragonfly"),
+    "vague.6": ("rfc5321", "gmail", "postfix"),
     "refused.1": ("exim", "ezweb"),
 }
 

@@ -183,7 +183,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "vague.4": ("doc:gmail", "exim", "postfix"),
     "vague.5": ("doc:sendmail", "amazonworkmail", "dragonfly"),
     "vague.6": ("rfc5321", "gmail", "postfix"),
-    "refused.1": ("exim", "ezweb"),
+    "refused.1": ("rfc5321", "exim", "ezweb"),
 }
 
 

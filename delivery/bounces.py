@@ -249,7 +249,8 @@ _AFTER_DATA = re.compile(
 )
 
 
-_AT_RCPT = re.compile(r"rcpt|recipient", re.I)
+# A DSN's own field names (Final-Recipient, Original-Recipient) say nothing of the SMTP stage.
+_AT_RCPT = re.compile(r"rcpt|(?<!final-)(?<!original-)recipient", re.I)
 
 
 def _codes(enhanced: str, text: str) -> tuple[tuple[int, int, int] | None, int | None]:

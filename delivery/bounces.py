@@ -280,7 +280,7 @@ def _codes(enhanced: str, text: str) -> tuple[tuple[int, int, int] | None, int |
 
 
 _URL = re.compile(r"\b(?:https?|ftp)://\S+", re.I)
-_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
 
 
 @dataclass(frozen=True)

@@ -828,7 +828,7 @@ _ADDRESS_AT_LINE_START = re.compile(
     r"^[ \t]*(?:[-*•>]+\s*)?(?:[245]\d\d[ -]+)?(?:(?:RCPT TO|To|Recipient|Address|Empfänger)\s*:\s*)?[<\"']?("
     + _ADDRESS.pattern
     + r")>?",
-    re.I | re.M,
+    re.I | re.M | re.ASCII,
 )
 
 

@@ -164,3 +164,18 @@ Diagnostic-Code: smtp; 550 5.1.1 The email account that you tried to reach does 
         "invalid_address",
         "dsn_5_1_x",
     )
+
+
+def test_text_glued_to_an_address_is_not_part_of_its_domain():
+    # Greetings written without a space after the address ("…@example.jp您好") must not turn
+    # the bounce's own addressee into a new, made-up recipient.
+    headers = """
+From: Mail Delivery Subsystem <mailer-daemon@mx.example.net>
+To: news@mail.acme.example
+Subject: Delivery Status Notification (Failure)
+X-Failed-Recipients: team@groups.example.org
+Content-Type: text/plain; charset="UTF-8"
+"""
+    raw = message(headers, "news@mail.acme.example您好，\n\n您的郵件無法送達。")
+
+    assert [o.recipient for o in parse_report(raw).failed] == ["team@groups.example.org"]

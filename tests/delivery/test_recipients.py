@@ -176,7 +176,7 @@ Subject: Delivery Status Notification (Failure)
 X-Failed-Recipients: team@groups.example.org
 Content-Type: text/plain; charset="UTF-8"
 """
-    raw = message(headers, "news@mail.acme.example您好，\n\n您的郵件無法送達。")
+    raw = message(headers, "news@mail.acme.example您好\uff0c\n\n您的郵件無法送達。")
 
     assert [o.recipient for o in parse_report(raw).failed] == ["team@groups.example.org"]
 
@@ -209,7 +209,10 @@ Diagnostic-Code: smtp; 550 5.1.1 User unknown
 
 def test_an_internationalised_local_part_in_the_report_field_is_read():
     # RFC 6533 writes it as \\x{...}; older MTAs as an RFC 2047 encoded word.
-    for field in ("utf-8; \\x{1F408}cat@example.org", "rfc822; =?utf-8?B?8J+QiGNhdA==?=@example.org"):
+    for field in (
+        "utf-8; \\x{1F408}cat@example.org",
+        "rfc822; =?utf-8?B?8J+QiGNhdA==?=@example.org",
+    ):
         (outcome,) = parse_report(dsn(field)).failed
         assert outcome.recipient == "\U0001f408cat@example.org"
         assert outcome.bounce_class == "invalid_address"

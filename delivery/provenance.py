@@ -14,6 +14,7 @@ STANDARDS = frozenset(
         "rfc3463",  # Enhanced Mail System Status Codes
         "rfc3464",  # Delivery Status Notifications
         "rfc5321",  # SMTP reply codes and texts
+        "rfc1870",  # SMTP SIZE extension: "552 message size exceeds fixed maximium message size"
         "rfc7505",  # null MX
         "rfc7208",  # SPF
         "rfc6376",  # DKIM
@@ -83,7 +84,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "rate.2": ("doc:gmail",),
     "rate.3": (),
     "too_big.1": ("rfc3463", "dragonfly", "exchange2007", "receivingses"),
-    "too_big.2": (),
+    "too_big.2": ("rfc1870",),
     "too_big.3": (),
     "full.1": (
         "rfc3463",
@@ -112,7 +113,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "full.4": (),
     "full.5": ("rfc5321", "sendmail"),
     "full.6": (),
-    "full.7": (),
+    "full.7": ("rfc5321",),
     "full.8": ("doc:microsoft",),
     "full.9": ("rfc3463",),
     "full.10": ("rfc3463",),
@@ -125,7 +126,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "disabled.1": (),
     "disabled.2": ("dragonfly", "ezweb", "x2"),
     "disabled.3": ("rfc3463", "dragonfly"),
-    "disabled.4": (),
+    "disabled.4": ("rfc5321",),
     "unknown.1": (
         "amavis",
         "amazonses",

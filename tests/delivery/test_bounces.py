@@ -223,6 +223,10 @@ def test_the_field_names_of_a_report_do_not_show_the_rcpt_stage():
             " the check in region US-EAST-1: a@example.com",
             "blocked",
         ),
+        # RFC 1870 §6.1 and RFC 5321 §4.2.2 reply texts.
+        (552, "", "552 message size exceeds fixed maximium message size", "other"),
+        (552, "", "552 Requested mail action aborted: exceeded storage allocation", "mailbox_full"),
+        (551, "", "551 User not local; please try <x@example.net>", "other"),
         # Exchange Online 5.1.10 wording, here without its code.
         (550, "", "550 Recipient not found by SMTP address lookup", "invalid_address"),
     ],

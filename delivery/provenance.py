@@ -44,7 +44,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "sender.5": ("dragonfly", "v5sendmail"),
     "sender.6": ("doc:postfix",),
     "sender.7": ("doc:gmail", "dragonfly", "exim", "opensmtpd"),
-    "sender.8": ("amazonses", "sendmail"),
+    "sender.8": ("doc:postfix", "amazonses", "sendmail"),
     "sender.9": ("doc:postfix",),
     "sender.10": ("amazonses", "exim", "sendmail"),
     "sender.11": (),

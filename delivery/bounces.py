@@ -83,7 +83,7 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             r"\b(spf|dkim|dmarc)\b|unauthenticated|not (authenticated|authorized)",
             r"authentication (fail|required|check|error)|authenticat\w* (failed|failure|error)",
             r"access denied|administratively denied|denied by policy|policy (violation|reasons)",
-            r"protocol violation|not (rfc[- ]?)?compliant|rfc ?5322|rfc ?2822|syntax .{0,20}header",
+            r"protocol violation|syntax .{0,20}header",
             r"not accepting (connections|mail from)|connection (refused|rejected) .{0,30}policy",
             r"invalid ip for sending|not allowed to send|may not be mail exchanger",
             r"(service|connection) not available for your ip",
@@ -97,6 +97,8 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             # Postfix's SMTP client when the server greets with an error: "host X refused to talk
             # to me: 554 ..." (smtp_proto.c). The server refused our host before any recipient.
             r"refused to talk to me",
+            # Gmail: "This message is not RFC 5322 compliant ... this message has been blocked".
+            r"not (rfc[- ]?)?compliant|rfc ?5322|rfc ?2822",
         ),
     ),
     # The content was refused: spam, viruses, filters, headers.

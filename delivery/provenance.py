@@ -72,6 +72,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "sender.24": ("googlegroups",),
     "sender.25": ("doc:amazonses",),
     "sender.26": ("doc:postfix", "postfix"),
+    "sender.27": ("doc:gmail",),
     "content.1": ("doc:gmail", "amavis", "dragonfly", "exim", "postfix"),
     "content.2": ("receivingses", "rfc3464", "sendmail"),
     "content.3": ("receivingses", "sendmail"),

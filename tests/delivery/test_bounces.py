@@ -223,6 +223,13 @@ def test_the_field_names_of_a_report_do_not_show_the_rcpt_stage():
             " the check in region US-EAST-1: a@example.com",
             "blocked",
         ),
+        # Gmail: a message that breaks RFC 5322 is refused, whoever the recipient is.
+        (
+            550,
+            "",
+            "This message is not RFC 5322 compliant. There are multiple Subject headers.",
+            "blocked",
+        ),
         # RFC 1870 §6.1 and RFC 5321 §4.2.2 reply texts.
         (552, "", "552 message size exceeds fixed maximium message size", "other"),
         (552, "", "552 Requested mail action aborted: exceeded storage allocation", "mailbox_full"),

@@ -394,7 +394,7 @@ def _fields(text: str) -> list[dict[str, str]]:
 
 # A report field's address: the local part may be UTF-8 (RFC 6531), the domain is ASCII or
 # A-labels.
-_FIELD_ADDRESS = re.compile(r"[^\s<>@;,\"'()\[\]]+@(?a:[\w-]+(?:\.[\w-]+)+)")
+_FIELD_ADDRESS = re.compile(r"[^\s\x00-\x1f\x7f<>@;,\"'()\[\]]+@(?a:[\w-]+(?:\.[\w-]+)+)")
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
 
@@ -407,12 +407,20 @@ def _decoded_word(match: re.Match[str]) -> str:
         return match.group(0)
 
 
+def _unicode_escape(match: re.Match[str]) -> str:
+    """An RFC 6533 `\\x{HEX}` escape as its character, if it names a Unicode scalar value."""
+    point = int(match.group(1), 16)
+    if point > 0x10FFFF or 0xD800 <= point <= 0xDFFF or point < 0x20:
+        return match.group(0)
+    return chr(point)
+
+
 def _address_from_field(value: str) -> str | None:
     # "rfc822; user@example.com" or "<user@example.com>". A UTF-8 local part comes as
     # "utf-8; \x{1F408}@example.org" (RFC 6533 §3), or from MTAs that predate it as an RFC 2047
     # encoded word ("=?utf-8?B?...?=@example.org"): read it whole, not just its ASCII tail.
     value = value.split(";", 1)[1] if ";" in value else value
-    value = re.sub(r"\\x\{([0-9A-Fa-f]{1,6})\}", lambda m: chr(int(m.group(1), 16)), value)
+    value = re.sub(r"\\x\{([0-9A-Fa-f]{1,6})\}", _unicode_escape, value)
     value = _ENCODED_WORD.sub(_decoded_word, value)
     match = _FIELD_ADDRESS.search(value)
     return _normalize(match.group(0)) if match else None

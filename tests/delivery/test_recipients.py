@@ -216,3 +216,11 @@ def test_an_internationalised_local_part_in_the_report_field_is_read():
         (outcome,) = parse_report(dsn(field)).failed
         assert outcome.recipient == "\U0001f408cat@example.org"
         assert outcome.bounce_class == "invalid_address"
+
+
+def test_an_escape_that_names_no_character_is_kept_as_written():
+    for field in ("utf-8; \\x{D800}cat@example.org", "utf-8; \\x{FFFFFF}cat@example.org"):
+        (outcome,) = parse_report(dsn(field)).failed
+        assert outcome.bounce_class == "invalid_address"
+        outcome.recipient.encode("utf-8")  # no lone surrogate or out-of-range character
+        assert outcome.recipient.startswith("\\x{")

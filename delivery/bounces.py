@@ -83,15 +83,22 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             r"\b(spf|dkim|dmarc)\b|unauthenticated|not (authenticated|authorized)",
             r"authentication (fail|required|check|error)|authenticat\w* (failed|failure|error)",
             r"access denied|administratively denied|denied by policy|policy (violation|reasons)",
-            r"protocol violation|not (rfc[- ]?)?compliant|rfc ?5322|rfc ?2822|syntax .{0,20}header",
+            r"protocol violation|syntax .{0,20}header",
             r"not accepting (connections|mail from)|connection (refused|rejected) .{0,30}policy",
             r"invalid ip for sending|not allowed to send|may not be mail exchanger",
-            r"not verified|identities failed|(service|connection) not available for your ip",
+            r"(service|connection) not available for your ip",
             r"permission to post|not have permission|posting .{0,20}(restricted|not allowed)",
-            r"too many (recipients|connections) from|throttl|refused to talk to me",
+            r"too many (recipients|connections) from|throttl",
             r"(ip|connection|domain) frequency limited",
             r"administrative prohibition|local policy|anti-?spoofing|\bmi:\w+",
             r"受信拒否|拒否されました|権限がない|権限がありません",
+            # Amazon SES: "Email address is not verified. The following identities failed the check".
+            r"address is not verified|identities failed the check",
+            # Postfix's SMTP client when the server greets with an error: "host X refused to talk
+            # to me: 554 ..." (smtp_proto.c). The server refused our host before any recipient.
+            r"refused to talk to me",
+            # Gmail: "This message is not RFC 5322 compliant ... this message has been blocked".
+            r"not (rfc[- ]?)?compliant|rfc ?5322|rfc ?2822",
         ),
     ),
     # The content was refused: spam, viruses, filters, headers.
@@ -244,7 +251,8 @@ _AFTER_DATA = re.compile(
 )
 
 
-_AT_RCPT = re.compile(r"rcpt|recipient", re.I)
+# A DSN's own field names (Final-Recipient, Original-Recipient) say nothing of the SMTP stage.
+_AT_RCPT = re.compile(r"rcpt|(?<!final-)(?<!original-)recipient", re.I)
 
 
 def _codes(enhanced: str, text: str) -> tuple[tuple[int, int, int] | None, int | None]:
@@ -274,7 +282,7 @@ def _codes(enhanced: str, text: str) -> tuple[tuple[int, int, int] | None, int |
 
 
 _URL = re.compile(r"\b(?:https?|ftp)://\S+", re.I)
-_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
 
 
 @dataclass(frozen=True)

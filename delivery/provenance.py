@@ -14,6 +14,7 @@ STANDARDS = frozenset(
         "rfc3463",  # Enhanced Mail System Status Codes
         "rfc3464",  # Delivery Status Notifications
         "rfc5321",  # SMTP reply codes and texts
+        "rfc1870",  # SMTP SIZE extension: "552 message size exceeds fixed maximium message size"
         "rfc7505",  # null MX
         "rfc7208",  # SPF
         "rfc6376",  # DKIM
@@ -21,8 +22,10 @@ STANDARDS = frozenset(
         "doc:gmail",  # Gmail SMTP errors and codes
         "doc:microsoft",  # Exchange Online NDR codes
         "doc:yahoo",  # Yahoo SMTP error codes
-        "doc:netease",
-        "doc:postfix",  # Postfix's documented reject texts (SMTPD_ACCESS_README, postconf)  # 163.com / NetEase mail return codes (help_spam pages)
+        "doc:netease",  # 163.com / NetEase mail return codes (help_spam pages)
+        "doc:postfix",  # Postfix's documented reject texts (SMTPD_ACCESS_README, smtp client texts)
+        "doc:sendmail",  # sendmail's error messages as documented by its vendors (Oracle Solaris)
+        "doc:amazonses",  # Amazon SES: message-rejected errors of its SMTP interface
     }
 )
 
@@ -41,7 +44,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "sender.5": ("dragonfly", "v5sendmail"),
     "sender.6": ("doc:postfix",),
     "sender.7": ("doc:gmail", "dragonfly", "exim", "opensmtpd"),
-    "sender.8": ("amazonses", "sendmail"),
+    "sender.8": ("doc:postfix", "amazonses", "sendmail"),
     "sender.9": ("doc:postfix",),
     "sender.10": ("amazonses", "exim", "sendmail"),
     "sender.11": (),
@@ -67,6 +70,9 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "sender.22": ("doc:netease",),
     "sender.23": (),
     "sender.24": ("googlegroups",),
+    "sender.25": ("doc:amazonses",),
+    "sender.26": ("doc:postfix", "postfix"),
+    "sender.27": ("doc:gmail",),
     "content.1": ("doc:gmail", "amavis", "dragonfly", "exim", "postfix"),
     "content.2": ("receivingses", "rfc3464", "sendmail"),
     "content.3": ("receivingses", "sendmail"),
@@ -79,7 +85,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "rate.2": ("doc:gmail",),
     "rate.3": (),
     "too_big.1": ("rfc3463", "dragonfly", "exchange2007", "receivingses"),
-    "too_big.2": (),
+    "too_big.2": ("rfc1870",),
     "too_big.3": (),
     "full.1": (
         "rfc3463",
@@ -108,11 +114,11 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "full.4": (),
     "full.5": ("rfc5321", "sendmail"),
     "full.6": (),
-    "full.7": (),
+    "full.7": ("rfc5321",),
     "full.8": ("doc:microsoft",),
     "full.9": ("rfc3463",),
     "full.10": ("rfc3463",),
-    "host.1": ("sendmail", "v5sendmail"),
+    "host.1": ("doc:sendmail", "sendmail", "v5sendmail"),
     "host.2": ("exim",),
     "host.3": ("dragonfly", "mailru", "sendmail"),
     "host.4": ("opensmtpd", "qmail", "yahoo"),
@@ -121,7 +127,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "disabled.1": (),
     "disabled.2": ("dragonfly", "ezweb", "x2"),
     "disabled.3": ("rfc3463", "dragonfly"),
-    "disabled.4": (),
+    "disabled.4": ("rfc5321",),
     "unknown.1": (
         "amavis",
         "amazonses",
@@ -151,7 +157,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     ),
     "unknown.2": ("mfilter", "surfcontrol", "v5sendmail", "verizon", "x3"),
     "unknown.3": ("doc:gmail", "mcafee", "opensmtpd", "receivingses", "rfc3464"),
-    "unknown.4": ("postfix",),
+    "unknown.4": ("doc:microsoft", "postfix"),
     "unknown.5": (),
     "unknown.6": (),
     "unknown.7": ("activehunter", "exim", "verizon"),
@@ -176,10 +182,10 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
         "yandex",
     ),
     "vague.3": ("gmail", "postfix", "receivingses", "rfc3464", "sendmail"),
-    "vague.4": ("exim", "postfix"),
-    "vague.5": ("amazonworkmail", "dragonfly"),
-    "vague.6": ("gmail", "postfix"),
-    "refused.1": ("exim", "ezweb"),
+    "vague.4": ("doc:gmail", "exim", "postfix"),
+    "vague.5": ("doc:sendmail", "amazonworkmail", "dragonfly"),
+    "vague.6": ("rfc5321", "gmail", "postfix"),
+    "refused.1": ("rfc5321", "exim", "ezweb"),
 }
 
 

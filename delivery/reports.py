@@ -392,10 +392,37 @@ def _fields(text: str) -> list[dict[str, str]]:
     return blocks
 
 
+# A report field's address: the local part may be UTF-8 (RFC 6531), the domain is ASCII or
+# A-labels.
+_FIELD_ADDRESS = re.compile(r"[^\s\x00-\x1f\x7f<>@;,\"'()\[\]]+@(?a:[\w-]+(?:\.[\w-]+)+)")
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def _decoded_word(match: re.Match[str]) -> str:
+    """One RFC 2047 encoded word, decoded in place (no space added around it)."""
+    try:
+        ((data, charset),) = email.header.decode_header(match.group(0))
+        return data.decode(charset or "ascii") if isinstance(data, bytes) else data
+    except (ValueError, LookupError, UnicodeDecodeError):
+        return match.group(0)
+
+
+def _unicode_escape(match: re.Match[str]) -> str:
+    """An RFC 6533 `\\x{HEX}` escape as its character, if it names a Unicode scalar value."""
+    point = int(match.group(1), 16)
+    if point > 0x10FFFF or 0xD800 <= point <= 0xDFFF or point < 0x20:
+        return match.group(0)
+    return chr(point)
+
+
 def _address_from_field(value: str) -> str | None:
-    # "rfc822; user@example.com" or "<user@example.com>"
+    # "rfc822; user@example.com" or "<user@example.com>". A UTF-8 local part comes as
+    # "utf-8; \x{1F408}@example.org" (RFC 6533 §3), or from MTAs that predate it as an RFC 2047
+    # encoded word ("=?utf-8?B?...?=@example.org"): read it whole, not just its ASCII tail.
     value = value.split(";", 1)[1] if ";" in value else value
-    match = _ADDRESS.search(value)
+    value = re.sub(r"\\x\{([0-9A-Fa-f]{1,6})\}", _unicode_escape, value)
+    value = _ENCODED_WORD.sub(_decoded_word, value)
+    match = _FIELD_ADDRESS.search(value)
     return _normalize(match.group(0)) if match else None
 
 
@@ -828,7 +855,7 @@ _ADDRESS_AT_LINE_START = re.compile(
     r"^[ \t]*(?:[-*•>]+\s*)?(?:[245]\d\d[ -]+)?(?:(?:RCPT TO|To|Recipient|Address|Empfänger)\s*:\s*)?[<\"']?("
     + _ADDRESS.pattern
     + r")>?",
-    re.I | re.M,
+    re.I | re.M | re.ASCII,
 )
 
 

@@ -198,6 +198,50 @@ def test_in_a_report_an_unknown_user_needs_the_rcpt_stage_or_an_address_status()
     assert classify_texts(550, "", ["Host unknown"], in_report=True) == "invalid_address"
 
 
+def test_the_field_names_of_a_report_do_not_show_the_rcpt_stage():
+    # "Final-Recipient:" is the report's own field, not a sign that RCPT TO was refused.
+    fields = "Final-Recipient: rfc822;x@example.com\nAction: failed\nStatus: 5.0.0"
+    assert classify_texts(550, "5.0.0", ["550 user unknown", fields], in_report=True) == (
+        "spam_rejected"
+    )
+    rcpt = "550 5.1.1 <x@example.com>: Recipient address rejected: User unknown"
+    assert classify_texts(550, "", [rcpt, fields], in_report=True) == "invalid_address"
+
+
+@pytest.mark.parametrize(
+    "code, enhanced, text, expected",
+    [
+        # sendmail's documented "550 hostname... Host unknown".
+        (550, "", "550 example.org (smtp)... 550 Host unknown", "invalid_address"),
+        # Postfix's SMTP client when the server greets with an error.
+        (554, "", "host mx.example.org[192.0.2.1] refused to talk to me: 554 go away", "blocked"),
+        # Amazon SES: an unverified sending identity is the sender's problem.
+        (
+            554,
+            "",
+            "Message rejected: Email address is not verified. The following identities failed"
+            " the check in region US-EAST-1: a@example.com",
+            "blocked",
+        ),
+        # Gmail: a message that breaks RFC 5322 is refused, whoever the recipient is.
+        (
+            550,
+            "",
+            "This message is not RFC 5322 compliant. There are multiple Subject headers.",
+            "blocked",
+        ),
+        # RFC 1870 §6.1 and RFC 5321 §4.2.2 reply texts.
+        (552, "", "552 message size exceeds fixed maximium message size", "other"),
+        (552, "", "552 Requested mail action aborted: exceeded storage allocation", "mailbox_full"),
+        (551, "", "551 User not local; please try <x@example.net>", "other"),
+        # Exchange Online 5.1.10 wording, here without its code.
+        (550, "", "550 Recipient not found by SMTP address lookup", "invalid_address"),
+    ],
+)
+def test_rules_backed_by_published_texts(code, enhanced, text, expected):
+    assert classify_reply(code, enhanced, text) == expected
+
+
 def test_only_invalid_addresses_are_hard():
     assert is_hard(BounceClass.INVALID_ADDRESS)
     for bounce_class in ("mailbox_full", "blocked", "spam_rejected", "other"):

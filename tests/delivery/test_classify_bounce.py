@@ -15,7 +15,7 @@ from delivery.provenance import PROVENANCE, independent_sources
 SAMPLES = Path("/work/shared/cases/bounces")
 # The accuracy reached on the public samples, less a small margin: a change that loses more
 # than a few rows fails here. See docs/bounces.md for the table per class.
-MIN_ACCURACY = 0.84
+MIN_ACCURACY = 0.86
 
 
 def run(*args: str) -> list[list[str]]:
@@ -108,7 +108,7 @@ def test_accuracy_on_the_public_samples_does_not_regress():
 
     assert sum(score.total.values()) == 396
     assert score.accuracy >= MIN_ACCURACY, "\n".join(score.misses)
-    assert score.precision("invalid_address") >= 0.95, "\n".join(score.misses)
+    assert score.precision("invalid_address") >= 0.96, "\n".join(score.misses)
     floors = {"invalid_address": 0.80, "mailbox_full": 0.89, "other": 0.96, "blocked_or_spam": 0.74}
     floors |= {"complaint": 1.0, "not_a_bounce": 1.0}
     for bounce_class, floor in floors.items():
@@ -130,6 +130,9 @@ def test_the_cross_validation_holds_out_each_family_and_switches_its_rules_off()
 
     assert len(folds) == len({f.family for f in folds})
     assert sum(pooled.total.values()) == 396
+    # The figures quoted in docs/bounces.md, as floors.
+    assert pooled.accuracy >= 0.85
+    assert pooled.precision("invalid_address") >= 0.96
     # A rule backed by postfix and one other family only is off in the postfix fold.
     assert switched_off_without("postfix", {"r": ("postfix", "exim")}) >= {"r"}
     assert "r" not in switched_off_without("postfix", {"r": ("postfix", "exim", "qmail")})

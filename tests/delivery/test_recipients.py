@@ -164,3 +164,63 @@ Diagnostic-Code: smtp; 550 5.1.1 The email account that you tried to reach does 
         "invalid_address",
         "dsn_5_1_x",
     )
+
+
+def test_text_glued_to_an_address_is_not_part_of_its_domain():
+    # Greetings written without a space after the address ("…@example.jp您好") must not turn
+    # the bounce's own addressee into a new, made-up recipient.
+    headers = """
+From: Mail Delivery Subsystem <mailer-daemon@mx.example.net>
+To: news@mail.acme.example
+Subject: Delivery Status Notification (Failure)
+X-Failed-Recipients: team@groups.example.org
+Content-Type: text/plain; charset="UTF-8"
+"""
+    raw = message(headers, "news@mail.acme.example您好\uff0c\n\n您的郵件無法送達。")
+
+    assert [o.recipient for o in parse_report(raw).failed] == ["team@groups.example.org"]
+
+
+def dsn(final_recipient: str) -> bytes:
+    return f"""From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>
+To: news@mail.acme.example
+Subject: Returned mail: User unknown
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+--b
+Content-Type: text/plain
+
+The following address had permanent fatal errors.
+
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.net
+
+Final-Recipient: {final_recipient}
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 User unknown
+
+--b--
+""".encode()
+
+
+def test_an_internationalised_local_part_in_the_report_field_is_read():
+    # RFC 6533 writes it as \\x{...}; older MTAs as an RFC 2047 encoded word.
+    for field in (
+        "utf-8; \\x{1F408}cat@example.org",
+        "rfc822; =?utf-8?B?8J+QiGNhdA==?=@example.org",
+    ):
+        (outcome,) = parse_report(dsn(field)).failed
+        assert outcome.recipient == "\U0001f408cat@example.org"
+        assert outcome.bounce_class == "invalid_address"
+
+
+def test_an_escape_that_names_no_character_is_kept_as_written():
+    for field in ("utf-8; \\x{D800}cat@example.org", "utf-8; \\x{FFFFFF}cat@example.org"):
+        (outcome,) = parse_report(dsn(field)).failed
+        assert outcome.bounce_class == "invalid_address"
+        outcome.recipient.encode("utf-8")  # no lone surrogate or out-of-range character
+        assert outcome.recipient.startswith("\\x{")

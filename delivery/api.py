@@ -38,6 +38,8 @@ from .sending import SendError, SendRequest, send_email
 class EventIngestView(APIView):
     """Ingest a batch of delivery events (the mail pipeline's report of what happened)."""
 
+    throttle_scope = "ingest"
+
     @extend_schema(
         operation_id="events_ingest",
         request=OpenApiTypes.OBJECT,
@@ -215,6 +217,7 @@ class EmailViewSet(viewsets.GenericViewSet):
     """Send an email (`POST /api/v1/emails/`) and see what became of it."""
 
     queryset = OutboundEmail.objects.none()
+    throttle_scope = "send"
     lookup_field = "email_id"
     serializer_class = SendEmailSerializer
     filter_backends: list = []
@@ -525,6 +528,8 @@ class IntakeView(APIView):
     With an account's API key, reports match that account's messages only; staff (signed
     in, no account named) match across all accounts.
     """
+
+    throttle_scope = "ingest"
 
     @extend_schema(
         operation_id="intake_report",

@@ -1,6 +1,12 @@
 """Test-only speedups on top of the real settings."""
 
-from .settings import *  # noqa: F403
+import os
+
+# The tests' own public key (set in the environment so that subprocesses, such as the Celery
+# worker some tests start, share it).
+os.environ.setdefault("SECRET_KEY", "insecure-test-key-" + "x" * 40)
+
+from .settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

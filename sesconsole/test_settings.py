@@ -6,11 +6,11 @@ import os
 # worker some tests start, share it).
 os.environ.setdefault("SECRET_KEY", "insecure-test-key-" + "x" * 40)
 
-from .settings import *  # noqa: E402, F403
+from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")  # noqa: F405
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -146,3 +146,15 @@ def test_scripted_behaviour_still_works(page, login, staff_member):
     page.get_by_role("button", name="Revoke").first.click()
     assert asked == ["Revoke this key? Programs using it stop working at once."]
     assert ApiKey.objects.get(name="pipeline").is_active
+
+
+def test_the_periodic_task_form_explains_the_chosen_crontab(watched, page, login, staff_member):
+    from django_celery_beat.models import CrontabSchedule
+
+    crontab = CrontabSchedule.objects.create(minute="0", hour="4")
+    login(staff_member)
+    assert watched("/admin/django_celery_beat/periodictask/add/") == []
+    assert not page.locator(".field-crontab_translation").is_visible()
+    page.select_option("#id_crontab", value=str(crontab.pk))
+    help_text = page.locator(".field-crontab .help").inner_text()
+    assert f"Translation: {crontab.human_readable}" in help_text

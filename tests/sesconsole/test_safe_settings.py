@@ -39,7 +39,15 @@ def environment(**env: str) -> dict[str, str]:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("SECRET_KEY", "DEBUG", "HTTPS", "DJANGO_SETTINGS_MODULE", "CACHE_URL")
+        if k
+        not in (
+            "SECRET_KEY",
+            "DEBUG",
+            "HTTPS",
+            "DJANGO_SETTINGS_MODULE",
+            "CACHE_URL",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests' fixture
+        )
         and not k.startswith(("SECURE_", "THROTTLE_", "TC3_", "SENDING_TRACKING"))
     }
     return {**clean, "DJANGO_SETTINGS_MODULE": "sesconsole.settings", **env}

@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# These targets run on a development machine: with no SECRET_KEY set they use a public
+# development key (the settings refuse to start without one; see docs/operations.md).
+export SECRET_KEY ?= insecure-development-key-never-use-in-production
 
 .PHONY: demo test lint format migrate serve worker bench clean install chromium
 

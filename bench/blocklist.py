@@ -41,6 +41,7 @@ def ensure_database() -> None:
 def setup_django() -> None:
     os.environ["DATABASE_URL"] = URL
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sesconsole.settings")
+    os.environ.setdefault("SECRET_KEY", "insecure-benchmark-key")  # a throwaway database
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 

@@ -35,6 +35,7 @@ def _setup(db: str) -> None:
         c.execute(f'CREATE DATABASE "{db}"')
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sesconsole.settings")
+    os.environ.setdefault("SECRET_KEY", "insecure-benchmark-key")  # a throwaway database
     import django
 
     django.setup()

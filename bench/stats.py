@@ -48,6 +48,7 @@ EVENTS_PER_MESSAGE = 4
 def _setup_django(db: str) -> None:
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sesconsole.settings")
+    os.environ.setdefault("SECRET_KEY", "insecure-benchmark-key")  # a throwaway database
     import django
 
     django.setup()

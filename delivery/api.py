@@ -48,6 +48,7 @@ class EventIngestView(APIView):
     """Ingest a batch of delivery events (the mail pipeline's report of what happened)."""
 
     parser_classes = [_BatchParser]
+    throttle_scope = "ingest"
 
     @extend_schema(
         operation_id="events_ingest",
@@ -239,6 +240,7 @@ class EmailViewSet(AccountScopedMixin, viewsets.GenericViewSet):
     """Send an email (`POST /api/v1/emails/`) and see what became of it."""
 
     queryset = OutboundEmail.objects.none()
+    throttle_scope = "send"
     lookup_field = "email_id"
     serializer_class = SendEmailSerializer
     filter_backends: list = []
@@ -424,6 +426,8 @@ class IntakeView(APIView):
     With an account's API key, reports match that account's messages only; staff (signed
     in, no account named) match across all accounts.
     """
+
+    throttle_scope = "ingest"
 
     @extend_schema(
         operation_id="intake_report",

@@ -38,7 +38,12 @@ class Token:
 
 
 def _signer() -> signing.Signer:
-    return signing.Signer(key=settings.SENDING_TRACKING_SECRET, salt=_SALT, algorithm="sha256")
+    return signing.Signer(
+        key=settings.SENDING_TRACKING_SECRET,
+        fallback_keys=settings.SENDING_TRACKING_SECRET_FALLBACKS,
+        salt=_SALT,
+        algorithm="sha256",
+    )
 
 
 def make_token(kind: str, account_id: int, message_id: str, url: str = "") -> str:

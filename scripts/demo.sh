@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+# A public development key unless one is set: the settings refuse to start without any.
+export SECRET_KEY="${SECRET_KEY:-insecure-development-key-never-use-in-production}"
 
 "$PY" manage.py migrate --noinput -v0
 "$PY" manage.py collectstatic --noinput -v0

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+# A public development key unless one is set: the settings refuse to start without any.
+export SECRET_KEY="${SECRET_KEY:-insecure-development-key-never-use-in-production}"
 
 if [ -z "${DATABASE_URL:-}" ] && "$PY" -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then
   export DATABASE_URL="postgres://postgres@127.0.0.1:5432/sesconsole"

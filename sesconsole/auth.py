@@ -8,6 +8,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 
 from .models import ApiKey, hash_api_key
 from .tenancy import set_current_account
+from .throttling import FailedAuthenticationThrottle
 
 
 class ApiKeyUser:
@@ -36,18 +37,25 @@ class ApiKeyAuthentication(BaseAuthentication):
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword:
             return None
+        throttle = FailedAuthenticationThrottle(request)
+        wait = throttle.wait()
+        if wait is not None:
+            raise exceptions.Throttled(wait)
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("Send the key as 'Authorization: Bearer <key>'.")
         try:
             raw_key = parts[1].decode()
         except UnicodeDecodeError:
+            throttle.record_failure()
             raise exceptions.AuthenticationFailed("Invalid API key.") from None
         key = (
             ApiKey.objects.select_related("account").filter(key_hash=hash_api_key(raw_key)).first()
         )
         if key is None:
+            throttle.record_failure()
             raise exceptions.AuthenticationFailed("Invalid API key.")
         if not key.is_active:
+            throttle.record_failure()
             raise exceptions.AuthenticationFailed("This API key has been revoked.")
         now = timezone.now()
         # Record use at most once a minute: no write on every request.

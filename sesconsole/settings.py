@@ -7,10 +7,14 @@ for PostgreSQL and Redis/RabbitMQ.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SES_VAR_DIR", BASE_DIR / "var"))
@@ -45,12 +49,67 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def env_rate(name: str, default: str) -> str:
+    """A request rate such as `6000/min` (per second, minute, hour or day)."""
+    value = env_str(name, default)
+    count, _, period = value.partition("/")
+    if not count.isdigit() or not period or period[0] not in "smhd":
+        raise ValueError(f"{name} must be a rate such as 100/min, got {value!r}")
+    return value
+
+
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY", "insecure-development-key-set-SECRET_KEY-in-production")
+# No built-in key in production: a known key lets anyone forge tracking links and sessions,
+# and decrypt stored TC3 secrets from a database copy. `make demo` and `make test` pass a
+# development key of their own; DEBUG=true falls back to a public one.
+SECRET_KEY = env_str("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Set SECRET_KEY (50 or more random characters, e.g. from "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`). "
+            "For development only, DEBUG=true runs with a public key."
+        )
+    SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"
+# Former keys, newest first: sessions and tracking links signed with them stay valid, and
+# TC3 secrets encrypted under them stay readable, while you rotate (docs/operations.md).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
+
+
+def derive_key(secret: str, purpose: str) -> str:
+    """A key for one purpose (HMAC-SHA256 of a label): knowing it reveals neither SECRET_KEY
+    nor the key of another purpose."""
+    return hmac.new(secret.encode(), f"sesconsole:{purpose}".encode(), hashlib.sha256).hexdigest()
+
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
-# Encrypts stored TC3 secret keys (the Tencent-compatible endpoint); changing it voids them.
-TC3_ENCRYPTION_KEY = env_str("TC3_ENCRYPTION_KEY", SECRET_KEY)
+# Encrypts stored TC3 secret keys (the Tencent-compatible endpoint); changing it voids them
+# unless the former key is listed in the fallbacks. By default derived from SECRET_KEY; the
+# fallbacks also read secrets stored before keys were derived (encrypted under SECRET_KEY).
+TC3_ENCRYPTION_KEY = env_str("TC3_ENCRYPTION_KEY", derive_key(SECRET_KEY, "tc3-encryption"))
+TC3_ENCRYPTION_KEY_FALLBACKS = env_list(
+    "TC3_ENCRYPTION_KEY_FALLBACKS",
+    ",".join(
+        [derive_key(k, "tc3-encryption") for k in SECRET_KEY_FALLBACKS]
+        + [SECRET_KEY, *SECRET_KEY_FALLBACKS]
+    ),
+)
+
+# One switch for a site served over HTTPS (behind a proxy that sets X-Forwarded-Proto).
+HTTPS = env_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading is hard to undo (browsers ship the list), so it is a choice, not a default.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Proxies in front of the app that append to X-Forwarded-For: the client address used for
+# login lockouts and API throttles is the one the outermost trusted proxy saw.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -65,6 +124,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "sesconsole",
     "delivery",
     "stats",
@@ -81,6 +141,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sesconsole.urls"
@@ -105,9 +168,15 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'sesconsole.sqlite3'}"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
     )
 }
+# Persistent connections in production (a health check first, so a restarted database costs
+# no failed request); SQLite and DEBUG open one per request.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int(
+    "DB_CONN_MAX_AGE",
+    0 if DEBUG or DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 60,
+)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # WAL and immediate transactions let the web server, the worker and beat share
@@ -119,6 +188,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Shared by every process (login lockouts live in the database; API throttles here): set
+# CACHE_URL (redis://...) in production, where several workers must count together.
+CACHE_URL = env_str("CACHE_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user or address before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login lockout (console and admin): after AXES_FAILURE_LIMIT wrong passwords in a row for
+# one username, or from one address, that username or address is refused for the cool-off
+# time; a successful login resets the count.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "sesconsole.throttling.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "sesconsole.throttling.client_ip"
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -162,9 +256,21 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "sesconsole.api_support.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per-key request rates of the endpoints that name a `throttle_scope`; a CSV answer
+    # counts as `export`. Wrong keys are limited per address (sesconsole.throttling).
+    "DEFAULT_THROTTLE_CLASSES": ["sesconsole.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        # 20k events/s in 1,000-event batches is 1,200/min; the default leaves 5x room.
+        "ingest": env_rate("THROTTLE_INGEST", "6000/min"),
+        "send": env_rate("THROTTLE_SEND", "1200/min"),
+        "stats": env_rate("THROTTLE_STATS", "600/min"),
+        "export": env_rate("THROTTLE_EXPORT", "60/min"),
+        "auth_failure": env_rate("THROTTLE_AUTH_FAILURES", "100/hour"),
+    },
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "sesconsole.browsable_api.BrowsableAPIRenderer",
     ],
 }
 
@@ -180,6 +286,24 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+}
+
+# Content-Security-Policy: scripts and styles from this site only (no inline code); the
+# JSON a page embeds for its charts is data, not script. Swagger UI fetches the schema and
+# uses data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
 
 # Celery: a broker that needs no server by default (folders under var/broker).
@@ -279,7 +403,17 @@ SENDING_MAX_RECIPIENTS = env_int("SENDING_MAX_RECIPIENTS", 50)
 SENDING_MAX_MESSAGE_BYTES = env_int("SENDING_MAX_MESSAGE_BYTES", 5 * 1024 * 1024)
 # Tracking links and the unsubscribe link point here; tokens are signed with this secret.
 SENDING_TRACKING_BASE_URL = env_str("SENDING_TRACKING_BASE_URL", "http://127.0.0.1:8000")
-SENDING_TRACKING_SECRET = env_str("SENDING_TRACKING_SECRET", SECRET_KEY)
+SENDING_TRACKING_SECRET = env_str("SENDING_TRACKING_SECRET", derive_key(SECRET_KEY, "tracking"))
+# Tokens signed with these still open, click and unsubscribe: links in mail already sent
+# outlive a key change. By default the former keys' derived secrets and SECRET_KEY itself
+# (the tracking secret before keys were derived).
+SENDING_TRACKING_SECRET_FALLBACKS = env_list(
+    "SENDING_TRACKING_SECRET_FALLBACKS",
+    ",".join(
+        [derive_key(k, "tracking") for k in SECRET_KEY_FALLBACKS]
+        + [SECRET_KEY, *SECRET_KEY_FALLBACKS]
+    ),
+)
 # Opens this soon after delivery are image prefetches; clicks this soon, link scanners.
 SENDING_MACHINE_OPEN_SECONDS = env_int("SENDING_MACHINE_OPEN_SECONDS", 2)
 SENDING_MACHINE_CLICK_SECONDS = env_int("SENDING_MACHINE_CLICK_SECONDS", 10)

@@ -50,6 +50,8 @@ class StatsSerializer(serializers.Serializer):
 class StatisticsViewSet(viewsets.ViewSet):
     """Counters over time for the account, read from rollups."""
 
+    throttle_scope = "stats"
+
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
 
     @extend_schema(

@@ -14,6 +14,14 @@ from tests.factories import AccountFactory, MembershipFactory, UserFactory
 pytest_plugins = ["tests.scenarios"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """API throttles count in the cache: every test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def account(db):
     return AccountFactory(name="acme", display_name="Acme Shop")

@@ -1,5 +1,5 @@
-// Bulk selection and confirmations for the blocklist pages (works without it, too:
-// every form still submits; only the counts and the select-all box need script).
+// Bulk selection for the blocklist pages (works without it, too: every form still
+// submits; only the counts and the select-all box need script).
 (function () {
   function boxes(form) {
     return Array.from(document.querySelectorAll('input[type=checkbox][form="' + form.id + '"][data-row]'));
@@ -20,15 +20,5 @@
     });
     boxes(form).forEach(function (b) { b.addEventListener('change', update); });
     update();
-  });
-  document.addEventListener('submit', function (event) {
-    var form = event.target;
-    var message = (event.submitter && event.submitter.dataset.confirm) || form.dataset.confirm;
-    if (!message) return;
-    if (form.dataset.bulk !== undefined) {
-      var n = boxes(form).filter(function (b) { return b.checked; }).length;
-      message = message.replace('{n}', n);
-    }
-    if (!window.confirm(message)) event.preventDefault();
   });
 })();

@@ -1,0 +1,2 @@
+// Marks the page as scripted before it paints, so the narrow-screen menu starts folded.
+document.documentElement.classList.add("js");

@@ -14,7 +14,7 @@ from django.core import signing
 
 from delivery import tracking
 from sesconsole.settings import derive_key
-from sesconsole.tencent import crypto
+from tencent import crypto
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_KEYS = [

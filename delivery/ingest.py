@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from blocklist import services as blocklist_services
+from notifications.outbox import enqueue_events as notify_events
 from sesconsole.db import insert_new_rows, update_rows
 from sesconsole.models import Account
 from stats.rollups import count_events
@@ -258,6 +259,7 @@ def _run_consumers(account: Account, events: list[DeliveryEvent]) -> None:
     """What newly stored events cause elsewhere, in the same transaction."""
     blocklist_services.apply_events(account, events)
     count_events(account, events)
+    notify_events(account, events)
 
 
 _MESSAGE_NEW_FIELDS = [

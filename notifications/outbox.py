@@ -391,6 +391,8 @@ class Sender:
             if len(data) > cap:
                 response.close()  # drop the connection rather than read a long answer
             response.release_conn()
+        except urllib3.exceptions.NewConnectionError as exc:  # a subclass of the timeout
+            return Answer(False, latency_ms=_ms(started), error=f"connection error: {exc}"[:200])
         except urllib3.exceptions.TimeoutError:
             return Answer(False, latency_ms=_ms(started), error="timeout")
         except (urllib3.exceptions.HTTPError, OSError) as exc:

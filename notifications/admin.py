@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils import timezone
 
 from . import outbox
 from .models import Attempt, Endpoint, Notification
@@ -36,7 +37,7 @@ class EndpointAdmin(admin.ModelAdmin):
     @admin.action(description="Disable the selected endpoints")
     def disable(self, request, queryset):
         n = queryset.filter(enabled=True).update(
-            enabled=False, disabled_reason="Disabled by staff."
+            enabled=False, disabled_at=timezone.now(), disabled_reason="Disabled by staff."
         )
         self.message_user(request, f"Disabled {n} endpoint(s)")
 

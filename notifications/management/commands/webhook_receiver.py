@@ -37,10 +37,12 @@ class Command(BaseCommand):
                     f"{item.headers.get('webhook-id', '-')} verified={item.verified} "
                     f"{event.get('event')} {event.get('email')} {event.get('bulkId')}"
                 )
+            self.stdout.flush()
 
         receiver.on_request = log
         receiver.start()
         self.stdout.write(f"Listening on {receiver.url}")
+        self.stdout.flush()
         try:
             while True:
                 time.sleep(3600)

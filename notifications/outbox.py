@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +45,7 @@ USER_AGENT = "SES-Console-Webhooks/1.0"
 # A task gives the endpoint back after this long, so one busy endpoint cannot hold a worker.
 TASK_SECONDS = 20
 LEASE_SECONDS = 120
+ROUND_REQUESTS = 40
 
 
 class EndpointError(ValueError):
@@ -467,6 +469,8 @@ def deliver_due(endpoint_id: int) -> int:
     """Deliver an endpoint's due notifications for up to TASK_SECONDS; returns how many.
 
     Safe to run at any time and any number of times: without the lease it does nothing.
+    Each round claims up to ROUND_REQUESTS requests' worth of rows, sends them with
+    WEBHOOKS_MAX_IN_FLIGHT in flight, and stops sending at the first failure.
     """
     now = timezone.now()
     if not take_lease(endpoint_id, now):
@@ -474,27 +478,35 @@ def deliver_due(endpoint_id: int) -> int:
     endpoint = Endpoint.objects.select_related("account").get(pk=endpoint_id)
     secret = endpoint.secret
     sender = Sender()
-    in_flight = settings.WEBHOOKS_MAX_IN_FLIGHT
     delivered = 0
     more = False
     deadline = time.monotonic() + TASK_SECONDS
+    failed = threading.Event()
     try:
-        with ThreadPoolExecutor(max_workers=in_flight) as pool:
+        with ThreadPoolExecutor(max_workers=settings.WEBHOOKS_MAX_IN_FLIGHT) as pool:
             while True:
                 if time.monotonic() > deadline:
                     more = True
                     break
-                rows = claim(endpoint, in_flight * endpoint.batch_size, timezone.now())
+                size = endpoint.batch_size
+                rows = claim(endpoint, ROUND_REQUESTS * size, timezone.now())
                 if not rows:
                     break
-                chunks = [
-                    rows[i : i + endpoint.batch_size]
-                    for i in range(0, len(rows), endpoint.batch_size)
-                ]
-                requests = [_request(endpoint, secret, chunk) for chunk in chunks]
-                answers = list(pool.map(lambda r: sender.post(endpoint.url, r[0], r[1]), requests))
+                chunks = [rows[i : i + size] for i in range(0, len(rows), size)]
+
+                def send(request: tuple[str, str]) -> Answer | None:
+                    if failed.is_set():
+                        return None  # not tried: the endpoint just failed
+                    webhook_id, body = request
+                    headers = sign(secret, webhook_id, timezone.now(), body)
+                    answer = sender.post(endpoint.url, body, headers)
+                    if not answer.ok:
+                        failed.set()
+                    return answer
+
+                answers = list(pool.map(send, _bodies(endpoint, chunks)))
                 delivered += _record(endpoint, chunks, answers)
-                if not all(a.ok for a in answers):
+                if failed.is_set():
                     break  # the endpoint is paused now
     finally:
         sender.close()
@@ -504,9 +516,9 @@ def deliver_due(endpoint_id: int) -> int:
     return delivered
 
 
-def _request(endpoint: Endpoint, secret: str, chunk: list[Notification]) -> tuple[str, dict]:
-    at = timezone.now()
-    message_ids = [n.event.message.message_id for n in chunk if n.event_id]
+def _bodies(endpoint: Endpoint, chunks: list[list[Notification]]) -> list[tuple[str, str]]:
+    """(webhook-id, JSON body) per request: one object, or an array when batching."""
+    message_ids = [n.event.message.message_id for chunk in chunks for n in chunk if n.event_id]
     smtp_ids = {}
     if message_ids:
         smtp_ids = dict(
@@ -514,31 +526,47 @@ def _request(endpoint: Endpoint, secret: str, chunk: list[Notification]) -> tupl
                 "message_id", "smtp_message_id"
             )
         )
-    payloads = [
-        event_payload(n.event, endpoint.account, smtp_ids.get(n.event.message.message_id, ""))
-        if n.event_id
-        else test_payload(endpoint, at)
-        for n in chunk
-    ]
-    if endpoint.batch_size == 1:
-        body = json.dumps(payloads[0], separators=(",", ":"), ensure_ascii=False)
-        webhook_id = chunk[0].webhook_id
-    else:
-        body = json.dumps(payloads, separators=(",", ":"), ensure_ascii=False)
-        webhook_id = f"ntf_{chunk[0].pk}-{chunk[-1].pk}-{len(chunk)}"
-    return body, sign(secret, webhook_id, at, body)
+    at = timezone.now()
+    out = []
+    for chunk in chunks:
+        payloads = [
+            event_payload(n.event, endpoint.account, smtp_ids.get(n.event.message.message_id, ""))
+            if n.event_id
+            else test_payload(endpoint, at)
+            for n in chunk
+        ]
+        if endpoint.batch_size == 1:
+            out.append((chunk[0].webhook_id, json.dumps(payloads[0], ensure_ascii=False)))
+        else:
+            webhook_id = f"ntf_{chunk[0].pk}-{chunk[-1].pk}-{len(chunk)}"
+            out.append((webhook_id, json.dumps(payloads, ensure_ascii=False)))
+    return out
 
 
-def _record(endpoint: Endpoint, chunks: list[list[Notification]], answers: list[Answer]) -> int:
-    """Store the outcome of one round: rows, attempt log, counters and endpoint health."""
+def _record(
+    endpoint: Endpoint, chunks: list[list[Notification]], answers: list[Answer | None]
+) -> int:
+    """Store the outcome of one round: rows, attempt log, counters and endpoint health.
+
+    An answer of None is a request not tried because the endpoint failed first: its rows
+    wait for the endpoint's pause, with no attempt counted.
+    """
     now = timezone.now()
     give_up_before = now - timedelta(hours=settings.WEBHOOKS_RETRY_HOURS)
+    all_ok = all(a is not None and a.ok for a in answers)
+    pause = timedelta(0)
+    if not all_ok:
+        pause = retry_delay(endpoint.consecutive_failures + 1)
     delivered_ids: list[int] = []
+    untried_ids: list[int] = []
     attempts: list[Attempt] = []
     failed = 0
     retry_updates: list[Notification] = []
     for chunk, answer in zip(chunks, answers, strict=True):
         for n in chunk:
+            if answer is None:
+                untried_ids.append(n.pk)
+                continue
             n.attempts += 1
             next_retry = None
             if answer.ok:
@@ -549,7 +577,7 @@ def _record(endpoint: Endpoint, chunks: list[list[Notification]], answers: list[
                 failed += 1
                 retry_updates.append(n)
             else:
-                next_retry = now + retry_delay(n.attempts)
+                next_retry = now + max(retry_delay(n.attempts), pause)
                 n.next_attempt_at = next_retry
                 retry_updates.append(n)
             attempts.append(
@@ -565,6 +593,20 @@ def _record(endpoint: Endpoint, chunks: list[list[Notification]], answers: list[
                     next_retry_at=next_retry,
                 )
             )
+    health: dict = {
+        "delivered_count": F("delivered_count") + len(delivered_ids),
+        "failed_count": F("failed_count") + failed,
+    }
+    if all_ok:
+        health.update(failing_since=None, consecutive_failures=0, paused_until=None)
+    else:
+        endpoint.consecutive_failures += 1
+        endpoint.failing_since = endpoint.failing_since or now
+        health.update(
+            consecutive_failures=endpoint.consecutive_failures,
+            paused_until=now + pause,
+            failing_since=endpoint.failing_since,
+        )
     with transaction.atomic():
         if delivered_ids:
             Notification.objects.filter(pk__in=delivered_ids).update(
@@ -577,22 +619,9 @@ def _record(endpoint: Endpoint, chunks: list[list[Notification]], answers: list[
             Notification.objects.bulk_update(
                 retry_updates, ["status", "next_attempt_at", "attempts"]
             )
+        if untried_ids:
+            Notification.objects.filter(pk__in=untried_ids).update(next_attempt_at=now + pause)
         Attempt.objects.bulk_create(attempts)
-        health: dict = {
-            "delivered_count": F("delivered_count") + len(delivered_ids),
-            "failed_count": F("failed_count") + failed,
-        }
-        if all(a.ok for a in answers):
-            health.update(failing_since=None, consecutive_failures=0, paused_until=None)
-        else:
-            endpoint.consecutive_failures += 1
-            pause = retry_delay(endpoint.consecutive_failures)
-            health.update(
-                consecutive_failures=F("consecutive_failures") + 1,
-                paused_until=now + pause,
-                failing_since=endpoint.failing_since or now,
-            )
-            endpoint.failing_since = endpoint.failing_since or now
         Endpoint.objects.filter(pk=endpoint.pk).update(**health)
     return len(delivered_ids)
 

@@ -113,6 +113,23 @@ def test_a_failing_then_recovering_receiver_gets_it_on_a_retry(account, endpoint
     assert len({r.headers["webhook-id"] for r in receiver.received}) == 1  # same id on retry
 
 
+def test_a_failing_endpoint_is_paused_instead_of_tried_for_every_row(
+    account, endpoint, receiver, settings
+):
+    settings.WEBHOOKS_MAX_IN_FLIGHT = 2
+    receiver.status = 503
+    _ingest(account, 20)
+    outbox.deliver_due(endpoint.pk)
+    endpoint.refresh_from_db()
+    tried = Notification.objects.filter(attempts=1)
+    untried = Notification.objects.filter(attempts=0)
+    assert 1 <= tried.count() <= 2
+    assert tried.count() == len(receiver.received)
+    assert untried.count() == 20 - tried.count()
+    assert {n.next_attempt_at for n in untried} == {endpoint.paused_until}
+    assert all(n.next_attempt_at >= endpoint.paused_until for n in tried)
+
+
 def test_backoff_grows_exponentially_with_jitter(settings):
     settings.WEBHOOKS_RETRY_BASE_SECONDS = 10
     settings.WEBHOOKS_RETRY_MAX_SECONDS = 3600

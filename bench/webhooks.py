@@ -1,0 +1,283 @@
+"""Event-notification benchmark: ingestion → outbox → Celery workers → a local receiver.
+
+    .venv/bin/python bench/webhooks.py                         # 100,000 notifications
+    .venv/bin/python bench/webhooks.py --notifications 20000   # a quick run
+
+Uses a dedicated PostgreSQL database (default `ses_bench_webhooks`, dropped and re-created)
+and Redis (REDIS_URL, default redis://127.0.0.1:6379/0) as the broker; starts its own
+`celery worker -Q notifications -B`. Each account has one endpoint on a threaded local
+receiver. Three phases:
+
+1. throughput: every notification ingested as fast as ingestion goes (1,000 events per
+   batch), then notifications/s from the first batch to the last receipt;
+2. lag: ingestion paced below that capacity, lag from the batch's commit to receipt (p50/p99);
+3. the same with one more account whose endpoint never answers (a black hole: the
+   request times out): the other accounts' lag and the ingestion batch time, which should
+   be unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _setup(db: str, broker: str) -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        c.execute(f'CREATE DATABASE "{db}"')
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db}"
+    os.environ["CELERY_BROKER_URL"] = broker
+    os.environ["WEBHOOKS_ALLOW_PRIVATE_NETWORKS"] = "true"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "sesconsole.settings"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _events(account: str, start: int, messages: int) -> list[dict]:
+    """Per message: request (not notified), delivered, opened, clicked (notified)."""
+    base = datetime(2026, 11, 1, tzinfo=UTC)
+    raw = []
+    for i in range(start, start + messages):
+        iso = (base + timedelta(seconds=i)).isoformat().replace("+00:00", "Z")
+        mid = f"{account}-m{i}"
+        raw += [
+            {
+                "id": f"{mid}-r",
+                "type": "request",
+                "timestamp": iso,
+                "message_id": mid,
+                "from": f"news@mail.{account}.example",
+                "to": f"u{i}@gmail.com",
+                "subject": "Hello",
+            },
+            {
+                "id": f"{mid}-d",
+                "type": "delivered",
+                "timestamp": iso,
+                "message_id": mid,
+                "smtp": {"code": 250, "enhanced": "2.0.0", "text": "250 2.0.0 OK"},
+            },
+            {"id": f"{mid}-o", "type": "opened", "timestamp": iso, "message_id": mid},
+            {
+                "id": f"{mid}-c",
+                "type": "clicked",
+                "timestamp": iso,
+                "message_id": mid,
+                "url": "https://example.com/offer",
+            },
+        ]
+    return raw
+
+
+class Run:
+    """Ingestion side: commit time of each event id; receiver side: arrival times."""
+
+    def __init__(self) -> None:
+        self.committed: dict[str, float] = {}
+        self.batch_ms: list[float] = []
+
+    def ingest(self, account, raw: list[dict]) -> None:
+        from delivery.ingest import ingest_events
+
+        started = time.time()
+        ingest_events(account, raw)
+        done = time.time()
+        self.batch_ms.append((done - started) * 1000)
+        for e in raw:
+            self.committed[e["id"]] = done
+
+
+def _arrivals(receiver, since: int = 0) -> dict[str, float]:
+    out = {}
+    for item in receiver.received[since:]:
+        out[json.loads(item.body)["ses_console"]["event_id"]] = item.at
+    return out
+
+
+def _pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p / 100 * len(values)))] if values else float("nan")
+
+
+def _wait_for(receivers, total: int, timeout: float) -> float:
+    deadline = time.monotonic() + timeout
+    while sum(len(r.received) for r in receivers) < total:
+        if time.monotonic() > deadline:
+            got = sum(len(r.received) for r in receivers)
+            raise SystemExit(f"timed out: {got} of {total} notifications received")
+        time.sleep(0.05)
+    return max(r.received[-1].at for r in receivers if r.received)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notifications", type=int, default=100_000)
+    parser.add_argument("--accounts", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=6, help="worker processes")
+    parser.add_argument("--paced-seconds", type=float, default=20)
+    parser.add_argument(
+        "--rate", type=float, default=0, help="paced notifications/s (default: half the throughput)"
+    )
+    parser.add_argument("--db", default="ses_bench_webhooks")
+    parser.add_argument("--broker", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    args = parser.parse_args()
+
+    _setup(args.db, args.broker)
+    from django.conf import settings
+
+    from notifications import outbox
+    from notifications.receiver import Receiver
+    from sesconsole.celery import app
+    from sesconsole.models import Account
+
+    receivers = [Receiver().start() for _ in range(args.accounts)]
+    accounts = []
+    for i, receiver in enumerate(receivers):
+        account = Account.objects.create(name=f"bench{i}")
+        outbox.create_endpoint(account, receiver.url)
+        accounts.append(account)
+    black_hole = socket.socket()
+    black_hole.bind(("127.0.0.1", _free_port()))
+    black_hole.listen(1024)  # accepts connections (backlog), never answers
+
+    env = {**os.environ, "LOG_LEVEL": "WARNING"}
+    celery = [sys.executable, "-m", "celery", "-A", "sesconsole"]
+    subprocess.run([*celery, "purge", "-f", "-Q", "notifications"], env=env, capture_output=True)
+    worker = subprocess.Popen(
+        [
+            *celery,
+            "worker",
+            "-Q",
+            "notifications",
+            "-B",
+            "-c",
+            str(args.concurrency),
+            "-l",
+            "warning",
+            "-n",
+            f"bench-{os.getpid()}@%h",
+            "--without-mingle",
+            "--without-gossip",
+            "-s",
+            f"/tmp/bench-webhooks-beat-{os.getpid()}",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(timeout=0.5):
+            if time.monotonic() > deadline:
+                raise SystemExit("the worker did not start")
+        print(
+            f"== {args.accounts} accounts, one endpoint each; worker -c {args.concurrency}; "
+            f"{settings.WEBHOOKS_MAX_IN_FLIGHT} requests in flight per endpoint"
+        )
+
+        # 1. Throughput.
+        per_message = 3
+        messages = args.notifications // per_message // args.accounts
+        total = messages * per_message * args.accounts
+        run = Run()
+        batch = 250  # messages: 1,000 events
+        started = time.time()
+        for start in range(0, messages, batch):
+            for account in accounts:
+                run.ingest(account, _events(account.name, start, min(batch, messages - start)))
+        ingested = time.time()
+        last = _wait_for(receivers, total, timeout=3600)
+        lags = [at - run.committed[eid] for r in receivers for eid, at in _arrivals(r).items()]
+        throughput = total / (last - started)
+        print(f"\n== 1. Throughput: {total:,} notifications")
+        print(
+            f"ingestion:      {total / (ingested - started):8,.0f} notifications/s "
+            f"({len(run.batch_ms)} batches of 1,000 events, median {statistics.median(run.batch_ms):.0f} ms)"
+        )
+        print(
+            f"end to end:     {throughput:8,.0f} notifications/s ({last - started:.1f} s to the last receipt)"
+        )
+        print(f"lag under backlog: p50 {_pct(lags, 50):.2f} s, p99 {_pct(lags, 99):.2f} s")
+
+        rate = args.rate or throughput / 2
+
+        def paced(tag: str, offset: int, extra=None) -> tuple[list[float], list[float]]:
+            counts = [len(r.received) for r in receivers]
+            run = Run()
+            per_batch = 20  # messages per account per batch
+            interval = per_batch * per_message * len(accounts) / rate
+            n = int(args.paced_seconds / interval)
+            t0 = time.time()
+            for k in range(n):
+                for account in accounts:
+                    run.ingest(account, _events(account.name, offset + k * per_batch, per_batch))
+                if extra is not None:
+                    run.ingest(extra, _events(extra.name, offset + k * per_batch, per_batch))
+                time.sleep(max(0.0, t0 + (k + 1) * interval - time.time()))
+            expected = sum(counts) + n * per_batch * per_message * len(accounts)
+            _wait_for(receivers, expected, timeout=600)
+            lags = [
+                at - run.committed[eid]
+                for r, c in zip(receivers, counts, strict=True)
+                for eid, at in _arrivals(r, c).items()
+            ]
+            print(
+                f"{tag}: {len(lags):,} notifications at {rate:,.0f}/s: lag p50 {_pct(lags, 50) * 1000:.0f} ms, "
+                f"p99 {_pct(lags, 99) * 1000:.0f} ms; ingestion batch median "
+                f"{statistics.median(run.batch_ms):.0f} ms, p99 {_pct(run.batch_ms, 99):.0f} ms"
+            )
+            return lags, run.batch_ms
+
+        print("\n== 2. Lag, ingestion paced at half the throughput")
+        paced("all endpoints up     ", messages)
+        print("\n== 3. The same with one more account whose endpoint never answers")
+        dead = Account.objects.create(name="bench-dead")
+        outbox.create_endpoint(dead, f"http://127.0.0.1:{black_hole.getsockname()[1]}/events")
+        paced("others, one dead     ", messages + 100_000, extra=dead)
+        from notifications.models import Attempt
+
+        dead_attempts = Attempt.objects.filter(endpoint__account=dead)
+        print(
+            f"the dead endpoint: {dead_attempts.count()} attempts, all failed: "
+            f"{not dead_attempts.filter(ok=True).exists()}"
+        )
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        for r in receivers:
+            r.stop()
+        black_hole.close()
+        threading.Event().wait(0)
+
+
+if __name__ == "__main__":
+    main()

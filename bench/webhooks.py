@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import signal
 import socket
@@ -108,11 +109,38 @@ class Run:
             self.committed[e["id"]] = done
 
 
-def _arrivals(receiver, since: int = 0) -> dict[str, float]:
-    out = {}
-    for item in receiver.received[since:]:
-        out[json.loads(item.body)["ses_console"]["event_id"]] = item.at
-    return out
+def _serve(n: int, urls, arrivals) -> None:
+    """The receivers, in their own process (so they do not share the ingesting one's GIL)."""
+    from notifications.receiver import Receiver
+
+    receivers = [Receiver() for _ in range(n)]
+    for i, receiver in enumerate(receivers):
+        receiver.on_request = lambda item, i=i: arrivals.put(
+            (i, json.loads(item.body)["ses_console"]["event_id"], item.at)
+        )
+        receiver.start()
+    urls.send([r.url for r in receivers])
+    threading.Event().wait()
+
+
+class Arrivals:
+    """What the receivers got: per receiver, a list of (event id, arrival time)."""
+
+    def __init__(self, n: int, queue) -> None:
+        self.received: list[list[tuple[str, float]]] = [[] for _ in range(n)]
+        self._queue = queue
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        while True:
+            i, event_id, at = self._queue.get()
+            self.received[i].append((event_id, at))
+
+    def counts(self) -> list[int]:
+        return [len(r) for r in self.received]
+
+    def since(self, counts: list[int]) -> list[tuple[str, float]]:
+        return [item for r, c in zip(self.received, counts, strict=True) for item in r[c:]]
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -120,14 +148,13 @@ def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(p / 100 * len(values)))] if values else float("nan")
 
 
-def _wait_for(receivers, total: int, timeout: float) -> float:
+def _wait_for(arrivals: Arrivals, total: int, timeout: float) -> float:
     deadline = time.monotonic() + timeout
-    while sum(len(r.received) for r in receivers) < total:
+    while sum(arrivals.counts()) < total:
         if time.monotonic() > deadline:
-            got = sum(len(r.received) for r in receivers)
-            raise SystemExit(f"timed out: {got} of {total} notifications received")
+            raise SystemExit(f"timed out: {sum(arrivals.counts())} of {total} received")
         time.sleep(0.05)
-    return max(r.received[-1].at for r in receivers if r.received)
+    return max(r[-1][1] for r in arrivals.received if r)
 
 
 def _free_port() -> int:
@@ -151,17 +178,24 @@ def main() -> None:
 
     _setup(args.db, args.broker)
     from django.conf import settings
+    from django.db import connections
 
     from notifications import outbox
-    from notifications.receiver import Receiver
     from sesconsole.celery import app
     from sesconsole.models import Account
 
-    receivers = [Receiver().start() for _ in range(args.accounts)]
+    connections.close_all()  # the receivers' process is forked: it must not share them
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    urls_in, urls_out = ctx.Pipe(duplex=False)
+    server = ctx.Process(target=_serve, args=(args.accounts, urls_out, queue), daemon=True)
+    server.start()
+    urls = urls_in.recv()
+    arrivals = Arrivals(args.accounts, queue)
     accounts = []
-    for i, receiver in enumerate(receivers):
+    for i, url in enumerate(urls):
         account = Account.objects.create(name=f"bench{i}")
-        outbox.create_endpoint(account, receiver.url)
+        outbox.create_endpoint(account, url)
         accounts.append(account)
     black_hole = socket.socket()
     black_hole.bind(("127.0.0.1", _free_port()))
@@ -212,8 +246,8 @@ def main() -> None:
             for account in accounts:
                 run.ingest(account, _events(account.name, start, min(batch, messages - start)))
         ingested = time.time()
-        last = _wait_for(receivers, total, timeout=3600)
-        lags = [at - run.committed[eid] for r in receivers for eid, at in _arrivals(r).items()]
+        last = _wait_for(arrivals, total, timeout=3600)
+        lags = [at - run.committed[eid] for eid, at in arrivals.since([0] * len(accounts))]
         throughput = total / (last - started)
         print(f"\n== 1. Throughput: {total:,} notifications")
         print(
@@ -228,7 +262,7 @@ def main() -> None:
         rate = args.rate or throughput / 2
 
         def paced(tag: str, offset: int, extra=None) -> tuple[list[float], list[float]]:
-            counts = [len(r.received) for r in receivers]
+            counts = arrivals.counts()
             run = Run()
             per_batch = 20  # messages per account per batch
             interval = per_batch * per_message * len(accounts) / rate
@@ -241,12 +275,8 @@ def main() -> None:
                     run.ingest(extra, _events(extra.name, offset + k * per_batch, per_batch))
                 time.sleep(max(0.0, t0 + (k + 1) * interval - time.time()))
             expected = sum(counts) + n * per_batch * per_message * len(accounts)
-            _wait_for(receivers, expected, timeout=600)
-            lags = [
-                at - run.committed[eid]
-                for r, c in zip(receivers, counts, strict=True)
-                for eid, at in _arrivals(r, c).items()
-            ]
+            _wait_for(arrivals, expected, timeout=600)
+            lags = [at - run.committed[eid] for eid, at in arrivals.since(counts)]
             print(
                 f"{tag}: {len(lags):,} notifications at {rate:,.0f}/s: lag p50 {_pct(lags, 50) * 1000:.0f} ms, "
                 f"p99 {_pct(lags, 99) * 1000:.0f} ms; ingestion batch median "
@@ -273,10 +303,8 @@ def main() -> None:
             worker.wait(timeout=30)
         except subprocess.TimeoutExpired:
             worker.kill()
-        for r in receivers:
-            r.stop()
+        server.terminate()
         black_hole.close()
-        threading.Event().wait(0)
 
 
 if __name__ == "__main__":

@@ -106,7 +106,6 @@ def _detail(
                 "endpoint": endpoint,
                 "attempts": attempts,
                 "pending": counts.get("pending", 0),
-                "failed_waiting": counts.get("failed", 0),
                 "new_secret": new_secret,
                 "timezone": str(endpoint.account.time_zone),
             },

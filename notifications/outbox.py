@@ -193,8 +193,11 @@ def enqueue_events(account: Account, events: Sequence[DeliveryEvent]) -> int:
         pairs.append((endpoint.pk, event.pk))
     if not pairs:
         return 0
-    _insert_outbox(pairs, timezone.now())
-    for endpoint_id in {endpoint_id for endpoint_id, _ in pairs}:
+    now = timezone.now()
+    _insert_outbox(pairs, now)
+    paused = {e.pk for e in endpoints if e.paused_until is not None and e.paused_until > now}
+    for endpoint_id in {endpoint_id for endpoint_id, _ in pairs} - paused:
+        # A paused (failing) endpoint is woken by the beat job when its pause ends.
         transaction.on_commit(lambda pk=endpoint_id: wake(pk))
     return len(pairs)
 

@@ -45,6 +45,7 @@ def test_the_page_shows_attempts_and_counters(alice_client, account, endpoint, r
     page = alice_client.get(reverse("notifications:endpoint", args=[endpoint.pk]))
     content = page.content.decode()
     assert "try again later" in content and "Next retry" in content
+    assert "Failing since" not in content  # it recovered
     assert '<dd id="delivered-count">1</dd>' in content
     listing = alice_client.get(reverse("notifications:endpoints")).content.decode()
     assert receiver.url in listing
@@ -107,3 +108,11 @@ def test_admin_lists_endpoints_and_disables_them(staff_client, endpoint):
         assert (
             staff_client.get(reverse(f"admin:notifications_{model}_changelist")).status_code == 200
         )
+
+
+def test_a_failing_endpoint_says_when_it_is_tried_next(alice_client, account, endpoint, receiver):
+    receiver.status = 502
+    ingest_events(account, [make_event("request", "m1"), make_event("delivered", "m1")])
+    outbox.deliver_due(endpoint.pk)
+    content = alice_client.get(reverse("notifications:endpoint", args=[endpoint.pk])).content
+    assert b"Failing since" in content and b"next after" in content

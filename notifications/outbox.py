@@ -371,39 +371,46 @@ class Sender:
 
     def __init__(self) -> None:
         self._pools: dict[tuple, urllib3.HTTPConnectionPool] = {}
+        # Checked targets, kept for this task run (at most TASK_SECONDS): one DNS lookup and
+        # one check per run, and every request of the run goes to the address checked.
+        self._targets: dict[str, Target] = {}
+        self._lock = threading.Lock()
         self.timeout = urllib3.Timeout(
             connect=min(settings.WEBHOOKS_TIMEOUT_SECONDS, 3),
             read=settings.WEBHOOKS_TIMEOUT_SECONDS,
         )
 
     def _pool(self, target: Target) -> urllib3.HTTPConnectionPool:
-        address = target.addresses[0]
-        key = (target.scheme, target.host, address, target.port)
-        pool = self._pools.get(key)
-        if pool is None:
-            kwargs = {
-                "maxsize": settings.WEBHOOKS_MAX_IN_FLIGHT,
-                "retries": False,
-                "timeout": self.timeout,
-            }
-            if target.scheme == "https":
-                pool = urllib3.HTTPSConnectionPool(
-                    address,
-                    target.port,
-                    server_hostname=target.host,
-                    assert_hostname=target.host,
-                    cert_reqs="CERT_REQUIRED",
-                    **kwargs,
-                )
-            else:
-                pool = urllib3.HTTPConnectionPool(address, target.port, **kwargs)
-            self._pools[key] = pool
-        return pool
+        key = (target.scheme, target.host, target.addresses[0], target.port)
+        with self._lock:
+            pool = self._pools.get(key)
+            if pool is None:
+                pool = self._pools[key] = self._new_pool(target)
+            return pool
+
+    def _new_pool(self, target: Target) -> urllib3.HTTPConnectionPool:
+        kwargs = {
+            "maxsize": settings.WEBHOOKS_MAX_IN_FLIGHT,
+            "retries": False,
+            "timeout": self.timeout,
+        }
+        if target.scheme == "https":
+            return urllib3.HTTPSConnectionPool(
+                target.addresses[0],
+                target.port,
+                server_hostname=target.host,
+                assert_hostname=target.host,
+                cert_reqs="CERT_REQUIRED",
+                **kwargs,
+            )
+        return urllib3.HTTPConnectionPool(target.addresses[0], target.port, **kwargs)
 
     def post(self, url: str, body: str, headers: dict[str, str]) -> Answer:
         started = time.monotonic()
         try:
-            target = resolve(url)
+            target = self._targets.get(url)
+            if target is None:
+                target = self._targets[url] = resolve(url)
         except UnsafeURL as exc:
             return Answer(False, error=f"refused: {exc.message}"[:200])
         cap = settings.WEBHOOKS_MAX_RESPONSE_BYTES

@@ -49,7 +49,7 @@ serve: install
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 worker: install
-	$(VENV)/bin/celery -A sesconsole worker -B -l info
+	$(VENV)/bin/celery -A sesconsole worker -B -Q celery,notifications -l info
 
 bench: install
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from blocklist import consumer
+from notifications.outbox import enqueue_events as notify_events
 from sesconsole.lib.errors import ServiceError
 from sesconsole.lib.sql import insert_new_rows
 from sesconsole.models import Account
@@ -381,8 +382,10 @@ def record_events(account: Account, events: Iterable[NewEvent]) -> IngestResult:
 
 def _act_at_once(account: Account, events: list[DeliveryEvent]) -> None:
     """What newly stored events must cause before the request answers, whatever the fold
-    mode: blocks from hard bounces, unsubscribes and complaints stop the next send."""
+    mode: blocks from hard bounces, unsubscribes and complaints stop the next send, and
+    event notifications enter their outbox with the events they announce."""
     consumer.apply_events(account, events)
+    notify_events(account, events)
 
 
 def _queue_for_fold(stored: list[DeliveryEvent], parsed: dict[str, _Item]) -> None:

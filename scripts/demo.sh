@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 # A public development key unless one is set: the settings refuse to start without any.
 export SECRET_KEY="${SECRET_KEY:-insecure-development-key-never-use-in-production}"
+# The demo's event-notification receiver listens on 127.0.0.1.
+export WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true
 
 "$PY" manage.py migrate --noinput -v0
 "$PY" manage.py collectstatic --noinput -v0
@@ -18,11 +20,15 @@ trap cleanup EXIT INT TERM
 "$PY" manage.py smtp_sink >var/sink.log 2>&1 &
 pids+=($!)
 
-.venv/bin/celery -A sesconsole worker -B -l warning --concurrency 1 \
+"$PY" manage.py webhook_receiver --port 8090 >var/webhooks.log 2>&1 &
+pids+=($!)
+
+.venv/bin/celery -A sesconsole worker -B -Q celery,notifications -l warning --concurrency 2 \
   --logfile var/worker.log --pidfile= &
 pids+=($!)
 
 echo
 echo "Serving the console on http://127.0.0.1:8000 (Ctrl+C stops it; worker log in var/worker.log)"
 echo "Sent mail goes to the SMTP sink on 127.0.0.1:1025 and is kept in var/sink/"
+echo "Event notifications of acme go to 127.0.0.1:8090 (log in var/webhooks.log)"
 "$PY" manage.py runserver 127.0.0.1:8000 --noreload

@@ -11,6 +11,7 @@ from delivery.api import (
     IntakeView,
     MessageViewSet,
 )
+from notifications.api import WebhookViewSet
 from stats.api import StatisticsViewSet
 
 app_name = "api"
@@ -24,6 +25,7 @@ router.register("blocklist/history", blocklist_api.HistoryViewSet, "blocklist-hi
 router.register("stats", StatisticsViewSet, basename="stats")
 router.register("messages", MessageViewSet, basename="message")
 router.register("event-lists", EventListViewSet, basename="event-list")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path("events/", EventIngestView.as_view(), name="events"),

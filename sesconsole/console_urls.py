@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("stats.urls")),
     path("messages/", include("delivery.urls")),
     path("blocklist/", include("blocklist.urls")),
+    path("webhooks/", include("notifications.urls")),
 ]

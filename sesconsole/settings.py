@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "stats",
     "blocklist",
     "tencent",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -359,7 +360,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "delivery.tasks.resume_stalled_deliveries",
         "schedule": 300.0,
     },
+    # Event notifications waiting for a retry, endpoints to disable, old attempts to forget.
+    "notifications-dispatch": {
+        "task": "notifications.tasks.dispatch_notifications",
+        "schedule": 15.0,
+    },
 }
+# Event notifications go to customers' servers, which may be slow or dead: their own queue,
+# so they never hold up the default one (`celery worker -Q celery,notifications`).
+CELERY_TASK_ROUTES = {"notifications.tasks.*": {"queue": "notifications"}}
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
@@ -419,3 +428,18 @@ SENDING_MACHINE_OPEN_SECONDS = env_int("SENDING_MACHINE_OPEN_SECONDS", 2)
 SENDING_MACHINE_CLICK_SECONDS = env_int("SENDING_MACHINE_CLICK_SECONDS", 10)
 # Networks of mail privacy proxies and security gateways (Apple's 17/8 by default).
 SENDING_MACHINE_NETWORKS = env_list("SENDING_MACHINE_NETWORKS", "17.0.0.0/8")
+
+# Event notifications (webhooks): see docs/webhooks.md.
+# Refuse loopback, private and link-local targets unless this is on (tests, the demo).
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 5)
+# Requests in flight to one endpoint at a time.
+WEBHOOKS_MAX_IN_FLIGHT = env_int("WEBHOOKS_MAX_IN_FLIGHT", 4)
+WEBHOOKS_MAX_BATCH = 100
+WEBHOOKS_MAX_RESPONSE_BYTES = env_int("WEBHOOKS_MAX_RESPONSE_BYTES", 4096)
+# Retries: base * 2^(attempt-1) seconds, at most MAX, times a random 0.5-1; for RETRY_HOURS.
+WEBHOOKS_RETRY_BASE_SECONDS = env_int("WEBHOOKS_RETRY_BASE_SECONDS", 10)
+WEBHOOKS_RETRY_MAX_SECONDS = env_int("WEBHOOKS_RETRY_MAX_SECONDS", 3600)
+WEBHOOKS_RETRY_HOURS = env_int("WEBHOOKS_RETRY_HOURS", 24)
+WEBHOOKS_DISABLE_AFTER_DAYS = env_int("WEBHOOKS_DISABLE_AFTER_DAYS", 3)
+WEBHOOKS_KEEP_DAYS = env_int("WEBHOOKS_KEEP_DAYS", 14)

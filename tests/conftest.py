@@ -145,11 +145,12 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, settings):
+def celery_worker_process(request, transactional_db, settings):
     """Start `celery worker` in a subprocess against Redis and this test's PostgreSQL database.
 
     Tests that use it see committed data only (transactional_db). Tasks sent from the test
-    process go to the same Redis database the worker reads.
+    process go to the same Redis database the worker reads. The worker consumes the default
+    queue, or the queues given by indirect parametrisation ("celery,notifications").
     """
     import subprocess
     import sys
@@ -190,6 +191,7 @@ def celery_worker_process(transactional_db, settings):
             hostname,
             "--without-mingle",
             "--without-gossip",
+            *(["-Q", request.param] if getattr(request, "param", None) else []),
         ],
         env=env,
         stdout=subprocess.PIPE,

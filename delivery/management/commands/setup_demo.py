@@ -4,6 +4,8 @@ from django.core.management.base import BaseCommand
 
 from delivery.management.commands.simulate_traffic import sender_domains_for
 from delivery.sending import add_sender_identity
+from notifications.demo import configure_demo_endpoint
+from notifications.outbox import EndpointError
 from sesconsole.models import Account
 from sesconsole.services import create_account
 
@@ -50,10 +52,19 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("Demo data already present; not generating more traffic.")
+        try:
+            webhook_secret = configure_demo_endpoint(Account.objects.get(name="acme"))
+        except EndpointError as exc:
+            self.stdout.write(f"No demo event notifications: {exc.message}")
+            webhook_secret = None
 
         self.stdout.write("")
         self.stdout.write("Console:   http://127.0.0.1:8000/")
         self.stdout.write(f"Customer:  {CUSTOMER[0]} / {CUSTOMER[1]}   (account 'acme')")
         self.stdout.write(f"Staff:     {STAFF[0]} / {STAFF[1]}   (all accounts, /admin/)")
+        if webhook_secret:
+            self.stdout.write(
+                f"Event notifications of acme go to the demo receiver: {webhook_secret}"
+            )
         for name, key in keys.items():
             self.stdout.write(f"API key for {name}: {key}")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
-from . import sending
+from . import partitions, sending
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -22,3 +23,10 @@ def resume_stalled_deliveries() -> int:
     for pk in ids:
         deliver_recipient.delay(pk)
     return len(ids)
+
+
+@shared_task
+def maintain_event_partitions() -> dict:
+    """Create the event partitions ahead and drop expired ones; safe to re-run."""
+    done = partitions.maintain(timezone.now())
+    return {"created": done.created, "dropped": done.dropped, "deleted_rows": done.deleted_rows}

@@ -17,7 +17,8 @@ from stats.exports import MESSAGE_COLUMNS, csv_response, queryset_csv
 from stats.services import zone_of
 
 from .api import MessageFilter
-from .models import Message
+from .models import DeliveryEvent, Message
+from .partitions import retention_cutoff, retention_days
 
 # Sortable columns: the query string's name -> the ORDER BY field.
 MESSAGE_SORTS = {
@@ -105,7 +106,13 @@ def message_detail(request: HttpRequest, message_id: str) -> HttpResponse:
     if account is None:
         return render(request, "console/no_account.html", status=403)
     message = _get_message_for_user(request, message_id)
-    events = message.events.order_by("timestamp", "pk")
+    events = DeliveryEvent.objects.filter(account=message.account_id, message=message).order_by(
+        "timestamp", "pk"
+    )
+    cutoff = retention_cutoff(timezone.now())
+    first_seen = message.requested_at or message.created_at
+    # Events before the cutoff are gone (EVENT_RETENTION_DAYS); the message row stays.
+    events_expired_before = cutoff if cutoff and first_seen < cutoff else None
     with timezone.override(zone_of(account)):
         return render(
             request,
@@ -114,6 +121,8 @@ def message_detail(request: HttpRequest, message_id: str) -> HttpResponse:
                 "title": f"Message {message.message_id}",
                 "message": message,
                 "events": events,
+                "events_expired_before": events_expired_before,
+                "retention_days": retention_days(),
                 "timezone": str(zone_of(account)),
             },
         )

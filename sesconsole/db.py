@@ -102,7 +102,8 @@ def insert_new_rows(
 ) -> list:
     """INSERT … ON CONFLICT (conflict_fields) DO NOTHING RETURNING pk, `returning`.
 
-    Returns (pk, value of `returning`) for the rows that were really inserted: what
+    Empty `conflict_fields`: ON CONFLICT DO NOTHING with no target, for a table whose
+    uniqueness no constraint of its own states (the partitioned event table). Returns (pk, value of `returning`) for the rows that were really inserted: what
     bulk_create(ignore_conflicts=True) cannot tell.
     """
     if not objs:
@@ -112,6 +113,7 @@ def insert_new_rows(
     model_fields = [meta.get_field(name) for name in fields]
     columns = ", ".join(qn(f.column) for f in model_fields)
     conflict = ", ".join(qn(meta.get_field(name).column) for name in conflict_fields)
+    target = f"({conflict}) " if conflict else ""
     ret = qn(meta.get_field(returning).column)
     rows: list = []
     for start in range(0, len(objs), chunk):
@@ -119,7 +121,7 @@ def insert_new_rows(
         # "WHERE true" keeps SQLite from reading ON CONFLICT as part of a join (its docs).
         sql = (
             f"{source} INSERT INTO {qn(meta.db_table)} ({columns}) SELECT * FROM v WHERE true "
-            f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {qn(meta.pk.column)}, {ret}"
+            f"ON CONFLICT {target}DO NOTHING RETURNING {qn(meta.pk.column)}, {ret}"
         )
         rows.extend(_execute(sql, params)[1])
     return rows

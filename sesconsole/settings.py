@@ -222,7 +222,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "delivery.tasks.resume_stalled_deliveries",
         "schedule": 300.0,
     },
+    # Event partitions of the coming days (PostgreSQL) and the retention below.
+    "delivery-maintain-event-partitions": {
+        "task": "delivery.tasks.maintain_event_partitions",
+        "schedule": 3600.0,
+    },
 }
+# Raw events older than this many days are dropped (whole day partitions on PostgreSQL);
+# messages and the quarter-hour and hour rollups stay. Empty or 0: kept forever.
+EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 0) or None
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")

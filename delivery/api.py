@@ -423,8 +423,8 @@ class MessageDetailSerializer(MessageSerializer):
 
     @extend_schema_field(TimelineEventSerializer(many=True))
     def get_events(self, message: Message) -> list:
-        events = message.events.order_by("timestamp", "pk")
-        return TimelineEventSerializer(events, many=True).data
+        events = DeliveryEvent.objects.filter(account=message.account_id, message=message)
+        return TimelineEventSerializer(events.order_by("timestamp", "pk"), many=True).data
 
 
 class EventSerializer(TimelineEventSerializer):
@@ -512,7 +512,7 @@ class EventListViewSet(_ExportMixin, mixins.ListModelMixin, viewsets.GenericView
     csv_name = "events.csv"
 
     def get_queryset(self):
-        return scope(DeliveryEvent.objects.select_related("message"), self.request)
+        return scope(DeliveryEvent.objects.with_message(), self.request)
 
 
 # ---------------------------------------------------------------------------------------

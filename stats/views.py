@@ -366,7 +366,7 @@ def _report(request: HttpRequest, account: Account, report: Report) -> HttpRespo
         data,
         queryset=DeliveryEvent.objects.for_account(account)
         .of_type(*report.event_types)
-        .select_related("message"),
+        .with_message(),
         request=request,
     )
     senders, recipients = domain_choices(account)

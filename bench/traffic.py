@@ -204,3 +204,11 @@ def batch_spread(batches: list[list[dict]]) -> float:
     """Distinct messages per batch over events per batch (1.0: every event another message)."""
     ratios = [len({e["message_id"] for e in b}) / len(b) for b in batches if b]
     return sum(ratios) / len(ratios)
+
+
+if __name__ == "__main__":
+    # The shape of 100,000 events with the old friendly domain count and with a long tail.
+    for n in (6, 5000):
+        stream = Traffic(domains=n).batches(100_000)
+        print(f"{n:>5} domains: {describe([e for b in stream for e in b])}")
+        print(f"       distinct messages per event in a batch: {batch_spread(stream):.2f}")

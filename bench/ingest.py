@@ -99,11 +99,18 @@ def _partitions_for(start: datetime, end: datetime) -> None:
 def _vacuum_analyze() -> None:
     from django.db import connection
 
+    tables = (
+        "delivery_message",
+        "delivery_deliveryevent",
+        "delivery_deliveryeventkey",
+        "stats_rollup",
+        "blocklist_block",
+    )
     with connection.cursor() as cur:
-        for table in ("delivery_message", "delivery_deliveryevent", "delivery_deliveryeventkey"):
-            cur.execute(f"VACUUM ANALYZE {table}")
-        cur.execute("VACUUM ANALYZE stats_rollup")
-        cur.execute("VACUUM ANALYZE blocklist_block")
+        for table in tables:
+            cur.execute("SELECT to_regclass(%s)", [table])
+            if cur.fetchone()[0]:  # the key table is missing on a checkout without partitions
+                cur.execute(f"VACUUM ANALYZE {table}")
 
 
 def expected_counts(batches: list[list[dict]]) -> dict[str, int]:

@@ -1,162 +1,453 @@
-"""Ingestion benchmark on PostgreSQL: `ingest_events` against COPY of the same rows.
+"""Ingestion benchmark on PostgreSQL with real-shaped traffic, beside the COPY floor.
 
-    .venv/bin/python bench/ingest.py                   # 100,000 events (about a minute)
-    .venv/bin/python bench/ingest.py --events 20000    # a quick run
-    .venv/bin/python bench/ingest.py --profile         # also print where the time goes
+    .venv/bin/python bench/ingest.py --events 40000                   # in-process
+    .venv/bin/python bench/ingest.py --http --events 100000           # gunicorn + 2 clients
+    .venv/bin/python bench/ingest.py --http --domains 6,5000          # the long tail's cost
+    .venv/bin/python bench/ingest.py --events 20000 --profile         # where the time goes
 
-Uses a dedicated database (default `ses_bench_ingest`, dropped and re-created). The events
-are four per message (request, delivered, opened, clicked) in batches of 1,000, through the
-whole pipeline: validation, messages, events, rollups and blocklist consumers, one
-transaction per batch. The floor is COPY of the same event rows into a copy of the table
-with the same indexes.
+Each run drops and re-creates its own database (default `ses_bench_ingest`), migrates it,
+and generates traffic with bench/traffic.py: the events of a message arrive in different
+batches, recipient domains follow a long tail over `--domains` domains, bounces of every
+class, deferrals, machine opens, complaints, unsubscribes and 1% repeats. Batches of 1,000.
+
+- In-process: `ingest_events` per batch, as the API view calls it.
+- `--http`: `gunicorn sesconsole.wsgi` (as in the README's production section) with
+  `--workers` workers; `--clients` processes POST the batches to /api/v1/events/ with an
+  API key. The clock stops when the statistics API (`GET /api/v1/stats/`) shows every
+  event: a fold that falls behind does not count.
+
+The first 10% of the batches warm up (untimed), then `VACUUM ANALYZE` (the machine's
+PostgreSQL runs with autovacuum off). The floor, measured in the same run: COPY of the
+same events into the real event table (partitioned, with its indexes, foreign keys and
+the exactly-once key trigger), committed; and the same COPY with the key trigger off.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
+import multiprocessing
 import os
+import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-SENDERS = ["mail.acme.example", "news.acme.example", "billing.acme.example", "alerts.acme.example"]
-RECIPIENTS = ["gmail.com", "qq.com", "outlook.com", "yahoo.com", "163.com", "icloud.com"]
+from traffic import Traffic, batch_spread, describe  # noqa: E402
+
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Stats counters that count events one for one (the unique ones count messages).
+TYPE_COUNTER = {
+    "request": "requests",
+    "rejected": "rejected",
+    "delivered": "delivered",
+    "deferred": "deferred",
+    "bounced": "bounced",
+    "opened": "opened",
+    "clicked": "clicked",
+    "complained": "complained",
+    "unsubscribed": "unsubscribed",
+}
 
 
 def _setup(db: str) -> None:
     import psycopg
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+    if "django" in sys.modules and hasattr(sys.modules["django"], "_bench_setup"):
+        from django.db import connections
+
+        connections.close_all()
+    with psycopg.connect(ADMIN_URL, autocommit=True) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         c.execute(f'CREATE DATABASE "{db}"')
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sesconsole.settings")
     os.environ.setdefault("SECRET_KEY", "insecure-benchmark-key")  # a throwaway database
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 
-    django.setup()
+    if not hasattr(django, "_bench_setup"):
+        django.setup()
+        django._bench_setup = True
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
 
 
-def sample_events(n_events: int, prefix: str = "") -> list[dict]:
-    base = datetime(2026, 11, 1, tzinfo=UTC)
-    raw = []
-    for i in range(n_events // 4):
-        iso = (base + timedelta(seconds=i)).isoformat().replace("+00:00", "Z")
-        mid = f"{prefix}m{i}"
-        raw += [
-            {
-                "id": f"{prefix}r{i}",
-                "type": "request",
-                "timestamp": iso,
-                "message_id": mid,
-                "from": f"news@{SENDERS[i % len(SENDERS)]}",
-                "to": f"u{i}@{RECIPIENTS[i % len(RECIPIENTS)]}",
-                "subject": "Hello",
-            },
-            {
-                "id": f"{prefix}d{i}",
-                "type": "delivered",
-                "timestamp": iso,
-                "message_id": mid,
-                "smtp": {"code": 250, "enhanced": "2.0.0", "text": "250 2.0.0 OK"},
-            },
-            {
-                "id": f"{prefix}o{i}",
-                "type": "opened",
-                "timestamp": iso,
-                "message_id": mid,
-                "user_agent": "Mozilla/5.0",
-                "ip": "203.0.113.9",
-            },
-            {
-                "id": f"{prefix}c{i}",
-                "type": "clicked",
-                "timestamp": iso,
-                "message_id": mid,
-                "url": "https://shop.example/offer",
-            },
-        ]
-    return raw
+def _partitions_for(start: datetime, end: datetime) -> None:
+    """Day partitions for the traffic's days (the beat job makes only today onwards)."""
+    try:
+        from delivery import partitions
+    except ImportError:  # a checkout from before partitions, for comparison
+        return
+    if not partitions.is_partitioned():
+        return
+    have = set(partitions.partition_days())
+    day = start.date()
+    while day <= end.date():
+        if day not in have:
+            partitions.create_partition(day)
+        day += timedelta(days=1)
 
 
-def bench_ingest(n_events: int) -> dict:
-    """ingest_events in batches of 1,000 vs COPY of the same rows into a copy of the table."""
+def _vacuum_analyze() -> None:
     from django.db import connection
 
+    tables = (
+        "delivery_message",
+        "delivery_deliveryevent",
+        "delivery_deliveryeventkey",
+        "stats_rollup",
+        "blocklist_block",
+    )
+    with connection.cursor() as cur:
+        for table in tables:
+            cur.execute("SELECT to_regclass(%s)", [table])
+            if cur.fetchone()[0]:  # the key table is missing on a checkout without partitions
+                cur.execute(f"VACUUM ANALYZE {table}")
+
+
+def expected_counts(batches: list[list[dict]]) -> dict[str, int]:
+    seen: set[str] = set()
+    counts: Counter = Counter()
+    for batch in batches:
+        for e in batch:
+            if e["id"] not in seen:
+                seen.add(e["id"])
+                counts[TYPE_COUNTER[e["type"]]] += 1
+    return dict(counts)
+
+
+def _stats_totals_db(account) -> dict[str, int]:
+    from stats.services import series
+
+    today = datetime.now(UTC).date()
+    body = series(account, today - timedelta(days=2), today + timedelta(days=1), "day")
+    return {c: body["totals"][c] for c in TYPE_COUNTER.values()}
+
+
+# ---------------------------------------------------------------------------------------
+# In-process
+
+
+def bench_inprocess(account, batches: list[list[dict]], warm: int) -> float:
     from delivery.ingest import ingest_events
+
+    for batch in batches[:warm]:
+        ingest_events(account, batch)
+    _vacuum_analyze()
+    timed = batches[warm:]
+    t0 = time.perf_counter()
+    for batch in timed:
+        ingest_events(account, batch)
+    return time.perf_counter() - t0
+
+
+# ---------------------------------------------------------------------------------------
+# Over HTTP
+
+
+def _post(port: int, key: str, body: bytes) -> dict:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    conn.request(
+        "POST",
+        "/api/v1/events/",
+        body=body,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    if response.status != 200:
+        raise RuntimeError(f"HTTP {response.status}: {data[:300]!r}")
+    return json.loads(data)
+
+
+def _client(port: int, key: str, bodies: list[bytes], go, out) -> None:
+    go.wait()
+    accepted = duplicates = 0
+    for body in bodies:
+        answer = _post(port, key, body)
+        accepted += answer["accepted"]
+        duplicates += answer["duplicates"]
+        if answer["errors"]:
+            raise RuntimeError(f"refused events: {answer['errors'][:3]}")
+    out.put((accepted, duplicates))
+
+
+def _stats_totals_http(port: int, key: str) -> dict[str, int]:
+    today = datetime.now(UTC).date()
+    query = f"start={today - timedelta(days=2)}&end={today + timedelta(days=1)}&granularity=day"
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", f"/api/v1/stats/?{query}", headers={"Authorization": f"Bearer {key}"})
+    body = json.loads(conn.getresponse().read())
+    conn.close()
+    return {c: body["totals"][c] for c in TYPE_COUNTER.values()}
+
+
+def start_gunicorn(db: str, port: int, workers: int, conn_max_age: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db}",
+        "DB_CONN_MAX_AGE": str(conn_max_age),
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    log = open(ROOT / "var" / "bench-gunicorn.log", "ab")  # noqa: SIM115 (lives with the process)
+    proc = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "sesconsole.wsgi",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "300",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/login/")
+            conn.getresponse().read()
+            return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.terminate()
+    raise RuntimeError("gunicorn did not start; see var/bench-gunicorn.log")
+
+
+def bench_http(account, key: str, batches, warm: int, args) -> dict:
+    proc = start_gunicorn(args.db, args.port, args.workers, args.conn_max_age)
+    try:
+        for batch in batches[:warm]:
+            _post(args.port, key, json.dumps(batch).encode())
+        _vacuum_analyze()
+        timed = batches[warm:]
+        bodies = [json.dumps(b).encode() for b in timed]
+        expected = expected_counts(batches)
+        from django.db import connections
+
+        connections.close_all()
+        ctx = multiprocessing.get_context("fork")
+        go, out = ctx.Event(), ctx.Queue()
+        clients = [
+            ctx.Process(target=_client, args=(args.port, key, bodies[i :: args.clients], go, out))
+            for i in range(args.clients)
+        ]
+        for c in clients:
+            c.start()
+        time.sleep(0.5)
+        t0 = time.perf_counter()
+        go.set()
+        answers = [out.get() for _ in clients]
+        sent_s = time.perf_counter() - t0
+        for c in clients:
+            c.join()
+        polls = 0
+        while True:
+            polls += 1
+            totals = _stats_totals_http(args.port, key)
+            if totals == expected:
+                break
+            if time.perf_counter() - t0 > sent_s + 600:
+                raise RuntimeError(f"statistics never caught up: {totals} != {expected}")
+            time.sleep(0.05)
+        done_s = time.perf_counter() - t0
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return {
+        "events": sum(len(b) for b in timed),
+        "accepted": sum(a for a, _ in answers),
+        "duplicates": sum(d for _, d in answers),
+        "sent_s": sent_s,
+        "done_s": done_s,
+        "polls": polls,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# The floor: COPY into the real event table
+
+
+def copy_floor(account, batches: list[list[dict]]) -> dict:
+    """COPY the same unique events, for a second account, into the real table; committed.
+
+    Runs twice: as the table is (the key trigger claims each (account, event id)), and with
+    the trigger disabled (what the partitioned table with its indexes and foreign keys costs).
+    """
+    from django.db import connection, transaction
+
     from sesconsole.models import Account
 
-    account = Account.objects.create(name="ingest-bench", time_zone="UTC")
-    raw = sample_events(n_events)
-    t0 = time.perf_counter()
-    for start in range(0, len(raw), 1000):
-        ingest_events(account, raw[start : start + 1000])
-    ingest_s = time.perf_counter() - t0
+    try:
+        from delivery.partitions import is_partitioned
+    except ImportError:  # a checkout from before partitions, for comparison
+
+        def is_partitioned() -> bool:
+            return False
+
+    seen: set[str] = set()
+    events = []
+    for batch in batches:
+        for e in batch:
+            if e["id"] not in seen:
+                seen.add(e["id"])
+                events.append(e)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT message_id, id FROM delivery_message WHERE account_id = %s", [account.pk]
+        )
+        ids = dict(cur.fetchall())
+    now = datetime.now(UTC)
+    rows = [
+        (
+            e["id"],
+            ids[e["message_id"]],
+            e["type"],
+            e["timestamp"],
+            now,
+            e.get("bounce_class", "") if e["type"] == "bounced" else "",
+            e.get("smtp", {}).get("code"),
+            e.get("smtp", {}).get("enhanced", ""),
+            e.get("smtp", {}).get("text", ""),
+            e.get("reason", ""),
+            e.get("url", ""),
+            e.get("user_agent", ""),
+            e.get("ip"),
+            bool(e.get("machine", False)),
+        )
+        for e in events
+    ]
+    partitioned = is_partitioned()
+    results = {}
+    for label, trigger in (("with key trigger", True), ("without key trigger", False)):
+        if not trigger and not partitioned:
+            continue
+        other = Account.objects.create(name=f"copy-floor-{label.split()[0]}", time_zone="UTC")
+        _vacuum_analyze()
+        t0 = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cur:
+            if not trigger:
+                cur.execute(
+                    "ALTER TABLE delivery_deliveryevent DISABLE TRIGGER delivery_event_claim_key"
+                )
+            with cur.cursor.copy(
+                "COPY delivery_deliveryevent (account_id, event_id, message_id, type, timestamp,"
+                " received_at, bounce_class, smtp_code, smtp_enhanced, response_text, reason, url,"
+                " user_agent, ip, is_machine) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row((other.pk, *row))
+            if not trigger:
+                cur.execute(
+                    "ALTER TABLE delivery_deliveryevent ENABLE TRIGGER delivery_event_claim_key"
+                )
+        results[label] = len(rows) / (time.perf_counter() - t0)
+    return results
+
+
+def rollup_rows_per_day(account) -> dict[int, float]:
+    """Rollup rows per size, per day of such traffic: rows per bucket hour x 24."""
+    from django.db import connection
 
     with connection.cursor() as cur:
         cur.execute(
-            "CREATE TABLE bench_copy (LIKE delivery_deliveryevent INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)"
+            "SELECT size, count(*), count(DISTINCT date_trunc('hour', bucket)) FROM stats_rollup"
+            " WHERE account_id = %s GROUP BY size ORDER BY size",
+            [account.pk],
         )
-        cur.execute(
-            "SELECT id, message_id FROM delivery_message WHERE account_id = %s", [account.pk]
+        return {size: rows / max(hours, 1) * 24 for size, rows, hours in cur.fetchall()}
+
+
+def run(domains: int, args) -> dict:
+    _setup(args.db)
+    from sesconsole.models import Account, ApiKey
+
+    traffic = Traffic(domains=domains, seed=args.seed)
+    batches = traffic.batches(args.events)
+    flat = [e for b in batches for e in b]
+    print(f"-- {describe(flat)}")
+    print(f"   distinct messages per batch / events per batch: {batch_spread(batches):.2f}")
+    stamps = [e["timestamp"] for e in flat]
+    _partitions_for(datetime.fromisoformat(min(stamps)), datetime.fromisoformat(max(stamps)))
+    account = Account.objects.create(name="ingest-bench", time_zone="UTC")
+    warm = max(1, len(batches) // 10)
+    result: dict = {"domains": domains}
+    if args.http:
+        key = ApiKey.issue(account, name="bench")[1]
+        r = bench_http(account, key, batches, warm, args)
+        result.update(r)
+        result["rate"] = r["events"] / r["done_s"]
+        print(
+            f"   HTTP, {args.workers} gunicorn workers, {args.clients} clients: "
+            f"{r['events']:,} events sent in {r['sent_s']:.1f} s, statistics complete after "
+            f"{r['done_s']:.1f} s ({r['polls']} polls) = {result['rate']:,.0f} events/s"
         )
-        ids = dict((m, pk) for pk, m in cur.fetchall())
-        t0 = time.perf_counter()
-        with cur.cursor.copy(
-            "COPY bench_copy (account_id, event_id, message_id, type, timestamp, received_at,"
-            " bounce_class, smtp_code, smtp_enhanced, response_text, reason, url, user_agent, ip,"
-            " is_machine)"
-            " FROM STDIN"
-        ) as copy:
-            now = datetime.now(UTC)
-            for e in raw:
-                copy.write_row(
-                    (
-                        account.pk,
-                        e["id"],
-                        ids[e["message_id"]],
-                        e["type"],
-                        e["timestamp"],
-                        now,
-                        "",
-                        e.get("smtp", {}).get("code"),
-                        e.get("smtp", {}).get("enhanced", ""),
-                        e.get("smtp", {}).get("text", ""),
-                        "",
-                        e.get("url", ""),
-                        e.get("user_agent", ""),
-                        e.get("ip"),
-                        False,
-                    )
-                )
-        copy_s = time.perf_counter() - t0
-        cur.execute("DROP TABLE bench_copy")
-    return {"events": len(raw), "ingest_s": ingest_s, "copy_s": copy_s}
+    else:
+        seconds = bench_inprocess(account, batches, warm)
+        events = sum(len(b) for b in batches[warm:])
+        totals = _stats_totals_db(account)
+        assert totals == expected_counts(batches), (totals, expected_counts(batches))
+        result["rate"] = events / seconds
+        print(f"   in-process ingest_events: {events:,} events in {seconds:.1f} s")
+    result["rollups_per_day"] = rollup_rows_per_day(account)
+    result["floor"] = copy_floor(account, batches)
+    print(f"   events/s: {result['rate']:10,.0f}")
+    for label, rate in result["floor"].items():
+        print(f"   COPY floor, {label}: {rate:10,.0f} rows/s ({rate / result['rate']:.1f}x)")
+    print(
+        "   rollup rows per day at this traffic (rows per active hour x 24): "
+        + ", ".join(f"{size}-minute {n:,.0f}" for size, n in result["rollups_per_day"].items())
+    )
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--domains", default="5000", help="e.g. 6,5000 to compare")
     parser.add_argument("--db", default="ses_bench_ingest")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--http", action="store_true", help="through gunicorn and HTTP clients")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8911)
+    parser.add_argument("--conn-max-age", type=int, default=0, help="DB_CONN_MAX_AGE for gunicorn")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    _setup(args.db)
+    (ROOT / "var").mkdir(exist_ok=True)
 
-    print(f"== ingest_events of {args.events:,} events (batches of 1,000) into {args.db}")
-    result = bench_ingest(args.events)
-    rate = result["events"] / result["ingest_s"]
-    floor = result["events"] / result["copy_s"]
-    print(f"ingest_events:              {rate:10,.0f} events/s")
-    print(
-        f"COPY of the same rows:      {floor:10,.0f} rows/s   (ingest is {floor / rate:.1f}x slower)"
-    )
+    results = []
+    for domains in [int(d) for d in args.domains.split(",")]:
+        mode = (
+            f"HTTP ({args.workers} workers, {args.clients} clients)" if args.http else "in-process"
+        )
+        print(f"== {mode}, {args.events:,} events, {domains:,} recipient domains, db {args.db}")
+        results.append(run(domains, args))
+    if len(results) > 1:
+        base = results[0]["rate"]
+        print("\n| recipient domains | events/s | vs first | COPY floor (with key trigger) |")
+        print("|---|---|---|---|")
+        for r in results:
+            floor = r["floor"].get("with key trigger", 0)
+            print(
+                f"| {r['domains']:,} | {r['rate']:,.0f} | {r['rate'] / base:.0%} | {floor:,.0f} |"
+            )
 
     if args.profile:
         import cProfile
@@ -166,11 +457,13 @@ def main() -> None:
         from sesconsole.models import Account
 
         account = Account.objects.get(name="ingest-bench")
-        raw = sample_events(min(args.events, 20_000), prefix="p")
+        batches = Traffic(domains=int(args.domains.split(",")[-1]), seed=2, prefix="p").batches(
+            min(args.events, 20_000)
+        )
         profile = cProfile.Profile()
         profile.enable()
-        for start in range(0, len(raw), 1000):
-            ingest_events(account, raw[start : start + 1000])
+        for batch in batches:
+            ingest_events(account, batch)
         profile.disable()
         pstats.Stats(profile).sort_stats("tottime").print_stats(20)
 

@@ -4,12 +4,20 @@
     .venv/bin/python bench/stats.py --events 1000000 # a quick run
 
 Seeds a dedicated database (default `ses_bench_stats`, dropped and re-created) with
-generate_series, builds the rollups with `rebuild_stats`'s code, then reports each figure
-beside the database's own floor measured in the same run:
-- chart queries (stats.services.series) vs GROUP BY over the raw events;
-- table queries (Email status, event lists) as the pages run them;
-- CSV export of up to 1M event rows: rows/s and peak memory (in a child process) vs COPY TO;
-- ingest_events (validation, messages, events, rollups) vs COPY of the same rows.
+generate_series (events in their day partitions, recipient domains on a long tail over
+`--domains` domains), builds the rollups with `rebuild_stats`'s code, runs VACUUM ANALYZE
+(the machine's PostgreSQL runs with autovacuum off), then reports each figure beside the
+database's own floor measured in the same run:
+- chart queries (stats.services.series) vs GROUP BY over the raw events, both without an
+  index for it and with a covering (account, timestamp, type) index (index-only scan);
+- rollup rows and size, read after VACUUM FULL (a rebuild leaves dead rows behind);
+- table queries (Email status, event lists) as the pages run them, a recipient search that
+  finds its message;
+- whole requests as a user gets them (Django's test client: middleware, session, template
+  or JSON rendering): the pages and the API lists;
+- CSV export of up to 1M open events (the count it really exports is printed): rows/s and
+  peak memory (in a child process) vs COPY TO.
+Ingestion has its own benchmark: bench/ingest.py.
 """
 
 from __future__ import annotations
@@ -28,19 +36,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SENDERS = ["mail.acme.example", "news.acme.example", "billing.acme.example", "alerts.acme.example"]
-RECIPIENTS = [
-    "gmail.com",
-    "qq.com",
-    "outlook.com",
-    "yahoo.com",
-    "163.com",
-    "icloud.com",
-    "hotmail.com",
-    "foxmail.com",
-    "proton.me",
-    "corp.example",
-]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from traffic import SENDERS, domain_names  # noqa: E402
+
+RECIPIENTS = domain_names(10)  # replaced by --domains
 DAYS = 30
 EVENTS_PER_MESSAGE = 4
 
@@ -49,6 +49,7 @@ def _setup_django(db: str) -> None:
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sesconsole.settings")
     os.environ.setdefault("SECRET_KEY", "insecure-benchmark-key")  # a throwaway database
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 
     django.setup()
@@ -77,6 +78,8 @@ def seed(account_id: int, events: int, end: datetime) -> dict:
     """Messages and events straight from generate_series (indexes rebuilt afterwards)."""
     from django.db import connection
 
+    from delivery import partitions
+
     messages = events // EVENTS_PER_MESSAGE
     start = end - timedelta(days=DAYS)
     span = f"{DAYS} days"
@@ -99,7 +102,9 @@ def seed(account_id: int, events: int, end: datetime) -> dict:
                    WHEN g %% 20 >= 10 THEN ts + interval '3 minutes' END,
               CASE WHEN g %% 20 BETWEEN 3 AND 9 THEN ts + interval '3 minutes' END
             FROM (SELECT g, (%(senders)s::text[])[1 + g %% 4] AS sd,
-                         (%(recipients)s::text[])[1 + (g / 4) %% 10] AS rd,
+                         -- Long tail: rank ~ n^u for u uniform in [0, 1) is weight ~ 1/rank.
+                         (%(recipients)s::text[])[LEAST(%(nd)s, floor(power(%(nd)s + 1,
+                             ((g::bigint * 2654435761) %% 1000003) / 1000003.0))::int)] AS rd,
                          %(start)s::timestamptz + (g::float8 / %(m)s) * %(span)s::interval AS ts
                   FROM generate_series(0, %(m)s - 1) g) s
             """,
@@ -107,6 +112,7 @@ def seed(account_id: int, events: int, end: datetime) -> dict:
                 "a": account_id,
                 "senders": SENDERS,
                 "recipients": RECIPIENTS,
+                "nd": len(RECIPIENTS),
                 "start": start,
                 "m": messages,
                 "span": span,
@@ -129,6 +135,18 @@ def seed(account_id: int, events: int, end: datetime) -> dict:
             cur.execute(f'ALTER TABLE delivery_deliveryevent DROP CONSTRAINT "{name}"')
         for name, _ in indexes:
             cur.execute(f'DROP INDEX "{name}"')
+        partitioned = partitions.is_partitioned()
+        if partitioned:
+            # One partition per day, as the beat job would have made them; the keys are
+            # written in one statement below instead of by the trigger row by row.
+            day = (start - timedelta(days=1)).date()
+            while day <= end.date() + timedelta(days=1):
+                if day not in partitions.partition_days():
+                    partitions.create_partition(day)
+                day += timedelta(days=1)
+            cur.execute(
+                "ALTER TABLE delivery_deliveryevent DISABLE TRIGGER delivery_event_claim_key"
+            )
         cur.execute(
             """
             INSERT INTO delivery_deliveryevent (account_id, event_id, message_id, type, timestamp,
@@ -166,6 +184,14 @@ def seed(account_id: int, events: int, end: datetime) -> dict:
                 "n": events,
             },
         )
+        if partitioned:
+            cur.execute(
+                "ALTER TABLE delivery_deliveryevent ENABLE TRIGGER delivery_event_claim_key"
+            )
+            cur.execute(
+                "INSERT INTO delivery_deliveryeventkey (account_id, event_id, timestamp)"
+                " SELECT account_id, event_id, timestamp FROM delivery_deliveryevent"
+            )
         for _, definition in indexes:
             cur.execute(definition)
         for name, definition in constraints:
@@ -177,22 +203,36 @@ def seed(account_id: int, events: int, end: datetime) -> dict:
 
     t0 = time.perf_counter()
     rebuild(start - timedelta(hours=1), end + timedelta(hours=1))
+    rebuild_s = time.perf_counter() - t0
     with connection.cursor() as cur:
-        # Steady state: the rebuild pruned old minute rows; autovacuum would reclaim them.
-        cur.execute("VACUUM ANALYZE stats_rollup")
-        cur.execute("SELECT count(*) FROM stats_rollup")
-        rollup_rows = cur.fetchone()[0]
+        # The rebuild deleted and re-inserted rows: read sizes from a compacted table.
+        cur.execute("VACUUM FULL stats_rollup")
+        for table in ("stats_rollup", "delivery_message", "delivery_deliveryevent"):
+            cur.execute(f"VACUUM ANALYZE {table}")
+        cur.execute(
+            "SELECT size, count(*) FROM stats_rollup WHERE account_id = %s GROUP BY size",
+            [account_id],
+        )
+        by_size = dict(cur.fetchall())
+        cur.execute("SELECT pg_total_relation_size('stats_rollup')")
+        rollup_bytes = cur.fetchone()[0]
     return {
         "seed_s": seeded,
-        "rebuild_s": time.perf_counter() - t0,
-        "rollup_rows": rollup_rows,
+        "rebuild_s": rebuild_s,
+        "rollup_rows": sum(by_size.values()),
+        "rollup_by_size": by_size,
+        "rollup_bytes": rollup_bytes,
         "messages": messages,
         "start": start,
     }
 
 
 def _floor(account_id: int, start: datetime, end: datetime, trunc: str) -> float:
-    """The database's own floor: GROUP BY over the raw events of the same range."""
+    """The database's own floor: GROUP BY over the raw events of the same range.
+
+    Run once without an index for it (the event table's indexes lead with type or
+    message), once with the covering index `bench_event_account_time` (see bench_charts).
+    """
     from django.db import connection
 
     sql = f"""
@@ -237,10 +277,22 @@ def bench_charts(account, end: datetime) -> list[tuple[str, float, float]]:
         ),
         ("last 30 d by day, Asia/Kolkata (+5:30)", kolkata, month_kolkata, {}, "day"),
     ]
+    from django.db import connection
+
     out = []
     for label, acct, w, filters, trunc in cases:
         ms = _timed(partial(series_between, acct, w.start, w.end, w.granularity, **filters))
-        out.append((label, ms, _floor(account.pk, w.start, w.end, trunc)))
+        out.append([label, ms, _floor(account.pk, w.start, w.end, trunc)])
+    with connection.cursor() as cur:
+        cur.execute(
+            "CREATE INDEX bench_event_account_time"
+            " ON delivery_deliveryevent (account_id, timestamp, type)"
+        )
+        cur.execute("VACUUM ANALYZE delivery_deliveryevent")  # index-only scans need it
+    for row, (_, _, w, _, trunc) in zip(out, cases, strict=True):
+        row.append(_floor(account.pk, w.start, w.end, trunc))
+    with connection.cursor() as cur:
+        cur.execute("DROP INDEX bench_event_account_time")
     return out
 
 
@@ -261,11 +313,27 @@ def bench_tables(account, end: datetime) -> list[tuple[str, float]]:
         page = Paginator(qs.order_by("-requested_at", "-pk"), 50).get_page(1)
         list(page)
 
+    def email_status_7d():
+        qs = Message.objects.for_account(account).filter(
+            requested_at__gte=week, requested_at__lt=end
+        )
+        page = Paginator(qs.order_by("-requested_at", "-pk"), 50).get_page(1)
+        list(page)
+
+    # A recipient that has a message in the week searched (the page's common case).
+    recipient = (
+        Message.objects.for_account(account)
+        .filter(requested_at__gte=end - timedelta(days=3), requested_at__lt=end)
+        .values_list("recipient", flat=True)
+        .first()
+    )
+
     def email_status_by_recipient():
         qs = Message.objects.for_account(account).filter(
-            requested_at__gte=week, requested_at__lt=end, recipient="u4000@gmail.com"
+            requested_at__gte=week, requested_at__lt=end, recipient=recipient
         )
-        list(qs.order_by("-requested_at")[:50])
+        found = list(qs.order_by("-requested_at")[:50])
+        assert found, recipient
 
     def first_page(types: tuple[str, ...], since: datetime) -> None:
         # As the report pages run it: the row count comes from the rollups (the chart's
@@ -285,11 +353,58 @@ def bench_tables(account, end: datetime) -> list[tuple[str, float]]:
 
     return [
         ("Email status, 1 day, first page + count", _timed(email_status, 3)),
-        ("Email status, 7 days, one recipient", _timed(email_status_by_recipient, 3)),
+        ("Email status, 7 days (page default), first page + count", _timed(email_status_7d, 3)),
+        ("Email status, 7 days, one recipient (found)", _timed(email_status_by_recipient, 3)),
         ("Open/Click events, 1 day, first page", _timed(opens_page, 3)),
         ("Bounced events, 7 days, first page", _timed(bounces_page, 3)),
         ("filter choices (domains)", _timed(lambda: domain_choices(account), 3)),
     ]
+
+
+def bench_requests(account, end: datetime) -> list[tuple[str, float]]:
+    """Whole requests as a signed-in user or an API client gets them (median ms).
+
+    Django's test client runs the full stack (middleware, session, authentication,
+    template or JSON rendering) in this process; only the socket and gunicorn are left out.
+    """
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from sesconsole.models import ApiKey, Membership
+
+    user = get_user_model().objects.create_user("bench-user", password="x")
+    Membership.objects.create(account=account, user=user)
+    page = Client()
+    page.force_login(user)
+    key = ApiKey.issue(account, name="bench")[1]
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    today = end.date()
+    month = f"start={today - timedelta(days=29)}&end={today}"
+    week = f"start={today - timedelta(days=6)}&end={today}"
+
+    def get(client, url: str):
+        def run():
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            b"".join(response) if response.streaming else response.content
+
+        return run
+
+    cases = [
+        ("page: Email status (default 7 days)", get(page, "/messages/")),
+        ("page: queue status, last 24 h", get(page, "/queue/?range=24h")),
+        ("page: queue status, last 30 d", get(page, "/queue/?range=30d")),
+        ("page: queue status, 30 d, JSON (chart data)", get(page, "/queue/?range=30d&format=json")),
+        ("page: Open/Click events (default range)", get(page, "/open-click/")),
+        ("page: Bounced events (default range)", get(page, "/bounced/")),
+        ("API: statistics, 30 days by day", get(api, f"/api/v1/stats/?{month}")),
+        ("API: messages, 7 days, first page", get(api, f"/api/v1/messages/?{week}")),
+        (
+            "API: open events, 1 day, first page",
+            get(api, f"/api/v1/event-lists/?type=opened&start={today}&end={today}"),
+        ),
+    ]
+    return [(label, _timed(run, 5)) for label, run in cases]
 
 
 EXPORT_LIMIT = 1_000_000
@@ -300,7 +415,8 @@ def export_child(account_id: int) -> None:
     import resource
 
     from delivery.models import DeliveryEvent
-    from stats.exports import EVENT_COLUMNS, queryset_csv
+    from delivery.exports import EVENT_COLUMNS
+    from sesconsole.lib.csv_export import queryset_csv
 
     qs = DeliveryEvent.objects.filter(account_id=account_id, type="opened").order_by("timestamp")
     t0 = time.perf_counter()
@@ -333,9 +449,10 @@ def copy_floor(account_id: int) -> dict:
 
 
 def main() -> None:
+    global RECIPIENTS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000_000)
-    parser.add_argument("--ingest-events", type=int, default=50_000)
+    parser.add_argument("--domains", type=int, default=5000, help="recipient domains")
     parser.add_argument("--db", default="ses_bench_stats")
     parser.add_argument("--export-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -345,6 +462,7 @@ def main() -> None:
         export_child(args.export_child)
         return
 
+    RECIPIENTS = domain_names(args.domains)
     _recreate_database(args.db)
     _setup_django(args.db)
     from django.core.management import call_command
@@ -359,18 +477,42 @@ def main() -> None:
     info = seed(account.pk, args.events, end)
     print(
         f"seeded in {info['seed_s']:.1f} s; rollups rebuilt in {info['rebuild_s']:.1f} s "
-        f"({info['rollup_rows']:,} rows for {info['messages']:,} messages)"
+        f"for {info['messages']:,} messages, {args.domains:,} recipient domains"
+    )
+    sizes = ", ".join(
+        f"{size}-minute {rows:,} ({rows / DAYS:,.0f}/day)"
+        for size, rows in sorted(info["rollup_by_size"].items())
+    )
+    print(
+        f"rollup rows after VACUUM FULL: {info['rollup_rows']:,} "
+        f"({info['rollup_bytes'] / 2**20:,.0f} MB with indexes): {sizes}"
     )
 
-    print("\n== Chart queries (median ms)          rollups   raw GROUP BY floor   ratio")
-    for label, ms, floor in bench_charts(account, end):
-        print(f"{label:<48} {ms:8.1f}   {floor:12.1f}   {floor / ms:8.0f}x faster")
+    print(
+        "\n== Chart queries (median ms)             rollups   GROUP BY floor:"
+        " no index / covering index"
+    )
+    for label, ms, floor, indexed in bench_charts(account, end):
+        print(
+            f"{label:<44} {ms:8.1f}   {floor:10.1f} ({floor / ms:5.0f}x)"
+            f"   {indexed:8.1f} ({indexed / ms:4.0f}x)"
+        )
 
     print("\n== Table queries (median ms)")
     for label, ms in bench_tables(account, end):
-        print(f"{label:<48} {ms:8.1f}")
+        print(f"{label:<56} {ms:8.1f}")
 
-    print(f"\n== CSV export of up to {EXPORT_LIMIT:,} open events")
+    print("\n== Whole requests (median ms of 5, Django test client)")
+    for label, ms in bench_requests(account, end):
+        print(f"{label:<56} {ms:8.1f}")
+
+    from delivery.models import DeliveryEvent
+
+    opens = DeliveryEvent.objects.filter(account=account, type="opened").count()
+    print(
+        f"\n== CSV export of the open events, at most {EXPORT_LIMIT:,}: "
+        f"{min(opens, EXPORT_LIMIT):,} rows (the account has {opens:,})"
+    )
     child = subprocess.run(
         [sys.executable, __file__, "--db", args.db, "--export-child", str(account.pk)],
         capture_output=True,
@@ -386,15 +528,6 @@ def main() -> None:
     print(
         f"COPY TO STDOUT: {floor['rows']:,} rows in {floor['seconds']:.1f} s = "
         f"{floor['rows'] / floor['seconds']:,.0f} rows/s"
-    )
-
-    print(f"\n== ingest_events of {args.ingest_events:,} events (batches of 1,000)")
-    from ingest import bench_ingest  # bench/ingest.py
-
-    ing = bench_ingest(args.ingest_events)
-    print(
-        f"ingest_events: {ing['events'] / ing['ingest_s']:,.0f} events/s; "
-        f"COPY of the same rows: {ing['events'] / ing['copy_s']:,.0f} rows/s"
     )
 
 

@@ -139,6 +139,9 @@ class Block(models.Model):
         blank=True,
         related_name="+",
         db_index=False,  # served by the partial index block_event
+        # No database constraint: a foreign key cannot point into a time-partitioned table
+        # (PostgreSQL); delivery.partitions clears the reference before events expire.
+        db_constraint=False,
         help_text="The event that caused it.",
     )
     created_by = models.ForeignKey(

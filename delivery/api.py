@@ -353,8 +353,8 @@ class MessageDetailSerializer(MessageSerializer):
 
     @extend_schema_field(TimelineEventSerializer(many=True))
     def get_events(self, message: Message) -> list:
-        events = message.events.order_by("timestamp", "pk")
-        return TimelineEventSerializer(events, many=True).data
+        events = DeliveryEvent.objects.filter(account=message.account_id, message=message)
+        return TimelineEventSerializer(events.order_by("timestamp", "pk"), many=True).data
 
 
 class EventSerializer(TimelineEventSerializer):
@@ -413,7 +413,7 @@ class EventListViewSet(
     csv_name = "events.csv"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("message")
+        return super().get_queryset().with_message()
 
 
 # ---------------------------------------------------------------------------------------

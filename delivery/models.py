@@ -167,6 +167,15 @@ class DeliveryEventQuerySet(models.QuerySet["DeliveryEvent"]):
     def of_type(self, *types: str) -> DeliveryEventQuerySet:
         return self.filter(type__in=types)
 
+    def with_message(self) -> DeliveryEventQuerySet:
+        """Each event with its message, joined on the account too.
+
+        The extra `message.account = event.account` keeps the join within one account:
+        what a database distributed by account (docs/scaling.md) needs to answer it on
+        one node.
+        """
+        return self.select_related("message").filter(message__account=models.F("account"))
+
 
 class DeliveryEvent(models.Model):
     """Something that happened to a message. `event_id` is the sender's idempotency key."""
@@ -219,6 +228,27 @@ class DeliveryEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class DeliveryEventKey(models.Model):
+    """An (account, event id) claimed by a stored event: exactly-once across partitions.
+
+    On PostgreSQL the event table is partitioned by `timestamp` (delivery.partitions), and
+    a partitioned table's unique constraints must contain the partition key, so
+    (account, event_id) cannot be unique there. A trigger on the event table claims the key
+    here before each insert and skips the event if the key was taken; concurrent claims of
+    one key wait for each other as any unique insert does. Keys expire with their events.
+    On SQLite the event table is not partitioned, its own unique constraint does the job,
+    and this table stays empty.
+    """
+
+    pk = models.CompositePrimaryKey("account", "event_id")
+    account = models.ForeignKey(Account, models.CASCADE, db_constraint=False, related_name="+")
+    event_id = models.CharField(max_length=128)
+    timestamp = models.DateTimeField(help_text="The event's timestamp: keys expire with it.")
+
+    def __str__(self) -> str:
+        return self.event_id
 
 
 # ---------------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
-from . import idempotency, sending
+from . import idempotency, partitions, sending
 
 log = logging.getLogger(__name__)
 
@@ -66,3 +67,10 @@ def start_folding() -> None:
         fold_events.apply_async(retry=False)
     except Exception as exc:  # kombu raises several kinds for an unreachable broker
         log.warning("broker unreachable, events wait for the next fold run: %s", exc)
+
+
+@shared_task
+def maintain_event_partitions() -> dict:
+    """Create the event partitions ahead and drop expired ones; safe to re-run."""
+    done = partitions.maintain(timezone.now())
+    return {"created": done.created, "dropped": done.dropped, "deleted_rows": done.deleted_rows}

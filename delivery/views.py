@@ -21,7 +21,8 @@ from sesconsole.tenancy import console_view
 from .api import email_detail
 from .exports import MESSAGE_COLUMNS
 from .filters import MessageFilter
-from .models import Message, OutboundEmail, SenderIdentity, SendingSettings
+from .models import DeliveryEvent, Message, OutboundEmail, SenderIdentity, SendingSettings
+from .partitions import retention_cutoff, retention_days
 from .sending import SendError, SendRequest, send_email, settings_for
 
 
@@ -96,7 +97,13 @@ def email_status(request: HttpRequest, account: Account) -> HttpResponse:
 @console_view
 def message_detail(request: HttpRequest, account: Account, message_id: str) -> HttpResponse:
     message = _get_message_for_user(account, message_id)
-    events = message.events.order_by("timestamp", "pk")
+    events = DeliveryEvent.objects.filter(account=account, message=message).order_by(
+        "timestamp", "pk"
+    )
+    cutoff = retention_cutoff(timezone.now())
+    first_seen = message.requested_at or message.created_at
+    # Events before the cutoff are gone (EVENT_RETENTION_DAYS); the message row stays.
+    events_expired_before = cutoff if cutoff and first_seen < cutoff else None
     with timezone.override(zone_of(account)):
         return render(
             request,
@@ -105,6 +112,8 @@ def message_detail(request: HttpRequest, account: Account, message_id: str) -> H
                 "title": f"Message {message.message_id}",
                 "message": message,
                 "events": events,
+                "events_expired_before": events_expired_before,
+                "retention_days": retention_days(),
                 "timezone": str(zone_of(account)),
             },
         )

@@ -365,10 +365,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "notifications.tasks.dispatch_notifications",
         "schedule": 15.0,
     },
+    # Event partitions of the coming days (PostgreSQL) and the retention below.
+    "delivery-maintain-event-partitions": {
+        "task": "delivery.tasks.maintain_event_partitions",
+        "schedule": 3600.0,
+    },
 }
 # Event notifications go to customers' servers, which may be slow or dead: their own queue,
 # so they never hold up the default one (`celery worker -Q celery,notifications`).
 CELERY_TASK_ROUTES = {"notifications.tasks.*": {"queue": "notifications"}}
+# Raw events older than this many days are dropped (whole day partitions on PostgreSQL);
+# messages and the quarter-hour and hour rollups stay. Empty or 0: kept forever.
+EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 0) or None
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")

@@ -33,6 +33,7 @@ from delivery.models import CountedState, DeliveryEvent, Message, PendingFold
 from sesconsole.lib.sql import add_to_counters
 from sesconsole.models import Account
 
+from . import partitions
 from .models import ALL, COUNTERS, Rollup
 
 SIZES = [size.value for size in Rollup.Size]
@@ -279,10 +280,18 @@ def rebuild(since: datetime, until: datetime, account: Account | None = None) ->
 
 
 def prune_minute_rows(now: datetime) -> int:
-    """Delete minute rows older than MINUTE_RETENTION; returns how many went."""
+    """Delete minute rows older than MINUTE_RETENTION; returns how many went.
+
+    On PostgreSQL whole expired days are dropped first (stats.partitions) and the days
+    ahead created; the DELETE then only meets the cutoff day's and stray rows.
+    """
+    dropped = 0
+    if partitions.is_partitioned():
+        partitions.ensure_minute_days(now)
+        dropped = partitions.drop_minute_days(now - MINUTE_RETENTION)
     old = Rollup.objects.filter(size=Rollup.Size.MINUTE, bucket__lt=now - MINUTE_RETENTION)
     deleted, _ = old.delete()
-    return deleted
+    return dropped + deleted
 
 
 def _type_of(counter: str) -> str:

@@ -357,7 +357,7 @@ def _counts_page(request: HttpRequest, account: Account, report: CountsPage) -> 
         data,
         queryset=DeliveryEvent.objects.for_account(account)
         .of_type(*report.event_types)
-        .select_related("message"),
+        .with_message(),
         request=request,
     )
     senders, recipients = domain_choices(account)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from delivery.partitions import retention_cutoff
 from sesconsole.models import Account
 from stats.rollups import align_range, rebuild
 
@@ -34,6 +36,12 @@ class Command(BaseCommand):
             target = Account.objects.filter(name=account).first()
             if target is None:
                 raise CommandError(f"No account named {account!r}.")
+        cutoff = retention_cutoff(timezone.now())
+        if cutoff is not None and since < cutoff:
+            raise CommandError(
+                f"Events before {cutoff:%Y-%m-%d %H:%M} UTC have expired (EVENT_RETENTION_DAYS):"
+                " rebuilding from them would erase the counts kept in the rollups."
+            )
         start, end = align_range(since, until)
         rows = rebuild(since, until, target)
         self.stdout.write(

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('delivery', '0007_bounce_evidence'),
+        ('delivery', '0008_bounce_evidence'),
     ]
 
     operations = [

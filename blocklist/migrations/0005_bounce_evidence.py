@@ -6,7 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('blocklist', '0003_history_account_index_skips_system_rows'),
+        ('blocklist', '0004_block_event_without_db_constraint'),
+        ('delivery', '0008_bounce_evidence'),
     ]
 
     operations = [

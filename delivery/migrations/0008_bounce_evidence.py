@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('delivery', '0006_pending_fold'),
+        ('delivery', '0007_partitioned_events'),
     ]
 
     operations = [

@@ -97,10 +97,7 @@ def gaps(
     for since, until in covered:
         if since > at:
             out.append((at, min(since, end)))
-        if until is None:
-            at = end
-        else:
-            at = max(at, until)
+        at = end if until is None else max(at, until)
         if at >= end:
             break
     if at < end:

@@ -19,7 +19,8 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from delivery.models import Message, PendingFold
+from delivery.contract import EVENTS
+from delivery.models import DeliveryEvent, Message, PendingFold
 from sesconsole.models import Account
 
 from .models import COUNTERS, SeenDomain, Side, TrackedDomain
@@ -52,19 +53,21 @@ def choose_tracked_domains(account: Account, now: datetime | None = None) -> Cha
     switch = bucket_start(now, 60) + timedelta(hours=1)
     since = now - timedelta(days=settings.STATS_TRACKED_WINDOW_DAYS)
     changes = Changes(switch)
+    # The volumes are read before taking the lock: counting batches wait only for the
+    # few writes below, not for this scan of a week of messages.
+    recent = Message.objects.filter(account=account, requested_at__gte=since).order_by()
+    volumes = {
+        side: dict(
+            recent.values_list(f"{side}_domain")
+            .annotate(n=Count("id"))
+            .values_list(f"{side}_domain", "n")
+        )
+        for side in Side.values
+    }
+    _refresh_seen(account, volumes, now)
     with transaction.atomic():
         lock_tracking(account.pk)
         before = load_tracker(account.pk, lock=False)
-        recent = Message.objects.filter(account=account, requested_at__gte=since).order_by()
-        volumes = {
-            side: dict(
-                recent.values_list(f"{side}_domain")
-                .annotate(n=Count("id"))
-                .values_list(f"{side}_domain", "n")
-            )
-            for side in Side.values
-        }
-        _refresh_seen(account, volumes, now)
         for side, limit in limits().items():
             _retrack(account, side, volumes[side], limit, switch, changes)
         if changes.promoted or changes.demoted:
@@ -123,15 +126,26 @@ def _move_counted(account: Account, before: Tracker, after: Tracker, changes: Ch
     changed = [*changes.promoted, *changes.demoted]
     domain_sql = " OR ".join(f"m.{side}_domain = %s" for side, _ in changed)
     domain_params = [domain for _, domain in changed]
-    pending = connection.ops.quote_name(PendingFold._meta.db_table)
-    sql, parts = contributions_sql(
-        f"e.account_id = %s AND e.timestamp >= %s AND ({domain_sql})"
-        f" AND NOT EXISTS (SELECT 1 FROM {pending} p WHERE p.event_id = e.id)",
-        f"m.account_id = %s AND {{column}} >= %s AND ({domain_sql})",
+    qn = connection.ops.quote_name
+    pending = qn(PendingFold._meta.db_table)
+    # Event types listed so the (account, type, timestamp) index gives one short range
+    # per type; a first open/click at or after the switch is the time of such an event.
+    types = ", ".join(f"'{t}'" for t in EVENTS)
+    recent = (
+        f"e.account_id = %s AND e.type IN ({types}) AND e.timestamp >= %s"
+        f" AND NOT EXISTS (SELECT 1 FROM {pending} p WHERE p.event_id = e.id)"
     )
-    one = [account.pk, adapt(changes.switch), *domain_params]
+    events = qn(DeliveryEvent._meta.db_table)
+    sql, parts = contributions_sql(
+        f"{recent} AND ({domain_sql})",
+        f"m.account_id = %s AND {{column}} >= %s AND ({domain_sql}) AND m.id IN"
+        f" (SELECT e.message_id FROM {events} e WHERE {recent})",
+    )
+    switch = adapt(changes.switch)
+    params = [account.pk, switch, *domain_params]
+    params += [account.pk, switch, *domain_params, account.pk, switch] * (parts - 1)
     with connection.cursor() as cursor:
-        cursor.execute(sql, one * parts)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     deltas = Deltas(after)
     for _, sender, recipient, ts, *values in rows:

@@ -149,15 +149,17 @@ def _move_counted(account: Account, before: Tracker, after: Tracker, changes: Ch
         rows = cursor.fetchall()
     deltas = Deltas(after)
     for _, sender, recipient, ts, *values in rows:
-        at = ts if isinstance(ts, datetime) else _parse(ts)
+        at = _utc(ts)
         counters = [c for c, v in zip(COUNTERS, values, strict=True) if v]
         deltas.add((sender, recipient), at, counters, -1, tracker=before)
         deltas.add((sender, recipient), at, counters, +1)
     return upsert(account.pk, deltas)
 
 
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+def _utc(value: str | datetime) -> datetime:
+    """A row's instant as an aware UTC datetime (SQLite answers naive ones or text)."""
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def choose_for_all_accounts(now: datetime | None = None) -> int:

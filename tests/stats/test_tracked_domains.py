@@ -276,3 +276,19 @@ def test_tail_filters_never_read_another_accounts_events(account, other_account)
     totals = series(account, *DAYS, "day", recipient_domain="r0.test")["totals"]
     assert totals == dict.fromkeys(COUNTERS, 0)
     assert domain_choices(account) == (["mail.example.com"], ["gmail.com"])
+
+
+def test_the_beat_job_tracks_every_accounts_busiest_domains(account, other_account, settings):
+    from stats import tasks
+
+    settings.STATS_TRACKED_RECIPIENT_DOMAINS = 2
+    ingest_in_batches(account, traffic(seed=9))
+    ingest_in_batches(other_account, traffic(seed=10))
+    schedule = settings.CELERY_BEAT_SCHEDULE["stats-choose-tracked-domains"]
+    assert schedule["task"] == "stats.tasks.choose_tracked_domains"
+    assert tasks.choose_tracked_domains() > 0
+    for owner in (account, other_account):
+        open_rows = TrackedDomain.objects.filter(account=owner, until__isnull=True)
+        assert open_rows.filter(side="recipient").count() == 2
+        assert open_rows.filter(side="recipient", domain="r0.test").exists()
+    assert tasks.choose_tracked_domains() == 0

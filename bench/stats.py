@@ -199,8 +199,17 @@ def seed(account_id: int, events: int, end: datetime) -> dict:
         cur.execute("ANALYZE delivery_message")
         cur.execute("ANALYZE delivery_deliveryevent")
     seeded = time.perf_counter() - t0
+    from stats.models import Side, TrackedDomain
     from stats.rollups import rebuild
 
+    # Few domains: all of them tracked from the start, so filtered charts read rollups.
+    TrackedDomain.objects.bulk_create(
+        [
+            TrackedDomain(account_id=account_id, side=side, domain=domain, since=start)
+            for side, domains in ((Side.SENDER, SENDERS), (Side.RECIPIENT, RECIPIENTS))
+            for domain in domains
+        ]
+    )
     t0 = time.perf_counter()
     rebuild(start - timedelta(hours=1), end + timedelta(hours=1))
     rebuild_s = time.perf_counter() - t0
@@ -414,8 +423,8 @@ def export_child(account_id: int) -> None:
     """Run in a child process: stream the events CSV, print rows/s and peak RSS."""
     import resource
 
-    from delivery.models import DeliveryEvent
     from delivery.exports import EVENT_COLUMNS
+    from delivery.models import DeliveryEvent
     from sesconsole.lib.csv_export import queryset_csv
 
     qs = DeliveryEvent.objects.filter(account_id=account_id, type="opened").order_by("timestamp")

@@ -346,6 +346,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "stats.tasks.prune_minute_rollups",
         "schedule": 3600.0,
     },
+    # Each account's busiest domains get rollup rows of their own (docs/statistics.md).
+    "stats-choose-tracked-domains": {
+        "task": "stats.tasks.choose_tracked_domains",
+        "schedule": 3600.0,
+    },
     # Recipients whose delivery task was lost (a worker died before acking) are re-queued.
     "delivery-prune-idempotency-keys": {
         "task": "delivery.tasks.prune_idempotency_keys",
@@ -388,6 +393,12 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 
 # The largest batch POST /api/v1/events/ takes.
 INGEST_MAX_BATCH = 1000
+# Rollups keep domain pairs only for each account's busiest domains, chosen hourly by
+# their messages of the last STATS_TRACKED_WINDOW_DAYS; the rest count as "other"
+# (docs/statistics.md). Rows per bucket: at most (senders + 1) x (recipients + 1) + 1.
+STATS_TRACKED_RECIPIENT_DOMAINS = env_int("STATS_TRACKED_RECIPIENT_DOMAINS", 50)
+STATS_TRACKED_SENDER_DOMAINS = env_int("STATS_TRACKED_SENDER_DOMAINS", 20)
+STATS_TRACKED_WINDOW_DAYS = env_int("STATS_TRACKED_WINDOW_DAYS", 7)
 # "inline": ingestion folds events into messages and rollups in its own transaction (the
 # demo, small installs). "deferred": it stores them and answers; Celery workers fold them
 # in large batches (PostgreSQL; see docs/scaling.md). Blocks act at once in both.

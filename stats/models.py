@@ -36,6 +36,9 @@ COUNTERS = [
 # The domain value of the rows that count every domain pair of an account, so that an
 # unfiltered chart reads one row per bucket ("*" is never a domain of a normalised address).
 ALL = "*"
+# The domain value of the rows that count the domains an account does not track (its long
+# tail, see TrackedDomain); "~" is never a domain of a normalised address either.
+OTHER = "~"
 
 
 class RollupQuerySet(models.QuerySet["Rollup"]):
@@ -54,7 +57,9 @@ class Rollup(models.Model):
     - 60 minutes: history in zones whose offset is a whole number of hours (most), four
       times fewer rows to read for a 30-day chart.
     Besides one row per domain pair, each bucket has an all-domains row (both domains
-    `ALL`), which unfiltered charts read.
+    `ALL`), which unfiltered charts read. Pairs are kept only for the account's tracked
+    domains (TrackedDomain); any other domain is counted under `OTHER`, so a bucket holds at
+    most (senders + 1) x (recipients + 1) + 1 rows whatever the traffic.
     Unique opens and clicks are counted once per message, in the bucket of its first
     open/click (`Message.first_opened_at` / `first_clicked_at`). The `*_human` counters
     leave out events flagged `is_machine`; their unique ones sit in the bucket of the first
@@ -107,3 +112,68 @@ class Rollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket:%Y-%m-%d %H:%M} /{self.size}m {self.sender_domain}→{self.recipient_domain}"
+
+
+class Side(models.TextChoices):
+    SENDER = "sender", "Sender domain"
+    RECIPIENT = "recipient", "Recipient domain"
+
+
+class TrackedDomain(models.Model):
+    """A domain that has its own rollup rows during [since, until) (hours, UTC).
+
+    Chosen by `stats.tracking.choose_tracked_domains` among the account's busiest domains;
+    at any instant an account tracks at most STATS_TRACKED_SENDER_DOMAINS sender and
+    STATS_TRACKED_RECIPIENT_DOMAINS recipient domains. Intervals are kept after they end:
+    they say which rollup rows hold a domain's counts, and a rebuild maps events through
+    them. A domain promoted again gets a new interval.
+    """
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="+")
+    side = models.CharField(max_length=9, choices=Side)
+    domain = models.CharField(max_length=253, blank=True)
+    since = models.DateTimeField(help_text="First hour counted under the domain (UTC).")
+    until = models.DateTimeField(
+        null=True, blank=True, help_text="First hour counted under 'other' again (UTC)."
+    )
+
+    class Meta:
+        constraints = [
+            # One open interval per domain: the promotion job may run twice safely.
+            models.UniqueConstraint(
+                fields=["account", "side", "domain"],
+                condition=models.Q(until__isnull=True),
+                name="tracked_domain_one_open",
+            ),
+        ]
+        indexes = [
+            # Every counting batch reads its account's intervals.
+            models.Index(fields=["account", "side", "domain"], name="tracked_domain_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.side} {self.domain} from {self.since:%Y-%m-%d %H:%M}"
+
+
+class SeenDomain(models.Model):
+    """A domain the account sent from or to, for the filter menus of the pages.
+
+    The counting consumer adds domains as they first appear; the promotion job refreshes
+    `last_seen` from recent messages and forgets domains unseen for long.
+    """
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="+")
+    side = models.CharField(max_length=9, choices=Side)
+    domain = models.CharField(max_length=253, blank=True)
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # The consumer's insert-if-missing target; also serves the menu query.
+            models.UniqueConstraint(
+                fields=["account", "side", "domain"], name="seen_domain_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.side} {self.domain}"

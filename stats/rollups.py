@@ -17,6 +17,9 @@ always equal `rebuild()` over the same events:
 
 D0 and the first (human) open/click "before" come from `before`, the `CountedState` of each
 message that ingestion takes when it locks the message, before the batch changes it.
+
+Every contribution lands in the row of its domains as mapped at its own instant by the
+account's tracked domains (`stats.tracking`): a domain not tracked then counts as `OTHER`.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from sesconsole.lib.sql import add_to_counters
 from sesconsole.models import Account
 
 from . import partitions
-from .models import ALL, COUNTERS, Rollup
+from .models import ALL, COUNTERS, OTHER, Rollup, SeenDomain, Side, TrackedDomain
+from .tracking import Tracker, load_tracker
 
 SIZES = [size.value for size in Rollup.Size]
 # Minute rows serve the live view; older ones are pruned (quarter-hours and hours stay).
@@ -75,11 +79,20 @@ def counters_of(
 class Deltas:
     """Counter changes keyed by rollup row, for one upsert."""
 
-    def __init__(self) -> None:
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker = tracker
         self.rows: dict[Key, list[int]] = defaultdict(lambda: [0] * len(COUNTERS))
 
-    def add(self, domains: tuple[str, str], ts: datetime, counters: Iterable[str], n: int = 1):
+    def add(
+        self,
+        domains: tuple[str, str],
+        ts: datetime,
+        counters: Iterable[str],
+        n: int = 1,
+        tracker: Tracker | None = None,
+    ):
         indexes = [_COUNTER_INDEX[c] for c in counters]
+        domains = (tracker or self.tracker).map(domains, ts)
         for size in SIZES:
             bucket = bucket_start(ts, size)
             # The row of the domain pair, and the account's all-domains row.
@@ -97,7 +110,7 @@ def count_events(
     """The ingestion consumer: fold newly stored events into the rollups (see module doc)."""
     if not events:
         return
-    deltas = Deltas()
+    deltas = Deltas(load_tracker(account.pk))
     messages: dict[int, Message] = {}
     new_event_ids: dict[int, list[int]] = defaultdict(list)
     for event in events:
@@ -140,6 +153,35 @@ def count_events(
             deltas.add(d1, ts, counters, +1)
 
     upsert(account.pk, deltas)
+    remember_domains(account.pk, {_domains(m) for m in messages.values()})
+
+
+# (account, side, domain) already in SeenDomain, as far as this process knows.
+_SEEN: set[tuple[int, str, str]] = set()
+_SEEN_LIMIT = 200_000
+
+
+def remember_domains(account_id: int, pairs: Iterable[tuple[str, str]]) -> None:
+    """Add the domains this process has not yet seen to the filter menus (SeenDomain)."""
+    new = {
+        key
+        for sender, recipient in pairs
+        for key in (
+            (account_id, Side.SENDER.value, sender),
+            (account_id, Side.RECIPIENT.value, recipient),
+        )
+        if key not in _SEEN
+    }
+    if not new:
+        return
+    now = timezone.now()
+    SeenDomain.objects.bulk_create(
+        [SeenDomain(account_id=a, side=s, domain=d, last_seen=now) for a, s, d in sorted(new)],
+        ignore_conflicts=True,
+    )
+    if len(_SEEN) > _SEEN_LIMIT:
+        _SEEN.clear()
+    transaction.on_commit(lambda: _SEEN.update(new))
 
 
 def _domains(message: Message) -> tuple[str, str]:
@@ -186,22 +228,17 @@ def align_range(since: datetime, until: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-def rebuild(since: datetime, until: datetime, account: Account | None = None) -> int:
-    """Recompute every rollup row in [since, until) (widened to whole hours) from events.
+def contributions_sql(event_where: str, first_where: str) -> tuple[str, int]:
+    """A SELECT of every contribution (see the module doc) as rows of
+    (account_id, sender_domain, recipient_domain, ts, <COUNTERS>), with the message's domains.
 
-    Returns the number of minute rows written.
+    `event_where` filters events `e` joined to their message `m`; `first_where` filters
+    messages `m` for each first (human) open/click, `{column}` standing for its column.
+    Returns the SQL and how many times the caller repeats its parameters (one per part).
     """
-    since, until = align_range(since, until)
     qn = connection.ops.quote_name
-    table = qn(Rollup._meta.db_table)
     events = qn(DeliveryEvent._meta.db_table)
     messages = qn(Message._meta.db_table)
-    adapt = connection.ops.adapt_datetimefield_value
-    where_account = "AND {alias}.account_id = %s" if account is not None else ""
-
-    def params(n: int) -> list:
-        one = [adapt(since), adapt(until)] + ([account.pk] if account is not None else [])
-        return one * n
 
     def event_counter(name: str) -> str:
         if name.endswith("_unique"):
@@ -221,18 +258,55 @@ def rebuild(since: datetime, until: datetime, account: Account | None = None) ->
         event_type = _type_of(name)
         return f"CASE WHEN e.type = '{event_type}' THEN 1 ELSE 0 END AS {name}"
 
-    def unique_counter(name: str, wanted: str) -> str:
-        return f"{1 if name == wanted else 0} AS {name}"
-
     def first_select(column: str, wanted: str) -> str:
         return (
             f"SELECT m.account_id, m.sender_domain, m.recipient_domain, m.{column} AS ts, "
-            + ", ".join(unique_counter(c, wanted) for c in COUNTERS)
-            + f" FROM {messages} m WHERE m.{column} >= %s AND m.{column} < %s "
-            + where_account.format(alias="m")
+            + ", ".join(f"{1 if c == wanted else 0} AS {c}" for c in COUNTERS)
+            + f" FROM {messages} m WHERE "
+            + first_where.format(column=f"m.{column}")
         )
 
-    sums = ", ".join(f"SUM({c})" for c in COUNTERS)
+    sql = (
+        "SELECT e.account_id, m.sender_domain, m.recipient_domain, e.timestamp AS ts, "
+        + ", ".join(event_counter(c) for c in COUNTERS)
+        + f" FROM {events} e JOIN {messages} m ON m.id = e.message_id WHERE {event_where}"
+        + "".join(" UNION ALL " + first_select(field, name) for field, name in _FIRSTS)
+    )
+    return sql, 1 + len(_FIRSTS)
+
+
+def mapped_domain_sql(side: str, alias: str = "x") -> str:
+    """The domain column of contribution rows `alias` as the rollups hold it at `alias.ts`
+    (Tracker.map in SQL): the domain while tracked, else OTHER."""
+    qn = connection.ops.quote_name
+    tracked = qn(TrackedDomain._meta.db_table)
+    column = f"{alias}.{side}_domain"
+    return (
+        f"CASE WHEN EXISTS (SELECT 1 FROM {tracked} t WHERE t.account_id = {alias}.account_id"
+        f" AND t.side = '{side}' AND t.domain = {column} AND t.since <= {alias}.ts"
+        f" AND (t.until IS NULL OR {alias}.ts < t.until)) THEN {column} ELSE '{OTHER}' END"
+    )
+
+
+def rebuild(since: datetime, until: datetime, account: Account | None = None) -> int:
+    """Recompute every rollup row in [since, until) (widened to whole hours) from events.
+
+    Returns the number of minute rows written.
+    """
+    since, until = align_range(since, until)
+    qn = connection.ops.quote_name
+    table = qn(Rollup._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    where_account = "AND {alias}.account_id = %s" if account is not None else ""
+
+    def params(n: int) -> list:
+        one = [adapt(since), adapt(until)] + ([account.pk] if account is not None else [])
+        return one * n
+
+    contributions, parts = contributions_sql(
+        "e.timestamp >= %s AND e.timestamp < %s " + where_account.format(alias="e"),
+        "{column} >= %s AND {column} < %s " + where_account.format(alias="m"),
+    )
     counter_cols = ", ".join(qn(c) for c in COUNTERS)
     key_cols = "account_id, size, bucket, sender_domain, recipient_domain"
     with transaction.atomic(), connection.cursor() as cursor:
@@ -241,18 +315,15 @@ def rebuild(since: datetime, until: datetime, account: Account | None = None) ->
             + where_account.format(alias=table),
             params(1),
         )
-        minute = _minute_sql("x.ts")
         cursor.execute(
             f"INSERT INTO {table} ({key_cols}, {counter_cols}) "
-            f"SELECT x.account_id, 1, {minute}, x.sender_domain, x.recipient_domain, {sums} FROM ("
-            f"SELECT e.account_id, m.sender_domain, m.recipient_domain, e.timestamp AS ts, "
-            + ", ".join(event_counter(c) for c in COUNTERS)
-            + f" FROM {events} e JOIN {messages} m ON m.id = e.message_id"
-            f" WHERE e.timestamp >= %s AND e.timestamp < %s "
-            + where_account.format(alias="e")
-            + "".join(" UNION ALL " + first_select(field, name) for field, name in _FIRSTS)
-            + f") x GROUP BY x.account_id, {minute}, x.sender_domain, x.recipient_domain",
-            params(1 + len(_FIRSTS)),
+            f"SELECT y.account_id, 1, y.minute, y.sd, y.rd, "
+            + ", ".join(f"SUM(y.{c})" for c in COUNTERS)
+            + f" FROM (SELECT x.account_id, {_minute_sql('x.ts')} AS minute, "
+            f"{mapped_domain_sql('sender')} AS sd, {mapped_domain_sql('recipient')} AS rd, "
+            + ", ".join(f"x.{c}" for c in COUNTERS)
+            + f" FROM ({contributions}) x) y GROUP BY y.account_id, y.minute, y.sd, y.rd",
+            params(parts),
         )
         written = cursor.rowcount
         cursor.execute(

@@ -1,4 +1,6 @@
-"""Statistics queries. Everything here reads rollups, never raw events.
+"""Statistics queries. Everything here reads rollups, except a filter on a domain the
+rollups do not hold on its own at some time (an untracked domain): those times are
+counted from the raw events of that domain (`stats.tail`), which are few by definition.
 
 `series()` returns exactly the body of `GET /api/v1/stats/`; other code (pages, exports,
 the Tencent-compatible endpoint) calls it rather than querying rollups itself.
@@ -19,8 +21,10 @@ from sesconsole.lib.errors import ServiceError
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, local_midnight, zone_of
 from sesconsole.models import Account
 
-from .models import ALL, COUNTERS, Rollup
+from .models import ALL, COUNTERS, Rollup, SeenDomain, Side
 from .rollups import MINUTE_RETENTION
+from .tail import counts_by_minute
+from .tracking import covered_intervals, gaps, load_tracker
 
 GRANULARITIES = ("minute", "hour", "day")
 # Bounded ranges keep every chart query a small index range scan.
@@ -84,8 +88,11 @@ def series_between(
     if not starts:
         raise StatsError("invalid_range", "The range is empty.")
 
+    adapt = connection.ops.adapt_datetimefield_value
     where = ["account_id = %s"]
     params: list = [account.pk]
+    tail: list[tuple[datetime, datetime]] = []
+    tiles = _tiling(granularity, bounds)
     if sender_domain or recipient_domain:
         if sender_domain:
             where.append("sender_domain = %s")
@@ -93,6 +100,22 @@ def series_between(
         if recipient_domain:
             where.append("recipient_domain = %s")
             params.append(recipient_domain)
+        # Rollup rows hold the filter only while its domains are tracked (whole hours);
+        # the rest of the range comes from the events.
+        covered = covered_intervals(account, sender_domain, recipient_domain)
+        tail = gaps(covered, bounds[0], bounds[-1])
+        spans = []
+        for since, until in covered:
+            if until is None:
+                spans.append("bucket >= %s")
+                params.append(adapt(since))
+            else:
+                spans.append("(bucket >= %s AND bucket < %s)")
+                params += [adapt(since), adapt(until)]
+        if spans:
+            where.append("(" + " OR ".join(spans) + ")")
+        else:
+            tiles = []
     else:
         where.append("sender_domain = %s AND recipient_domain = %s")
         params += [ALL, ALL]
@@ -100,7 +123,6 @@ def series_between(
     # Days are few and uneven (local midnights): the database numbers them itself, so a
     # 30-day chart returns 30 rows, not 720 hours. Plain SQL: with 30 branches and 120
     # quarter-hours listed, building this through the ORM costs more than running it.
-    adapt = connection.ops.adapt_datetimefield_value
     by_day = granularity == "day"
     if by_day:
         key = "CASE " + " ".join(f"WHEN bucket < %s THEN {i}" for i in range(len(starts))) + " END"
@@ -110,7 +132,7 @@ def series_between(
     sums = ", ".join(f"SUM({c})" for c in COUNTERS)
     table = Rollup._meta.db_table
     values = [[0] * len(COUNTERS) for _ in starts]
-    for tile_sql, tile_params in _tiling(granularity, bounds):
+    for tile_sql, tile_params in tiles:
         sql = (
             f"SELECT {key}, {sums} FROM {table} WHERE {' AND '.join(where)} AND {tile_sql} "
             "GROUP BY 1"
@@ -119,6 +141,10 @@ def series_between(
             acc = values[k if by_day else bisect_right(starts, k) - 1]
             for j, n in enumerate(counts):
                 acc[j] += n or 0
+    for minute, counts in counts_by_minute(account.pk, sender_domain, recipient_domain, tail):
+        acc = values[max(bisect_right(starts, minute) - 1, 0)]
+        for j, n in enumerate(counts):
+            acc[j] += n
     totals = [sum(col) for col in zip(*values, strict=True)]
     return {
         "granularity": granularity,
@@ -260,21 +286,22 @@ def freshness(account: Account) -> Freshness:
 
 
 def domain_choices(account: Account, days: int = 90) -> tuple[list[str], list[str]]:
-    """The sender and recipient domains of the account's last `days` days (filter menus)."""
-    since = bucket_floor(timezone.now() - timedelta(days=days))
-    pairs = (
-        Rollup.objects.for_account(account)
-        .filter(size=Rollup.Size.HOUR, bucket__gte=since)
-        .exclude(sender_domain=ALL)
-        .order_by()
-        .values_list("sender_domain", "recipient_domain")
-        .distinct()
+    """The sender and recipient domains of the account's last `days` days (filter menus):
+    the tracked ones and the SeenDomain list (one index range, whatever the traffic)."""
+    since = timezone.now() - timedelta(days=days)
+    found: dict[str, set[str]] = {Side.SENDER: set(), Side.RECIPIENT: set()}
+    seen = SeenDomain.objects.filter(account=account, last_seen__gte=since).values_list(
+        "side", "domain"
     )
-    senders, recipients = set(), set()
-    for sender, recipient in pairs:
-        senders.add(sender)
-        recipients.add(recipient)
-    return sorted(d for d in senders if d), sorted(d for d in recipients if d)
+    for side, domain in seen:
+        found[side].add(domain)
+    for (side, domain), spans in load_tracker(account.pk, lock=False).intervals.items():
+        if any(until is None or until >= since for _, until in spans):
+            found[side].add(domain)
+    return (
+        sorted(d for d in found[Side.SENDER] if d),
+        sorted(d for d in found[Side.RECIPIENT] if d),
+    )
 
 
 def bucket_floor(at: datetime) -> datetime:

@@ -7,7 +7,7 @@ import io
 import json
 import random
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from delivery.ingest import ingest_events
-from stats.models import COUNTERS, Rollup
+from stats.models import COUNTERS, Rollup, TrackedDomain
 from stats.services import series
 from tests.events import make_event
 from tests.scenarios import ENGAGEMENT_TOTALS, engagement_events
@@ -85,6 +85,12 @@ def test_the_unique_human_open_follows_the_earliest_human_open(account):
 
 
 def test_a_message_clicked_only_by_a_scanner_has_no_human_click(account):
+    TrackedDomain.objects.create(
+        account=account,
+        side="sender",
+        domain="mail.example.com",
+        since=datetime(2026, 1, 1, tzinfo=UTC),
+    )
     scan = make_event(
         "clicked", "m1", timestamp="2026-11-28T09:00:00Z", url="https://x.test/", machine=True
     )

@@ -39,7 +39,7 @@ from .filters import BlockFilter, CustomBlockFilter, HistoryFilter, InvalidBlock
 from .gate import check
 from .models import Block, History
 from .queries import auto_block_setting, invalid_blocks_visible_to
-from .upload import MAX_UPLOAD_LINES
+from .upload import MAX_UPLOAD_LINES, refuse_oversized_body
 
 MAX_ADDRESSES_PER_CALL = 1000
 # What a block says about the sending of the account that caused it.
@@ -364,10 +364,11 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
     )
     def upload(self, request):
         account = require_account(request)
+        refuse_oversized_body(request.META.get("CONTENT_LENGTH"))
         data = _valid(UploadSerializer, request)
         report = upload_custom_blocks(
             account,
-            data["file"].read(),
+            data["file"],
             actor=Actor.from_request(request),
             expires_on=data["expires_on"],
             note=data["note"],

@@ -33,6 +33,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from blocklist import actions, custom
 from blocklist.changes import Actor
 from blocklist.models import AutoBlockSetting, Block, History, Whitelist
+from delivery.contract import EventType
 from delivery.ingest import ingest_events
 from delivery.intake import intake
 from delivery.models import DeliveryEvent, InboundReport, Message, OutboundEmail, OutboundRecipient
@@ -217,6 +218,13 @@ def tenants(db) -> tuple[Tenant, Tenant]:
     actions.whitelist_addresses(
         b.account, ["a-rcpt3@a-rcpt.test"], actor=Actor(None, "b"), note="b whitelist note"
     )
+    for tenant in (a, b):  # data of every kind, so a leak of any kind can show
+        kinds = set(
+            DeliveryEvent.objects.filter(account=tenant.account).values_list("type", flat=True)
+        )
+        assert kinds == set(EventType.values)
+        blocks = set(Block.objects.filter(account=tenant.account).values_list("kind", flat=True))
+        assert blocks == set(Block.Kind.values)
     b.ids = {
         "pk": sorted(
             {

@@ -39,9 +39,11 @@ from .filters import BlockFilter, CustomBlockFilter, HistoryFilter, InvalidBlock
 from .gate import check
 from .models import Block, History
 from .queries import auto_block_setting, invalid_blocks_visible_to
-from .upload import MAX_UPLOAD_LINES
+from .upload import MAX_UPLOAD_LINES, refuse_oversized_body
 
 MAX_ADDRESSES_PER_CALL = 1000
+# What a block says about the sending of the account that caused it.
+PRIVATE_BLOCK_FIELDS = ("response_text", "event_id", "note")
 
 
 # ---------------------------------------------------------------------------------------
@@ -91,6 +93,20 @@ class BlockSerializer(serializers.ModelSerializer):
 
     def get_whitelisted(self, block: Block) -> bool | None:
         return getattr(block, "whitelisted", None)
+
+    def to_representation(self, block: Block) -> dict:
+        data = super().to_representation(block)
+        # Another account's invalid-address block: its bounce reply, event (which names that
+        # account's message) and note stay private; that the block exists does not.
+        request = self.context.get("request")
+        account = self._account()
+        if not (request and sees_all_accounts(request)) and (
+            account is None or block.account_id != account.pk
+        ):
+            for name in PRIVATE_BLOCK_FIELDS:
+                if name in data:
+                    data[name] = ""
+        return data
 
     def get_account(self, block: Block) -> str | None:
         # Another tenant's name is private; staff see every account.
@@ -348,10 +364,11 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
     )
     def upload(self, request):
         account = require_account(request)
+        refuse_oversized_body(request.META.get("CONTENT_LENGTH"))
         data = _valid(UploadSerializer, request)
         report = upload_custom_blocks(
             account,
-            data["file"].read(),
+            data["file"],
             actor=Actor.from_request(request),
             expires_on=data["expires_on"],
             note=data["note"],

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from typing import IO
 
 from django.db import transaction
 from django.db.models import Q
@@ -121,8 +122,14 @@ def add_custom_blocks(
 
 
 def upload_custom_blocks(
-    account: Account, data: bytes, *, actor: Actor, expires_on: date | None = None, note: str = ""
+    account: Account,
+    data: bytes | IO[bytes],
+    *,
+    actor: Actor,
+    expires_on: date | None = None,
+    note: str = "",
 ) -> AddReport:
+    """Add the addresses of an uploaded file (streamed: see `upload.read_upload`)."""
     return add_custom_blocks(
         account,
         read_upload(data),

@@ -140,6 +140,10 @@ def check(
 
     for block in sorted(blocks, key=lambda b: (_PRECEDENCE[b.kind], b.blocked_at)):
         verdict = verdicts[block.address]
+        # Another account's invalid-address block: that it exists applies to everyone, but
+        # what that account's recipient server replied, its event (which names its message)
+        # and its note are that account's own.
+        own = block.account_id == account.pk
         match = Match(
             kind=block.kind,
             id=block.pk,
@@ -147,12 +151,12 @@ def check(
             reason_label=block.get_reason_display(),
             since=block.blocked_at,
             until=block.expires_at,
-            response_text=block.response_text,
-            event_id=block.event.event_id if block.event else "",
-            note=block.note,
+            response_text=block.response_text if own else "",
+            event_id=block.event.event_id if own and block.event else "",
+            note=block.note if own else "",
         )
         if block.kind == Block.Kind.INVALID:
-            match.triggered_by_you = block.account_id == account.pk
+            match.triggered_by_you = own
             match.bounce_evidence = block.bounce_evidence
         wl = whitelisted.get(block.pk)
         if wl is not None:

@@ -1,35 +1,103 @@
-"""Reading an uploaded file of addresses (CSV or one per line)."""
+"""Reading an uploaded file of addresses (CSV or one per line), streamed.
+
+The file is read in chunks and parsed line by line: never whole into memory, and never
+past `BLOCKLIST_UPLOAD_MAX_BYTES` bytes or `MAX_UPLOAD_LINES` addresses.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from typing import IO
+
+from django.conf import settings
 
 from .errors import BlocklistError
 
 MAX_UPLOAD_LINES = 100_000
+CHUNK_BYTES = 64 * 1024
+_HEADERS = ("email", "address", "email address", "e-mail")
 
 
-def read_upload(data: bytes) -> list[str]:
+def max_upload_bytes() -> int:
+    return settings.BLOCKLIST_UPLOAD_MAX_BYTES
+
+
+def too_large() -> BlocklistError:
+    limit = max_upload_bytes()
+    size = f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit:,} bytes"
+    return BlocklistError(
+        "file_too_large", f"The file is larger than {size}; split it.", status=413
+    )
+
+
+# What a multipart body adds around the file: boundaries, part headers, the other fields.
+_MULTIPART_SLACK = 64 * 1024
+
+
+def refuse_oversized_body(content_length: str | None) -> None:
+    """Refuse, before it is read, a request body far larger than any allowed file."""
+    try:
+        length = int(content_length or 0)
+    except ValueError:
+        return
+    if length > max_upload_bytes() + _MULTIPART_SLACK:
+        raise too_large()
+
+
+class _CappedReader(io.RawIOBase):
+    """A binary stream over `file` that refuses to go past `limit` bytes."""
+
+    def __init__(self, file: IO[bytes], limit: int):
+        self._file = file
+        self._limit = limit
+        self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._file.read(min(len(buffer), CHUNK_BYTES))
+        self.read_bytes += len(data)
+        if self.read_bytes > self._limit:
+            raise too_large()
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def read_upload(source: bytes | IO[bytes]) -> list[str]:
     """The lines of an uploaded CSV (first column) or one-per-line text file.
 
-    UTF-8 with or without a BOM; blank lines are skipped, and so is a header row whose
-    first cell is 'email', 'address' or 'email address'.
+    `source` is a binary file (e.g. Django's UploadedFile) or bytes. UTF-8 with or without
+    a BOM; blank lines are skipped, and so is a header row whose first cell is 'email',
+    'address' or 'email address'.
     """
+    file = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
+    size = getattr(file, "size", None)
+    if size is not None and size > max_upload_bytes():
+        raise too_large()
+    text = io.TextIOWrapper(
+        io.BufferedReader(_CappedReader(file, max_upload_bytes()), CHUNK_BYTES),
+        encoding="utf-8-sig",
+        newline="",
+    )
+    lines: list[str] = []
     try:
-        text = data.decode("utf-8-sig")
+        for row in csv.reader(text):
+            if not row or not any(cell.strip() for cell in row):
+                continue
+            lines.append(row[0].strip())
+            if len(lines) > MAX_UPLOAD_LINES + 1:
+                break
     except UnicodeDecodeError:
         raise BlocklistError(
             "bad_encoding", "The file must be UTF-8 text (CSV or one per line)."
         ) from None
-    lines: list[str] = []
-    for row in csv.reader(io.StringIO(text)):
-        if not row or not any(cell.strip() for cell in row):
-            continue
-        lines.append(row[0].strip())
-        if len(lines) > MAX_UPLOAD_LINES + 1:
-            break
-    if lines and lines[0].strip().lower() in ("email", "address", "email address", "e-mail"):
+    except csv.Error as exc:
+        raise BlocklistError("bad_file", f"The file is not CSV or text: {exc}.") from None
+    finally:
+        text.detach()  # leave the uploaded file open for its owner
+    if lines and lines[0].strip().lower() in _HEADERS:
         lines = lines[1:]
     if len(lines) > MAX_UPLOAD_LINES:
         raise BlocklistError(

@@ -48,7 +48,7 @@ from .filters import (
 from .gate import check
 from .models import Block, History, Whitelist
 from .queries import auto_block_setting, invalid_blocks_visible_to
-from .upload import MAX_UPLOAD_LINES
+from .upload import MAX_UPLOAD_LINES, max_upload_bytes, refuse_oversized_body
 
 PAGE_SIZE = 50
 MAX_QUERY_ADDRESSES = 1000
@@ -274,18 +274,21 @@ def custom_upload(request: HttpRequest, account) -> HttpResponse:
         return render(
             request,
             "blocklist/custom_upload.html",
-            {"title": "Upload custom blocks", "max_lines": MAX_UPLOAD_LINES},
+            {
+                "title": "Upload custom blocks",
+                "max_lines": MAX_UPLOAD_LINES,
+                "max_bytes": max_upload_bytes(),
+            },
         )
     wants_json = request.headers.get("Accept", "").startswith("application/json")
-    upload = request.FILES.get("file")
     try:
+        refuse_oversized_body(request.META.get("CONTENT_LENGTH"))
+        upload = request.FILES.get("file")
         if upload is None:
             raise BlocklistError("missing_file", "Choose a file to upload.")
-        if upload.size > 10 * 1024 * 1024:
-            raise BlocklistError("file_too_large", "The file is larger than 10 MB.")
         report = upload_custom_blocks(
             account,
-            upload.read(),
+            upload,
             actor=Actor.from_request(request),
             expires_on=_date_or_none(request.POST.get("expires_on", "")),
             note=request.POST.get("note", "")[:500],
@@ -293,7 +296,7 @@ def custom_upload(request: HttpRequest, account) -> HttpResponse:
     except BlocklistError as exc:
         if wants_json:
             return JsonResponse(
-                {"code": exc.code, "message": exc.message, "details": {}}, status=400
+                {"code": exc.code, "message": exc.message, "details": {}}, status=exc.status
             )
         messages.error(request, exc.message)
         return redirect("blocklist:custom_upload")
@@ -302,7 +305,12 @@ def custom_upload(request: HttpRequest, account) -> HttpResponse:
     return render(
         request,
         "blocklist/custom_upload.html",
-        {"title": "Upload custom blocks", "report": report, "max_lines": MAX_UPLOAD_LINES},
+        {
+            "title": "Upload custom blocks",
+            "report": report,
+            "max_lines": MAX_UPLOAD_LINES,
+            "max_bytes": max_upload_bytes(),
+        },
     )
 
 

@@ -16,7 +16,10 @@ from stats.api import StatisticsViewSet
 
 app_name = "api"
 
+# No `.json`-style suffix routes: the API speaks JSON (CSV through `export/` or
+# `?format=csv`), and the suffix routes handed a `format` argument views do not take (a 500).
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("emails", EmailViewSet, basename="email")
 router.register("blocklist/invalid", blocklist_api.InvalidBlockViewSet, "blocklist-invalid")
 router.register("blocklist/rejects", blocklist_api.RejectBlockViewSet, "blocklist-rejects")

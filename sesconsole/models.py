@@ -19,6 +19,8 @@ class AccountQuerySet(models.QuerySet["Account"]):
         """Accounts a user may act for: every account for staff, memberships otherwise."""
         if user.is_staff:
             return self.all()
+        if getattr(user, "pk", None) is None:  # anonymous, or an API key (a page it renders)
+            return self.none()
         return self.filter(memberships__user=user)
 
 

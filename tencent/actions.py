@@ -296,7 +296,9 @@ def list_black_email_address(ctx: Context, params: Params) -> dict[str, Any]:
         ctx.account, start, end, params.str("EmailAddress") or ""
     ).filter(whitelisted=False)  # a whitelisted address is not blocked for this account
     return {
-        "BlackList": [shapes.black_address(b) for b in blocks[offset : offset + limit]],
+        "BlackList": [
+            shapes.black_address(b, ctx.account.pk) for b in blocks[offset : offset + limit]
+        ],
         "TotalCount": blocks.count(),
     }
 

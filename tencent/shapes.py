@@ -13,12 +13,15 @@ def _tencent_time(instant) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def black_address(block: Block) -> dict:
-    """ListBlackEmailAddress's BlackEmailAddress: {BounceTime, EmailAddress, IspDesc}."""
+def black_address(block: Block, account_id: int) -> dict:
+    """ListBlackEmailAddress's BlackEmailAddress: {BounceTime, EmailAddress, IspDesc}.
+
+    IspDesc, the recipient server's reply, only for blocks the account's own sending caused:
+    another account's bounce is that account's detail."""
     return {
         "BounceTime": _tencent_time(block.blocked_at),
         "EmailAddress": block.address,
-        "IspDesc": block.response_text,
+        "IspDesc": block.response_text if block.account_id == account_id else "",
     }
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from blocklist.changes import Actor
 from sesconsole.views import home
 
-from . import signature
+from . import replay, signature
 from .actions import ACTIONS, KNOWN_ACTIONS, Context
 from .models import Tc3Key
 from .params import Params, TencentError
@@ -129,6 +129,8 @@ def authenticate(request: HttpRequest, payload: bytes) -> Tc3Key:
         timestamp=request.META.get("HTTP_X_TC_TIMESTAMP", ""),
         now=now,
     )
+    # Only a verified signature is recorded: unsigned junk cannot fill the store.
+    replay.accept_once(auth.secret_id, auth.signature)
     # Record use at most once a minute: no write on every request.
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         Tc3Key.objects.filter(pk=key.pk).update(last_used_at=now)

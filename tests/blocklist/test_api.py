@@ -32,6 +32,19 @@ def test_check_explains_each_address(api_client, account):
     assert results["junk"]["valid"] is False
 
 
+def test_check_hides_another_accounts_bounce_details(api_client, account, other_account):
+    bounce(other_account, "gone@example.com")
+    r = api_client.post(
+        "/api/v1/blocklist/check/", {"addresses": ["gone@example.com"]}, format="json"
+    )
+    [verdict] = r.json()["results"]
+    assert verdict["blocked"] is True and verdict["kind"] == "invalid"
+    [match] = verdict["matches"]
+    assert match["triggered_by_you"] is False
+    assert (match["response_text"], match["event_id"], match["note"]) == ("", "", "")
+    assert "user unknown" not in r.content.decode() and "m-" not in r.content.decode()
+
+
 def test_check_refuses_an_empty_or_oversized_batch(api_client):
     r = api_client.post("/api/v1/blocklist/check/", {"addresses": []}, format="json")
     assert r.status_code == 400 and r.json()["code"] == "invalid"
@@ -63,6 +76,9 @@ def test_invalid_list_filters_by_triggered_and_address(api_client, account, othe
     rows = r.json()["results"]
     assert [row["address"] for row in rows] == ["shared@example.com"]
     assert rows[0]["account"] is None  # another tenant's name stays private
+    # ... and so do its recipient server's reply and its event (which names its message).
+    assert (rows[0]["response_text"], rows[0]["event_id"], rows[0]["note"]) == ("", "", "")
+    assert rows[0]["bounce_evidence"]  # how strong the verdict is may be shown
     r = api_client.get("/api/v1/blocklist/invalid/?address=MINE@example.com")
     assert [row["address"] for row in r.json()["results"]] == ["mine@example.com"]
     r = api_client.get("/api/v1/blocklist/invalid/?address=none@example.com")

@@ -134,3 +134,15 @@ def test_the_fast_path_agrees_with_normalize_address(raw):
         expected = None
     if gate._is_normal(raw):
         assert expected == raw
+
+
+def test_another_accounts_bounce_details_stay_private(account, other_account):
+    bounce(other_account, "gone@example.com", bounce_evidence="text_5_1_x")
+    theirs = gate.check(other_account, ["gone@example.com"])["gone@example.com"].matches[0]
+    assert "user unknown" in theirs.response_text and theirs.event_id
+    seen = gate.check(account, ["gone@example.com"])["gone@example.com"]
+    assert seen.blocked and seen.kind == "invalid"
+    [match] = seen.matches
+    assert match.triggered_by_you is False
+    assert (match.response_text, match.event_id, match.note) == ("", "", "")
+    assert match.bounce_evidence == theirs.bounce_evidence  # a strength, not their mail

@@ -11,12 +11,14 @@ Two transports, the same SDK and the same Django stack behind them:
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import requests
+import tencentcloud.common.abstract_client as abstract_client
 import time_machine
 from requests.structures import CaseInsensitiveDict
 from tencentcloud.common import credential
@@ -36,6 +38,26 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 def frozen_day():
     with time_machine.travel(NOW, tick=True):
         yield NOW
+
+
+class _SteppingClock:
+    """The SDK's clock, a second further on at every signed call."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def time(self) -> float:
+        self.calls += 1
+        return time.time() + self.calls
+
+
+@pytest.fixture
+def one_call_per_second(monkeypatch):
+    """Each SDK call signed in a second of its own, as from a client whose calls are a second
+    apart. The SDK signs the body but not the action, to the second: two calls with the same
+    body and key in one second carry the same signature, and the second is refused as a
+    replay (tests/tencent/test_replay.py). Tests that repeat a call at once need this."""
+    monkeypatch.setattr(abstract_client, "time", _SteppingClock())
 
 
 @pytest.fixture

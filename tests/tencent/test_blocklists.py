@@ -195,7 +195,7 @@ def test_custom_lists_are_per_account(other_ses, custom):
     assert (body["TotalCount"], body["Data"]) == (0, [])
 
 
-def test_delete_custom_black_list_by_address(ses, other_ses, custom):
+def test_delete_custom_black_list_by_address(one_call_per_second, ses, other_ses, custom):
     call(other_ses, "DeleteCustomBlackList", Emails=["keep@x.org"])  # not theirs: no effect
     assert Block.objects.custom().active().filter(address="keep@x.org").exists()
     call(ses, "DeleteCustomBlackList", Emails=["keep@x.org"])

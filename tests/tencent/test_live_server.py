@@ -36,7 +36,7 @@ def sender(account):
     return add_sender_identity(account, "mail.acme.example", verified=True)
 
 
-def test_every_action_round_trips(live_ses, account, sender):
+def test_every_action_round_trips(live_ses, account, sender, one_call_per_second):
     sent = call(live_ses, "SendEmail", **MAIL, Destination=["carol@gmail.com"])
     (status,) = call(live_ses, "GetSendEmailStatus", **DAY, MessageId=sent["MessageId"])[
         "EmailStatusList"

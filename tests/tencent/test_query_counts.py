@@ -14,10 +14,10 @@ from tests.events import make_event
 pytestmark = pytest.mark.django_db
 
 
-def _signed_post(client, tc3_key, action: str, params: dict):
+def _signed_post(client, tc3_key, action: str, params: dict, seconds_ago: int = 0):
     secret_id, secret_key = tc3_key
     body = json.dumps(params).encode()
-    timestamp = str(int(time.time()))
+    timestamp = str(int(time.time()) - seconds_ago)
     date = time.strftime("%Y-%m-%d", time.gmtime(int(timestamp)))
     canonical = signature.canonical_request(
         method="POST",
@@ -50,7 +50,8 @@ def test_send_status_takes_two_queries_once_the_key_was_used(
 ):
     ingest_events(account, [make_event("request", f"m-{i}") for i in range(20)])
     params = {"RequestDate": "2026-11-28", "Offset": 0, "Limit": 100}
-    _signed_post(client, tc3_key, "GetSendEmailStatus", params)  # records last use
+    # Records last use; signed a second earlier, so the next call is not its replay.
+    _signed_post(client, tc3_key, "GetSendEmailStatus", params, seconds_ago=1)
     # 1. the TC3 key with its account; 2. the messages with their reject reason and
     # SendEmail id (subqueries).
     with django_assert_num_queries(2):

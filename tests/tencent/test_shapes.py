@@ -19,11 +19,13 @@ pytestmark = pytest.mark.django_db
 def test_list_black_email_address_entry(account):
     bounce(account, "gone@example.com", timestamp="2026-11-28T10:15:00Z")
     [block] = queries.invalid_blocks_visible_to(account, date(2026, 11, 28), date(2026, 11, 28))
-    assert shapes.black_address(block) == {
+    assert shapes.black_address(block, account.pk) == {
         "BounceTime": "2026-11-28 10:15:00",
         "EmailAddress": "gone@example.com",
         "IspDesc": "550 5.1.1 user unknown",
     }
+    # Seen by another account: the block, not what this account's recipient server replied.
+    assert shapes.black_address(block, account.pk + 1)["IspDesc"] == ""
     assert not queries.invalid_blocks_visible_to(account, date(2026, 11, 29), None).exists()
 
 

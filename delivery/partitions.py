@@ -130,7 +130,7 @@ def ensure_partitions(now: datetime, ahead_days: int = AHEAD_DAYS) -> list[str]:
 
 
 def _clear_references(where: str, params: list) -> None:
-    """Emulate SET_NULL for the foreign keys pointing at the events about to go.
+    """Emulate SET_NULL and CASCADE for the foreign keys pointing at the events about to go.
 
     They carry no database constraint (none can point into a partitioned table).
     """
@@ -141,16 +141,17 @@ def _clear_references(where: str, params: list) -> None:
         if (f.one_to_many or f.one_to_one) and f.auto_created and not f.concrete
     ]
     for rel in relations:
-        if rel.on_delete.__name__ != "SET_NULL":
-            raise RuntimeError(f"{rel} must be SET_NULL for events to expire.")
         table = qn(rel.related_model._meta.db_table)
         column = qn(rel.field.column)
+        if rel.on_delete.__name__ == "SET_NULL":
+            change = f"UPDATE {table} SET {column} = NULL WHERE {column} IS NOT NULL AND"
+        elif rel.on_delete.__name__ == "CASCADE":
+            # Rows that only exist for their event (a fold queued, a notification).
+            change = f"DELETE FROM {table} WHERE"
+        else:
+            raise RuntimeError(f"{rel} must be SET_NULL or CASCADE for events to expire.")
         with connection.cursor() as cur:
-            cur.execute(
-                f"UPDATE {table} SET {column} = NULL WHERE {column} IS NOT NULL"
-                f" AND {column} IN (SELECT id FROM {where})",
-                params,
-            )
+            cur.execute(f"{change} {column} IN (SELECT id FROM {where})", params)
 
 
 def _delete_keys(start: datetime | None, end: datetime) -> None:

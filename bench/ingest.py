@@ -192,14 +192,40 @@ def _stats_totals_http(port: int, key: str) -> dict[str, int]:
     return {c: body["totals"][c] for c in TYPE_COUNTER.values()}
 
 
-def start_gunicorn(db: str, port: int, workers: int, conn_max_age: int) -> subprocess.Popen:
-    env = {
+FOLD_BROKER = "redis://127.0.0.1:6379/15"
+
+
+def _server_env(db: str, conn_max_age: int, fold: str) -> dict:
+    return {
         **os.environ,
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db}",
         "DB_CONN_MAX_AGE": str(conn_max_age),
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
+        "INGEST_FOLD": fold,
+        "CELERY_BROKER_URL": FOLD_BROKER,
     }
+
+
+def start_fold_workers(db: str, conn_max_age: int, concurrency: int) -> subprocess.Popen:
+    """Celery workers that fold what the requests stored (INGEST_FOLD=deferred)."""
+    env = _server_env(db, conn_max_age, "deferred")
+    celery = [str(ROOT / ".venv" / "bin" / "celery"), "-A", "sesconsole"]
+    subprocess.run([*celery, "purge", "-f"], env=env, cwd=ROOT, check=True, capture_output=True)
+    log = open(ROOT / "var" / "bench-fold-worker.log", "ab")  # noqa: SIM115 (lives with the process)
+    return subprocess.Popen(
+        [*celery, "worker", "-c", str(concurrency), "-l", "warning", "--without-gossip"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+
+
+def start_gunicorn(
+    db: str, port: int, workers: int, conn_max_age: int, fold: str = "inline"
+) -> subprocess.Popen:
+    env = _server_env(db, conn_max_age, fold)
     log = open(ROOT / "var" / "bench-gunicorn.log", "ab")  # noqa: SIM115 (lives with the process)
     proc = subprocess.Popen(
         [
@@ -231,7 +257,12 @@ def start_gunicorn(db: str, port: int, workers: int, conn_max_age: int) -> subpr
 
 
 def bench_http(account, key: str, batches, warm: int, args) -> dict:
-    proc = start_gunicorn(args.db, args.port, args.workers, args.conn_max_age)
+    proc = start_gunicorn(args.db, args.port, args.workers, args.conn_max_age, args.fold)
+    folders = (
+        start_fold_workers(args.db, args.conn_max_age, args.fold_workers)
+        if args.fold == "deferred"
+        else None
+    )
     try:
         for batch in batches[:warm]:
             _post(args.port, key, json.dumps(batch).encode())
@@ -270,6 +301,9 @@ def bench_http(account, key: str, batches, warm: int, args) -> dict:
     finally:
         proc.terminate()
         proc.wait(30)
+        if folders is not None:
+            folders.terminate()
+            folders.wait(30)
     return {
         "events": sum(len(b) for b in timed),
         "accepted": sum(a for a, _ in answers),
@@ -394,7 +428,7 @@ def run(domains: int, args) -> dict:
         result.update(r)
         result["rate"] = r["events"] / r["done_s"]
         print(
-            f"   HTTP, {args.workers} gunicorn workers, {args.clients} clients: "
+            f"   HTTP, {args.workers} gunicorn workers, {args.clients} clients, fold {args.fold}: "
             f"{r['events']:,} events sent in {r['sent_s']:.1f} s, statistics complete after "
             f"{r['done_s']:.1f} s ({r['polls']} polls) = {result['rate']:,.0f} events/s"
         )
@@ -429,6 +463,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8911)
     parser.add_argument("--conn-max-age", type=int, default=0, help="DB_CONN_MAX_AGE for gunicorn")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--fold",
+        choices=["inline", "deferred"],
+        default="inline",
+        help="INGEST_FOLD of the server; deferred starts Celery workers that fold",
+    )
+    parser.add_argument("--fold-workers", type=int, default=2, help="worker processes (deferred)")
     args = parser.parse_args()
     (ROOT / "var").mkdir(exist_ok=True)
 

@@ -10,6 +10,7 @@ import django_filters
 from django import forms
 
 from sesconsole.lib.filters import SortFilter
+from sesconsole.lib.form_errors import field_name
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, day_bounds, zone_of
 from sesconsole.tenancy import current_account
 
@@ -21,6 +22,7 @@ class DateRangeForm(forms.Form):
     """`start`..`end` dates (inclusive, in the account's zone): required and bounded."""
 
     max_days = 31
+    use_labels = False  # a console page sets it: messages then name its labels
 
     def clean(self):
         data = super().clean()
@@ -31,7 +33,10 @@ class DateRangeForm(forms.Form):
                 return data
         if start and end:
             if end < start:
-                self.add_error("end", "'end' must not be before 'start'.")
+                self.add_error(
+                    "end",
+                    f"{field_name(self, 'end')} must not be before {field_name(self, 'start')}.",
+                )
             elif (end - start).days >= self.max_days:
                 self.add_error("end", f"A search covers at most {self.max_days} days.")
         return data

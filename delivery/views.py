@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from sesconsole.lib.csv_export import csv_response, queryset_csv
 from sesconsole.lib.downloads import for_excel
+from sesconsole.lib.form_errors import summary_errors
 from sesconsole.lib.pagination import CappedPaginator
 from sesconsole.lib.timezones import local_today, zone_of
 from sesconsole.models import Account
@@ -45,6 +46,7 @@ def _message_filter(request: HttpRequest, account: Account) -> MessageFilter:
         field.label = labels.get(name, field.label)
     found.form.fields["recipient"].widget.input_type = "search"
     found.form.fields["sort"].widget = forms.HiddenInput()
+    found.form.use_labels = True
     del found.form.fields["sender_domain"]
     del found.form.fields["recipient_domain"]
     return found
@@ -55,7 +57,7 @@ def email_status(request: HttpRequest, account: Account) -> HttpResponse:
     found = _message_filter(request, account)
     context: dict = {"title": "Email status", "form": found.form, "timezone": str(zone_of(account))}
     if not found.is_valid():
-        context["errors"] = "; ".join(e for errs in found.form.errors.values() for e in errs)
+        context["errors"] = " ".join(summary_errors(found.form))
         with timezone.override(zone_of(account)):
             return render(request, "delivery/email_status.html", context, status=400)
 

@@ -296,7 +296,9 @@ def list_black_email_address(ctx: Context, params: Params) -> dict[str, Any]:
         ctx.account, start, end, params.str("EmailAddress") or ""
     ).filter(whitelisted=False)  # a whitelisted address is not blocked for this account
     return {
-        "BlackList": [shapes.black_address(b) for b in blocks[offset : offset + limit]],
+        "BlackList": [
+            shapes.black_address(b, zone_of(ctx.account)) for b in blocks[offset : offset + limit]
+        ],
         "TotalCount": blocks.count(),
     }
 
@@ -346,7 +348,9 @@ def list_custom_blacklist(ctx: Context, params: Params) -> dict[str, Any]:
     blocks = queries.custom_blocks(ctx.account, CUSTOM_STATUS[status], params.str("Email") or "")
     return {
         "TotalCount": blocks.count(),
-        "Data": [shapes.custom_entry(b) for b in blocks[offset : offset + limit]],
+        "Data": [
+            shapes.custom_entry(b, zone_of(ctx.account)) for b in blocks[offset : offset + limit]
+        ],
     }
 
 

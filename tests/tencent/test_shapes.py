@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 import time_machine
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_list_black_email_address_entry(account):
     bounce(account, "gone@example.com", timestamp="2026-11-28T10:15:00Z")
     [block] = queries.invalid_blocks_visible_to(account, date(2026, 11, 28), date(2026, 11, 28))
-    assert shapes.black_address(block) == {
+    assert shapes.black_address(block, UTC) == {
         "BounceTime": "2026-11-28 10:15:00",
         "EmailAddress": "gone@example.com",
         "IspDesc": "550 5.1.1 user unknown",
@@ -43,7 +43,7 @@ def test_custom_entry_and_add_report(account):
         "TooLongCount": 0,
     }
     block = Block.objects.get()
-    assert shapes.custom_entry(block) == {
+    assert shapes.custom_entry(block, UTC) == {
         "Id": block.pk,
         "Email": "resrse@sdasd.com",
         "CreateTime": "2026-11-28 10:15:00",

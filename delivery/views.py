@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from sesconsole.lib.csv_export import csv_response, queryset_csv
+from sesconsole.lib.csv_zones import with_zone
 from sesconsole.lib.downloads import for_excel
 from sesconsole.lib.form_errors import summary_errors
 from sesconsole.lib.pagination import CappedPaginator
@@ -64,7 +65,9 @@ def email_status(request: HttpRequest, account: Account) -> HttpResponse:
     sort = request.GET.get("sort", "-requested")
     messages = found.qs
     if request.GET.get("export") == "csv":
-        response = csv_response("email-status.csv", queryset_csv(messages, MESSAGE_COLUMNS))
+        response = csv_response(
+            "email-status.csv", queryset_csv(messages, with_zone(MESSAGE_COLUMNS, zone_of(account)))
+        )
         days = (found.form.cleaned_data["start"], found.form.cleaned_data["end"])
         return for_excel(response, account.name, "email-status", *days)
 

@@ -22,13 +22,14 @@ from delivery.exports import EVENT_COLUMNS
 from delivery.filters import EventFilter
 from delivery.models import BounceClass, DeliveryEvent, EventType
 from sesconsole.lib.csv_export import csv_chunks, csv_response, queryset_csv
+from sesconsole.lib.csv_zones import with_zone
 from sesconsole.lib.downloads import for_excel, local_range
 from sesconsole.lib.form_errors import summary_errors, unique_errors
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, local_midnight, zone_of
 from sesconsole.models import Account
 from sesconsole.tenancy import console_view
 
-from .exports import SERIES_HEADER, series_rows
+from .exports import series_header, series_rows
 from .services import (
     StatsError,
     domain_choices,
@@ -242,7 +243,9 @@ def queue_status(request: HttpRequest, account: Account) -> HttpResponse:
         recipient_domain=args.get("recipient_domain") or None,
     )
     if request.GET.get("export") == "csv":
-        response = csv_response("queue-status.csv", csv_chunks(SERIES_HEADER, series_rows(body)))
+        response = csv_response(
+            "queue-status.csv", csv_chunks(series_header(), series_rows(body, tz))
+        )
         bounds = local_range(window.start, window.end, zone_of(account))
         return for_excel(response, account.name, "queue-status", *bounds)
     fresh = freshness(account)
@@ -435,12 +438,14 @@ def _counts_page(request: HttpRequest, account: Account, report: CountsPage) -> 
     days = (form.cleaned_data["start"], form.cleaned_data["end"]) if body is not None else ()
     if body is not None and export == "counts":
         response = csv_response(
-            f"{report.slug}-counts.csv", csv_chunks(SERIES_HEADER, series_rows(body))
+            f"{report.slug}-counts.csv", csv_chunks(series_header(), series_rows(body, tz))
         )
         return for_excel(response, account.name, f"{report.slug}-counts", *days)
     if body is not None and export == "rows":
         rows = events.qs.order_by("timestamp", "pk")
-        response = csv_response(f"{report.slug}-events.csv", queryset_csv(rows, EVENT_COLUMNS))
+        response = csv_response(
+            f"{report.slug}-events.csv", queryset_csv(rows, with_zone(EVENT_COLUMNS, tz))
+        )
         return for_excel(response, account.name, f"{report.slug}-events", *days)
 
     context = {

@@ -40,12 +40,19 @@ def _message_filter(request: HttpRequest, account: Account) -> MessageFilter:
     data.setdefault("start", (today - timedelta(days=6)).isoformat())
     data.setdefault("end", today.isoformat())
     found = MessageFilter(data, queryset=Message.objects.for_account(account), request=request)
-    labels = {"start": "From", "end": "To", "recipient": "Recipient address"}
+    labels = {
+        "start": "From",
+        "end": "To",
+        "recipient": "Recipient address",
+        "message_id": "Message ID",
+        "subject": "Subject words",
+    }
     for name, field in found.form.fields.items():
         if isinstance(field, forms.DateField):
             field.widget.input_type = "date"
         field.label = labels.get(name, field.label)
-    found.form.fields["recipient"].widget.input_type = "search"
+    for name in ("recipient", "message_id", "subject"):
+        found.form.fields[name].widget.input_type = "search"
     found.form.fields["sort"].widget = forms.HiddenInput()
     found.form.use_labels = True
     del found.form.fields["sender_domain"]

@@ -51,4 +51,4 @@ def test_custom_entry_and_add_report(account):
         "Status": 1,
     }
     with time_machine.travel("2026-11-30 00:00:01Z", tick=False):
-        assert shapes.custom_entry(block)["Status"] == 0
+        assert shapes.custom_entry(block, UTC)["Status"] == 0

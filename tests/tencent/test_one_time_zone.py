@@ -14,6 +14,8 @@ import time_machine
 from blocklist.gate import check
 from blocklist.models import Block
 from delivery.ingest import ingest_events
+from sesconsole.models import ApiKey
+from tencent.models import Tc3Key
 from tests.events import make_event
 
 from .conftest import call
@@ -159,3 +161,14 @@ def test_today_is_the_local_today_for_expiry_dates(api_client, account):
     )
     assert response.status_code == 400
     assert response.json()["code"] == "expiry_in_past"
+
+
+@time_machine.travel(BOUNCED_AT, tick=False)
+def test_key_pages_show_local_times(alice_client, account):
+    account.time_zone = "Asia/Kolkata"
+    account.save()
+    ApiKey.issue(account, name="pipeline")
+    Tc3Key.issue(account, name="sdk")
+    for url in ("/account/api-keys/", "/account/tc3-keys/"):
+        html = alice_client.get(url).content.decode()
+        assert "2026-11-28 00:30" in html and "Times are in Asia/Kolkata." in html, url

@@ -5,6 +5,8 @@ The FilterSets (filters.py) are the console pages' too.
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
@@ -14,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sesconsole.api_support import ApiError
+from sesconsole.lib.timezones import zone_of
 from sesconsole.tenancy import (
     AccountScopedMixin,
     current_account,
@@ -35,6 +38,7 @@ from .custom import (
     update_custom_block,
     upload_custom_blocks,
 )
+from .expiry import expiry_date_of
 from .filters import BlockFilter, CustomBlockFilter, HistoryFilter, InvalidBlockFilter
 from .gate import check
 from .models import Block, History
@@ -55,6 +59,7 @@ class BlockSerializer(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True)
     triggered_by_you = serializers.SerializerMethodField()
     whitelisted = serializers.SerializerMethodField()
+    expires_on = serializers.SerializerMethodField()
     account = serializers.SerializerMethodField()
     event_id = serializers.CharField(source="event.event_id", default="", read_only=True)
 
@@ -74,6 +79,7 @@ class BlockSerializer(serializers.ModelSerializer):
             "event_id",
             "blocked_at",
             "expires_at",
+            "expires_on",
             "status",
             "released_at",
             "release_reason",
@@ -90,6 +96,12 @@ class BlockSerializer(serializers.ModelSerializer):
         if block.kind != Block.Kind.INVALID or account is None:
             return None
         return block.account_id == account.pk
+
+    def get_expires_on(self, block: Block) -> str | None:
+        """The last day the block applies, in the account's zone (what `expires_on` sets)."""
+        account = self._account() or (block.account if block.account_id else None)
+        day = expiry_date_of(block, zone_of(account) if account else UTC)
+        return day.isoformat() if day else None
 
     def get_whitelisted(self, block: Block) -> bool | None:
         return getattr(block, "whitelisted", None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import IO
 
 from django.db import transaction
@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from delivery.addresses import MAX_ADDRESS_LENGTH, InvalidAddress, normalize_address
+from sesconsole.lib.timezones import local_today, zone_of
 from sesconsole.models import Account
 
 from .actions import BatchResult, normalise_many
@@ -65,7 +66,8 @@ def add_custom_blocks(
         raise BlocklistError(
             "too_many_addresses", f"Add at most {MAX_UPLOAD_LINES:,} addresses at once."
         )
-    if expires_on is not None and expires_on < timezone.now().date():
+    zone = zone_of(account)
+    if expires_on is not None and expires_on < local_today(zone):
         raise BlocklistError("expiry_in_past", "The expiry date is in the past.")
     report = AddReport(total=len(addresses))
     seen: set[str] = set()
@@ -88,7 +90,7 @@ def add_custom_blocks(
             continue
         seen.add(address)
         unique.append(address)
-    expires_at = expiry_from_date(expires_on)
+    expires_at = expiry_from_date(expires_on, zone)
     now = timezone.now()
     with transaction.atomic():
         release_due_for(Block.Kind.CUSTOM, unique, account)
@@ -183,12 +185,14 @@ def update_custom_block(
             changes.append(f"address {block.address} → {new_address}")
             block.address = new_address
     if expires_on != "unchanged":
-        new_expiry = expiry_from_date(expires_on)
+        zone = zone_of(account)
+        new_expiry = expiry_from_date(expires_on, zone)
         if new_expiry != block.expires_at:
-            if expires_on is not None and expires_on < timezone.now().date():
+            if expires_on is not None and expires_on < local_today(zone):
                 raise BlocklistError("expiry_in_past", "The expiry date is in the past.")
             changes.append(
-                f"expiry {_expiry_label(block.expires_at)} → {_expiry_label(new_expiry)}"
+                f"expiry {_expiry_label(block.expires_at, zone)} → "
+                f"{_expiry_label(new_expiry, zone)}"
             )
             block.expires_at = new_expiry
             if block.released_at is not None:
@@ -268,6 +272,6 @@ def set_auto_block(account: Account, *, enabled: bool, days: int, actor: Actor) 
     return setting
 
 
-def _expiry_label(expires_at: datetime | None) -> str:
-    day = last_day(expires_at)
+def _expiry_label(expires_at: datetime | None, zone: tzinfo) -> str:
+    day = last_day(expires_at, zone)
     return day.isoformat() if day else "permanent"

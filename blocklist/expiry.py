@@ -1,28 +1,35 @@
-"""Expiry dates: a block with expiry date D blocks through D (UTC), lifting at D+1 00:00."""
+"""Expiry dates, in the account's time zone.
+
+A block given expiry date D blocks through the whole of D in the account's zone and lifts at
+the start of D+1 there (`expiry_from_date`). The date a block lists as expiring on is the last
+local day on which it applies (`last_day`): for a block made from a date that is D again, and a
+block that lifts at another moment (auto-block of full inboxes, a block stored before this
+rule) lists the day of its last instant.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from sesconsole.lib.timezones import local_midnight
 
 from .models import Block
 
 
-def expiry_from_date(expires_on: date | None) -> datetime | None:
-    """A block with expiry date D blocks through D (UTC) and lifts at the start of D+1."""
+def expiry_from_date(expires_on: date | None, zone: tzinfo = UTC) -> datetime | None:
+    """The instant a block with expiry date `expires_on` lifts: local midnight after it."""
     if expires_on is None:
         return None
-    return local_midnight(expires_on + timedelta(days=1), UTC)
+    return local_midnight(expires_on + timedelta(days=1), zone)
 
 
-def last_day(expires_at: datetime | None) -> date | None:
+def last_day(expires_at: datetime | None, zone: tzinfo = UTC) -> date | None:
     """The expiry date of a block lifting at `expires_at` (the inverse of expiry_from_date)."""
     if expires_at is None:
         return None
-    return (expires_at - timedelta(days=1)).astimezone(UTC).date()
+    return (expires_at - timedelta(microseconds=1)).astimezone(zone).date()
 
 
-def expiry_date_of(block: Block) -> date | None:
-    """The last day a block with an expiry date applies."""
-    return last_day(block.expires_at)
+def expiry_date_of(block: Block, zone: tzinfo = UTC) -> date | None:
+    """The last day, in `zone`, on which a block with an expiry date applies."""
+    return last_day(block.expires_at, zone)

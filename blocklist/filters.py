@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from sesconsole.lib.filters import SortFilter
+from sesconsole.lib.form_errors import field_name
 from sesconsole.lib.timezones import zone_of
 from sesconsole.tenancy import current_account
 
@@ -25,6 +26,21 @@ class AddressFilter(django_filters.CharFilter):
         if not value:
             return qs
         return qs.filter(**{self.field_name: normal_or_raw(value)})
+
+
+class DaysForm(forms.Form):
+    """`start`..`end`: the end may not come before the start."""
+
+    use_labels = False  # a console page sets it: messages then name its labels
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error(
+                "end", f"{field_name(self, 'end')} must not be before {field_name(self, 'start')}."
+            )
+        return data
 
 
 class DaysFilterSet(django_filters.FilterSet):
@@ -68,6 +84,7 @@ class BlockFilter(DaysFilterSet):
     class Meta:
         model = Block
         fields = ["address", "reason", "start", "end"]
+        form = DaysForm
 
     @property
     def sort_in_force(self) -> str:
@@ -135,3 +152,4 @@ class HistoryFilter(DaysFilterSet):
     class Meta:
         model = History
         fields = ["address", "kind", "action", "start", "end"]
+        form = DaysForm

@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from sesconsole.lib.form_errors import summary_errors
+from sesconsole.lib.timezones import local_today, zone_of
 from sesconsole.tenancy import console_view
 
 from .actions import (
@@ -54,18 +56,38 @@ PAGE_SIZE = 50
 MAX_QUERY_ADDRESSES = 1000
 
 
+def _checked(f) -> dict:
+    """Validate a list's filter; an invalid one lists nothing (the page shows its errors)."""
+    f.form.use_labels = True
+    if f.is_valid():
+        return {"invalid": False}
+    return {"invalid": True, "invalid_summary": summary_errors(f.form)}
+
+
 def _page(request: HttpRequest, f: BlockFilter) -> dict:
-    page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    checked = _checked(f)
+    qs = f.qs if not checked["invalid"] else f.queryset.none()
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     sort_params = params.copy()
     sort_params.pop("sort", None)
     return {
+        **checked,
         "page": page,
         "sort": f.sort_in_force,
         "query_string": params.urlencode(),
         "sort_query": sort_params.urlencode(),
     }
+
+
+def _render(
+    request: HttpRequest, account, template: str, context: dict, status: int = 200
+) -> HttpResponse:
+    """A page whose times are in the account's zone, and which names it."""
+    zone = zone_of(account)
+    with timezone.override(zone):
+        return render(request, template, {**context, "timezone": str(zone)}, status=status)
 
 
 def _addresses(request: HttpRequest) -> list[str]:
@@ -123,8 +145,9 @@ def overview(request: HttpRequest, account) -> HttpResponse:
         addresses = [a for a in raw.replace(",", "\n").splitlines() if a.strip()]
         too_many = len(addresses) > MAX_QUERY_ADDRESSES
         verdicts = list(check(account, addresses[:MAX_QUERY_ADDRESSES]).values())
-    return render(
+    return _render(
         request,
+        account,
         "blocklist/overview.html",
         {
             "title": "Blocklist",
@@ -146,8 +169,9 @@ def overview(request: HttpRequest, account) -> HttpResponse:
 def invalid_list(request: HttpRequest, account) -> HttpResponse:
     qs = invalid_blocks_visible_to(account).select_related("event")
     f = InvalidBlockPageFilter(request.GET, queryset=qs, request=request)
-    return render(
+    return _render(
         request,
+        account,
         "blocklist/invalid.html",
         {
             "title": "Invalid-address blocks",
@@ -163,8 +187,9 @@ def my_triggers(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.invalid().active().for_account(account).select_related("event")
     f = BlockFilter(request.GET, queryset=qs, request=request)
     limit_reasons(f, TRIGGER_REASONS)
-    return render(
+    return _render(
         request,
+        account,
         "blocklist/invalid.html",
         {"title": "My trigger block list", "filter": f, "mine_only": True, **_page(request, f)},
     )
@@ -196,8 +221,9 @@ def invalid_unwhitelist(request: HttpRequest, account) -> HttpResponse:
 def rejects(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.rejects().active().for_account(account).select_related("event")
     f = RejectBlockFilter(request.GET, queryset=qs, request=request)
-    return render(
+    return _render(
         request,
+        account,
         "blocklist/rejects.html",
         {"title": "Reject list", "filter": f, **_page(request, f)},
     )
@@ -228,15 +254,21 @@ def custom(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.custom().for_account(account).listed()
     f = CustomBlockFilter(request.GET, queryset=qs, request=request)
     limit_reasons(f, CUSTOM_REASONS)
-    return render(
+    listing = _page(request, f)
+    page = listing["page"]
+    page.object_list = list(page.object_list)
+    for block in page.object_list:
+        block.expires_on = expiry_date_of(block, zone_of(account))
+    return _render(
         request,
+        account,
         "blocklist/custom.html",
         {
             "title": "Custom blocking",
             "filter": f,
             "setting": auto_block_setting(account),
-            "today": timezone.now().date(),
-            **_page(request, f),
+            "today": local_today(zone_of(account)),
+            **listing,
         },
     )
 
@@ -271,8 +303,9 @@ def custom_add(request: HttpRequest, account) -> HttpResponse:
 def custom_upload(request: HttpRequest, account) -> HttpResponse:
     """GET: the form. POST (XHR or plain form): the report as JSON or a page."""
     if request.method != "POST":
-        return render(
+        return _render(
             request,
+            account,
             "blocklist/custom_upload.html",
             {
                 "title": "Upload custom blocks",
@@ -302,8 +335,9 @@ def custom_upload(request: HttpRequest, account) -> HttpResponse:
         return redirect("blocklist:custom_upload")
     if wants_json:
         return JsonResponse(report.as_json())
-    return render(
+    return _render(
         request,
+        account,
         "blocklist/custom_upload.html",
         {
             "title": "Upload custom blocks",
@@ -335,16 +369,17 @@ def custom_edit(request: HttpRequest, account, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Saved.")
             return redirect("blocklist:custom")
-    expires_on = expiry_date_of(block)
-    return render(
+    expires_on = expiry_date_of(block, zone_of(account))
+    return _render(
         request,
+        account,
         "blocklist/custom_edit.html",
         {
             "title": "Modify custom block",
             "entry": block,
             "expires_on": expires_on,
             "error": error,
-            "today": timezone.now().date(),
+            "today": local_today(zone_of(account)),
             "history": block.history.select_related("actor").order_by("-at", "-pk")[:20],
         },
     )
@@ -391,15 +426,19 @@ def history(request: HttpRequest, account) -> HttpResponse:
 
     qs = History.objects.filter(Q(block__account=account, account=None) | Q(account=account))
     f = HistoryFilter(request.GET, queryset=qs.select_related("block"), request=request)
-    page = Paginator(f.qs.order_by("-at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    checked = _checked(f)
+    rows = f.qs.order_by("-at", "-pk") if not checked["invalid"] else qs.none()
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
-    return render(
+    return _render(
         request,
+        account,
         "blocklist/history.html",
         {
             "title": "Blocklist history",
             "filter": f,
+            **checked,
             "page": page,
             "query_string": params.urlencode(),
         },

@@ -4,23 +4,28 @@ the API list and the CSV export, so the same parameters select the same rows eve
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC
 
 import django_filters
 from django import forms
 
 from sesconsole.lib.filters import SortFilter
+from sesconsole.lib.form_errors import field_name
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, day_bounds, zone_of
 from sesconsole.tenancy import current_account
 
-from .addresses import InvalidAddress, normalize_address
+from .addresses import InvalidAddress, normalize_address, normalize_domain
 from .models import BounceClass, DeliveryEvent, EventType, Message
+
+MAX_SUBJECT_WORDS = 10
 
 
 class DateRangeForm(forms.Form):
     """`start`..`end` dates (inclusive, in the account's zone): required and bounded."""
 
     max_days = 31
+    use_labels = False  # a console page sets it: messages then name its labels
 
     def clean(self):
         data = super().clean()
@@ -31,7 +36,10 @@ class DateRangeForm(forms.Form):
                 return data
         if start and end:
             if end < start:
-                self.add_error("end", "'end' must not be before 'start'.")
+                self.add_error(
+                    "end",
+                    f"{field_name(self, 'end')} must not be before {field_name(self, 'start')}.",
+                )
             elif (end - start).days >= self.max_days:
                 self.add_error("end", f"A search covers at most {self.max_days} days.")
         return data
@@ -59,11 +67,31 @@ class _AccountZoneFilterSet(django_filters.FilterSet):
         return queryset  # applied together with its pair in filter_queryset
 
     def filter_recipient(self, queryset, name, value):
-        try:
+        """A whole address (exact), a domain (`@gmail.com`) or the start of one (`alice@`).
+
+        The partial forms are served by the trigram index on the recipient.
+        """
+        value = value.strip()
+        if not value:
+            return queryset
+        if value.startswith("@"):
+            try:
+                domain = normalize_domain(value[1:])
+            except InvalidAddress:
+                domain = value[1:].lower()
+            return queryset.filter(**{f"{name}__iendswith": f"@{domain}"})
+        local, at, domain = value.rpartition("@")
+        if not at or not domain or not local:
+            return queryset.filter(**{f"{name}__istartswith": value})
+        with contextlib.suppress(InvalidAddress):
             value = normalize_address(value)
-        except InvalidAddress:
-            value = value.strip()
         return queryset.filter(**{name: value})
+
+    def filter_subject(self, queryset, name, value):
+        """Every word of `value` somewhere in the subject, in any case."""
+        for word in value.split()[:MAX_SUBJECT_WORDS]:
+            queryset = queryset.filter(**{f"{name}__icontains": word})
+        return queryset
 
 
 class MessageFilter(_AccountZoneFilterSet):
@@ -74,7 +102,21 @@ class MessageFilter(_AccountZoneFilterSet):
     end = django_filters.DateFilter(
         required=True, method="filter_noop", help_text="Last day (inclusive); at most 31 days."
     )
-    recipient = django_filters.CharFilter(field_name="recipient", method="filter_recipient")
+    recipient = django_filters.CharFilter(
+        field_name="recipient",
+        method="filter_recipient",
+        max_length=254,
+        help_text="A whole address, its start (alice@) or a domain (@gmail.com).",
+    )
+    message_id = django_filters.CharFilter(
+        field_name="message_id", max_length=128, help_text="The message ID, exactly."
+    )
+    subject = django_filters.CharFilter(
+        field_name="subject",
+        method="filter_subject",
+        max_length=200,
+        help_text="Words of the subject, in any order and case.",
+    )
     status = django_filters.ChoiceFilter(
         field_name="status", choices=Message.Status.choices, empty_label="Any"
     )

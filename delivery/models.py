@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from sesconsole.lib.indexes import SearchIndex
 from sesconsole.models import Account
 
 from .addresses import InvalidAddress, normalize_address, normalize_domain
@@ -78,6 +79,11 @@ class Message(models.Model):
             models.Index(
                 fields=["account", "status", "-requested_at"], name="message_account_status"
             ),
+            # Email status searched by part of an address (`alice@`, `@gmail.com`): a
+            # trigram index on PostgreSQL, combined with the date range by a bitmap AND.
+            SearchIndex(fields=["recipient"], name="message_recipient_search"),
+            # Email status searched by words of the subject: likewise.
+            SearchIndex(fields=["subject"], name="message_subject_search"),
         ]
 
     def __str__(self) -> str:

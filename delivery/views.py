@@ -12,7 +12,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from sesconsole.lib.csv_export import csv_response, queryset_csv
+from sesconsole.lib.csv_zones import with_zone
 from sesconsole.lib.downloads import for_excel
+from sesconsole.lib.form_errors import summary_errors
 from sesconsole.lib.pagination import CappedPaginator
 from sesconsole.lib.timezones import local_today, zone_of
 from sesconsole.models import Account
@@ -39,13 +41,21 @@ def _message_filter(request: HttpRequest, account: Account) -> MessageFilter:
     data.setdefault("start", (today - timedelta(days=6)).isoformat())
     data.setdefault("end", today.isoformat())
     found = MessageFilter(data, queryset=Message.objects.for_account(account), request=request)
-    labels = {"start": "From", "end": "To", "recipient": "Recipient address"}
+    labels = {
+        "start": "From",
+        "end": "To",
+        "recipient": "Recipient address",
+        "message_id": "Message ID",
+        "subject": "Subject words",
+    }
     for name, field in found.form.fields.items():
         if isinstance(field, forms.DateField):
             field.widget.input_type = "date"
         field.label = labels.get(name, field.label)
-    found.form.fields["recipient"].widget.input_type = "search"
+    for name in ("recipient", "message_id", "subject"):
+        found.form.fields[name].widget.input_type = "search"
     found.form.fields["sort"].widget = forms.HiddenInput()
+    found.form.use_labels = True
     del found.form.fields["sender_domain"]
     del found.form.fields["recipient_domain"]
     return found
@@ -56,14 +66,16 @@ def email_status(request: HttpRequest, account: Account) -> HttpResponse:
     found = _message_filter(request, account)
     context: dict = {"title": "Email status", "form": found.form, "timezone": str(zone_of(account))}
     if not found.is_valid():
-        context["errors"] = "; ".join(e for errs in found.form.errors.values() for e in errs)
+        context["errors"] = " ".join(summary_errors(found.form))
         with timezone.override(zone_of(account)):
             return render(request, "delivery/email_status.html", context, status=400)
 
     sort = request.GET.get("sort", "-requested")
     messages = found.qs
     if request.GET.get("export") == "csv":
-        response = csv_response("email-status.csv", queryset_csv(messages, MESSAGE_COLUMNS))
+        response = csv_response(
+            "email-status.csv", queryset_csv(messages, with_zone(MESSAGE_COLUMNS, zone_of(account)))
+        )
         days = (found.form.cleaned_data["start"], found.form.cleaned_data["end"])
         return for_excel(response, account.name, "email-status", *days)
 

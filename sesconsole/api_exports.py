@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from .lib.csv_export import csv_response, queryset_csv
+from .lib.csv_zones import with_zone
+from .lib.timezones import zone_of
+from .tenancy import current_account
 
 
 class CSVRenderer(BaseRenderer):
@@ -40,4 +45,7 @@ class ExportMixin:
     def export(self, request, *args, **kwargs):
         """Every matching row as CSV (streamed; epoch-ms and ISO-8601 time columns)."""
         queryset = self.filter_queryset(self.get_queryset())
-        return csv_response(self.csv_name, queryset_csv(queryset, self.csv_columns))
+        account = current_account(request)
+        zone = zone_of(account) if account is not None else ZoneInfo("UTC")
+        columns = with_zone(self.csv_columns, zone)
+        return csv_response(self.csv_name, queryset_csv(queryset, columns))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, viewsets
@@ -12,7 +14,7 @@ from sesconsole.api_exports import CSVRenderer
 from sesconsole.lib.csv_export import csv_chunks, csv_response
 from sesconsole.tenancy import require_account
 
-from .exports import SERIES_HEADER, series_rows
+from .exports import series_header, series_rows
 from .models import COUNTERS
 from .services import GRANULARITIES, series
 
@@ -85,5 +87,8 @@ class StatisticsViewSet(viewsets.ViewSet):
             recipient_domain=args.get("recipient_domain") or None,
         )
         if getattr(request.accepted_renderer, "format", None) == "csv":
-            return csv_response("statistics.csv", csv_chunks(SERIES_HEADER, series_rows(body)))
+            return csv_response(
+                "statistics.csv",
+                csv_chunks(series_header(), series_rows(body, ZoneInfo(body["timezone"]))),
+            )
         return Response(body)

@@ -22,12 +22,14 @@ from delivery.exports import EVENT_COLUMNS
 from delivery.filters import EventFilter
 from delivery.models import BounceClass, DeliveryEvent, EventType
 from sesconsole.lib.csv_export import csv_chunks, csv_response, queryset_csv
+from sesconsole.lib.csv_zones import with_zone
 from sesconsole.lib.downloads import for_excel, local_range
+from sesconsole.lib.form_errors import summary_errors, unique_errors
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, local_midnight, zone_of
 from sesconsole.models import Account
 from sesconsole.tenancy import console_view
 
-from .exports import SERIES_HEADER, series_rows
+from .exports import series_header, series_rows
 from .services import (
     StatsError,
     domain_choices,
@@ -55,9 +57,13 @@ def _domain_field(label: str, domains: list[str]) -> forms.ChoiceField:
 
 
 class QueueFilterForm(forms.Form):
-    range = forms.ChoiceField(choices=RANGES, required=False, initial="24h")
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    range = forms.ChoiceField(label="Range", choices=RANGES, required=False, initial="24h")
+    start = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args, senders: list[str], recipients: list[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,10 +74,12 @@ class QueueFilterForm(forms.Form):
         data = super().clean()
         if data.get("range") == "custom":
             start, end = data.get("start"), data.get("end")
+            if self.errors:
+                return data  # a date that could not be read has its own message
             if not start or not end:
-                raise forms.ValidationError("A custom range needs a start and an end date.")
+                raise forms.ValidationError("A custom range needs a “From” and a “To” date.")
             if end < start:
-                raise forms.ValidationError("The end date must not be before the start date.")
+                raise forms.ValidationError("“To” must not be before “From”.")
             if start < MIN_DAY or end > MAX_DAY:
                 raise forms.ValidationError(f"Dates must lie between {MIN_DAY} and {MAX_DAY}.")
             if (end - start).days >= 400:
@@ -143,6 +151,19 @@ QUEUE_SERIES = [
 ]
 
 
+def _of_sent(part: int, sent: int) -> str:
+    """A delivery outcome in the range against the mail sent in the range.
+
+    Outcomes in a range include those of mail sent before it (a delivery at 10:01 of a
+    message sent at 9:59), so over a short range the figure may pass 100%; the text says
+    what it is measured against instead of calling it a share.
+    """
+    if not sent:
+        return "none sent in this range"
+    text = f"{_rate(part, sent)} of the {sent} sent in this range"
+    return f"{text}, with mail sent earlier" if part > sent else text
+
+
 def _tiles(totals: dict) -> list[dict]:
     sent = totals["requests"]
     return [
@@ -151,13 +172,13 @@ def _tiles(totals: dict) -> list[dict]:
             "key": "delivered",
             "label": "Delivered",
             "value": totals["delivered"],
-            "rate": f"{_rate(totals['delivered'], sent)} of sent",
+            "rate": _of_sent(totals["delivered"], sent),
         },
         {
             "key": "bounced",
             "label": "Bounced",
             "value": totals["bounced"],
-            "rate": f"{_rate(totals['bounced'], sent)} of sent",
+            "rate": _of_sent(totals["bounced"], sent),
         },
         {
             "key": "rejected",
@@ -186,8 +207,31 @@ def queue_status(request: HttpRequest, account: Account) -> HttpResponse:
     data = request.GET.copy()
     data.setdefault("range", "24h")
     form = QueueFilterForm(data, senders=senders, recipients=recipients)
-    valid = form.is_valid()
-    args = form.cleaned_data if valid else {"range": "24h"}
+    tz = zone_of(account)
+    if not form.is_valid():
+        # No figures for a filter that could not be applied: only the form and its errors.
+        if request.GET.get("export") == "csv" or request.GET.get("format") == "json":
+            return JsonResponse(
+                {
+                    "code": "invalid_filter",
+                    "message": "; ".join(unique_errors(form)),
+                    "details": {k: list(v) for k, v in form.errors.items()},
+                },
+                status=400,
+            )
+        with timezone.override(tz):
+            return render(
+                request,
+                "stats/queue.html",
+                {
+                    "title": "Real-time queue status",
+                    "form": form,
+                    "invalid": True,
+                    "timezone": str(tz),
+                },
+                status=400,
+            )
+    args = form.cleaned_data
     now = timezone.now()
     window = queue_window(args["range"] or "24h", account, now, args.get("start"), args.get("end"))
     body = series_between(
@@ -199,11 +243,12 @@ def queue_status(request: HttpRequest, account: Account) -> HttpResponse:
         recipient_domain=args.get("recipient_domain") or None,
     )
     if request.GET.get("export") == "csv":
-        response = csv_response("queue-status.csv", csv_chunks(SERIES_HEADER, series_rows(body)))
+        response = csv_response(
+            "queue-status.csv", csv_chunks(series_header(), series_rows(body, tz))
+        )
         bounds = local_range(window.start, window.end, zone_of(account))
         return for_excel(response, account.name, "queue-status", *bounds)
     fresh = freshness(account)
-    tz = zone_of(account)
     payload = {
         "chart": _chart(body, account, window.granularity, QUEUE_SERIES),
         "tiles": _tiles(body["totals"]),
@@ -369,6 +414,7 @@ def _counts_page(request: HttpRequest, account: Account, report: CountsPage) -> 
     del form.fields["recipient"]
     del form.fields["type"]
     _date_inputs(form)
+    form.use_labels = True
 
     errors = None
     body = None
@@ -386,18 +432,20 @@ def _counts_page(request: HttpRequest, account: Account, report: CountsPage) -> 
         except StatsError as exc:
             errors = exc.message
     else:
-        errors = "; ".join(e for errs in form.errors.values() for e in errs)
+        errors = " ".join(summary_errors(form))
 
     export = request.GET.get("export")
     days = (form.cleaned_data["start"], form.cleaned_data["end"]) if body is not None else ()
     if body is not None and export == "counts":
         response = csv_response(
-            f"{report.slug}-counts.csv", csv_chunks(SERIES_HEADER, series_rows(body))
+            f"{report.slug}-counts.csv", csv_chunks(series_header(), series_rows(body, tz))
         )
         return for_excel(response, account.name, f"{report.slug}-counts", *days)
     if body is not None and export == "rows":
         rows = events.qs.order_by("timestamp", "pk")
-        response = csv_response(f"{report.slug}-events.csv", queryset_csv(rows, EVENT_COLUMNS))
+        response = csv_response(
+            f"{report.slug}-events.csv", queryset_csv(rows, with_zone(EVENT_COLUMNS, tz))
+        )
         return for_excel(response, account.name, f"{report.slug}-events", *days)
 
     context = {

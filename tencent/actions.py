@@ -297,7 +297,8 @@ def list_black_email_address(ctx: Context, params: Params) -> dict[str, Any]:
     ).filter(whitelisted=False)  # a whitelisted address is not blocked for this account
     return {
         "BlackList": [
-            shapes.black_address(b, ctx.account.pk) for b in blocks[offset : offset + limit]
+            shapes.black_address(b, ctx.account.pk, zone_of(ctx.account))
+            for b in blocks[offset : offset + limit]
         ],
         "TotalCount": blocks.count(),
     }
@@ -348,7 +349,9 @@ def list_custom_blacklist(ctx: Context, params: Params) -> dict[str, Any]:
     blocks = queries.custom_blocks(ctx.account, CUSTOM_STATUS[status], params.str("Email") or "")
     return {
         "TotalCount": blocks.count(),
-        "Data": [shapes.custom_entry(b) for b in blocks[offset : offset + limit]],
+        "Data": [
+            shapes.custom_entry(b, zone_of(ctx.account)) for b in blocks[offset : offset + limit]
+        ],
     }
 
 

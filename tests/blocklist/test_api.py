@@ -248,6 +248,7 @@ def test_a_custom_block_payload_is_pinned(api_client, account, alice):
         "event_id": "",
         "blocked_at": "2026-11-28T10:15:00Z",
         "expires_at": "2026-12-01T00:00:00Z",
+        "expires_on": "2026-11-30",
         "status": "active",
         "released_at": None,
         "release_reason": "",

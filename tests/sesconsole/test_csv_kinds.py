@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -11,6 +12,7 @@ from delivery.exports import EVENT_COLUMNS, MESSAGE_COLUMNS
 from delivery.ingest import ingest_events
 from delivery.models import DeliveryEvent, Message
 from sesconsole.lib.csv_export import copy_csv, python_csv
+from sesconsole.lib.csv_zones import local_iso_kind, with_zone
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +85,27 @@ def test_copy_and_python_give_the_same_bytes(awkward_rows, model, columns):
     from_python = b"".join(python_csv(qs, columns))
     assert from_copy.count(b"\n") > len(AWKWARD)
     assert from_copy == from_python
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "America/St_Johns", "UTC"])
+@pytest.mark.parametrize(
+    ("model", "columns"), [(Message, MESSAGE_COLUMNS), (DeliveryEvent, EVENT_COLUMNS)]
+)
+def test_local_time_columns_are_the_same_both_ways(awkward_rows, model, columns, zone):
+    qs = model.objects.order_by("pk")
+    if model is DeliveryEvent:
+        qs = qs.select_related("message")
+    zoned = with_zone(columns, ZoneInfo(zone))
+    from_copy = b"".join(copy_csv(qs, zoned))
+    assert from_copy == b"".join(python_csv(qs, zoned))
+    header, first = from_copy.decode().split("\n")[:2]
+    assert header.endswith(",time_zone") and "requested_at_local" in header
+    assert first.endswith(f",{zone}")
+
+
+def test_local_time_column_states_the_offset_of_the_zone():
+    kind = local_iso_kind(ZoneInfo("Asia/Kolkata"))
+    at = datetime(2026, 11, 2, 20, 45, 5, 678000, UTC)
+    assert kind.python(at) == "2026-11-03T02:15:05.678+05:30"
+    assert kind.python(None) == ""

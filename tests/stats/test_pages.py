@@ -154,7 +154,10 @@ def test_bob_sees_nothing_of_acme(bob_client, scenario):
         assert _csv(bob_client.get(url, {**RANGE, "export": "rows"})) == []
         counts = _csv(bob_client.get(url, {**RANGE, "export": "counts"}))
         assert all(
-            int(v) == 0 for r in counts for k, v in r.items() if not k.startswith("bucket_start")
+            int(v) == 0
+            for r in counts
+            for k, v in r.items()
+            if not k.startswith("bucket_start") and k != "time_zone"
         )
     assert bob_client.get("/messages/", RANGE).context["page"].paginator.count == 0
     assert _csv(bob_client.get("/messages/", {**RANGE, "export": "csv"})) == []

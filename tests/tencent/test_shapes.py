@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 import time_machine
@@ -19,13 +19,13 @@ pytestmark = pytest.mark.django_db
 def test_list_black_email_address_entry(account):
     bounce(account, "gone@example.com", timestamp="2026-11-28T10:15:00Z")
     [block] = queries.invalid_blocks_visible_to(account, date(2026, 11, 28), date(2026, 11, 28))
-    assert shapes.black_address(block, account.pk) == {
+    assert shapes.black_address(block, account.pk, UTC) == {
         "BounceTime": "2026-11-28 10:15:00",
         "EmailAddress": "gone@example.com",
         "IspDesc": "550 5.1.1 user unknown",
     }
     # Seen by another account: the block, not what this account's recipient server replied.
-    assert shapes.black_address(block, account.pk + 1)["IspDesc"] == ""
+    assert shapes.black_address(block, account.pk + 1, UTC)["IspDesc"] == ""
     assert not queries.invalid_blocks_visible_to(account, date(2026, 11, 29), None).exists()
 
 
@@ -45,7 +45,7 @@ def test_custom_entry_and_add_report(account):
         "TooLongCount": 0,
     }
     block = Block.objects.get()
-    assert shapes.custom_entry(block) == {
+    assert shapes.custom_entry(block, UTC) == {
         "Id": block.pk,
         "Email": "resrse@sdasd.com",
         "CreateTime": "2026-11-28 10:15:00",
@@ -53,4 +53,4 @@ def test_custom_entry_and_add_report(account):
         "Status": 1,
     }
     with time_machine.travel("2026-11-30 00:00:01Z", tick=False):
-        assert shapes.custom_entry(block)["Status"] == 0
+        assert shapes.custom_entry(block, UTC)["Status"] == 0

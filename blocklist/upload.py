@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import NamedTuple
 
 from .errors import BlocklistError
 
 MAX_UPLOAD_LINES = 100_000
 
+# First cells that mark a header row (ours: "address", as the exports write it).
+HEADER_CELLS = frozenset({"email", "address", "email address", "e-mail", "recipient"})
 
-def read_upload(data: bytes) -> list[str]:
-    """The lines of an uploaded CSV (first column) or one-per-line text file.
 
-    UTF-8 with or without a BOM; blank lines are skipped, and so is a header row whose
-    first cell is 'email', 'address' or 'email address'.
+class Line(NamedTuple):
+    """An address as read from a file, with the file line it started on (1-based)."""
+
+    number: int
+    value: str
+
+
+def read_upload(data: bytes) -> list[Line]:
+    """The addresses of an uploaded CSV (first column) or one-per-line text file.
+
+    UTF-8 with or without a BOM. Each address keeps its file line number, counting the
+    header and blank lines, so a report names the line an editor shows. Blank lines are
+    skipped, and so is a header row whose first cell is 'email', 'address', … ; further
+    columns (an export's block times, reasons, notes) are ignored.
     """
     try:
         text = data.decode("utf-8-sig")
@@ -22,19 +35,25 @@ def read_upload(data: bytes) -> list[str]:
         raise BlocklistError(
             "bad_encoding", "The file must be UTF-8 text (CSV or one per line)."
         ) from None
-    lines: list[str] = []
-    for row in csv.reader(io.StringIO(text)):
+    lines: list[Line] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    start = 1
+    header_possible = True
+    for row in reader:
+        number, start = start, reader.line_num + 1
         if not row or not any(cell.strip() for cell in row):
             continue
-        lines.append(row[0].strip())
-        if len(lines) > MAX_UPLOAD_LINES + 1:
-            break
-    if lines and lines[0].strip().lower() in ("email", "address", "email address", "e-mail"):
-        lines = lines[1:]
-    if len(lines) > MAX_UPLOAD_LINES:
-        raise BlocklistError(
-            "too_many_lines", f"A file holds at most {MAX_UPLOAD_LINES:,} addresses; split it."
-        )
+        value = row[0].strip()
+        if header_possible and value.lower() in HEADER_CELLS:
+            header_possible = False
+            continue
+        header_possible = False
+        lines.append(Line(number, value))
+        if len(lines) > MAX_UPLOAD_LINES:
+            raise BlocklistError(
+                "too_many_lines",
+                f"A file holds at most {MAX_UPLOAD_LINES:,} addresses; split it.",
+            )
     if not lines:
         raise BlocklistError("empty_file", "The file has no addresses.")
     return lines

@@ -244,14 +244,19 @@ def custom(request: HttpRequest, account) -> HttpResponse:
 @require_POST
 @console_view
 def custom_add(request: HttpRequest, account) -> HttpResponse:
-    lines = [a for a in request.POST.get("addresses", "").splitlines() if a.strip()]
-    if not lines:
+    numbered = [
+        (number, line)
+        for number, line in enumerate(request.POST.get("addresses", "").splitlines(), start=1)
+        if line.strip()
+    ]
+    if not numbered:
         messages.error(request, "Enter at least one address.")
         return redirect("blocklist:custom")
     try:
         report = add_custom_blocks(
             account,
-            lines,
+            [line for _, line in numbered],
+            line_numbers=[number for number, _ in numbered],
             actor=Actor.from_request(request),
             expires_on=_date_or_none(request.POST.get("expires_on", "")),
             note=request.POST.get("note", "")[:500],
@@ -264,6 +269,12 @@ def custom_add(request: HttpRequest, account) -> HttpResponse:
         f"Added {report.valid} of {report.total}: {report.repeat} repeated, "
         f"{report.invalid} invalid, {report.too_long} too long.",
     )
+    for problem in report.problems[:20]:
+        messages.warning(
+            request, f"Line {problem['line']}: {problem['value']} — {problem['message']}"
+        )
+    if len(report.problems) > 20:
+        messages.warning(request, f"… and {len(report.problems) - 20} more not added.")
     return redirect("blocklist:custom")
 
 

@@ -14,6 +14,17 @@ MAX_UPLOAD_LINES = 100_000
 HEADER_CELLS = frozenset({"email", "address", "email address", "e-mail", "recipient"})
 
 
+def undefuse(cell: str) -> str:
+    """A cell as it was before a CSV export neutralised it against formulas.
+
+    Exports (sesconsole.lib.csv_export) prefix a cell starting with = + - @ | % with an
+    apostrophe and escape its pipes; an address may legitimately start so.
+    """
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@|%":
+        return cell[1:].replace("\\|", "|")
+    return cell
+
+
 class Line(NamedTuple):
     """An address as read from a file, with the file line it started on (1-based)."""
 
@@ -43,7 +54,7 @@ def read_upload(data: bytes) -> list[Line]:
         number, start = start, reader.line_num + 1
         if not row or not any(cell.strip() for cell in row):
             continue
-        value = row[0].strip()
+        value = undefuse(row[0].strip())
         if header_possible and value.lower() in HEADER_CELLS:
             header_possible = False
             continue

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from sesconsole.tenancy import console_view
@@ -47,6 +48,7 @@ from .filters import (
 )
 from .gate import check
 from .models import Block, History, Whitelist
+from .offers import offers_for
 from .queries import auto_block_setting, invalid_blocks_visible_to
 from .upload import MAX_UPLOAD_LINES
 
@@ -96,8 +98,11 @@ def _batch(request: HttpRequest, account, operation, verb: str, page: str) -> Ht
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    """Back to the page the action was taken on (a list, the query, a bounced row)."""
     nxt = request.POST.get("next", "")
-    if nxt.startswith("/blocklist/"):
+    if nxt.startswith("/") and url_has_allowed_host_and_scheme(
+        nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return redirect(nxt)
     return redirect(fallback)
 
@@ -123,6 +128,8 @@ def overview(request: HttpRequest, account) -> HttpResponse:
         addresses = [a for a in raw.replace(",", "\n").splitlines() if a.strip()]
         too_many = len(addresses) > MAX_QUERY_ADDRESSES
         verdicts = list(check(account, addresses[:MAX_QUERY_ADDRESSES]).values())
+        for verdict in verdicts:
+            verdict.offers = offers_for(verdict)
     return render(
         request,
         "blocklist/overview.html",

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from blocklist.offers import invalid_block_offers
 from sesconsole.lib.csv_export import csv_response, queryset_csv
 from sesconsole.lib.downloads import for_excel
 from sesconsole.lib.pagination import CappedPaginator
@@ -19,6 +20,7 @@ from sesconsole.models import Account
 from sesconsole.tenancy import console_view
 
 from .api import email_detail
+from .content import sent_content_context
 from .exports import MESSAGE_COLUMNS
 from .filters import MessageFilter
 from .models import Message, OutboundEmail, SenderIdentity, SendingSettings
@@ -97,6 +99,9 @@ def email_status(request: HttpRequest, account: Account) -> HttpResponse:
 def message_detail(request: HttpRequest, account: Account, message_id: str) -> HttpResponse:
     message = _get_message_for_user(account, message_id)
     events = message.events.order_by("timestamp", "pk")
+    offer = None
+    if message.status == Message.Status.BOUNCED and message.recipient:
+        offer = invalid_block_offers(account, [message.recipient]).get(message.recipient)
     with timezone.override(zone_of(account)):
         return render(
             request,
@@ -106,6 +111,8 @@ def message_detail(request: HttpRequest, account: Account, message_id: str) -> H
                 "message": message,
                 "events": events,
                 "timezone": str(zone_of(account)),
+                "offer": offer,
+                **sent_content_context(account, message),
             },
         )
 

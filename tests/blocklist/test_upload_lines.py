@@ -23,14 +23,14 @@ def test_a_second_header_like_line_is_an_address_problem_not_skipped():
 def test_upload_problems_carry_file_line_numbers(account, actor):
     custom.add_custom_blocks(account, ["old@example.com"], actor=actor)
     data = (
-        "email\n"  # 1
-        "\n"  # 2
-        "new@example.com\n"  # 3
-        "not-an-address\n"  # 4
-        "\n"  # 5
-        "old@example.com\n"  # 6
-        "NEW@example.com\n"  # 7
-    ).encode()
+        b"email\n"  # 1
+        b"\n"  # 2
+        b"new@example.com\n"  # 3
+        b"not-an-address\n"  # 4
+        b"\n"  # 5
+        b"old@example.com\n"  # 6
+        b"NEW@example.com\n"  # 7
+    )
     report = custom.upload_custom_blocks(account, data, actor=actor)
     assert report.valid == 1
     assert [(p["line"], p["kind"]) for p in report.problems] == [
@@ -42,9 +42,7 @@ def test_upload_problems_carry_file_line_numbers(account, actor):
     assert already["message"] == "Already blocked."
 
 
-def test_the_upload_page_shows_the_line_of_an_already_blocked_address(
-    alice_client, account, actor
-):
+def test_the_upload_page_shows_the_line_of_an_already_blocked_address(alice_client, account, actor):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     custom.add_custom_blocks(account, ["old@example.com"], actor=actor)

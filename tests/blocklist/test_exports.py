@@ -42,7 +42,7 @@ def test_console_custom_export_is_excel_friendly_and_uploads_back_unchanged(
     assert data.startswith(BOM)
     assert "attachment;" in r["Content-Disposition"] and "custom-blocks" in r["Content-Disposition"]
     rows = _rows(data)
-    assert list(rows[0])[0] == "address"
+    assert next(iter(rows[0])) == "address"
     # Cells a spreadsheet would run as formulas are neutralised …
     assert {row["address"] for row in rows} == {
         "a@example.com",

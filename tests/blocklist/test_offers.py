@@ -28,10 +28,8 @@ def test_the_query_offers_the_action_that_applies(alice_client, account, other_a
     actions.whitelist_addresses(account, ["vouched@example.com"], actor=changes.SYSTEM)
     recipient_event(account, "quit@example.com", "unsubscribed")
     custom.add_custom_blocks(account, ["vip@example.com"], actor=changes.SYSTEM)
-    q = "\n".join(
-        ["mine@example.com", "theirs@example.com", "vouched@example.com", "quit@example.com"]
-        + ["vip@example.com", "fine@example.com"]
-    )
+    names = ["mine", "theirs", "vouched", "quit", "vip", "fine"]
+    q = "\n".join(f"{name}@example.com" for name in names)
     html = alice_client.get(reverse("blocklist:overview"), {"q": q}).content.decode()
     assert _forms(html, "mine@example.com") == ["remove"]
     assert _forms(html, "theirs@example.com") == ["whitelist"]

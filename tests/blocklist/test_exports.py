@@ -34,7 +34,7 @@ def test_console_custom_export_is_excel_friendly_and_uploads_back_unchanged(
         account,
         ["a@example.com", "-dash@example.com", "=sum@example.com"],
         actor=changes.SYSTEM,
-        note="Größe, \"quoted\", =1+1",
+        note='Größe, "quoted", =1+1',
     )
     custom.add_custom_blocks(other_account, ["theirs@example.com"], actor=changes.SYSTEM)
     r = alice_client.get(reverse("blocklist:custom_export"))

@@ -43,7 +43,7 @@ def test_a_hostile_html_body_runs_nothing(page, login, alice, account):
             subject="Hello",
             html='<p id="hi">Hello friend</p><script>top.document.title="owned";'
             'document.getElementById("hi").textContent="ran"</script>'
-            '<img src=x onerror="top.document.title=\'owned\'">',
+            "<img src=x onerror=\"top.document.title='owned'\">",
             text="Hello friend",
         ),
     )

@@ -42,7 +42,7 @@ def test_the_detail_page_shows_headers_text_and_a_sandboxed_frame(alice_client, 
     assert "List-Unsubscribe" in html  # as sent: the headers delivery adds
     # Text as escaped <pre>; the hostile HTML never enters the console page.
     assert "Plain &lt;b&gt;text&lt;/b&gt; &amp; more" in html
-    assert "<script>alert" not in html and 'parent.document.title' not in html
+    assert "<script>alert" not in html and "parent.document.title" not in html
     assert "onerror" not in html
     body_url = reverse("delivery:message_body", args=[sent.message_id])
     assert f'sandbox src="{body_url}"' in html

@@ -2,11 +2,13 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+PORT ?= 8000
+SMTP_PORT ?= 1025
 
 .PHONY: demo test lint format migrate serve worker bench clean install chromium
 
-demo: install  ## set up, create demo data, serve on http://127.0.0.1:8000 with worker and beat
-	scripts/demo.sh
+demo: install  ## set up, create demo data, serve on http://127.0.0.1:$(PORT) with worker and beat (make demo PORT=8080 SMTP_PORT=2525)
+	PORT=$(PORT) SMTP_PORT=$(SMTP_PORT) scripts/demo.sh
 
 test: install chromium  ## set up and run lint, migration checks and the whole suite
 	scripts/test.sh
@@ -43,7 +45,7 @@ migrate: install
 	$(PY) manage.py migrate
 
 serve: install
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 worker: install
 	$(VENV)/bin/celery -A sesconsole worker -B -l info

@@ -82,3 +82,34 @@ def test_retries_are_spaced_as_delivery_spaces_them(demo):
         took = (bounce.timestamp - bounce.message.requested_at).total_seconds()
         assert backoff <= took <= backoff + 8 * (max_attempts + 1)
     assert not DeliveryEvent.objects.filter(response_text__contains="72 hours").exists()
+
+
+def test_setup_demo_prints_keys_once_then_where_to_get_one(db, monkeypatch):
+    from io import StringIO
+
+    monkeypatch.setenv("PORT", "8123")
+    first, again = StringIO(), StringIO()
+    call_command("setup_demo", days=0.01, per_day=5, verbosity=0, stdout=first)
+    call_command("setup_demo", days=0.01, per_day=5, verbosity=0, stdout=again)
+    assert "Console:   http://127.0.0.1:8123/" in first.getvalue()
+    assert "API key for acme: ses_" in first.getvalue()
+    assert "API key for" not in again.getvalue()
+    assert "http://127.0.0.1:8123/account/api-keys/" in again.getvalue()
+    assert "manage.py create_api_key acme" in again.getvalue()
+
+
+def test_create_api_key_issues_a_working_key(account, client):
+    from io import StringIO
+
+    out = StringIO()
+    call_command("create_api_key", account.name, stdout=out)
+    raw = out.getvalue().strip().rsplit(" ", 1)[-1]
+    r = client.get("/api/v1/blocklist/custom/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 200
+
+
+def test_create_api_key_names_a_missing_account(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No account named 'nobody'"):
+        call_command("create_api_key", "nobody")

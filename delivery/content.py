@@ -1,8 +1,11 @@
 """A sent message's content on its detail page: the headers and the body as sent.
 
 Only mail sent through the console has content (delivery.models.OutboundEmail); mail
-whose events were reported by another sender does not. The body is rebuilt exactly as
-delivery built it (`sending.build_message`: tracked links, footer, unsubscribe headers).
+whose events were reported by another sender does not. The headers and the text body are
+rebuilt exactly as delivery built them (`sending.build_message`: unsubscribe headers and
+footer). The HTML frame shows the HTML as the sender gave it, without the open pixel and
+tracked links delivery adds: a click or an image load in the console must not count as
+the recipient's.
 
 The HTML body is someone else's markup. It is never put into a console page: the page
 frames it from its own URL, in an `<iframe sandbox>` (no scripts, not same-origin), and
@@ -64,14 +67,10 @@ def _bodies(built) -> tuple[str, str]:
 @xframe_options_sameorigin
 @console_view
 def message_body(request: HttpRequest, account: Account, message_id: str) -> HttpResponse:
-    """The HTML body as sent, for the detail page's sandboxed frame."""
+    """The HTML body (without tracking), for the detail page's sandboxed frame."""
     message = Message.objects.filter(account=account, message_id=message_id).first()
     recipient = sent_recipient(account, message) if message is not None else None
-    html = ""
-    if recipient is not None:
-        from .sending import build_message
-
-        _, html = _bodies(build_message(recipient))
+    html = recipient.email.html if recipient is not None else ""
     if not html:
         response = HttpResponse(
             "No HTML body.", content_type="text/plain; charset=utf-8", status=404

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 HOSTILE = (
     '<p>Hello <b>friend</b></p><script>parent.document.title="owned"</script>'
     '<img src=x onerror="alert(1)"><form action="https://evil.example/"><input name=p></form>'
-    '<iframe src="https://evil.example/"></iframe>'
+    '<iframe src="https://evil.example/"></iframe><a href="https://shop.example/sale">Sale</a>'
 )
 
 
@@ -60,7 +60,22 @@ def test_the_body_url_answers_with_a_strict_policy(alice_client, sent):
         assert directive in csp
     assert "script-src" not in csp  # falls back to default-src 'none'
     assert r["X-Frame-Options"] == "SAMEORIGIN"
-    assert b"<b>friend</b>" in r.content  # the body as sent, for the frame to show
+    assert b"<b>friend</b>" in r.content  # the body, for the frame to show
+    # Without the tracking delivery adds: viewing or clicking here counts for nobody.
+    assert b'href="https://shop.example/sale"' in r.content
+    assert b"/t/c/" not in r.content and b"/t/o/" not in r.content
+
+
+def test_the_headers_and_text_are_as_delivery_built_them(alice_client, sent):
+    from delivery.models import OutboundRecipient
+    from delivery.sending import build_message
+
+    built = build_message(OutboundRecipient.objects.get(message_id=sent.message_id))
+    html = alice_client.get(reverse("delivery:message_detail", args=[sent.message_id])).content
+    assert built.extra_headers["Message-ID"].encode() in html.replace(b"&lt;", b"<").replace(
+        b"&gt;", b">"
+    )
+    assert b"Plain &lt;b&gt;text&lt;/b&gt; &amp; more" in html
 
 
 def test_another_account_sees_neither_page_nor_body(client, bob, sent):
@@ -78,3 +93,12 @@ def test_mail_not_sent_through_the_console_says_so(alice_client, account):
     r = alice_client.get(reverse("delivery:message_detail", args=["ext-1"]))
     assert b"for mail sent through the console only" in r.content
     assert alice_client.get(reverse("delivery:message_body", args=["ext-1"])).status_code == 404
+
+
+def test_delivery_did_track_the_links_the_frame_shows_untracked(sent):
+    from delivery.models import OutboundRecipient
+    from delivery.sending import build_message
+
+    built = build_message(OutboundRecipient.objects.get(message_id=sent.message_id))
+    html = next(content for content, mimetype in built.alternatives if mimetype == "text/html")
+    assert "/t/c/" in html and "/t/o/" in html

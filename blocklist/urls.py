@@ -23,5 +23,6 @@ urlpatterns = [
     path("custom/auto-block/", views.auto_block, name="auto_block"),
     path("custom/<int:pk>/", views.custom_edit, name="custom_edit"),
     path("whitelist/export/", export_views.whitelist_export, name="whitelist_export"),
+    path("whitelist/import/", export_views.whitelist_import, name="whitelist_import"),
     path("history/", views.history, name="history"),
 ]

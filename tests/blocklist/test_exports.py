@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from blocklist import actions, changes, custom
-from blocklist.models import Block
+from blocklist.models import Block, Whitelist
 from tests.blocklist.conftest import bounce, recipient_event
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +132,25 @@ def test_an_api_export_uploads_back_through_the_api(api_client, account):
         format="multipart",
     )
     assert r.status_code == 200 and r.json()["valid"] == 2
+
+
+def test_a_whitelist_export_imports_back_unchanged(alice_client, account, other_account):
+    bounce(other_account, "a@example.com")
+    bounce(other_account, "b@example.com")
+    bounce(account, "mine@example.com")
+    actions.whitelist_addresses(account, ["a@example.com", "b@example.com"], actor=changes.SYSTEM)
+    data = _body(alice_client.get(reverse("blocklist:whitelist_export")))
+    actions.unwhitelist_addresses(account, ["a@example.com", "b@example.com"], actor=changes.SYSTEM)
+    data += b"mine@example.com,\r\nnobody@example.com\r\n"
+    r = alice_client.post(
+        reverse("blocklist:whitelist_import"),
+        {"file": SimpleUploadedFile("whitelist.csv", data, "text/csv")},
+        follow=True,
+    )
+    html = r.content.decode()
+    assert "Whitelisted 2 of 4 address(es)." in html
+    assert "Line 4: mine@example.com was blocked by your own sending" in html
+    assert "Line 5: nobody@example.com: no invalid-address block to whitelist." in html
+    assert set(
+        Whitelist.objects.active().for_account(account).values_list("address", flat=True)
+    ) == {"a@example.com", "b@example.com"}

@@ -5,11 +5,13 @@ PY := $(VENV)/bin/python
 # These targets run on a development machine: with no SECRET_KEY set they use a public
 # development key (the settings refuse to start without one; see docs/operations.md).
 export SECRET_KEY ?= insecure-development-key-never-use-in-production
+PORT ?= 8000
+SMTP_PORT ?= 1025
 
 .PHONY: demo test lint format migrate serve worker bench clean install chromium
 
-demo: install  ## set up, create demo data, serve on http://127.0.0.1:8000 with worker and beat
-	scripts/demo.sh
+demo: install  ## set up, create demo data, serve on http://127.0.0.1:$(PORT) with worker and beat (make demo PORT=8080 SMTP_PORT=2525)
+	PORT=$(PORT) SMTP_PORT=$(SMTP_PORT) scripts/demo.sh
 
 test: install chromium  ## set up and run lint, migration checks and the whole suite
 	scripts/test.sh
@@ -46,7 +48,7 @@ migrate: install
 	$(PY) manage.py migrate
 
 serve: install
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 worker: install
 	$(VENV)/bin/celery -A sesconsole worker -B -Q celery,notifications -l info

@@ -15,6 +15,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sesconsole.api_exports import ExportMixin
 from sesconsole.api_support import ApiError
 from sesconsole.lib.timezones import zone_of
 from sesconsole.tenancy import (
@@ -39,9 +40,11 @@ from .custom import (
     upload_custom_blocks,
 )
 from .expiry import expiry_date_of
+from .exports import BLOCK_COLUMNS, INVALID_COLUMNS, WHITELIST_COLUMNS, my_whitelist
 from .filters import BlockFilter, CustomBlockFilter, HistoryFilter, InvalidBlockFilter
 from .gate import check
-from .models import Block, History
+from .models import Block, History, Whitelist
+from .offers import verdict_json
 from .queries import auto_block_setting, invalid_blocks_visible_to
 from .upload import MAX_UPLOAD_LINES, refuse_oversized_body
 
@@ -228,11 +231,17 @@ class CheckView(APIView):
         account = require_account(request)
         data = _valid(AddressesSerializer, request)
         verdicts = check(account, data["addresses"])
-        return Response({"results": [v.as_json() for v in verdicts.values()]})
+        return Response({"results": [verdict_json(v) for v in verdicts.values()]})
 
 
-class _BlockViewSet(AccountScopedMixin, viewsets.GenericViewSet, mixins.ListModelMixin):
+class _BlockViewSet(
+    ExportMixin, AccountScopedMixin, viewsets.GenericViewSet, mixins.ListModelMixin
+):
+    """A block list; `…/export/` (or `?format=csv`) streams it as CSV, the address first, so
+    the file uploads back unchanged as custom blocks."""
+
     serializer_class = BlockSerializer
+    csv_columns = BLOCK_COLUMNS
     queryset = Block.objects.none()
     ordering_fields = ["blocked_at", "address", "expires_at", "stopped_count"]
     ordering = ["-blocked_at"]
@@ -255,6 +264,8 @@ class InvalidBlockViewSet(_BlockViewSet):
     filterset_class = InvalidBlockFilter
     serializer_class = InvalidBlockSerializer
     kind = Block.Kind.INVALID
+    csv_columns = INVALID_COLUMNS
+    csv_name = "invalid-blocks.csv"
 
     def get_queryset(self) -> QuerySet[Block]:
         # Not the account's own rows: invalid-address blocks are global, and an account
@@ -299,6 +310,7 @@ class RejectBlockViewSet(_BlockViewSet):
 
     filterset_class = BlockFilter
     kind = Block.Kind.REJECT
+    csv_name = "reject-list.csv"
 
     def get_queryset(self) -> QuerySet[Block]:
         return super().get_queryset().active()
@@ -315,6 +327,7 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
 
     filterset_class = CustomBlockFilter
     kind = Block.Kind.CUSTOM
+    csv_name = "custom-blocks.csv"
 
     @extend_schema(request=CustomAddSerializer, responses={200: AddReportSerializer})
     def create(self, request):
@@ -386,6 +399,33 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
             note=data["note"],
         )
         return Response(report.as_json())
+
+
+class WhitelistSerializer(serializers.ModelSerializer):
+    whitelisted_at = serializers.DateTimeField(source="created_at")
+    block_expires_at = serializers.DateTimeField(source="block.expires_at")
+
+    class Meta:
+        model = Whitelist
+        fields = ["id", "address", "note", "whitelisted_at", "block", "block_expires_at"]
+
+
+class WhitelistViewSet(ExportMixin, viewsets.GenericViewSet, mixins.ListModelMixin):
+    """The account's live whitelists of invalid-address blocks other accounts triggered;
+    `…/export/` streams them as CSV."""
+
+    serializer_class = WhitelistSerializer
+    queryset = Whitelist.objects.none()
+    csv_columns = WHITELIST_COLUMNS
+    csv_name = "whitelist.csv"
+    ordering_fields = ["address", "created_at"]
+    ordering = ["address"]
+
+    def get_queryset(self) -> QuerySet[Whitelist]:
+        account = current_account(self.request)
+        if account is None:
+            return Whitelist.objects.none()
+        return my_whitelist(account).select_related("block")
 
 
 class HistoryViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):

@@ -71,13 +71,14 @@ def insert_blocks(
             blocks, _BLOCK_COLUMNS, conflict_fields=None, returning="address", chunk=chunk
         )
     ]
-    write_history(
-        [pk for pk, _ in inserted],
-        History.Action.ADDED,
-        account=account,
-        actor=actor,
-        detail=detail,
-    )
+    # Each 'added' row carries the time its block took effect (a bounce's own time, for
+    # blocks the ingest consumer makes), not the time the batch was stored.
+    blocked_at = {b.address: b.blocked_at for b in blocks}  # one kind and account a call
+    by_time: dict[datetime, list[int]] = {}
+    for pk, address in inserted:
+        by_time.setdefault(blocked_at[address], []).append(pk)
+    for at, ids in by_time.items():
+        write_history(ids, History.Action.ADDED, account=account, actor=actor, detail=detail, at=at)
     return inserted
 
 

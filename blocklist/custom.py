@@ -53,6 +53,7 @@ def add_custom_blocks(
     account: Account,
     addresses: Sequence[str],
     *,
+    line_numbers: Sequence[int] | None = None,
     actor: Actor,
     expires_on: date | None = None,
     reason: str = Block.Reason.MANUAL,
@@ -60,7 +61,8 @@ def add_custom_blocks(
 ) -> AddReport:
     """Add custom blocks, one per line of `addresses`, and report every line's fate.
 
-    Repeat counts both repeats within the request and addresses already blocked.
+    Repeat counts both repeats within the request and addresses already blocked. Problems
+    name the line of each address: `line_numbers` (a file's own lines) or its position.
     """
     if len(addresses) > MAX_UPLOAD_LINES:
         raise BlocklistError(
@@ -70,9 +72,11 @@ def add_custom_blocks(
     if expires_on is not None and expires_on < local_today(zone):
         raise BlocklistError("expiry_in_past", "The expiry date is in the past.")
     report = AddReport(total=len(addresses))
+    numbers = list(line_numbers) if line_numbers is not None else range(1, len(addresses) + 1)
     seen: set[str] = set()
     unique: list[str] = []
-    for line, raw in enumerate(addresses, start=1):
+    line_of: dict[str, int] = {}
+    for line, raw in zip(numbers, addresses, strict=True):
         value = (raw or "").strip()
         if len(value) > MAX_ADDRESS_LENGTH:
             report.too_long += 1
@@ -90,6 +94,7 @@ def add_custom_blocks(
             continue
         seen.add(address)
         unique.append(address)
+        line_of[address] = line
     expires_at = expiry_from_date(expires_on, zone)
     now = timezone.now()
     with transaction.atomic():
@@ -119,7 +124,8 @@ def add_custom_blocks(
         new = {a for _, a in inserted}
         for address in unique:
             if address not in new:
-                report.problem(0, address, "repeat", "Already blocked.")
+                report.problem(line_of[address], address, "repeat", "Already blocked.")
+        report.problems.sort(key=lambda p: p["line"])
     return report
 
 
@@ -132,9 +138,11 @@ def upload_custom_blocks(
     note: str = "",
 ) -> AddReport:
     """Add the addresses of an uploaded file (streamed: see `upload.read_upload`)."""
+    lines = read_upload(data)
     return add_custom_blocks(
         account,
-        read_upload(data),
+        [line.value for line in lines],
+        line_numbers=[line.number for line in lines],
         actor=actor,
         expires_on=expires_on,
         reason=Block.Reason.UPLOAD,

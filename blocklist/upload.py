@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import IO
+from typing import IO, NamedTuple
 
 from django.conf import settings
 
@@ -16,7 +16,26 @@ from .errors import BlocklistError
 
 MAX_UPLOAD_LINES = 100_000
 CHUNK_BYTES = 64 * 1024
-_HEADERS = ("email", "address", "email address", "e-mail")
+# First cells that mark a header row (ours: "address", as the exports write it).
+HEADER_CELLS = frozenset({"email", "address", "email address", "e-mail", "recipient"})
+
+
+def undefuse(cell: str) -> str:
+    """A cell as it was before a CSV export neutralised it against formulas.
+
+    Exports (sesconsole.lib.csv_export) prefix a cell starting with = + - @ | % with an
+    apostrophe and escape its pipes; an address may legitimately start so.
+    """
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@|%":
+        return cell[1:].replace("\\|", "|")
+    return cell
+
+
+class Line(NamedTuple):
+    """An address as read from a file, with the file line it started on (1-based)."""
+
+    number: int
+    value: str
 
 
 def max_upload_bytes() -> int:
@@ -65,12 +84,14 @@ class _CappedReader(io.RawIOBase):
         return len(data)
 
 
-def read_upload(source: bytes | IO[bytes]) -> list[str]:
-    """The lines of an uploaded CSV (first column) or one-per-line text file.
+def read_upload(source: bytes | IO[bytes]) -> list[Line]:
+    """The addresses of an uploaded CSV (first column) or one-per-line text file.
 
-    `source` is a binary file (e.g. Django's UploadedFile) or bytes. UTF-8 with or without
-    a BOM; blank lines are skipped, and so is a header row whose first cell is 'email',
-    'address' or 'email address'.
+    `source` is a binary file (e.g. Django's UploadedFile) or bytes, read in chunks and
+    never past the size limit. UTF-8 with or without a BOM. Each address keeps its file line
+    number, counting the header and blank lines, so a report names the line an editor shows.
+    Blank lines are skipped, and so is a header row whose first cell is 'email', 'address',
+    … ; further columns (an export's block times, reasons, notes) are ignored.
     """
     file = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
     size = getattr(file, "size", None)
@@ -81,14 +102,26 @@ def read_upload(source: bytes | IO[bytes]) -> list[str]:
         encoding="utf-8-sig",
         newline="",
     )
-    lines: list[str] = []
+    lines: list[Line] = []
     try:
-        for row in csv.reader(text):
+        reader = csv.reader(text)
+        start = 1
+        header_possible = True
+        for row in reader:
+            number, start = start, reader.line_num + 1
             if not row or not any(cell.strip() for cell in row):
                 continue
-            lines.append(row[0].strip())
-            if len(lines) > MAX_UPLOAD_LINES + 1:
-                break
+            value = undefuse(row[0].strip())
+            if header_possible and value.lower() in HEADER_CELLS:
+                header_possible = False
+                continue
+            header_possible = False
+            lines.append(Line(number, value))
+            if len(lines) > MAX_UPLOAD_LINES:
+                raise BlocklistError(
+                    "too_many_lines",
+                    f"A file holds at most {MAX_UPLOAD_LINES:,} addresses; split it.",
+                )
     except UnicodeDecodeError:
         raise BlocklistError(
             "bad_encoding", "The file must be UTF-8 text (CSV or one per line)."
@@ -97,12 +130,6 @@ def read_upload(source: bytes | IO[bytes]) -> list[str]:
         raise BlocklistError("bad_file", f"The file is not CSV or text: {exc}.") from None
     finally:
         text.detach()  # leave the uploaded file open for its owner
-    if lines and lines[0].strip().lower() in _HEADERS:
-        lines = lines[1:]
-    if len(lines) > MAX_UPLOAD_LINES:
-        raise BlocklistError(
-            "too_many_lines", f"A file holds at most {MAX_UPLOAD_LINES:,} addresses; split it."
-        )
     if not lines:
         raise BlocklistError("empty_file", "The file has no addresses.")
     return lines

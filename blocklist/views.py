@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from sesconsole.lib.form_errors import summary_errors
@@ -49,6 +50,7 @@ from .filters import (
 )
 from .gate import check
 from .models import Block, History, Whitelist
+from .offers import offers_for
 from .queries import auto_block_setting, invalid_blocks_visible_to
 from .upload import MAX_UPLOAD_LINES, max_upload_bytes, refuse_oversized_body
 
@@ -118,8 +120,11 @@ def _batch(request: HttpRequest, account, operation, verb: str, page: str) -> Ht
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    """Back to the page the action was taken on (a list, the query, a bounced row)."""
     nxt = request.POST.get("next", "")
-    if nxt.startswith("/blocklist/"):
+    if nxt.startswith("/") and url_has_allowed_host_and_scheme(
+        nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return redirect(nxt)
     return redirect(fallback)
 
@@ -145,6 +150,8 @@ def overview(request: HttpRequest, account) -> HttpResponse:
         addresses = [a for a in raw.replace(",", "\n").splitlines() if a.strip()]
         too_many = len(addresses) > MAX_QUERY_ADDRESSES
         verdicts = list(check(account, addresses[:MAX_QUERY_ADDRESSES]).values())
+        for verdict in verdicts:
+            verdict.offers = offers_for(verdict)
     return _render(
         request,
         account,
@@ -276,14 +283,19 @@ def custom(request: HttpRequest, account) -> HttpResponse:
 @require_POST
 @console_view
 def custom_add(request: HttpRequest, account) -> HttpResponse:
-    lines = [a for a in request.POST.get("addresses", "").splitlines() if a.strip()]
-    if not lines:
+    numbered = [
+        (number, line)
+        for number, line in enumerate(request.POST.get("addresses", "").splitlines(), start=1)
+        if line.strip()
+    ]
+    if not numbered:
         messages.error(request, "Enter at least one address.")
         return redirect("blocklist:custom")
     try:
         report = add_custom_blocks(
             account,
-            lines,
+            [line for _, line in numbered],
+            line_numbers=[number for number, _ in numbered],
             actor=Actor.from_request(request),
             expires_on=_date_or_none(request.POST.get("expires_on", "")),
             note=request.POST.get("note", "")[:500],
@@ -296,6 +308,12 @@ def custom_add(request: HttpRequest, account) -> HttpResponse:
         f"Added {report.valid} of {report.total}: {report.repeat} repeated, "
         f"{report.invalid} invalid, {report.too_long} too long.",
     )
+    for problem in report.problems[:20]:
+        messages.warning(
+            request, f"Line {problem['line']}: {problem['value']} — {problem['message']}"
+        )
+    if len(report.problems) > 20:
+        messages.warning(request, f"… and {len(report.problems) - 20} more not added.")
     return redirect("blocklist:custom")
 
 

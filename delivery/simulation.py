@@ -1,15 +1,29 @@
-"""Realistic demo traffic, in the wire format, for `simulate_traffic`.
+"""Realistic demo traffic, generated through the paths real traffic takes.
 
 Rates follow what a healthy sender sees: about 95% delivered, hard and soft bounces with
-the replies big receivers really send, a few rejections, deferrals that later succeed,
-opens, clicks, and rare spam reports and unsubscribes.
+the replies big receivers really send, deferrals that later succeed, opens, clicks, and
+rare spam reports and unsubscribes.
+
+The demo must not contradict itself, so it is driven in time order, every account at once:
+each send first asks the blocklist (`blocklist.gate.check` with `record_stops`, at the
+send's time), and a blocked recipient gets a `rejected` event with the gate's reason, as
+`delivery.sending` does; the events of earlier sends are ingested (the real pipeline, each
+event with its own time) before any send that their blocks could stop, so blocks, their
+history and their "sends stopped" counters are what real traffic would have left.
+Recipients are a mailing list: most sends go to people already on it, and a few of the
+addresses that sign up are mistyped (they bounce once, then the gate stops them).
+Deferred mail is retried as `delivery.sending.retry_delay` spaces attempts, and given up
+after SENDING_MAX_ATTEMPTS, with the reply delivery itself writes.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 RECIPIENT_DOMAINS = {
@@ -224,91 +238,144 @@ def _diurnal_offset(rng: random.Random) -> float:
             return s
 
 
-def generate_events(
-    account_name: str,
-    sender_domains: list[str],
-    start: datetime,
-    end: datetime,
-    per_day: int,
-    rng: random.Random,
-) -> Iterator[dict]:
-    """Yield wire-format events for messages requested in [start, end), all at or before `end`."""
+def sender_domains_for(account_name: str) -> list[str]:
+    base = f"{account_name}.example"
+    return [f"mail.{base}", f"news.{base}"]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str
+    domain: str
+    mistyped: bool  # the mailbox does not exist: mail to it bounces as an invalid address
+
+
+@dataclass
+class RecipientPool:
+    """An account's mailing list: it grows with sign-ups (a few mistyped), and most sends
+    go to people already on it."""
+
+    rng: random.Random
+    new_share: float = 0.5
+    mistyped_share: float = 0.035
+    known: list[Recipient] = field(default_factory=list)
+
+    def pick(self) -> Recipient:
+        if self.known and self.rng.random() >= self.new_share:
+            return self.rng.choice(self.known)
+        domain = _pick(self.rng, RECIPIENT_DOMAINS)
+        address = f"{self.rng.choice(LOCAL_NAMES)}{self.rng.randint(1, 99999)}@{domain}"
+        recipient = Recipient(address, domain, self.rng.random() < self.mistyped_share)
+        self.known.append(recipient)
+        return recipient
+
+
+def request_times(
+    start: datetime, end: datetime, per_day: int, rng: random.Random
+) -> list[datetime]:
+    """When an account sends in [start, end), busier in office hours; sorted."""
     days = max((end - start).total_seconds() / 86400, 1 / 24)
     count = max(int(per_day * days), 1)
-    for n in range(count):
-        day_index = int(rng.uniform(0, days))
-        at = start + timedelta(days=day_index, seconds=_diurnal_offset(rng))
+    times = []
+    for _ in range(count):
+        at = start + timedelta(days=int(rng.uniform(0, days)), seconds=_diurnal_offset(rng))
         if at >= end:
             at = start + (end - start) * rng.random()
-        yield from _message_events(account_name, sender_domains, at, end, n, rng)
+        times.append(at)
+    return sorted(times)
 
 
-def _message_events(account_name, sender_domains, at, end, n, rng) -> Iterator[dict]:
-    message_id = f"{account_name}-{rng.getrandbits(64):016x}"
-    sender_domain = rng.choice(sender_domains)
-    sender = f"{rng.choice(['news', 'no-reply', 'orders', 'hello'])}@{sender_domain}"
-    domain = _pick(rng, RECIPIENT_DOMAINS)
-    rcpt = f"{rng.choice(LOCAL_NAMES)}{rng.randint(1, 9999)}@{domain}"
-    subject = rng.choice(SUBJECTS).format(n=10000 + n)
-    fmt = {"rcpt": rcpt, "sender_domain": sender_domain}
-    seq = 0
+def _stamp(ts: datetime) -> str:
+    return ts.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
-    def event(kind: str, ts: datetime, **fields) -> dict:
-        nonlocal seq
-        seq += 1
+
+@dataclass
+class _Send:
+    account_name: str
+    sender_domains: Sequence[str]
+    recipient: Recipient
+    at: datetime
+    n: int
+    rng: random.Random
+
+    def __post_init__(self) -> None:
+        rng = self.rng
+        self.message_id = f"{self.account_name}-{rng.getrandbits(64):016x}"
+        self.sender_domain = rng.choice(self.sender_domains)
+        self.sender = f"{rng.choice(['news', 'no-reply', 'orders', 'hello'])}@{self.sender_domain}"
+        self.subject = rng.choice(SUBJECTS).format(n=10000 + self.n)
+        self.seq = 0
+
+    def event(self, kind: str, ts: datetime, **fields) -> dict:
+        self.seq += 1
         return {
-            "id": f"{message_id}-{seq}",
+            "id": f"{self.message_id}-{self.seq}",
             "type": kind,
-            "timestamp": ts.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "message_id": message_id,
-            "from": sender,
-            "to": rcpt,
+            "timestamp": _stamp(ts),
+            "message_id": self.message_id,
+            "from": self.sender,
+            "to": self.recipient.address,
             **fields,
         }
 
-    def emit(kind: str, ts: datetime, **fields):
-        return [event(kind, ts, **fields)] if ts <= end else []
 
-    roll = rng.random()
-    if roll < 0.01:
-        reason = _pick(rng, {"blocklisted": 6, "unsubscribed": 3, "complained": 1})
-        yield from emit("rejected", at, subject=subject, reason=reason)
-        return
-    yield from emit("request", at, subject=subject)
-    t = at + timedelta(seconds=rng.uniform(0.5, 8))
-    roll = rng.random()
-    if roll < 0.021:
+def rejected_event(send: _Send, reason: str) -> dict:
+    """The gate stopped the send: one `rejected` event with the gate's reason."""
+    return send.event("rejected", send.at, subject=send.subject, reason=reason)
+
+
+def message_events(send: _Send, end: datetime) -> Iterator[dict]:
+    """What happens to a message the gate let through: events at or before `end`."""
+    from django.conf import settings
+
+    from .sending import retry_delay
+
+    rng = send.rng
+    domain = send.recipient.domain
+    rcpt = send.recipient.address
+    fmt = {"rcpt": rcpt, "sender_domain": send.sender_domain}
+
+    def emit(kind: str, ts: datetime, **fields) -> list[dict]:
+        return [send.event(kind, ts, **fields)] if ts <= end else []
+
+    yield from emit("request", send.at, subject=send.subject)
+    t = send.at + timedelta(seconds=rng.uniform(0.5, 8))
+    if send.recipient.mistyped:
         yield from emit(
             "bounced", t, smtp=_reply(INVALID, domain, **fmt), bounce_class="invalid_address"
         )
         return
-    if roll < 0.027:
+    roll = rng.random()
+    if roll < 0.006:
         yield from emit("bounced", t, smtp=_reply(FULL, domain, **fmt), bounce_class="mailbox_full")
         return
-    if roll < 0.032:
+    if roll < 0.011:
         yield from emit("bounced", t, smtp=_reply(BLOCKED, domain, **fmt), bounce_class="blocked")
         return
-    if roll < 0.035:
+    if roll < 0.014:
         yield from emit(
             "bounced", t, smtp=_reply(SPAM, domain, **fmt), bounce_class="spam_rejected"
         )
         return
-    if roll < 0.06:
-        # Deferred, retried, and (nearly always) delivered in the end.
-        for _ in range(rng.randint(1, 3)):
-            yield from emit("deferred", t, smtp=_reply(DEFERRED, domain, **fmt))
-            t += timedelta(minutes=rng.choice([5, 10, 20, 40]))
-        if rng.random() < 0.1:
-            text = f"550 5.4.7 Delivery expired: gave up retrying <{rcpt}> after 72 hours"
-            smtp = {"code": 550, "enhanced": "5.4.7", "text": text}
-            yield from emit("bounced", t, smtp=smtp, bounce_class="other")
-            return
+    if roll < 0.039:
+        # Deferred and retried as delivery spaces attempts; nearly always delivered in the
+        # end, otherwise given up after the last attempt with delivery's own reply.
+        max_attempts = settings.SENDING_MAX_ATTEMPTS
+        failures = max_attempts if rng.random() < 0.1 else rng.randint(1, min(3, max_attempts - 1))
+        for attempt in range(1, failures + 1):
+            reply = _reply(DEFERRED, domain, **fmt)
+            if attempt == max_attempts:
+                text = f"Gave up after {attempt} attempts; last reply: {reply['text']}"
+                yield from emit("bounced", t, smtp={**reply, "text": text}, bounce_class="other")
+                return
+            yield from emit("deferred", t, smtp=reply)
+            t += timedelta(seconds=retry_delay(attempt) + rng.uniform(0.5, 8))
     token = f"{rng.getrandbits(48):012x}"
     text = OK_REPLY.get(domain, OK_REPLY["*"]).format(epoch=int(t.timestamp()), token=token, **fmt)
     yield from emit("delivered", t, smtp={"code": 250, "enhanced": "2.0.0", "text": text})
 
     def link() -> str:
-        return f"https://www.{sender_domain.split('.', 1)[-1]}{rng.choice(PATHS)}?utm_source=email"
+        return f"https://www.{send.sender_domain.split('.', 1)[-1]}{rng.choice(PATHS)}?utm_source=email"
 
     # Machine traffic, flagged as the tracking endpoints would flag it: Apple Mail Privacy
     # Protection fetches the images of every message soon after delivery, read or not, and
@@ -338,3 +405,86 @@ def _message_events(account_name, sender_domains, at, end, n, rng) -> Iterator[d
             yield from emit("unsubscribed", opened_at + timedelta(minutes=2), user_agent=ua, ip=ip)
     if rng.random() < 0.0012:
         yield from emit("complained", t + timedelta(hours=rng.uniform(1, 48)))
+
+
+def _may_block(event: dict) -> bool:
+    """Events the blocklist consumer may turn into a block."""
+    if event["type"] in ("unsubscribed", "complained"):
+        return True
+    return event["type"] == "bounced" and event.get("bounce_class") in (
+        "invalid_address",
+        "mailbox_full",
+    )
+
+
+def simulate(
+    accounts: Sequence,
+    start: datetime,
+    end: datetime,
+    per_day: int,
+    rng: random.Random,
+    *,
+    on_send: Callable[[], None] = lambda: None,
+):
+    """Generate and ingest `per_day` sends a day per account in [start, end), in time order.
+
+    Returns the summed IngestResult.
+    """
+    from django.conf import settings
+
+    from blocklist.gate import check
+
+    from .ingest import IngestResult, ingest_events
+
+    total = IngestResult()
+    by_name = {account.name: account for account in accounts}
+    sends = heapq.merge(
+        *(
+            [(at, account.name) for at in request_times(start, end, per_day, rng)]
+            for account in accounts
+        )
+    )
+    pools = {name: RecipientPool(rng) for name in by_name}
+    pending: list[tuple[datetime, int, str, dict]] = []  # (time, order, account, event)
+    blocking: dict[str, list[datetime]] = {}  # address → pending events that may block it
+    order = itertools.count()
+
+    def flush(until: datetime) -> None:
+        """Ingest every pending event up to `until`, in time order, per account."""
+        batches: dict[str, list[dict]] = {}
+        while pending and pending[0][0] <= until:
+            _, _, name, event = heapq.heappop(pending)
+            batch = batches.setdefault(name, [])
+            batch.append(event)
+            if len(batch) >= settings.INGEST_MAX_BATCH:
+                total.add(ingest_events(by_name[name], batch))
+                batches[name] = []
+        for name, batch in batches.items():
+            if batch:
+                total.add(ingest_events(by_name[name], batch))
+        for address in list(blocking):
+            left = [ts for ts in blocking[address] if ts > until]
+            if left:
+                blocking[address] = left
+            else:
+                del blocking[address]
+
+    for n, (at, name) in enumerate(sends):
+        account = by_name[name]
+        recipient = pools[name].pick()
+        if min(blocking.get(recipient.address, [end]), default=end) <= at or len(pending) > 20_000:
+            flush(at)
+        send = _Send(name, sender_domains_for(name), recipient, at, n, rng)
+        verdict = check(account, [recipient.address], record_stops=True, now=at)[recipient.address]
+        if verdict.blocked:
+            events = [rejected_event(send, verdict.reject_reason)]
+        else:
+            events = list(message_events(send, end))
+        for event in events:
+            ts = datetime.fromisoformat(event["timestamp"])
+            heapq.heappush(pending, (ts, next(order), name, event))
+            if _may_block(event):
+                blocking.setdefault(recipient.address, []).append(ts)
+        on_send()
+    flush(end)
+    return total

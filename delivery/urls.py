@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import content, views
 
 app_name = "delivery"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("tracking/", views.tracking_settings, name="tracking_settings"),
     # A prefix, so a message id can never shadow another page under /messages/.
     path("id/<path:message_id>/", views.message_detail, name="message_detail"),
+    path("body/<path:message_id>/", content.message_body, name="message_body"),
 ]

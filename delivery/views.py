@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from blocklist.offers import invalid_block_offers
 from sesconsole.lib.csv_export import csv_response, queryset_csv
 from sesconsole.lib.csv_zones import with_zone
 from sesconsole.lib.downloads import for_excel
@@ -21,6 +22,7 @@ from sesconsole.models import Account
 from sesconsole.tenancy import console_view
 
 from .api import email_detail
+from .content import sent_content_context
 from .exports import MESSAGE_COLUMNS
 from .filters import MessageFilter
 from .models import DeliveryEvent, Message, OutboundEmail, SenderIdentity, SendingSettings
@@ -116,6 +118,9 @@ def message_detail(request: HttpRequest, account: Account, message_id: str) -> H
     first_seen = message.requested_at or message.created_at
     # Events before the cutoff are gone (EVENT_RETENTION_DAYS); the message row stays.
     events_expired_before = cutoff if cutoff and first_seen < cutoff else None
+    offer = None
+    if message.status == Message.Status.BOUNCED and message.recipient:
+        offer = invalid_block_offers(account, [message.recipient]).get(message.recipient)
     with timezone.override(zone_of(account)):
         return render(
             request,
@@ -127,6 +132,8 @@ def message_detail(request: HttpRequest, account: Account, message_id: str) -> H
                 "events_expired_before": events_expired_before,
                 "retention_days": retention_days(),
                 "timezone": str(zone_of(account)),
+                "offer": offer,
+                **sent_content_context(account, message),
             },
         )
 

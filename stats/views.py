@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from blocklist.offers import invalid_block_offers
 from delivery.exports import EVENT_COLUMNS
 from delivery.filters import EventFilter
 from delivery.models import BounceClass, DeliveryEvent, EventType
@@ -467,6 +468,8 @@ def _counts_page(request: HttpRequest, account: Account, report: CountsPage) -> 
         if count is not None:
             paginator.count = count  # the rollups already know; no COUNT(*) over the rows
         page = paginator.get_page(request.GET.get("page"))
+        if EventType.BOUNCED in report.event_types:
+            _offer_block_actions(account, page)
         query = request.GET.copy()
         query.pop("page", None)
         query.pop("export", None)
@@ -496,6 +499,18 @@ def _counts_page(request: HttpRequest, account: Account, report: CountsPage) -> 
         )
     with timezone.override(tz):
         return render(request, "stats/report.html", context, status=200 if body else 400)
+
+
+def _offer_block_actions(account: Account, page) -> None:
+    """Bounced rows whose recipient has an invalid-address block offer to remove or
+    whitelist it (`event.offer`); one blocklist query for the page."""
+    page.object_list = list(page.object_list)
+    recipients = [e.message.recipient for e in page.object_list if e.type == EventType.BOUNCED]
+    offers = invalid_block_offers(account, recipients)
+    for event in page.object_list:
+        event.offer = (
+            offers.get(event.message.recipient) if event.type == EventType.BOUNCED else None
+        )
 
 
 class MergedByTime:

@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+import os
+
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -58,8 +62,9 @@ class Command(BaseCommand):
             self.stdout.write(f"No demo event notifications: {exc.message}")
             webhook_secret = None
 
+        base = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
         self.stdout.write("")
-        self.stdout.write("Console:   http://127.0.0.1:8000/")
+        self.stdout.write(f"Console:   {base}/")
         self.stdout.write(f"Customer:  {CUSTOMER[0]} / {CUSTOMER[1]}   (account 'acme')")
         self.stdout.write(f"Staff:     {STAFF[0]} / {STAFF[1]}   (all accounts, /admin/)")
         if webhook_secret:
@@ -68,3 +73,8 @@ class Command(BaseCommand):
             )
         for name, key in keys.items():
             self.stdout.write(f"API key for {name}: {key}")
+        if not keys:
+            self.stdout.write(
+                "API keys are shown once, when the demo is first set up. For a new one, open "
+                f"{base}/account/api-keys/ or run: .venv/bin/python manage.py create_api_key acme"
+            )

@@ -2,23 +2,24 @@ import random
 import sys
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from delivery.ingest import IngestResult, ingest_events
-from delivery.simulation import generate_events
+from delivery import simulation
+from delivery.simulation import simulate
 from sesconsole.models import Account
 
 
 def sender_domains_for(account: Account) -> list[str]:
-    base = f"{account.name}.example"
-    return [f"mail.{base}", f"news.{base}"]
+    return simulation.sender_domains_for(account.name)
 
 
 class Command(BaseCommand):
-    help = "Generate realistic delivery traffic through the ingestion pipeline."
+    help = (
+        "Generate realistic delivery traffic through the paths real traffic takes: the "
+        "blocklist gate for every send, the ingestion pipeline for every event."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--days", type=float, default=30, help="how far back (default 30)")
@@ -46,7 +47,6 @@ class Command(BaseCommand):
         end = timezone.now()
         start = end - timedelta(days=options["days"])
         expected = int(options["per_day"] * options["days"]) * len(accounts)
-        total = IngestResult()
         with tqdm(
             total=expected,
             unit=" msgs",
@@ -54,19 +54,14 @@ class Command(BaseCommand):
             file=sys.stderr,
             desc="Simulating",
         ) as bar:
-            for account in accounts:
-                batch: list[dict] = []
-                for event in generate_events(
-                    account.name, sender_domains_for(account), start, end, options["per_day"], rng
-                ):
-                    batch.append(event)
-                    if event["type"] in ("request", "rejected"):
-                        bar.update(1)
-                    if len(batch) >= settings.INGEST_MAX_BATCH:
-                        total.add(ingest_events(account, batch))
-                        batch = []
-                if batch:
-                    total.add(ingest_events(account, batch))
+            total = simulate(
+                list(accounts),
+                start,
+                end,
+                options["per_day"],
+                rng,
+                on_send=lambda: bar.update(1),
+            )
         self.stdout.write(
             f"Ingested {total.accepted} events for {len(accounts)} account(s) over "
             f"{options['days']:g} days ({total.duplicates} duplicates, {len(total.errors)} errors)."

@@ -31,7 +31,24 @@ TOO_BIG = "too_big"
 RATE = "rate"
 DISABLED = "disabled"
 
-_ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
+# An RFC 3463 enhanced status code (class.subject.detail) inside text: the one pattern the
+# project uses for it (`find_enhanced_status`, `is_enhanced_status`).
+ENHANCED_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
+_ENHANCED = ENHANCED_STATUS
+
+
+def find_enhanced_status(text: str) -> str:
+    """The first enhanced status code in `text` ("5.1.1"), or ""."""
+    match = ENHANCED_STATUS.search(text or "")
+    return ".".join(match.groups()) if match else ""
+
+
+def is_enhanced_status(value: str) -> bool:
+    """`value` is exactly one enhanced status code, e.g. "4.2.2"."""
+    match = ENHANCED_STATUS.fullmatch(value or "")
+    return match is not None
+
+
 _CODE = re.compile(r"(?<![\d.])([245])\d\d(?=[ -]|$)", re.M)
 
 

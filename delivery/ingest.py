@@ -13,7 +13,6 @@ event type means is declared once, in `delivery.contract`.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,7 +29,7 @@ from sesconsole.lib.sql import insert_new_rows
 from sesconsole.models import Account
 
 from .addresses import InvalidAddress, domain_of, normalize_address
-from .bounces import judge
+from .bounces import is_enhanced_status, judge
 from .contract import EVENTS
 from .fold import apply_addresses, fold_into_messages
 from .models import (
@@ -46,7 +45,6 @@ from .partitions import retention_cutoff
 from .wire import Unreadable
 
 MAX_ID_LENGTH = 128
-_ENHANCED = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
 _EVENT_TYPES = frozenset(EVENTS)
 _BOUNCE_CLASSES = frozenset(BounceClass.values)
 # The earliest and latest timestamps taken as real (anything else is a unit mistake).
@@ -254,7 +252,7 @@ def parse_event(raw) -> NewEvent:
         ):
             raise EventError("invalid_field", "'smtp.code' must be an SMTP reply code (200-599).")
         enhanced = _string(smtp, "enhanced", 16)
-        if enhanced and not _ENHANCED.match(enhanced):
+        if enhanced and not is_enhanced_status(enhanced):
             raise EventError("invalid_field", "'smtp.enhanced' must look like 5.1.1 (RFC 3463).")
         text = _string(smtp, "text", 4000)
 

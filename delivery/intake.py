@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from sesconsole.models import Account
 
-from .bounces import classify_reply
+from .bounces import classify_reply, is_enhanced_status
 from .ingest import ingest_events
 from .models import BounceClass, EventType, InboundReport, OutboundRecipient
 from .reports import BOUNCE, COMPLAINT, RecipientOutcome, Report, parse_report
@@ -25,7 +25,6 @@ from .sending import SES_HEADER
 # Our message ids as they appear anywhere in a returned message (headers quoted in the body
 # of plain-text bounces included).
 _SES_ID_IN_TEXT = re.compile(rb"X-SES-Message-ID:[ \t]*<?([0-9a-f]{32}-\d{1,3})>?", re.IGNORECASE)
-_ENHANCED = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
 _BOUNCE_CLASSES = frozenset(BounceClass.values)
 
 
@@ -133,7 +132,7 @@ def _events(report: Report, recipient: OutboundRecipient, digest: str) -> list[d
         smtp: dict = {"text": (outcome.diagnostic or outcome.status or "")[:4000]}
         if outcome.smtp_code and 200 <= outcome.smtp_code <= 599:
             smtp["code"] = outcome.smtp_code
-        if _ENHANCED.match(outcome.status or ""):
+        if is_enhanced_status(outcome.status or ""):
             smtp["enhanced"] = outcome.status
         event = {**base, "id": f"{key}:{index}", "smtp": smtp}
         if outcome.action == "delayed":

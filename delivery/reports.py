@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .addresses import InvalidAddress, normalize_address
-from .bounces import Verdict, is_hard, judge
+from .bounces import Verdict, find_enhanced_status, is_hard, judge
 from .bounces import switched_off as _switched_off
 from .recipients import is_role_or_list, untrusted
 
@@ -583,7 +583,6 @@ def _ses_report(data: dict) -> Report:
 # --- Delivery status notifications (RFC 3464) ------------------------------------------------
 
 _SMTP_CODE = re.compile(r"(?<![\d.])([245][0-5]\d)(?=[ \-]|$)", re.M)
-_ENHANCED = re.compile(r"(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)")
 _DSN_FIELD_START = re.compile(r"^(Final-Recipient|Original-Recipient)\s*:", re.I | re.M)
 
 
@@ -593,8 +592,7 @@ def _smtp_code(text: str) -> int | None:
 
 
 def _enhanced(text: str) -> str:
-    match = _ENHANCED.search(text or "")
-    return match.group(1) if match else ""
+    return find_enhanced_status(text)
 
 
 def _delivery_status(

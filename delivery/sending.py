@@ -27,6 +27,7 @@ from sesconsole.lib.errors import ServiceError
 from sesconsole.models import Account
 
 from .addresses import InvalidAddress, domain_of, normalize_address
+from .bounces import find_enhanced_status
 from .ingest import NewEvent, record_events
 from .models import (
     EventType,
@@ -62,7 +63,6 @@ _RESERVED_HEADERS = frozenset(
 )
 _HEADER_NAME = re.compile(r"^[!-9;-~]{1,76}$")  # RFC 5322 field name: printable, no colon
 _MAX_HEADERS = 50
-_ENHANCED = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 SES_HEADER = "X-SES-Message-ID"
 
 
@@ -349,8 +349,7 @@ class Reply:
 
     @property
     def enhanced(self) -> str:
-        match = _ENHANCED.search(self.text)
-        return match.group(1) if match else ""
+        return find_enhanced_status(self.text)
 
     def event(self, event_id: str, event_type: str, at, message_id: str, **fields) -> NewEvent:
         """The delivery event this reply makes, with its SMTP code, status and text."""

@@ -9,6 +9,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
+    OpenApiParameter,
     extend_schema,
     extend_schema_field,
     inline_serializer,
@@ -20,9 +21,11 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from sesconsole.api_exports import CSVRenderer, ExportMixin
+from sesconsole.api_autoschema import error_response
 from sesconsole.api_support import ApiError
 from sesconsole.tenancy import AccountScopedMixin, require_account, sees_all_accounts
 
+from .api_docs import EVENT_BATCH, RAW_REPORT
 from .exports import EVENT_COLUMNS, MESSAGE_COLUMNS
 from .filters import EventFilter, MessageFilter
 from .idempotency import answer_once
@@ -51,7 +54,7 @@ class EventIngestView(APIView):
 
     @extend_schema(
         operation_id="events_ingest",
-        request=OpenApiTypes.OBJECT,
+        request={"application/json": EVENT_BATCH},
         responses={
             200: inline_serializer(
                 "IngestResult",
@@ -246,7 +249,18 @@ class EmailViewSet(AccountScopedMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return super().get_queryset().select_related("account")
 
-    @extend_schema(operation_id="emails_send", responses={202: SendResultSerializer})
+    @extend_schema(
+        operation_id="emails_send",
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Same key and body within 24 hours: the same answer, no second mail.",
+            )
+        ],
+        responses={202: SendResultSerializer, 409: error_response(409)},
+    )
     def create(self, request):
         account = require_account(request)
         serializer = SendEmailSerializer(data=request.data)
@@ -427,7 +441,7 @@ class IntakeView(APIView):
 
     @extend_schema(
         operation_id="intake_report",
-        request={"message/rfc822": OpenApiTypes.BINARY},
+        request={"message/rfc822": RAW_REPORT},
         responses={200: OpenApiTypes.OBJECT},
     )
     def post(self, request):

@@ -1,0 +1,82 @@
+"""The OpenAPI schema's view of errors: every operation documents the 4xx it can answer,
+all with the one error shape `{"code", "message", "details"}` (see `api_support`).
+
+Which statuses apply follows from the view, so a new endpoint is documented truthfully
+without listing them by hand: 400 when it takes parameters or a body, 401/403 always (every
+API route needs an account), 404 on routes with a path parameter, 413 when it takes a body,
+429 when it is throttled. Statuses particular to one endpoint (409) are declared with
+`extend_schema(responses=...)` using `ERROR_RESPONSE`.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable machine-readable code, e.g. `invalid`.")
+    message = serializers.CharField(help_text="What went wrong, for people.")
+    details = serializers.DictField(
+        help_text="Per-field problems for `invalid`, else extra facts (often empty)."
+    )
+
+    class Meta:
+        ref_name = "Error"
+
+
+ERROR_MEDIA_TYPES = ("application/json",)
+
+DESCRIPTIONS = {
+    400: "Invalid parameters or body.",
+    401: "No credentials, or an unknown or revoked API key.",
+    403: "Signed in without access to an account.",
+    404: "No such object for this account.",
+    409: "Conflicts with an earlier request.",
+    413: "The request body is too large.",
+    429: "Too many requests; retry after `Retry-After` seconds.",
+}
+
+
+def error_response(status: int) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=DESCRIPTIONS.get(status, ""))
+
+
+class ApiAutoSchema(AutoSchema):
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        for status in self.error_statuses():
+            key = str(status)
+            if key not in responses:
+                responses[key] = self._get_response_for_code(
+                    error_response(status), key, ERROR_MEDIA_TYPES, direction
+                )
+        return dict(sorted(responses.items()))
+
+    def error_statuses(self) -> list[int]:
+        has_body = self.method in ("POST", "PUT", "PATCH")
+        has_path_params = "{" in self.path
+        query = self._query_parameters()
+        statuses = [401, 403]
+        if has_body or query or has_path_params:
+            statuses.append(400)
+        # Not found: the object of a path, a page past the end, an unknown `format`.
+        if has_path_params or {"page", "format"} & query:
+            statuses.append(404)
+        if has_body:
+            statuses.append(413)
+        if self.view.get_throttles():
+            statuses.append(429)
+        return statuses
+
+    def _query_parameters(self) -> set[str]:
+        return {p["name"] for p in self._get_parameters() if p.get("in") == "query"}
+
+    def map_parsers(self):
+        # Bodies are documented as JSON; the form encodings the browsable API also
+        # accepts are not part of the contract. Views taking other types declare them.
+        media_types = super().map_parsers()
+        return ["application/json"] if "application/json" in media_types else media_types

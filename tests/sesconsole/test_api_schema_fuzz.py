@@ -1,0 +1,82 @@
+"""schemathesis against /api/schema/: every check, through WSGI (no server), zero failures.
+
+Positive cases (valid by the schema) must be answered 2xx or with a documented error;
+negative cases must be refused with a 4xx; every answer must match its documented status,
+content type, headers and shape. The API key is sent by the test, so the generator makes no
+credentials of its own (authentication has tests of its own).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import CHECKS, load_all_checks
+
+from sesconsole.lib.timezones import MAX_DAY, MIN_DAY
+from sesconsole.wsgi import application
+
+pytestmark = pytest.mark.django_db
+
+EXAMPLES_PER_OPERATION = 25
+
+load_all_checks()
+ALL_CHECKS = [check for check in CHECKS.get_all() if callable(check)]
+
+# Building the schema reads no table, so it is loaded once, at collection.
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+schema.config.generation.update(with_security_parameters=False)
+# The intake takes a returned report as raw bytes.
+schemathesis.serializer.alias("message/rfc822", "application/octet-stream")
+
+# Pairs of dates whose relation the schema cannot state (the end not before the start, a
+# bounded span): a valid request names one day.
+DATE_PAIRS = (("start", "end"), ("sent_start", "sent_end"))
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """As Django's test client does: a request must not close the test's connection (it
+    holds the transaction every example is rolled back with)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def _one_day(case) -> None:
+    """In a positive case, a date range is one day inside the supported dates."""
+    if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE:
+        return
+    query = dict(case.query or {})
+    changed = False
+    for first, last in DATE_PAIRS:
+        try:
+            day = date.fromisoformat(str(query.get(first, query.get(last))))
+        except ValueError:
+            continue
+        day = min(max(day, MIN_DAY), MAX_DAY)
+        for name in (first, last):
+            if name in query:
+                query[name] = day.isoformat()
+                changed = True
+    if changed:
+        case.query = query
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_the_api_answers_as_its_schema_says(case, api_key):
+    _one_day(case)
+    case.call_and_validate(headers={"Authorization": f"Bearer {api_key}"}, checks=ALL_CHECKS)

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sesconsole.api_support import ApiError
+from sesconsole.lib.fields import StrictBooleanField, StrictCharField
 from sesconsole.tenancy import (
     AccountScopedMixin,
     current_account,
@@ -120,35 +121,37 @@ class HistorySerializer(serializers.ModelSerializer):
 
 class AddressesSerializer(serializers.Serializer):
     addresses = serializers.ListField(
-        child=serializers.CharField(max_length=1000, trim_whitespace=True),
+        child=StrictCharField(max_length=1000, trim_whitespace=True),
         allow_empty=False,
+        min_length=1,
         max_length=MAX_ADDRESSES_PER_CALL,
     )
-    note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    note = StrictCharField(max_length=500, required=False, default="", allow_blank=True)
 
 
 class CustomAddSerializer(AddressesSerializer):
     addresses = serializers.ListField(
-        child=serializers.CharField(max_length=1000, allow_blank=True, trim_whitespace=False),
+        child=StrictCharField(max_length=1000, allow_blank=True, trim_whitespace=False),
         allow_empty=False,
+        min_length=1,
         max_length=MAX_UPLOAD_LINES,
     )
     expires_on = serializers.DateField(required=False, allow_null=True, default=None)
 
 
 class CustomUpdateSerializer(serializers.Serializer):
-    address = serializers.CharField(max_length=1000, required=False)
+    address = StrictCharField(max_length=1000, required=False)
     expires_on = serializers.DateField(required=False, allow_null=True)
 
 
 class UploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     expires_on = serializers.DateField(required=False, allow_null=True, default=None)
-    note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    note = StrictCharField(max_length=500, required=False, default="", allow_blank=True)
 
 
 class AutoBlockSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField()
+    enabled = StrictBooleanField()
     days = serializers.IntegerField(min_value=1, max_value=365)
 
 
@@ -342,7 +345,9 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
         )
         return Response(result.as_json())
 
-    @extend_schema(request=UploadSerializer, responses={200: AddReportSerializer})
+    @extend_schema(
+        request={"multipart/form-data": UploadSerializer}, responses={200: AddReportSerializer}
+    )
     @action(
         detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser]
     )

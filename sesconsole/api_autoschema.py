@@ -72,6 +72,41 @@ class ApiAutoSchema(AutoSchema):
             statuses.append(429)
         return statuses
 
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        # Filters, pages and `format` take an empty value as "not given" (the console's
+        # forms send them so).
+        lenient = {"format"} | {
+            p["name"] for p in self._get_filter_parameters() + self._get_pagination_parameters()
+        }
+        for parameter in parameters:
+            if (
+                parameter.get("in") == "query"
+                and parameter["name"] in lenient
+                and not parameter.get("required")
+            ):
+                parameter["allowEmptyValue"] = True
+        return parameters
+
+    def get_filter_backends(self):
+        # `…/export/` takes the list's filters.
+        if getattr(self.view, "action", None) == "export":
+            return getattr(self.view, "filter_backends", [])
+        return super().get_filter_backends()
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and not field.allow_blank
+            and schema.get("type") == "string"
+        ):
+            schema.setdefault("minLength", 1)
+            if field.trim_whitespace:
+                schema.setdefault("pattern", r"\S")
+        return schema
+
     def _query_parameters(self) -> set[str]:
         return {p["name"] for p in self._get_parameters() if p.get("in") == "query"}
 

@@ -6,7 +6,7 @@ The FilterSets (filters.py) are the console pages' too.
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -144,9 +144,14 @@ class CustomUpdateSerializer(serializers.Serializer):
     expires_on = serializers.DateField(required=False, allow_null=True)
 
 
+@extend_schema_field({"type": "string", "format": "date", "description": "Empty: no expiry."})
+class _FormDateField(serializers.DateField):
+    """A date in a form: an empty value is none (a form cannot send null)."""
+
+
 class UploadSerializer(serializers.Serializer):
     file = serializers.FileField()
-    expires_on = serializers.DateField(required=False, allow_null=True, default=None)
+    expires_on = _FormDateField(required=False, allow_null=True, default=None)
     note = StrictCharField(max_length=500, required=False, default="", allow_blank=True)
 
 

@@ -88,8 +88,10 @@ class EventIngestView(APIView):
     )
     def post(self, request):
         account = require_account(request)
+        # Without a JSON Content-Type no parser ran: read the body as it came.
+        raw = request.data if isinstance(request.data, bytes) else request.body
         try:
-            body = read_batch(request.data)
+            body = read_batch(raw)
         except BatchError as exc:
             raise ApiError(exc.code, str(exc)) from None
         limit = settings.INGEST_MAX_BATCH
@@ -133,6 +135,28 @@ class SendEmailSerializer(serializers.Serializer):
         default=dict,
     )
     reference = serializers.CharField(required=False, allow_blank=True, max_length=128)
+
+    # What the sending rules (docs/sending.md) require beyond the fields' types.
+    request_schema = {
+        "from": {"format": "email"},
+        "to": {"minItems": 1, "items": {"type": "string", "format": "email"}},
+        "cc": {"items": {"type": "string", "format": "email"}},
+        "bcc": {"items": {"type": "string", "format": "email"}},
+        "reply_to": {"anyOf": [{"format": "email"}, {"maxLength": 0}]},
+        "subject": {"pattern": r"^[^\r\n\x00]*[^\s\x00][^\r\n\x00]*$"},
+        "headers": {
+            "maxProperties": 50,
+            "propertyNames": {
+                "pattern": "^[Xx]-[!-9;-~]{1,74}$",
+                "not": {"pattern": "^[Xx]-[Ss][Ee][Ss]-"},
+            },
+            "additionalProperties": {"type": "string", "maxLength": 998, "pattern": "^[^\r\n]*$"},
+        },
+        "anyOf": [
+            {"required": ["text"], "properties": {"text": {"minLength": 1}}},
+            {"required": ["html"], "properties": {"html": {"minLength": 1}}},
+        ],
+    }
 
     def get_fields(self):
         # "from" is a Python keyword: declare the field under another name, expose it as "from".
@@ -254,7 +278,7 @@ class EmailViewSet(AccountScopedMixin, viewsets.GenericViewSet):
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                str,
+                {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"},
                 OpenApiParameter.HEADER,
                 description="Same key and body within 24 hours: the same answer, no second mail.",
             )

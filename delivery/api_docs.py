@@ -61,5 +61,6 @@ EVENT_BATCH = {
 RAW_REPORT = {
     "type": "string",
     "format": "binary",
+    "minLength": 1,
     "description": "The returned report as received (RFC 5322): a DSN or an ARF report.",
 }

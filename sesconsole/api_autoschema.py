@@ -84,6 +84,7 @@ class ApiAutoSchema(AutoSchema):
                 parameter.get("in") == "query"
                 and parameter["name"] in lenient
                 and not parameter.get("required")
+                and parameter.get("schema", {}).get("type") != "array"
             ):
                 parameter["allowEmptyValue"] = True
         return parameters
@@ -94,7 +95,27 @@ class ApiAutoSchema(AutoSchema):
             return getattr(self.view, "filter_backends", [])
         return super().get_filter_backends()
 
+    def _map_basic_serializer(self, serializer, direction):
+        # A serializer states what its fields cannot in `request_schema`: extra keywords per
+        # property, and rules over several fields (`anyOf`).
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request":
+            for name, extra in getattr(serializer, "request_schema", {}).items():
+                if name == "anyOf":
+                    schema["anyOf"] = extra
+                else:
+                    schema["properties"][name].update(extra)
+        return schema
+
+    def _get_request_body(self, direction="request"):
+        body = super()._get_request_body(direction)
+        if body:
+            body["required"] = True
+        return body
+
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        if direction == "request" and isinstance(field, serializers.FileField):
+            return {"type": "string", "format": "binary"}
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if (
             direction == "request"
@@ -103,8 +124,15 @@ class ApiAutoSchema(AutoSchema):
             and schema.get("type") == "string"
         ):
             schema.setdefault("minLength", 1)
+            # Some character other than blank or NUL (DRF refuses NUL characters).
             if field.trim_whitespace:
-                schema.setdefault("pattern", r"\S")
+                schema.setdefault("pattern", r"^[^\x00]*[^\s\x00][^\x00]*$")
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and schema.get("type") == "string"
+        ):
+            schema.setdefault("pattern", r"^[^\x00]*$")
         return schema
 
     def _query_parameters(self) -> set[str]:

@@ -8,7 +8,7 @@ credentials of its own (authentication has tests of its own).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import schemathesis
@@ -58,7 +58,7 @@ def _keep_the_test_connection():
 
 def _one_day(case) -> None:
     """In a positive case, a date range is one day inside the supported dates (today at
-    the resolutions kept only for recent days)."""
+    the resolutions kept only for recent days), and an expiry date lies ahead."""
     if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE:
         return
     query = dict(case.query or {})
@@ -76,6 +76,8 @@ def _one_day(case) -> None:
                 changed = True
     if changed:
         case.query = query
+    if isinstance(case.body, dict) and case.body.get("expires_on"):
+        case.body = {**case.body, "expires_on": (timezone.now().date() + timedelta(days=30)).isoformat()}
 
 
 @schema.parametrize()

@@ -6,7 +6,12 @@ The FilterSets (filters.py) are the console pages' too.
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiRequest,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -153,6 +158,8 @@ class UploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     expires_on = _FormDateField(required=False, allow_null=True, default=None)
     note = StrictCharField(max_length=500, required=False, default="", allow_blank=True)
+
+    request_schema = {"expires_on": {"nullable": False}}
 
 
 class AutoBlockSerializer(serializers.Serializer):
@@ -351,7 +358,12 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
         return Response(result.as_json())
 
     @extend_schema(
-        request={"multipart/form-data": UploadSerializer}, responses={200: AddReportSerializer}
+        request={
+            "multipart/form-data": OpenApiRequest(
+                UploadSerializer, encoding={"file": {"contentType": "text/csv, text/plain"}}
+            )
+        },
+        responses={200: AddReportSerializer},
     )
     @action(
         detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser]

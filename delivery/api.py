@@ -20,8 +20,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from sesconsole.api_exports import CSVRenderer, ExportMixin
 from sesconsole.api_autoschema import error_response
+from sesconsole.api_exports import CSVRenderer, ExportMixin
 from sesconsole.api_support import ApiError
 from sesconsole.tenancy import AccountScopedMixin, require_account, sees_all_accounts
 

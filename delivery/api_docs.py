@@ -51,7 +51,7 @@ _ITEM = {
 _ITEMS = {"type": "array", "items": _ITEM, "maxItems": 1000}
 
 EVENT_BATCH = {
-    "description": "A JSON array of at most 1,000 events, or an object `{\"events\": [...]}`.",
+    "description": 'A JSON array of at most 1,000 events, or an object `{"events": [...]}`.',
     "oneOf": [
         _ITEMS,
         {"type": "object", "properties": {"events": _ITEMS}, "required": ["events"]},

@@ -49,16 +49,10 @@ class Pagination(PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if not raw:
             return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            size = 0
-        if not 1 <= size <= self.max_page_size:
-            raise ApiError(
-                "invalid_page_size",
-                f"'page_size' must be a whole number from 1 to {self.max_page_size}.",
-            )
-        return size
+        size = int(raw) if raw.isascii() and raw.isdigit() else 0
+        if size < 1:
+            raise ApiError("invalid_page_size", "'page_size' must be a whole number from 1.")
+        return min(size, self.max_page_size)  # larger sizes give the most rows a page holds
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
@@ -66,7 +60,11 @@ class Pagination(PageNumberPagination):
             if parameter["name"] == self.page_query_param:
                 parameter["schema"]["minimum"] = 1
             elif parameter["name"] == self.page_size_query_param:
-                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = (
+                    f"Rows per page, at most {self.max_page_size}: a larger size gives "
+                    f"{self.max_page_size}."
+                )
         return parameters
 
     def get_paginated_response_schema(self, schema):

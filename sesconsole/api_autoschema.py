@@ -1,11 +1,17 @@
-"""The OpenAPI schema's view of errors: every operation documents the 4xx it can answer,
-all with the one error shape `{"code", "message", "details"}` (see `api_support`).
+"""The API's OpenAPI schema class (`DEFAULT_SCHEMA_CLASS`).
 
-Which statuses apply follows from the view, so a new endpoint is documented truthfully
-without listing them by hand: 400 when it takes parameters or a body, 401/403 always (every
-API route needs an account), 404 on routes with a path parameter, 413 when it takes a body,
-429 when it is throttled. Statuses particular to one endpoint (409) are declared with
-`extend_schema(responses=...)` using `ERROR_RESPONSE`.
+Every operation documents the 4xx it can answer, all with the one error shape
+`{"code", "message", "details"}` (see `api_support`). Which statuses apply follows from the
+view, so a new endpoint is documented truthfully without listing them by hand: 400 when it
+takes parameters or a body, 401/403 always (every API route needs an account), 404 on routes
+with a path parameter, a page or a `format`, 413 when it takes a body, 429 when it is
+throttled. Statuses particular to one endpoint (409) are declared with
+`extend_schema(responses={409: error_response(409)})`.
+
+Also: bodies are documented as JSON unless a view declares another type; text fields state
+that they refuse NUL and, when required, blank values; optional filters take an empty value;
+`…/export/` takes its list's filters; a serializer's `request_schema` adds what its fields
+cannot state (e.g. "text or html").
 """
 
 from __future__ import annotations

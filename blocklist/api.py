@@ -8,7 +8,12 @@ from __future__ import annotations
 from datetime import UTC
 
 from django.db.models import Q, QuerySet
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiRequest,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -17,6 +22,7 @@ from rest_framework.views import APIView
 
 from sesconsole.api_exports import ExportMixin
 from sesconsole.api_support import ApiError
+from sesconsole.lib.fields import StrictBooleanField, StrictCharField
 from sesconsole.lib.timezones import zone_of
 from sesconsole.tenancy import (
     AccountScopedMixin,
@@ -151,35 +157,44 @@ class HistorySerializer(serializers.ModelSerializer):
 
 class AddressesSerializer(serializers.Serializer):
     addresses = serializers.ListField(
-        child=serializers.CharField(max_length=1000, trim_whitespace=True),
+        child=StrictCharField(max_length=1000, trim_whitespace=True),
         allow_empty=False,
+        min_length=1,
         max_length=MAX_ADDRESSES_PER_CALL,
     )
-    note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    note = StrictCharField(max_length=500, required=False, default="", allow_blank=True)
 
 
 class CustomAddSerializer(AddressesSerializer):
     addresses = serializers.ListField(
-        child=serializers.CharField(max_length=1000, allow_blank=True, trim_whitespace=False),
+        child=StrictCharField(max_length=1000, allow_blank=True, trim_whitespace=False),
         allow_empty=False,
+        min_length=1,
         max_length=MAX_UPLOAD_LINES,
     )
     expires_on = serializers.DateField(required=False, allow_null=True, default=None)
 
 
 class CustomUpdateSerializer(serializers.Serializer):
-    address = serializers.CharField(max_length=1000, required=False)
+    address = StrictCharField(max_length=1000, required=False)
     expires_on = serializers.DateField(required=False, allow_null=True)
+
+
+@extend_schema_field({"type": "string", "format": "date", "description": "Empty: no expiry."})
+class _FormDateField(serializers.DateField):
+    """A date in a form: an empty value is none (a form cannot send null)."""
 
 
 class UploadSerializer(serializers.Serializer):
     file = serializers.FileField()
-    expires_on = serializers.DateField(required=False, allow_null=True, default=None)
-    note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    expires_on = _FormDateField(required=False, allow_null=True, default=None)
+    note = StrictCharField(max_length=500, required=False, default="", allow_blank=True)
+
+    request_schema = {"expires_on": {"nullable": False}}
 
 
 class AutoBlockSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField()
+    enabled = StrictBooleanField()
     days = serializers.IntegerField(min_value=1, max_value=365)
 
 
@@ -383,7 +398,14 @@ class CustomBlockViewSet(_BlockViewSet, mixins.RetrieveModelMixin):
         )
         return Response(result.as_json())
 
-    @extend_schema(request=UploadSerializer, responses={200: AddReportSerializer})
+    @extend_schema(
+        request={
+            "multipart/form-data": OpenApiRequest(
+                UploadSerializer, encoding={"file": {"contentType": "text/csv, text/plain"}}
+            )
+        },
+        responses={200: AddReportSerializer},
+    )
     @action(
         detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser]
     )

@@ -9,6 +9,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
+    OpenApiParameter,
     extend_schema,
     extend_schema_field,
     inline_serializer,
@@ -19,10 +20,12 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from sesconsole.api_autoschema import error_response
 from sesconsole.api_exports import CSVRenderer, ExportMixin
 from sesconsole.api_support import ApiError
 from sesconsole.tenancy import AccountScopedMixin, require_account, sees_all_accounts
 
+from .api_docs import EVENT_BATCH, RAW_REPORT
 from .exports import EVENT_COLUMNS, MESSAGE_COLUMNS
 from .filters import EventFilter, MessageFilter
 from .idempotency import answer_once
@@ -52,7 +55,7 @@ class EventIngestView(APIView):
 
     @extend_schema(
         operation_id="events_ingest",
-        request=OpenApiTypes.OBJECT,
+        request={"application/json": EVENT_BATCH},
         responses={
             200: inline_serializer(
                 "IngestResult",
@@ -86,8 +89,10 @@ class EventIngestView(APIView):
     )
     def post(self, request):
         account = require_account(request)
+        # Without a JSON Content-Type no parser ran: read the body as it came.
+        raw = request.data if isinstance(request.data, bytes) else request.body
         try:
-            body = read_batch(request.data)
+            body = read_batch(raw)
         except BatchError as exc:
             raise ApiError(exc.code, str(exc)) from None
         limit = settings.INGEST_MAX_BATCH
@@ -131,6 +136,28 @@ class SendEmailSerializer(serializers.Serializer):
         default=dict,
     )
     reference = serializers.CharField(required=False, allow_blank=True, max_length=128)
+
+    # What the sending rules (docs/sending.md) require beyond the fields' types.
+    request_schema = {
+        "from": {"format": "email"},
+        "to": {"minItems": 1, "items": {"type": "string", "format": "email"}},
+        "cc": {"items": {"type": "string", "format": "email"}},
+        "bcc": {"items": {"type": "string", "format": "email"}},
+        "reply_to": {"anyOf": [{"format": "email"}, {"maxLength": 0}]},
+        "subject": {"pattern": r"^[^\r\n\x00]*[^\s\x00][^\r\n\x00]*$"},
+        "headers": {
+            "maxProperties": 50,
+            "propertyNames": {
+                "pattern": "^[Xx]-[!-9;-~]{1,74}$",
+                "not": {"pattern": "^[Xx]-[Ss][Ee][Ss]-"},
+            },
+            "additionalProperties": {"type": "string", "maxLength": 998, "pattern": "^[^\r\n]*$"},
+        },
+        "anyOf": [
+            {"required": ["text"], "properties": {"text": {"minLength": 1}}},
+            {"required": ["html"], "properties": {"html": {"minLength": 1}}},
+        ],
+    }
 
     def get_fields(self):
         # "from" is a Python keyword: declare the field under another name, expose it as "from".
@@ -248,7 +275,18 @@ class EmailViewSet(AccountScopedMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return super().get_queryset().select_related("account")
 
-    @extend_schema(operation_id="emails_send", responses={202: SendResultSerializer})
+    @extend_schema(
+        operation_id="emails_send",
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"},
+                OpenApiParameter.HEADER,
+                description="Same key and body within 24 hours: the same answer, no second mail.",
+            )
+        ],
+        responses={202: SendResultSerializer, 409: error_response(409)},
+    )
     def create(self, request):
         account = require_account(request)
         serializer = SendEmailSerializer(data=request.data)
@@ -431,7 +469,7 @@ class IntakeView(APIView):
 
     @extend_schema(
         operation_id="intake_report",
-        request={"message/rfc822": OpenApiTypes.BINARY},
+        request={"message/rfc822": RAW_REPORT},
         responses={200: OpenApiTypes.OBJECT},
     )
     def post(self, request):

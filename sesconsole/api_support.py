@@ -45,6 +45,28 @@ class Pagination(PageNumberPagination):
             response.data["count_capped"] = True
         return response
 
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if not raw:
+            return self.page_size
+        size = int(raw) if raw.isascii() and raw.isdigit() else 0
+        if size < 1:
+            raise ApiError("invalid_page_size", "'page_size' must be a whole number from 1.")
+        return min(size, self.max_page_size)  # larger sizes give the most rows a page holds
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = (
+                    f"Rows per page, at most {self.max_page_size}: a larger size gives "
+                    f"{self.max_page_size}."
+                )
+        return parameters
+
     def get_paginated_response_schema(self, schema):
         schema = super().get_paginated_response_schema(schema)
         schema["properties"]["count_capped"] = {

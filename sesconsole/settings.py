@@ -258,7 +258,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "sesconsole.api_support.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "sesconsole.api_support.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "sesconsole.api_autoschema.ApiAutoSchema",
     # Per-key request rates of the endpoints that name a `throttle_scope`; a CSV answer
     # counts as `export`. Wrong keys are limited per address (sesconsole.throttling).
     "DEFAULT_THROTTLE_CLASSES": ["sesconsole.throttling.ApiKeyRateThrottle"],

@@ -10,6 +10,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from sesconsole.api_autoschema import ApiAutoSchema
 from sesconsole.api_exports import CSVRenderer
 from sesconsole.lib.csv_export import csv_chunks, csv_response
 from sesconsole.tenancy import require_account
@@ -49,11 +50,16 @@ class StatsSerializer(serializers.Serializer):
     buckets = StatsBucketSerializer(many=True)
 
 
+class _OneObjectSchema(ApiAutoSchema):
+    def _is_list_view(self, serializer=None) -> bool:
+        return False  # `list` answers one object: the series
+
+
 class StatisticsViewSet(viewsets.ViewSet):
     """Counters over time for the account, read from rollups."""
 
     throttle_scope = "stats"
-
+    schema = _OneObjectSchema()
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
 
     @extend_schema(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import django_filters
+from drf_spectacular.utils import extend_schema_field
 
 
+# Any text: unknown keys are ignored (the default order applies), so no value is invalid.
+@extend_schema_field({"type": "string"})
 class SortFilter(django_filters.OrderingFilter):
     """`?sort=name` / `?sort=-name` over the declared fields, with a default and a tie-breaker.
 

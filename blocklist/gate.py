@@ -126,6 +126,9 @@ def check(
         .filter(
             Q(kind=Block.Kind.INVALID) | Q(account=account),
             Q(expires_at=None) | Q(expires_at__gt=now),
+            # The event is the block's account's own: said in the join, so a database
+            # distributed by account (docs/scaling.md) finds it on the block's node.
+            Q(event=None) | Q(event__account=F("account")),
             released_at=None,
             address__any=AddressList(wanted),
         )

@@ -93,6 +93,15 @@ class ApiAutoSchema(AutoSchema):
                 and parameter.get("schema", {}).get("type") != "array"
             ):
                 parameter["allowEmptyValue"] = True
+            schema = parameter.get("schema", {})
+            if (
+                parameter.get("in") == "query"
+                and schema.get("type") == "string"
+                and "enum" not in schema
+                and "format" not in schema
+            ):
+                # Django's form fields refuse NUL characters in any text value.
+                schema.setdefault("pattern", r"^[^\x00]*$")
         return parameters
 
     def get_filter_backends(self):

@@ -41,7 +41,7 @@ def test_the_file_is_parsed_in_chunks(settings):
     settings.BLOCKLIST_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
     file = ChunksOnly(b"\xef\xbb\xbfemail\n" + _addresses(50_000))
     lines = read_upload(file)
-    assert len(lines) == 50_000 and lines[0] == "user0@example.com"
+    assert len(lines) == 50_000 and lines[0].value == "user0@example.com"
     assert file.largest_read <= 64 * 1024
 
 

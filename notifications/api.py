@@ -4,11 +4,12 @@ redeliver, and each endpoint's recent attempts."""
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from sesconsole.api_autoschema import error_response
 from sesconsole.api_support import ApiError
 from sesconsole.tenancy import require_account, scope
 
@@ -16,11 +17,17 @@ from . import outbox
 from .models import Attempt, Endpoint, EventName
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 100})
+class BatchSizeField(serializers.IntegerField):
+    """Events per request; the service checks 1..100 and answers `invalid_batch_size`."""
+
+
 class EndpointSerializer(serializers.ModelSerializer):
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=EventName.choices), required=False
     )
     account = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    batch_size = BatchSizeField(required=False)
 
     class Meta:
         model = Endpoint
@@ -113,7 +120,10 @@ class WebhookViewSet(
     def _fields(self, serializer) -> dict:
         return {k: v for k, v in serializer.validated_data.items() if k != "account"}
 
-    @extend_schema(request=EndpointSerializer, responses={201: CreatedEndpointSerializer})
+    @extend_schema(
+        request=EndpointSerializer,
+        responses={201: CreatedEndpointSerializer, 409: error_response(409)},
+    )
     def create(self, request):
         account = require_account(request)
         serializer = EndpointSerializer(data=request.data)
@@ -127,7 +137,9 @@ class WebhookViewSet(
         data = EndpointSerializer(endpoint).data
         return Response({**data, "secret": secret}, status=201)
 
-    @extend_schema(request=EndpointSerializer, responses={200: EndpointSerializer})
+    @extend_schema(
+        request=EndpointSerializer, responses={200: EndpointSerializer, 409: error_response(409)}
+    )
     def partial_update(self, request, pk=None):
         endpoint = self.get_object()
         serializer = EndpointSerializer(endpoint, data=request.data, partial=True)
@@ -138,7 +150,9 @@ class WebhookViewSet(
             raise _endpoint_error(exc) from None
         return Response(EndpointSerializer(endpoint).data)
 
-    @extend_schema(request=EndpointSerializer, responses={200: EndpointSerializer})
+    @extend_schema(
+        request=EndpointSerializer, responses={200: EndpointSerializer, 409: error_response(409)}
+    )
     def update(self, request, pk=None):
         return self.partial_update(request, pk)
 

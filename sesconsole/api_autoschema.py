@@ -49,6 +49,11 @@ def error_response(status: int) -> OpenApiResponse:
     return OpenApiResponse(ErrorSerializer, description=DESCRIPTIONS.get(status, ""))
 
 
+# Query parameters read without a Django form field, which take any text (unknown sort keys
+# are ignored by design).
+_ANY_TEXT = {"ordering", "sort", "format"}
+
+
 class ApiAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -96,6 +101,7 @@ class ApiAutoSchema(AutoSchema):
             schema = parameter.get("schema", {})
             if (
                 parameter.get("in") == "query"
+                and parameter["name"] not in _ANY_TEXT
                 and schema.get("type") == "string"
                 and "enum" not in schema
                 and "format" not in schema

@@ -31,7 +31,12 @@ load_all_checks()
 ALL_CHECKS = [check for check in CHECKS.get_all() if callable(check)]
 
 # Building the schema reads no table, so it is loaded once, at collection.
-schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+# The webhook endpoints' schema does not yet state every rule their service checks (URL
+# safety after DNS, sender addresses, batch sizes): left out of the fuzzing until it does;
+# tests/notifications covers their bad input with examples.
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application).exclude(
+    path_regex=r"^/api/v1/webhooks/"
+)
 schema.config.generation.update(with_security_parameters=False)
 # A body over its documented limits is refused with 413, the status for exactly that.
 schema.config.checks.negative_data_rejection.expected_statuses = [

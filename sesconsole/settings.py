@@ -70,7 +70,8 @@ if not SECRET_KEY:
             "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`). "
             "For development only, DEBUG=true runs with a public key."
         )
-    SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"
+    # The key `make demo` uses, so commands run with DEBUG=true beside the demo agree with it.
+    SECRET_KEY = "insecure-development-key-never-use-in-production"
 # Former keys, newest first: sessions and tracking links signed with them stay valid, and
 # TC3 secrets encrypted under them stay readable, while you rotate (docs/operations.md).
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")

@@ -110,9 +110,12 @@ def fold_pending(limit: int = 5000) -> int:
 
 def _fold_account(account: Account, rows: list[tuple]) -> None:
     events = list(DeliveryEvent.objects.filter(pk__in=[r[0] for r in rows]))
+    # FOR NO KEY UPDATE: folds of the same messages wait for each other, but the key-share
+    # locks that ingestion's deferred foreign-key checks take at commit do not (with FOR
+    # UPDATE, a request committing events of a message being folded could deadlock).
     messages = {
         m.pk: m
-        for m in Message.objects.select_for_update()
+        for m in Message.objects.select_for_update(no_key=True)
         .filter(pk__in={r[2] for r in rows})
         .order_by("pk")
     }

@@ -15,6 +15,7 @@ from sesconsole.tenancy import require_account, scope
 
 from . import outbox
 from .models import Attempt, Endpoint, EventName
+from .urlsafety import URL_PATTERN
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": 100})
@@ -28,6 +29,10 @@ class EndpointSerializer(serializers.ModelSerializer):
     )
     account = serializers.SlugRelatedField(slug_field="name", read_only=True)
     batch_size = BatchSizeField(required=False)
+    # The service checks the URL (notifications/urlsafety.py), not Django's URL validator.
+    url = serializers.CharField(
+        max_length=2000, help_text="http(s) URL that receives a POST per event."
+    )
 
     class Meta:
         model = Endpoint
@@ -54,7 +59,21 @@ class EndpointSerializer(serializers.ModelSerializer):
             "failed_count",
             "created_at",
         ]
-        extra_kwargs = {"url": {"validators": []}}
+
+
+class EndpointRequestSerializer(EndpointSerializer):
+    """What a client sends, as documented: the fields, and what the service checks beyond
+    their types (notifications/urlsafety.py): an http(s) URL with a host, no credentials and a
+    valid port; a sender address, or blank for all senders. Whether the host's addresses are
+    public is known only after DNS: a 400 `forbidden_address` then."""
+
+    request_schema = {
+        "url": {"pattern": URL_PATTERN},
+        "sender_address": {"anyOf": [{"format": "email"}, {"maxLength": 0}]},
+    }
+
+    class Meta(EndpointSerializer.Meta):
+        ref_name = "EndpointRequest"
 
 
 class CreatedEndpointSerializer(EndpointSerializer):
@@ -121,7 +140,7 @@ class WebhookViewSet(
         return {k: v for k, v in serializer.validated_data.items() if k != "account"}
 
     @extend_schema(
-        request=EndpointSerializer,
+        request=EndpointRequestSerializer,
         responses={201: CreatedEndpointSerializer, 409: error_response(409)},
     )
     def create(self, request):
@@ -138,7 +157,8 @@ class WebhookViewSet(
         return Response({**data, "secret": secret}, status=201)
 
     @extend_schema(
-        request=EndpointSerializer, responses={200: EndpointSerializer, 409: error_response(409)}
+        request=EndpointRequestSerializer,
+        responses={200: EndpointSerializer, 409: error_response(409)},
     )
     def partial_update(self, request, pk=None):
         endpoint = self.get_object()
@@ -151,7 +171,8 @@ class WebhookViewSet(
         return Response(EndpointSerializer(endpoint).data)
 
     @extend_schema(
-        request=EndpointSerializer, responses={200: EndpointSerializer, 409: error_response(409)}
+        request=EndpointRequestSerializer,
+        responses={200: EndpointSerializer, 409: error_response(409)},
     )
     def update(self, request, pk=None):
         return self.partial_update(request, pk)

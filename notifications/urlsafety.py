@@ -11,6 +11,7 @@ refused always.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
@@ -28,6 +29,26 @@ METADATA_ADDRESSES = frozenset(
         "fd00:ec2::254",  # AWS over IPv6
     )
 )
+
+
+# The form of a notification URL, stated once for the service and the API schema: http or
+# https, a host (DNS labels, possibly internationalised, or an IP literal), no user or
+# password, an optional port 1..65535, then any path, query and fragment without spaces.
+# Leading and trailing blanks are ignored.
+# Letters beyond ASCII for internationalised names: \u00a1-\uffff bar spaces and surrogates.
+_WIDE = (
+    r"\u00a1-\u167f\u1681-\u1fff\u200b-\u2027\u202a-\u202e\u2030-\u205e\u2060-\u2fff"
+    r"\u3001-\ud7ff\ue000-\ufefe\uff00-\uffff"
+)
+_LABEL = rf"[A-Za-z0-9{_WIDE}]([A-Za-z0-9{_WIDE}-]{{0,61}}[A-Za-z0-9{_WIDE}])?"
+_PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+URL_PATTERN = (
+    rf"^\s*[Hh][Tt][Tt][Pp][Ss]?://({_LABEL}(\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]{{2,45}}\])"
+    rf"(:{_PORT})?([/?#]\S*)?\s*$"
+)
+_URL = re.compile(URL_PATTERN)
+# The one rule the pattern leaves to the service.
+BAD_IPV6 = "The URL's IPv6 address is not valid."
 
 
 class UnsafeURL(ValueError):
@@ -56,17 +77,30 @@ def parse_url(url: str) -> SplitResult:
     """Check the URL's form: http(s), a host, a valid port. Raises UnsafeURL."""
     if not isinstance(url, str) or len(url) > 2000:
         raise UnsafeURL("invalid_url", "The URL must be at most 2,000 characters.")
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https"):
-        raise UnsafeURL("invalid_scheme", "Only http:// and https:// URLs are allowed.")
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # a bracketed host that is no IPv6 address
+        raise UnsafeURL("invalid_url", BAD_IPV6) from None
     try:
         port = parts.port
     except ValueError:
-        raise UnsafeURL("invalid_url", "The URL has an invalid port.") from None
-    if not parts.hostname or port == 0:
-        raise UnsafeURL("invalid_url", "The URL needs a host name.")
+        raise UnsafeURL("invalid_url", "The URL's port must be 1 to 65535.") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UnsafeURL("invalid_scheme", "Only http:// and https:// URLs are allowed.")
     if parts.username is not None or parts.password is not None:
         raise UnsafeURL("invalid_url", "Put no user name or password in the URL.")
+    if not parts.hostname:
+        raise UnsafeURL("invalid_url", "The URL needs a host name.")
+    if not _URL.match(url) or port == 0:
+        raise UnsafeURL(
+            "invalid_url",
+            "The URL needs a valid host name or address and, if any, a port from 1 to 65535.",
+        )
+    if parts.hostname.startswith("[") or ":" in parts.hostname:
+        try:
+            ipaddress.IPv6Address(parts.hostname)
+        except ValueError:
+            raise UnsafeURL("invalid_url", BAD_IPV6) from None
     return parts
 
 

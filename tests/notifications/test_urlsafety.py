@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from delivery.ingest import ingest_events
 from notifications import outbox
 from notifications.models import Attempt
-from notifications.urlsafety import UnsafeURL, resolve, validate_url
+from notifications.urlsafety import (
+    BAD_IPV6,
+    URL_PATTERN,
+    UnsafeURL,
+    parse_url,
+    resolve,
+    validate_url,
+)
 from tests.events import make_event
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +38,12 @@ def strict(settings):
         ("http://", "invalid_url"),
         ("http://user:pw@example.com/", "invalid_url"),
         ("http://example.com:99999/", "invalid_url"),
+        ("http://example.com:080/", "invalid_url"),
+        ("http://example.com:0/", "invalid_url"),
+        ("http://exa_mple.com/", "invalid_url"),
+        ("http://-example.com/", "invalid_url"),
+        ("http://example.com/a b", "invalid_url"),
+        ("http://[::::]/", "invalid_url"),
         ("http://127.0.0.1:8080/", "forbidden_address"),
         ("http://10.1.2.3/", "forbidden_address"),
         ("http://192.168.0.10/", "forbidden_address"),
@@ -78,3 +95,45 @@ def test_the_api_refuses_a_private_url_with_a_stable_code(strict, api_client):
     response = api_client.post("/api/v1/webhooks/", {"url": "http://10.0.0.1/"}, format="json")
     assert response.status_code == 400
     assert response.json()["code"] == "forbidden_address"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "HTTPS://Example.com/hook",
+        "https://b\u00fccher.example/",
+        "https://xn--bcher-kva.example:8443/a?b=c#d",
+        "  https://example.com/padded  ",
+        "http://93.184.215.14",
+    ],
+)
+def test_it_accepts_the_documented_forms(url):
+    assert parse_url(url).hostname
+
+
+_URL_TEXT = st.one_of(
+    st.from_regex(URL_PATTERN, fullmatch=True),
+    st.text(max_size=60),
+    st.builds(
+        lambda scheme, host, rest: f"{scheme}://{host}{rest}",
+        st.sampled_from(["http", "https", "HTTP", "ftp", ""]),
+        st.text(max_size=20),
+        st.text(max_size=20),
+    ),
+)
+
+
+@given(_URL_TEXT)
+def test_the_schema_pattern_and_the_service_agree(url):
+    """What the API schema documents for `url` is what the service accepts: a text the
+    pattern matches parses (bar a malformed IPv6 literal), and one it refuses is refused."""
+    documented = re.match(URL_PATTERN, url) is not None
+    try:
+        parse_url(url)
+        accepted = True
+    except UnsafeURL as exc:
+        accepted = False
+        if documented:
+            assert exc.message == BAD_IPV6
+            return
+    assert accepted == documented

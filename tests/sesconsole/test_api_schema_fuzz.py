@@ -8,6 +8,7 @@ credentials of its own (authentication has tests of its own).
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -31,12 +32,7 @@ load_all_checks()
 ALL_CHECKS = [check for check in CHECKS.get_all() if callable(check)]
 
 # Building the schema reads no table, so it is loaded once, at collection.
-# The webhook endpoints' schema does not yet state every rule their service checks (URL
-# safety after DNS, sender addresses, batch sizes): left out of the fuzzing until it does;
-# tests/notifications covers their bad input with examples.
-schema = schemathesis.openapi.from_wsgi("/api/schema/", application).exclude(
-    path_regex=r"^/api/v1/webhooks/"
-)
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 schema.config.generation.update(with_security_parameters=False)
 # A body over its documented limits is refused with 413, the status for exactly that.
 schema.config.checks.negative_data_rejection.expected_statuses = [
@@ -87,6 +83,13 @@ def _one_day(case) -> None:
                 changed = True
     if changed:
         case.query = query
+    if isinstance(case.body, dict) and isinstance(case.body.get("url"), str):
+        # Whether a host's addresses are public is known only after DNS, which no schema can
+        # state (a 400 `forbidden_address`, documented): a valid notification URL names a
+        # public address, keeping the generated port, path and query.
+        rest = re.sub(r"^\s*[A-Za-z]+://(\[[^\]]*\]|[^/?#:]*)", "", case.body["url"])
+        case.body = {**case.body, "url": f"https://93.184.215.14{rest}"}
+        changed = True
     if isinstance(case.body, dict) and case.body.get("expires_on"):
         ahead = timezone.now().date() + timedelta(days=30)
         case.body = {**case.body, "expires_on": ahead.isoformat()}

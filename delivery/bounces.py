@@ -450,17 +450,19 @@ def judge(
         # "User unknown" under a security or policy status: a filter refused the recipient,
         # which says nothing certain about the address.
         return Verdict(BLOCKED, rule=rule, reason="unknown user under a policy status")
-    if subject_detail is not None and subject_detail[0] == 2:
-        # A mailbox status says the mailbox exists (RFC 3463 X.2.X): the words conflict.
-        return Verdict(OTHER, rule=rule, reason=f"status {status_text} says the mailbox exists")
     if (
         bounce_class == INVALID
         and not address_status
         and (_AFTER_DATA.search(text) or (in_report and not _AT_RCPT.search(text)))
     ):
         # "User unknown" after the data was sent (or at an unknown stage of a session) is a
-        # content filter speaking, not proof that the mailbox does not exist.
+        # content filter speaking, not proof that the mailbox does not exist. Checked before
+        # the mailbox status below: "550 5.2.1 User unknown" with no RCPT stage is a filter
+        # too (the mailbox exists, RFC 3463 X.2.1, and refused this message).
         return Verdict(SPAM, rule=rule, reason="unknown user outside RCPT TO")
+    if subject_detail is not None and subject_detail[0] == 2:
+        # A mailbox status says the mailbox exists (RFC 3463 X.2.X): the words conflict.
+        return Verdict(OTHER, rule=rule, reason=f"status {status_text} says the mailbox exists")
     if address_status:
         from_field = structured and enhanced.strip() == status_text
         evidence = DSN_5_1_X if from_field else TEXT_5_1_X

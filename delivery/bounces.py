@@ -125,11 +125,12 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
         _words(
             r"\bspam|junk|\buce\b|unsolicited|bulk e?mail|virus|malware|phish|infected",
             r"content (filter|rejected|policy)|message content|rejected .{0,20}content",
-            r"message (was )?filtered|\bfiltered\b|domain.?filter|headers? too (large|long)",
+            r"message (was )?filtered|\bfiltered\b|domain.?filter",
             r"suspicious|looks like (spam|junk|a virus)|mime (error|violation)|media error|forbidden attachment",
             r"message rejected due to|your message was rejected by|rejected by .{0,20}(filter|system)",
             r"\bdt:spm|content (violates|denied)|contains? .{0,30}(prohibited|unacceptable)",
             r"considered (as )?(spam|unsolicited)|detected as spam",
+            r"headers? too (large|long)",
         ),
     ),
     # Blocked without saying why: after spam, so "blocked because it contains a virus" is content.

@@ -125,11 +125,12 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
         _words(
             r"\bspam|junk|\buce\b|unsolicited|bulk e?mail|virus|malware|phish|infected",
             r"content (filter|rejected|policy)|message content|rejected .{0,20}content",
-            r"message (was )?filtered|\bfiltered\b|domain.?filter|headers? too (large|long)",
+            r"message (was )?filtered|\bfiltered\b|domain.?filter",
             r"suspicious|looks like (spam|junk|a virus)|mime (error|violation)|media error|forbidden attachment",
             r"message rejected due to|your message was rejected by|rejected by .{0,20}(filter|system)",
             r"\bdt:spm|content (violates|denied)|contains? .{0,30}(prohibited|unacceptable)",
             r"considered (as )?(spam|unsolicited)|detected as spam",
+            r"headers? too (large|long)",
         ),
     ),
     # Blocked without saying why: after spam, so "blocked because it contains a virus" is content.
@@ -450,17 +451,19 @@ def judge(
         # "User unknown" under a security or policy status: a filter refused the recipient,
         # which says nothing certain about the address.
         return Verdict(BLOCKED, rule=rule, reason="unknown user under a policy status")
-    if subject_detail is not None and subject_detail[0] == 2:
-        # A mailbox status says the mailbox exists (RFC 3463 X.2.X): the words conflict.
-        return Verdict(OTHER, rule=rule, reason=f"status {status_text} says the mailbox exists")
     if (
         bounce_class == INVALID
         and not address_status
         and (_AFTER_DATA.search(text) or (in_report and not _AT_RCPT.search(text)))
     ):
         # "User unknown" after the data was sent (or at an unknown stage of a session) is a
-        # content filter speaking, not proof that the mailbox does not exist.
+        # content filter speaking, not proof that the mailbox does not exist. Checked before
+        # the mailbox status below: "550 5.2.1 User unknown" with no RCPT stage is a filter
+        # too (the mailbox exists, RFC 3463 X.2.1, and refused this message).
         return Verdict(SPAM, rule=rule, reason="unknown user outside RCPT TO")
+    if subject_detail is not None and subject_detail[0] == 2:
+        # A mailbox status says the mailbox exists (RFC 3463 X.2.X): the words conflict.
+        return Verdict(OTHER, rule=rule, reason=f"status {status_text} says the mailbox exists")
     if address_status:
         from_field = structured and enhanced.strip() == status_text
         evidence = DSN_5_1_X if from_field else TEXT_5_1_X

@@ -40,6 +40,19 @@ _MAILTO = re.compile(r"<mailto:([^>?]+)", re.I)
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
 
 
+# Domains whose every address is a discussion group, not a person's mailbox: Google Groups
+# (groups.google.com: "groupname@googlegroups.com"). A failure for one of them comes from the
+# group's own posting rules (Groups Settings API: whoCanPostMessage, sendMessageDenyNotification).
+GROUP_SERVICE_DOMAINS = frozenset({"googlegroups.com"})
+
+
+def is_group_service_address(address: str | None) -> bool:
+    """`address` belongs to a group service (GROUP_SERVICE_DOMAINS), not to a mailbox."""
+    if not address or "@" not in address:
+        return False
+    return address.rsplit("@", 1)[1].lower() in GROUP_SERVICE_DOMAINS
+
+
 def is_role_or_list(address: str) -> bool:
     local = address.rsplit("@", 1)[0].lower()
     return local in ROLE_LOCAL_PARTS or bool(_LIST_LOCAL_PART.search(local))

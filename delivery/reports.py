@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from .addresses import InvalidAddress, normalize_address
 from .bounces import Verdict, find_enhanced_status, is_hard, judge
 from .bounces import switched_off as _switched_off
-from .recipients import is_role_or_list, untrusted
+from .models import BounceClass
+from .recipients import is_group_service_address, is_role_or_list, untrusted
 
 BOUNCE = "bounce"
 COMPLAINT = "complaint"
@@ -689,6 +690,14 @@ def _outcome(
     status = status or _enhanced(diagnostic) or _enhanced(context)
     if action not in FAILED_ACTIONS:
         verdict = Verdict(NOT_A_BOUNCE)
+    elif code is None and not status and is_group_service_address(recipient):
+        # A group service's own notice, in the poster's language, with no SMTP reply: the
+        # group refused the post (or is gone). A posting refusal, never a dead mailbox.
+        verdict = Verdict(
+            BounceClass.BLOCKED,
+            rule="group-notice",
+            reason="a group refused the post; no server reply names a mailbox",
+        )
     else:
         verdict = _classify(
             code, status, diagnostic, context, structured, action == "failed", _switched_off()

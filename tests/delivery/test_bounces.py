@@ -3,8 +3,10 @@ from __future__ import annotations
 import pytest
 
 from delivery import simulation
-from delivery.bounces import classify_reply, classify_texts, is_hard, judge
+from delivery.bounce_evaluation import switched_off_without
+from delivery.bounces import ACTIVE_RULES, classify_reply, classify_texts, is_hard, judge
 from delivery.models import BounceClass
+from delivery.provenance import PROVENANCE
 
 
 @pytest.mark.parametrize(
@@ -198,6 +200,18 @@ def test_in_a_report_an_unknown_user_needs_the_rcpt_stage_or_an_address_status()
     assert classify_texts(550, "", ["Host unknown"], in_report=True) == "invalid_address"
 
 
+def test_in_a_report_an_unknown_user_under_a_mailbox_status_needs_the_rcpt_stage_too():
+    # 5.2.x says the mailbox exists (RFC 3463 X.2.1): never an invalid address. With no RCPT
+    # stage shown it is a filter refusing this message, as for rule 8; at RCPT TO the words and
+    # the code conflict, so no class is claimed.
+    bare = "550 5.2.1 <x@example.com>... Unknown user"
+    assert classify_texts(550, "5.2.1", [bare], in_report=True) == "spam_rejected"
+    at_rcpt = [bare, "SMTP error from remote server after RCPT command"]
+    assert classify_texts(550, "5.2.1", at_rcpt, in_report=True) == "other"
+    # The server's own reply, seen by our SMTP client: conflicting, no class claimed.
+    assert classify_reply(550, "5.2.1", bare) == "other"
+
+
 def test_the_field_names_of_a_report_do_not_show_the_rcpt_stage():
     # "Final-Recipient:" is the report's own field, not a sign that RCPT TO was refused.
     fields = "Final-Recipient: rfc822;x@example.com\nAction: failed\nStatus: 5.0.0"
@@ -236,10 +250,25 @@ def test_the_field_names_of_a_report_do_not_show_the_rcpt_stage():
         (551, "", "551 User not local; please try <x@example.net>", "other"),
         # Exchange Online 5.1.10 wording, here without its code.
         (550, "", "550 Recipient not found by SMTP address lookup", "invalid_address"),
+        # Gmail names a sending client's misbehaviour a protocol violation: about the sender.
+        (550, "", "550 SMTP protocol violation, see RFC 5321", "blocked"),
+        # RFC 3463 X.7.1: refusals "the result of per-host or per-recipient filtering".
+        (550, "", "550 Your message was filtered by the receiving site", "spam_rejected"),
+        # RFC 3463 X.2.2 "mailbox full", in other words.
+        (550, "", "550 The recipient's mail folder is full", "mailbox_full"),
     ],
 )
 def test_rules_backed_by_published_texts(code, enhanced, text, expected):
     assert classify_reply(code, enhanced, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("rule", "family"),
+    [("sender.16", "postfix"), ("content.3", "receivingses"), ("full.2", "x4")],
+)
+def test_a_documented_rule_stays_on_without_the_family_it_was_seen_in(rule, family):
+    assert rule in {r.id for r in ACTIVE_RULES}
+    assert rule not in switched_off_without(family, PROVENANCE)
 
 
 def test_only_invalid_addresses_are_hard():

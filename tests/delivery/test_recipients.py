@@ -3,7 +3,12 @@ postmaster, a mail daemon or a mailing list. Small synthetic messages, one rule 
 
 from __future__ import annotations
 
-from delivery.recipients import is_role_or_list, list_addresses, named_in_fields
+from delivery.recipients import (
+    is_group_service_address,
+    is_role_or_list,
+    list_addresses,
+    named_in_fields,
+)
 from delivery.reports import parse_report
 
 
@@ -224,3 +229,11 @@ def test_an_escape_that_names_no_character_is_kept_as_written():
         assert outcome.bounce_class == "invalid_address"
         outcome.recipient.encode("utf-8")  # no lone surrogate or out-of-range character
         assert outcome.recipient.startswith("\\x{")
+
+
+def test_group_service_addresses_are_groups_not_mailboxes():
+    assert is_group_service_address("cats-club@googlegroups.com")
+    assert is_group_service_address("Cats-Club@GoogleGroups.com")
+    assert not is_group_service_address("cats-club@example.com")
+    assert not is_group_service_address("googlegroups.com@example.com")
+    assert not is_group_service_address(None)

@@ -259,3 +259,43 @@ def test_it_reads_raw_eight_bit_headers():
     )
 
     assert outcomes(parse_report(raw)) == [("bob@example.com", "invalid_address", True)]
+
+
+GROUP_NOTICE = """\
+From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>
+To: sender@example.com
+Subject: Delivery Status Notification (Failure)
+Auto-Submitted: auto-replied
+X-Failed-Recipients: {recipient}
+Content-Type: text/plain; charset="UTF-8"
+Content-Transfer-Encoding: 8bit
+
+Ciao sender@example.com,
+
+il gruppo che hai cercato di contattare ({recipient}) forse non esiste, oppure
+non puoi pubblicarvi messaggi.
+{reply}
+Grazie,
+Google Gruppi
+"""
+
+
+def test_a_google_groups_notice_is_a_posting_refusal_in_any_language():
+    raw = GROUP_NOTICE.format(recipient="cats-club@googlegroups.com", reply="").encode()
+    report = parse_report(raw)
+
+    assert outcomes(report) == [("cats-club@googlegroups.com", "blocked", False)]
+    assert report.failed[0].rule == "group-notice"
+    assert report.failed[0].evidence == ""
+
+
+def test_a_group_notice_needs_a_group_address_and_no_server_reply():
+    # A person's address in the same shape: the usual rules decide, not the group rule.
+    person = GROUP_NOTICE.format(recipient="kijitora@example.org", reply="").encode()
+    assert parse_report(person).failed[0].rule != "group-notice"
+    # A server's own reply about the group address is read like any other reply.
+    reply = "550 5.1.1 The email account that you tried to reach does not exist."
+    with_reply = GROUP_NOTICE.format(recipient="cats-club@googlegroups.com", reply=reply)
+    outcome = parse_report(with_reply.encode()).failed[0]
+    assert outcome.rule != "group-notice"
+    assert outcome.bounce_class == "invalid_address"

@@ -23,10 +23,11 @@ from blocklist import actions as blocklist_actions
 from blocklist import custom, queries
 from blocklist.changes import Actor
 from blocklist.errors import BlocklistError
-from delivery import sending
+from delivery import idempotency, sending
 from delivery.addresses import InvalidAddress, normalize_address
 from delivery.models import DeliveryEvent, EventType, Message, OutboundRecipient
 from delivery.sending import SendError, SendRequest
+from sesconsole.lib.errors import ServiceError
 from sesconsole.lib.timezones import day_bounds, zone_of
 from sesconsole.models import Account
 from stats import services as stats_services
@@ -41,6 +42,9 @@ class Context:
 
     account: Account
     actor: Actor
+    # The caller's `Idempotency-Key` header (the SDK sends a request's `headers`): SendEmail
+    # acts once per key and body, as POST /api/v1/emails/ does.
+    idempotency_key: str | None = None
 
 
 Action = Callable[[Context, Params], dict[str, Any]]
@@ -483,18 +487,35 @@ def send_email(ctx: Context, params: Params) -> dict[str, Any]:
         raise TencentError(
             "FailedOperation.MissingEmailContent", "Send Simple.Html or Simple.Text."
         )
-    try:
-        email = sending.send_email(ctx.account, request)
-    except SendError as exc:
-        code = SEND_ERRORS.get(exc.code, "FailedOperation")
-        if exc.code == "invalid_address" and set(exc.details) & {"to", "cc", "bcc"}:
-            code = "InvalidParameterValue.ReceiverEmailInvalid"
-        raise TencentError(code, exc.message) from None
-    rows = email.recipient_rows
-    if all(r.state == OutboundRecipient.State.REJECTED for r in rows):
-        code, message = REJECT_ERRORS.get(rows[0].reject_reason, REJECT_DEFAULT_ERROR)
-        raise TencentError(code, f"{message} ({rows[0].address})")
-    return {"MessageId": email.email_id}
+
+    def act() -> tuple[int, dict[str, Any]]:
+        try:
+            email = sending.send_email(ctx.account, request)
+        except SendError as exc:
+            code = SEND_ERRORS.get(exc.code, "FailedOperation")
+            if exc.code == "invalid_address" and set(exc.details) & {"to", "cc", "bcc"}:
+                code = "InvalidParameterValue.ReceiverEmailInvalid"
+            raise TencentError(code, exc.message) from None
+        rows = email.recipient_rows
+        if all(r.state == OutboundRecipient.State.REJECTED for r in rows):
+            # Stored (the rejections are part of the record) and answered as an error; a
+            # repeat with the same key gets the same error, not a second attempt.
+            code, message = REJECT_ERRORS.get(rows[0].reject_reason, REJECT_DEFAULT_ERROR)
+            return 400, {"Error": {"Code": code, "Message": f"{message} ({rows[0].address})"}}
+        return 200, {"MessageId": email.email_id}
+
+    if ctx.idempotency_key is None:
+        _, answer = act()
+    else:
+        try:
+            _, answer = idempotency.answer_once(
+                ctx.account, ctx.idempotency_key, {"SendEmail": params.data}, act
+            )
+        except ServiceError as exc:  # an empty or reused key
+            raise TencentError("InvalidParameterValue", exc.message) from None
+    if "Error" in answer:
+        raise TencentError(answer["Error"]["Code"], answer["Error"]["Message"])
+    return answer
 
 
 ACTIONS: dict[str, Action] = {

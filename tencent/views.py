@@ -104,7 +104,11 @@ def _authenticated_call(request: HttpRequest) -> dict[str, Any]:
         raise TencentError("InvalidParameter", "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise TencentError("InvalidParameter", "The request body must be a JSON object.")
-    ctx = Context(account=key.account, actor=Actor(None, f"TC3 key {key.secret_id}"[:100]))
+    ctx = Context(
+        account=key.account,
+        actor=Actor(None, f"TC3 key {key.secret_id}"[:100]),
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )
     return handler(ctx, Params(data))
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 from django.utils import timezone
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.ses.v20201002 import models
 
 from blocklist import changes, custom
 from delivery.models import Message, OutboundEmail
@@ -166,3 +168,63 @@ def test_a_bad_subject_is_refused(ses, sender, subject):
 def test_header_injection_in_the_sender_is_refused(ses, sender):
     exc = _send_error(ses, FromEmailAddress="news@mail.acme.example\r\nBcc: x@evil.example")
     assert exc.code == "InvalidParameterValue"
+
+
+def _send_with_key(client, key: str, **fields) -> dict:
+    """SendEmail through the SDK with an `Idempotency-Key` header (the SDK sends a
+    request's `headers`, and its own retries reuse them)."""
+    request = models.SendEmailRequest()
+    request._deserialize(_mail(**fields))
+    request.headers = {"Idempotency-Key": key}
+    return json.loads(client.SendEmail(request).to_json_string())
+
+
+@pytest.mark.usefixtures("one_call_per_second")
+def test_the_same_idempotency_key_sends_once(ses, account, sender):
+    first = _send_with_key(ses, "order-4711")
+    again = _send_with_key(ses, "order-4711")
+    assert again["MessageId"] == first["MessageId"]
+    assert OutboundEmail.objects.filter(account=account).count() == 1
+    other = _send_with_key(ses, "order-4712")
+    assert other["MessageId"] != first["MessageId"]
+    assert OutboundEmail.objects.filter(account=account).count() == 2
+
+
+@pytest.mark.usefixtures("one_call_per_second")
+def test_an_idempotency_key_reused_with_another_body_is_refused(ses, account, sender):
+    _send_with_key(ses, "order-4711")
+    with pytest.raises(TencentCloudSDKException) as exc:
+        _send_with_key(ses, "order-4711", Subject="Another subject")
+    assert exc.value.code == "InvalidParameterValue"
+    assert "Idempotency-Key" in exc.value.message
+    assert OutboundEmail.objects.filter(account=account).count() == 1
+
+
+@pytest.mark.usefixtures("one_call_per_second")
+def test_a_refused_send_repeated_with_its_key_is_refused_alike_and_stored_once(
+    ses, account, sender
+):
+    bounce(account, "blocked@gmail.com")
+    errors = []
+    for _ in range(2):
+        with pytest.raises(TencentCloudSDKException) as exc:
+            _send_with_key(ses, "order-4711", Destination=["blocked@gmail.com"])
+        errors.append((exc.value.code, exc.value.message))
+    assert errors[0] == errors[1]
+    assert errors[0][0] == "FailedOperation.EmailAddrInBlacklist"
+    assert OutboundEmail.objects.filter(account=account).count() == 1
+
+
+@pytest.mark.usefixtures("one_call_per_second")
+def test_a_send_refused_before_storing_leaves_its_key_free(ses, account, sender):
+    with pytest.raises(TencentCloudSDKException):
+        _send_with_key(ses, "order-4711", Destination=["not an address"])
+    assert _send_with_key(ses, "order-4711")["MessageId"]
+    assert OutboundEmail.objects.filter(account=account).count() == 1
+
+
+def test_idempotency_keys_are_per_account(ses, other_ses, account, other_account, sender):
+    add_sender_identity(other_account, "mail.acme.example", verified=True)
+    mine = _send_with_key(ses, "order-4711")
+    theirs = _send_with_key(other_ses, "order-4711")
+    assert mine["MessageId"] != theirs["MessageId"]

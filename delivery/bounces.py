@@ -89,7 +89,9 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             r"(domain|address) of sender|unroutable sender|invalid sender|sender not",
             r"bad sender|envelope sender",
             r"relay(ing)? (access )?(denied|not (permitted|allowed))|not permitted to relay",
-            r"relaying (is )?(denied|prohibited)|no relaying|open relay|insecure mail relay",
+            # sendmail's check_rcpt ("550 5.7.1 Relaying denied"); Mimecast's "Open relay not
+            # allowed". A refusal to relay, or of a sending host that is an open relay.
+            r"relaying (is )?(denied|prohibited)|no relaying|open relay",
             r"unable to relay|we do not relay|relay not permitted|relay access",
             r"reverse (dns|lookup)|\bptr\b|rdns|\bfcrdns|dns (ptr|reverse)",
             r"client host (rejected|blocked)|(client|sending|your) (host|ip|server) .{0,40}rejected",
@@ -107,7 +109,7 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             r"permission to post|not have permission|posting .{0,20}(restricted|not allowed)",
             r"too many (recipients|connections) from|throttl",
             r"(ip|connection|domain) frequency limited",
-            r"administrative prohibition|local policy|anti-?spoofing|\bmi:\w+",
+            r"local policy|\bmi:\w+",
             r"受信拒否|拒否されました|権限がない|権限がありません",
             # Amazon SES: "Email address is not verified. The following identities failed the check".
             r"address is not verified|identities failed the check",
@@ -116,6 +118,12 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             r"refused to talk to me",
             # Gmail: "This message is not RFC 5322 compliant ... this message has been blocked".
             r"not (rfc[- ]?)?compliant|rfc ?5322|rfc ?2822",
+            # One product's words for a relay refusal ("Insecure Mail Relay"): no second source.
+            r"insecure mail relay",
+            # Exim's reply when an ACL denies without a message of its own (smtp_in.c, acl.c);
+            # Mimecast's "Administrative prohibition - envelope blocked" and "Rejected by header
+            # based Anti-Spoofing policy" (Mimecast SMTP error codes).
+            r"administrative prohibition|anti-?spoofing",
         ),
     ),
     # The content was refused: spam, viruses, filters, headers.

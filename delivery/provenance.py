@@ -26,6 +26,8 @@ STANDARDS = frozenset(
         "doc:postfix",  # Postfix's documented reject texts (SMTPD_ACCESS_README, smtp client texts)
         "doc:sendmail",  # sendmail's error messages as documented by its vendors (Oracle Solaris)
         "doc:amazonses",  # Amazon SES: message-rejected errors of its SMTP interface
+        "doc:exim",  # Exim's own reply texts (smtp_in.c / acl.c defaults)
+        "doc:mimecast",  # Mimecast SMTP error codes (community.mimecast.com DOC-1369)
     }
 )
 
@@ -40,8 +42,8 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "sender.1": ("doc:postfix", "exim"),
     "sender.2": (),
     "sender.3": (),
-    "sender.4": ("doc:postfix", "sendmail"),
-    "sender.5": ("dragonfly", "v5sendmail"),
+    "sender.4": ("doc:postfix", "doc:sendmail", "sendmail"),
+    "sender.5": ("doc:sendmail", "doc:mimecast", "dragonfly", "v5sendmail"),
     "sender.6": ("doc:postfix",),
     "sender.7": ("doc:gmail", "dragonfly", "exim", "opensmtpd"),
     "sender.8": ("doc:postfix", "amazonses", "sendmail"),
@@ -60,7 +62,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
         "sendmail",
     ),
     "sender.14": ("exchange2007", "opensmtpd", "sendmail"),
-    "sender.15": ("amazonses", "mfilter", "postfix", "qmail", "rfc3464"),
+    "sender.15": ("doc:microsoft", "amazonses", "mfilter", "postfix", "qmail", "rfc3464"),
     "sender.16": ("doc:gmail", "postfix"),
     "sender.17": ("sendmail",),
     "sender.18": ("yahoo",),
@@ -73,6 +75,8 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "sender.25": ("doc:amazonses",),
     "sender.26": ("doc:postfix", "postfix"),
     "sender.27": ("doc:gmail",),
+    "sender.28": ("v5sendmail",),
+    "sender.29": ("doc:exim", "doc:mimecast"),
     "content.1": ("doc:gmail", "amavis", "dragonfly", "exim", "postfix"),
     "content.2": ("receivingses", "rfc3464", "sendmail"),
     "content.3": ("rfc3463", "receivingses", "sendmail"),
@@ -81,7 +85,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "content.6": ("doc:netease",),
     "content.7": (),
     "content.8": (),
-    "blocked.1": ("exim", "postfix", "sendmail"),
+    "blocked.1": ("doc:postfix", "doc:microsoft", "exim", "postfix", "sendmail"),
     "rate.1": ("doc:gmail",),
     "rate.2": ("doc:gmail",),
     "rate.3": (),

@@ -33,7 +33,7 @@ METADATA_ADDRESSES = frozenset(
 
 # The form of a notification URL, stated once for the service and the API schema: http or
 # https, a host (DNS labels, possibly internationalised, or an IP literal), no user or
-# password, an optional port 1..65535, then any path, query and fragment without spaces.
+# password, an optional port 1..65535, then any path, query and fragment without spaces or NUL.
 # Leading and trailing blanks are ignored.
 # Letters beyond ASCII for internationalised names: \u00a1-\uffff bar spaces and surrogates.
 _WIDE = (
@@ -44,7 +44,7 @@ _LABEL = rf"[A-Za-z0-9{_WIDE}]([A-Za-z0-9{_WIDE}-]{{0,61}}[A-Za-z0-9{_WIDE}])?"
 _PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 URL_PATTERN = (
     rf"^\s*[Hh][Tt][Tt][Pp][Ss]?://({_LABEL}(\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]{{2,45}}\])"
-    rf"(:{_PORT})?([/?#]\S*)?\s*$"
+    rf"(:{_PORT})?([/?#][^\s\x00]*)?\s*$"
 )
 _URL = re.compile(URL_PATTERN)
 # The one rule the pattern leaves to the service.

@@ -413,11 +413,16 @@ def _base64_text(value: str | None, name: str) -> str:
     if not value:
         return ""
     try:
-        return base64.b64decode(value, validate=True).decode()
+        text = base64.b64decode(value, validate=True).decode()
     except (binascii.Error, ValueError):
         raise TencentError(
             "InvalidParameterValue.EmailContentIsWrong", f"Simple.{name} must be base64 of UTF-8."
         ) from None
+    if "\x00" in text:
+        raise TencentError(
+            "InvalidParameterValue.EmailContentIsWrong", f"Simple.{name} holds a NUL character."
+        )
+    return text
 
 
 def _smtp_headers(value: str | None) -> dict[str, str]:

@@ -10,7 +10,10 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from sesconsole.lib.timezones import MAX_DAY, MIN_DAY
+
 MAX_LIMIT = 100  # every list action except GetAbuseReport
+MAX_INT = 2**31 - 1  # Tencent's Integer parameters are 32-bit; the database's offsets 64-bit
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -22,6 +25,26 @@ class TencentError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def check_text(name: str, value: str) -> None:
+    """Text the database can store: no NUL character, no lone surrogate (JSON can carry both)."""
+    if "\x00" in value:
+        raise TencentError(
+            "InvalidParameterValue", f"The parameter {name} must not contain NUL characters."
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise TencentError(
+            "InvalidParameterValue", f"The parameter {name} is not valid Unicode text."
+        ) from None
+
+
+def _check_day(name: str, day: date, code: str) -> None:
+    """The days every page and API accept (a day's bounds in any zone stay representable)."""
+    if not MIN_DAY <= day <= MAX_DAY:
+        raise TencentError(code, f"The parameter {name} must lie between {MIN_DAY} and {MAX_DAY}.")
 
 
 class Params:
@@ -42,6 +65,7 @@ class Params:
             return None
         if not isinstance(value, str):
             raise TencentError("InvalidParameter", f"The parameter {name} must be a string.")
+        check_text(name, value)
         if required and not value.strip():
             raise TencentError(missing_code, f"The parameter {name} must not be empty.")
         return value.strip()
@@ -58,6 +82,10 @@ class Params:
         if value < 0:
             raise TencentError(
                 "InvalidParameterValue", f"The parameter {name} must not be negative."
+            )
+        if value > MAX_INT:
+            raise TencentError(
+                "InvalidParameterValue", f"The parameter {name} must be at most {MAX_INT}."
             )
         return value
 
@@ -84,9 +112,11 @@ class Params:
         try:
             if not _DATE.match(value):
                 raise ValueError
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             raise TencentError(code, f"The parameter {name} must be a date YYYY-MM-DD.") from None
+        _check_day(name, day, code)
+        return day
 
     def date_or_datetime(self, name: str, *, required: bool, code: str) -> tuple[datetime, bool]:
         """A `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS` value (naive), and whether it was a date."""
@@ -94,12 +124,16 @@ class Params:
         try:
             if value and _DATE.match(value):
                 day = date.fromisoformat(value)
-                return datetime(day.year, day.month, day.day), True  # noqa: DTZ001
-            return datetime.strptime(value or "", "%Y-%m-%d %H:%M:%S"), False  # noqa: DTZ007
+                moment, is_date = datetime(day.year, day.month, day.day), True  # noqa: DTZ001
+            else:
+                moment = datetime.strptime(value or "", "%Y-%m-%d %H:%M:%S")  # noqa: DTZ007
+                is_date = False
         except ValueError:
             raise TencentError(
                 code, f"The parameter {name} must be YYYY-MM-DD or YYYY-MM-DD HH:MM:SS."
             ) from None
+        _check_day(name, moment.date(), code)
+        return moment, is_date
 
     def str_list(
         self, name: str, *, required: bool = False, missing_code: str = "MissingParameter"
@@ -113,4 +147,6 @@ class Params:
             )
         if required and not value:
             raise TencentError(missing_code, f"The parameter {name} must not be empty.")
+        for item in value:
+            check_text(name, item)
         return value

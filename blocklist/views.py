@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from sesconsole.lib.form_errors import summary_errors
-from sesconsole.lib.timezones import local_today, zone_of
+from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, local_today, zone_of
 from sesconsole.tenancy import console_view
 
 from .actions import (
@@ -251,9 +251,12 @@ def _date_or_none(value: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise BlocklistError("invalid_date", "Give the date as YYYY-MM-DD.") from None
+    if not MIN_DAY <= day <= MAX_DAY:
+        raise BlocklistError("invalid_date", f"Give a date from {MIN_DAY} to {MAX_DAY}.")
+    return day
 
 
 @console_view

@@ -4,10 +4,8 @@ recent attempts, a test event, redelivery, secret rotation, enable/disable and d
 from __future__ import annotations
 
 from datetime import datetime
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from sesconsole.models import Account
-from sesconsole.tenancy import current_account
+from sesconsole.tenancy import console_view
 
 from . import outbox
 from .models import Attempt, Endpoint, EventName, Notification
@@ -23,23 +21,11 @@ from .models import Attempt, Endpoint, EventName, Notification
 RECENT_ATTEMPTS = 50
 
 
-def with_account(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        account = current_account(request)
-        if account is None:
-            return render(request, "console/no_account.html", status=403)
-        return view(request, account, *args, **kwargs)
-
-    return wrapper
-
-
 def _get_endpoint_for_user(account: Account, pk: int) -> Endpoint:
     return get_object_or_404(Endpoint.objects.select_related("account"), pk=pk, account=account)
 
 
-@with_account
+@console_view
 def endpoints(request: HttpRequest, account: Account) -> HttpResponse:
     new_secret = None
     form = {"url": "", "sender_address": "", "events": [], "batch_size": 1}
@@ -79,7 +65,7 @@ def endpoints(request: HttpRequest, account: Account) -> HttpResponse:
     )
 
 
-@with_account
+@console_view
 def endpoint_detail(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     return _detail(request, _get_endpoint_for_user(account, pk))
 
@@ -112,7 +98,7 @@ def _detail(
         )
 
 
-@with_account
+@console_view
 @require_POST
 def endpoint_test(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     endpoint = _get_endpoint_for_user(account, pk)
@@ -121,7 +107,7 @@ def endpoint_test(request: HttpRequest, account: Account, pk: int) -> HttpRespon
     return redirect("notifications:endpoint", pk=pk)
 
 
-@with_account
+@console_view
 @require_POST
 def endpoint_rotate(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     endpoint = _get_endpoint_for_user(account, pk)
@@ -130,7 +116,7 @@ def endpoint_rotate(request: HttpRequest, account: Account, pk: int) -> HttpResp
     return _detail(request, endpoint, new_secret=secret)
 
 
-@with_account
+@console_view
 @require_POST
 def endpoint_toggle(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     endpoint = _get_endpoint_for_user(account, pk)
@@ -139,7 +125,7 @@ def endpoint_toggle(request: HttpRequest, account: Account, pk: int) -> HttpResp
     return redirect("notifications:endpoint", pk=pk)
 
 
-@with_account
+@console_view
 @require_POST
 def endpoint_delete(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     endpoint = _get_endpoint_for_user(account, pk)
@@ -156,7 +142,7 @@ def _local(value: str, account: Account) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=account.time_zone)
 
 
-@with_account
+@console_view
 @require_POST
 def endpoint_redeliver(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     endpoint = _get_endpoint_for_user(account, pk)

@@ -136,6 +136,10 @@ def account_context(request: HttpRequest) -> dict:
     }
 
 
+def _holds_nul(data) -> bool:
+    return any("\x00" in value for _, values in data.lists() for value in values)
+
+
 def console_view(view: Callable) -> Callable:
     """A console page: signed in, acting for an account, which the view gets as an argument.
 
@@ -148,6 +152,18 @@ def console_view(view: Callable) -> Callable:
         account = current_account(request)
         if account is None:
             return render(request, "console/no_account.html", status=403)
+        if request.method == "POST" and _holds_nul(request.POST):
+            # No text field can store it (Django's forms refuse it too); views that read
+            # request.POST directly would otherwise fail in the database.
+            return render(
+                request,
+                "console/bad_input.html",
+                {
+                    "message": "A field holds a NUL character, which no text can contain.",
+                    "back": request.path,
+                },
+                status=400,
+            )
         return view(request, account, *args, **kwargs)
 
     return wrapper

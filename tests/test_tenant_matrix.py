@@ -38,6 +38,8 @@ from delivery.ingest import ingest_events
 from delivery.intake import intake
 from delivery.models import DeliveryEvent, InboundReport, Message, OutboundEmail, OutboundRecipient
 from delivery.sending import SendRequest, add_sender_identity, send_email
+from notifications import outbox
+from notifications.models import Endpoint, Notification
 from sesconsole.models import Account, ApiKey
 from tencent.actions import ACTIONS
 from tencent.models import Tc3Key
@@ -78,6 +80,8 @@ def _populate(account: Account, tag: str) -> None:
     """Data of every kind for `account`, every string marked with `tag`."""
     actor = Actor(None, f"{tag} setup")
     custom.set_auto_block(account, enabled=True, days=5, actor=actor)
+    # An event-notification endpoint, so its pages and its notifications are in the matrix.
+    outbox.create_endpoint(account, f"https://93.184.215.14/{tag}-hook-path")
     at = (timezone.now() - timedelta(hours=2)).isoformat()
     rcpt = f"{tag}-rcpt.test"
 
@@ -198,6 +202,8 @@ def _values(account: Account) -> set[str]:
         values |= {row.name, row.prefix}
     for row in Tc3Key.objects.filter(account=account):
         values |= {row.name, row.secret_id}
+    for row in Endpoint.objects.filter(account=account):
+        values |= {row.url}
     return {v.strip().lower() for v in values if v and len(v.strip()) >= 6}
 
 
@@ -257,6 +263,18 @@ def tenants(db) -> tuple[Tenant, Tenant]:
                         "pk", flat=True
                     )
                 ),
+                *(
+                    str(pk)
+                    for pk in Endpoint.objects.filter(account=b.account).values_list(
+                        "pk", flat=True
+                    )
+                ),
+                *(
+                    str(pk)
+                    for pk in Notification.objects.filter(endpoint__account=b.account).values_list(
+                        "pk", flat=True
+                    )
+                ),
             }
         ),
         "email_id": list(
@@ -281,6 +299,7 @@ def secrets(tenants) -> set[str]:
     found = _values(b.account) - _values(a.account)
     assert {"b-msg-1", "b-evt-bounced-3", "b secret subject 1", "b-rcpt1@b-rcpt.test"} <= found
     assert "550 5.1.1 b shared gone" in found and SHARED not in found
+    assert "https://93.184.215.14/b-hook-path" in found
     return found
 
 

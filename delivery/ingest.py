@@ -19,13 +19,13 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from blocklist import consumer
 from notifications.outbox import enqueue_events as notify_events
 from sesconsole.lib.errors import ServiceError
-from sesconsole.lib.sql import insert_new_rows
+from sesconsole.lib.sql import insert_claimed_rows, insert_new_rows
 from sesconsole.models import Account
 
 from .addresses import InvalidAddress, domain_of, normalize_address
@@ -37,11 +37,12 @@ from .models import (
     BounceEvidence,
     CountedState,
     DeliveryEvent,
+    DeliveryEventKey,
     EventType,
     Message,
     PendingFold,
 )
-from .partitions import retention_cutoff
+from .partitions import is_partitioned, retention_cutoff
 from .wire import Unreadable
 
 MAX_ID_LENGTH = 128
@@ -504,13 +505,28 @@ _EVENT_FIELDS = [
 ]
 
 
+_KEY_FIELDS = ["account", "event_id", "timestamp"]
+
+
 def _insert_new_events(events: list[DeliveryEvent]) -> list[DeliveryEvent]:
     """Insert the events; return those not stored before (retries and races count once)."""
     by_id = {e.event_id: e for e in events}
     stored = []
-    # No conflict target: on PostgreSQL (account, event_id) is claimed by a trigger in
-    # delivery_deliveryeventkey (see delivery.partitions), which skips repeats.
-    for pk, event_id in insert_new_rows(events, _EVENT_FIELDS, [], "event_id"):
+    if is_partitioned():
+        # (account, event_id) cannot be unique in a partitioned table: each key is claimed
+        # in delivery_deliveryeventkey by the same statement that inserts the events it
+        # won (see delivery.partitions). The key trigger, the guard for other writers,
+        # stands aside for that statement only (on an error the transaction's rollback
+        # restores the setting).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('delivery.event_keys', 'claimed', true)")
+            rows = insert_claimed_rows(
+                events, _EVENT_FIELDS, DeliveryEventKey, _KEY_FIELDS, "event_id"
+            )
+            cursor.execute("SELECT set_config('delivery.event_keys', '', true)")
+    else:
+        rows = insert_new_rows(events, _EVENT_FIELDS, [], "event_id")
+    for pk, event_id in rows:
         event = by_id[event_id]
         event.pk = pk
         event._state.adding = False

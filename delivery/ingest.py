@@ -25,7 +25,13 @@ from django.utils import timezone
 from blocklist import consumer
 from notifications.outbox import enqueue_events as notify_events
 from sesconsole.lib.errors import ServiceError
-from sesconsole.lib.sql import insert_claimed_rows, insert_new_rows
+from sesconsole.lib.sql import (
+    execute,
+    insert_claimed_rows,
+    insert_new_columns,
+    insert_new_rows,
+    instance,
+)
 from sesconsole.models import Account
 
 from .addresses import InvalidAddress, domain_of, normalize_address
@@ -105,27 +111,36 @@ class NewEvent:
     machine: bool = False
 
     def as_model(self) -> DeliveryEvent:
-        """The unsaved event row (account and message are attached when stored)."""
+        """The unsaved event row (account, message and received_at are set when stored)."""
         bounce_class, evidence = self.bounce_class, self.bounce_evidence
         if self.type == EventType.BOUNCED and not bounce_class:
             bounce_class, evidence = bounce_verdict(
                 self.smtp_code, self.smtp_enhanced, self.response_text, "", evidence
             )
-        return DeliveryEvent(
-            event_id=self.event_id,
-            type=self.type,
-            timestamp=self.timestamp,
-            bounce_class=bounce_class,
-            bounce_evidence=evidence,
-            smtp_code=self.smtp_code,
-            smtp_enhanced=self.smtp_enhanced,
-            response_text=self.response_text,
-            reason=self.reason,
-            url=self.url,
-            user_agent=self.user_agent,
-            ip=self.ip,
-            is_machine=self.machine,
+        event = instance(
+            DeliveryEvent,
+            {
+                "id": None,
+                "account_id": None,
+                "event_id": self.event_id,
+                "message_id": None,
+                "type": self.type,
+                "timestamp": self.timestamp,
+                "received_at": None,
+                "bounce_class": bounce_class,
+                "bounce_evidence": evidence,
+                "smtp_code": self.smtp_code,
+                "smtp_enhanced": self.smtp_enhanced,
+                "response_text": self.response_text,
+                "reason": self.reason,
+                "url": self.url,
+                "user_agent": self.user_agent,
+                "ip": self.ip,
+                "is_machine": self.machine,
+            },
         )
+        event._state.adding = True
+        return event
 
 
 @dataclass(slots=True)
@@ -370,9 +385,10 @@ def record_events(account: Account, events: Iterable[NewEvent]) -> IngestResult:
         messages, before = _messages_for(account, parsed.values(), lock=not deferred)
         now = timezone.now()
         for item in parsed.values():
-            item.event.account = account
-            item.event.message = messages[item.message_id]
-            item.event.received_at = now
+            # What `event.account = …` etc. do, without a descriptor call per field.
+            event, message = item.event, messages[item.message_id]
+            event.account_id, event.message_id, event.received_at = account.pk, message.pk, now
+            event._state.fields_cache = {"account": account, "message": message}
         stored = _insert_new_events([item.event for item in parsed.values()])
         if deferred:
             _queue_for_fold(stored, parsed)
@@ -435,6 +451,8 @@ _MESSAGE_NEW_FIELDS = [
     "click_count",
     "created_at",
 ]
+_MESSAGE_ATTNAMES = [f.attname for f in Message._meta.concrete_fields]
+_MESSAGE_COLUMNS = ", ".join(f'"{f.column}"' for f in Message._meta.concrete_fields)
 
 
 def _messages_for(
@@ -443,12 +461,12 @@ def _messages_for(
     """The batch's messages by message id (created if missing), and what each counted as
     before this batch.
 
-    With `lock`, messages are locked for update (in sorted order, so concurrent batches
-    cannot deadlock) to be folded in this transaction; without, they are read only, and
-    the addresses this batch brings are set on the objects for the consumers that act at
-    once, while the worker that folds the events writes them. A message created here takes
-    its addresses from the first event that names them; a later `request` event fills in
-    whatever was missing.
+    With `lock`, messages are locked for update (in primary-key order, so concurrent
+    batches cannot deadlock) to be folded in this transaction; without, they are read only,
+    and the addresses this batch brings are set on the objects for the consumers that act
+    at once, while the worker that folds the events writes them. A message created here
+    takes its addresses from the first event that names them; a later `request` event fills
+    in whatever was missing.
     """
     details: dict[str, _Item] = {}
     for item in items:
@@ -456,6 +474,65 @@ def _messages_for(
         if known is None or (item.event.type == EventType.REQUEST) or (not known.to and item.to):
             details[item.message_id] = item
     ids = sorted(details)
+    if connection.vendor == "postgresql":
+        found = _lock_messages_pg(account, ids, details, lock)
+    else:
+        found = _lock_messages_orm(account, ids, details, lock)
+    # What earlier batches counted each message as, before this batch changes it.
+    before = {message.pk: CountedState.of(message) for message in found.values()}
+    for mid, item in details.items():
+        apply_addresses(found[mid], item.event.type, item.from_address, item.to, item.subject)
+    return found, before
+
+
+def _lock_messages_pg(
+    account: Account, ids: list[str], details: dict[str, _Item], lock: bool
+) -> dict[str, Message]:
+    """Create the missing messages and load (and lock) all of them: two statements, rows
+    built without the ORM (see sesconsole.lib.sql.instance)."""
+    now = timezone.now()
+    chosen = [details[mid] for mid in ids]
+    n = len(ids)
+    senders = [d.from_address for d in chosen]
+    recipients = [d.to for d in chosen]
+    # The rows of messages already stored are skipped by the unique (account, message_id).
+    insert_new_columns(
+        Message,
+        _MESSAGE_NEW_FIELDS,
+        [
+            [account.pk] * n,
+            ids,
+            senders,
+            [domain_of(a) if a else "" for a in senders],
+            recipients,
+            [domain_of(a) if a else "" for a in recipients],
+            [d.subject for d in chosen],
+            [Message.Status.PENDING.value] * n,
+            [""] * n,
+            [""] * n,
+            [0] * n,
+            [0] * n,
+            [now] * n,
+        ],
+        ["account", "message_id"],
+    )
+    rows = execute(
+        f"SELECT {_MESSAGE_COLUMNS} FROM delivery_message"
+        " WHERE account_id = %s AND message_id = ANY(%b::varchar[]) ORDER BY id"
+        + (" FOR UPDATE" if lock else ""),
+        [account.pk, ids],
+    )[1]
+    found = {}
+    for row in rows:
+        message = instance(Message, dict(zip(_MESSAGE_ATTNAMES, row, strict=True)))
+        found[message.message_id] = message
+    return found
+
+
+def _lock_messages_orm(
+    account: Account, ids: list[str], details: dict[str, _Item], lock: bool
+) -> dict[str, Message]:
+    """The same through the ORM, for SQLite."""
     existing = set(
         Message.objects.filter(account=account, message_id__in=ids).values_list(
             "message_id", flat=True
@@ -477,12 +554,7 @@ def _messages_for(
     if missing:
         insert_new_rows(missing, _MESSAGE_NEW_FIELDS, ["account", "message_id"], "message_id")
     rows = Message.objects.filter(account=account, message_id__in=ids).order_by("pk")
-    found = {m.message_id: m for m in (rows.select_for_update() if lock else rows)}
-    # What earlier batches counted each message as, before this batch changes it.
-    before = {message.pk: CountedState.of(message) for message in found.values()}
-    for mid, item in details.items():
-        apply_addresses(found[mid], item.event.type, item.from_address, item.to, item.subject)
-    return found, before
+    return {m.message_id: m for m in (rows.select_for_update() if lock else rows)}
 
 
 _EVENT_FIELDS = [

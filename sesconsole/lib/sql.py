@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import connection, models
+from django.db.models.base import ModelState
 
 # Field types whose Python values psycopg sends as they are: no per-value preparation.
 _PLAIN_ON_POSTGRES = (
@@ -71,6 +72,52 @@ def _execute(sql: str, params: list) -> tuple[int, list]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount, cursor.fetchall() if cursor.description else []
+
+
+def execute(sql: str, params: list) -> tuple[int, list]:
+    """Run hand-written SQL as the builders here do (server-side binding on PostgreSQL:
+    `%b` parameters travel in binary); returns (rowcount, rows)."""
+    return _execute(sql, params)
+
+
+def instance(model: type[models.Model], values: dict, **related) -> models.Model:
+    """A model instance of a stored row from its field values by attname, with `related`
+    objects cached as its foreign keys' targets.
+
+    Model.__init__ walks every field for every object: ingestion builds thousands of rows
+    per batch, for which that costs more than the database's work on them.
+    """
+    obj = model.__new__(model)
+    obj.__dict__.update(values)
+    state = obj._state = ModelState()
+    state.adding = False
+    state.db = "default"
+    if related:
+        state.fields_cache = related
+    return obj
+
+
+def insert_new_columns(
+    model: type[models.Model],
+    fields: Sequence[str],
+    columns: Sequence[list],
+    conflict_fields: Sequence[str],
+) -> int:
+    """INSERT … ON CONFLICT (conflict_fields) DO NOTHING of rows given column by column
+    (values ready for the database); returns how many were inserted."""
+    if not columns or not columns[0]:
+        return 0
+    meta = model._meta
+    qn = connection.ops.quote_name
+    model_fields = [meta.get_field(name) for name in fields]
+    names = ", ".join(qn(f.column) for f in model_fields)
+    conflict = ", ".join(qn(meta.get_field(name).column) for name in conflict_fields)
+    source, params = _values_source(model_fields, columns)
+    sql = (
+        f"{source} INSERT INTO {qn(meta.db_table)} ({names}) SELECT * FROM v WHERE true "
+        f"ON CONFLICT ({conflict}) DO NOTHING"
+    )
+    return _execute(sql, params)[0]
 
 
 def update_rows(objs: Sequence[models.Model], fields: Sequence[str], chunk: int = 1000) -> int:

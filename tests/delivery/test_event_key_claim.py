@@ -5,7 +5,6 @@ the key trigger that still guards other writers, and across retention."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -46,14 +45,25 @@ def _race(*batches_per_thread):
     return results
 
 
+@pytest.fixture
+def past_days():
+    """Partitions of 4 to 6 days ago, dropped again afterwards (a transactional test's
+    flush keeps tables, and other tests create the days just before today)."""
+    days = [days_ago(n).date() for n in (6, 5, 4)]
+    for day in days:
+        partitions.create_partition(day)
+    yield days
+    with connection.cursor() as cur:
+        for day in days:
+            cur.execute(f'DROP TABLE IF EXISTS "{partitions.partition_name(day)}"')
+
+
 @pytest.mark.django_db(transaction=True)
-def test_racing_batches_overlapping_in_any_order_store_each_event_once():
+def test_racing_batches_overlapping_in_any_order_store_each_event_once(past_days):
     account = AccountFactory(name="acme")
-    for n in (3, 2, 1):
-        partitions.create_partition(days_ago(n).date())
     events = []
     for i in range(150):
-        events += message_events(f"m{i}", days_ago(1 + i % 3, hour=i % 20))
+        events += message_events(f"m{i}", days_ago(4 + i % 3, hour=i % 20))
     # Three writers: the whole set, its second half reversed, and a shuffle of its middle,
     # each split into batches, so claims overlap in different orders and batch boundaries.
     middle = events[100:350]
@@ -71,8 +81,21 @@ def test_racing_batches_overlapping_in_any_order_store_each_event_once():
     assert set(Message.objects.values_list("open_count", flat=True)) == {1}
     live = hour_totals(account)
     assert live["requests"] == live["delivered"] == live["opened_unique"] == 150
-    rebuild(days_ago(4), NOW + timedelta(days=1), account)
+    assert {p for p in _partitions_of(account)} == {
+        partitions.partition_name(day) for day in past_days
+    }
+    rebuild(days_ago(7), NOW, account)
     assert hour_totals(account) == live
+
+
+def _partitions_of(account) -> set[str]:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT DISTINCT tableoid::regclass::text FROM delivery_deliveryevent"
+            " WHERE account_id = %s",
+            [account.pk],
+        )
+        return {name for (name,) in cur.fetchall()}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -27,10 +27,10 @@ from notifications.outbox import enqueue_events as notify_events
 from sesconsole.lib.errors import ServiceError
 from sesconsole.lib.sql import (
     execute,
-    insert_claimed_rows,
     insert_new_columns,
     insert_new_rows,
     instance,
+    unnest_source,
 )
 from sesconsole.models import Account
 
@@ -43,7 +43,6 @@ from .models import (
     BounceEvidence,
     CountedState,
     DeliveryEvent,
-    DeliveryEventKey,
     EventType,
     Message,
     PendingFold,
@@ -380,16 +379,28 @@ def record_events(account: Account, events: Iterable[NewEvent]) -> IngestResult:
     if not parsed:
         return result
 
+    details = _message_details(parsed.values())
+    # Outside a transaction of the caller's, missing messages are created and committed
+    # first, by one statement of their own: a batch naming a message that a concurrent
+    # batch has just created then waits for that short insert, not for the other batch's
+    # whole transaction. (If the batch then fails, its new messages stay, blank and
+    # pending, as messages whose events have not arrived yet; the retry fills them in.)
+    _create_messages(account, details)
     deferred = settings.INGEST_FOLD == "deferred"
     with transaction.atomic():
-        messages, before = _messages_for(account, parsed.values(), lock=not deferred)
-        now = timezone.now()
-        for item in parsed.values():
-            # What `event.account = …` etc. do, without a descriptor call per field.
-            event, message = item.event, messages[item.message_id]
-            event.account_id, event.message_id, event.received_at = account.pk, message.pk, now
-            event._state.fields_cache = {"account": account, "message": message}
-        stored = _insert_new_events([item.event for item in parsed.values()])
+        stored = _insert_new_events(account, list(parsed.values()), timezone.now())
+        # The stored events' messages: locked to be folded here (so batches sharing a
+        # message wait for each other from this point to commit), read alone when a worker
+        # folds them (the consumers that act at once need their addresses).
+        messages = _load_messages(
+            account, lock=not deferred, pks=sorted({e.message_id for e in stored})
+        )
+        # What earlier batches counted each message as, before this batch changes it.
+        before = {m.pk: CountedState.of(m) for m in messages}
+        by_pk = {m.pk: _with_addresses(m, details[m.message_id]) for m in messages}
+        for event in stored:
+            # What `event.account = …` does, without a descriptor call per event.
+            event._state.fields_cache = {"account": account, "message": by_pk[event.message_id]}
         if deferred:
             _queue_for_fold(stored, parsed)
             transaction.on_commit(_start_folding)
@@ -455,152 +466,171 @@ _MESSAGE_ATTNAMES = [f.attname for f in Message._meta.concrete_fields]
 _MESSAGE_COLUMNS = ", ".join(f'"{f.column}"' for f in Message._meta.concrete_fields)
 
 
-def _messages_for(
-    account: Account, items: Iterable[_Item], lock: bool
-) -> tuple[dict[str, Message], dict[int, CountedState]]:
-    """The batch's messages by message id (created if missing), and what each counted as
-    before this batch.
-
-    With `lock`, messages are locked for update (in primary-key order, so concurrent
-    batches cannot deadlock) to be folded in this transaction; without, they are read only,
-    and the addresses this batch brings are set on the objects for the consumers that act
-    at once, while the worker that folds the events writes them. A message created here
-    takes its addresses from the first event that names them; a later `request` event fills
-    in whatever was missing.
-    """
+def _message_details(items: Iterable[_Item]) -> dict[str, _Item]:
+    """The item whose addresses each message of the batch takes: a `request` event's, else
+    the first that names a recipient."""
     details: dict[str, _Item] = {}
     for item in items:
         known = details.get(item.message_id)
         if known is None or (item.event.type == EventType.REQUEST) or (not known.to and item.to):
             details[item.message_id] = item
+    return details
+
+
+def _create_messages(account: Account, details: dict[str, _Item]) -> None:
+    """Insert the batch's messages not stored yet, blank and pending, with the addresses
+    the batch brings (the fold fills in the rest)."""
     ids = sorted(details)
-    if connection.vendor == "postgresql":
-        found = _lock_messages_pg(account, ids, details, lock)
-    else:
-        found = _lock_messages_orm(account, ids, details, lock)
-    # What earlier batches counted each message as, before this batch changes it.
-    before = {message.pk: CountedState.of(message) for message in found.values()}
-    for mid, item in details.items():
-        apply_addresses(found[mid], item.event.type, item.from_address, item.to, item.subject)
-    return found, before
-
-
-def _lock_messages_pg(
-    account: Account, ids: list[str], details: dict[str, _Item], lock: bool
-) -> dict[str, Message]:
-    """Create the missing messages and load (and lock) all of them: two statements, rows
-    built without the ORM (see sesconsole.lib.sql.instance)."""
-    now = timezone.now()
     chosen = [details[mid] for mid in ids]
+    if connection.vendor != "postgresql":
+        existing = set(
+            Message.objects.filter(account=account, message_id__in=ids).values_list(
+                "message_id", flat=True
+            )
+        )
+        chosen = [d for d in chosen if d.message_id not in existing]
+        ids = [d.message_id for d in chosen]
+    # On PostgreSQL the rows of messages already stored are skipped by the unique
+    # (account, message_id): one statement.
     n = len(ids)
     senders = [d.from_address for d in chosen]
     recipients = [d.to for d in chosen]
-    # The rows of messages already stored are skipped by the unique (account, message_id).
-    insert_new_columns(
-        Message,
-        _MESSAGE_NEW_FIELDS,
-        [
-            [account.pk] * n,
-            ids,
-            senders,
-            [domain_of(a) if a else "" for a in senders],
-            recipients,
-            [domain_of(a) if a else "" for a in recipients],
-            [d.subject for d in chosen],
-            [Message.Status.PENDING.value] * n,
-            [""] * n,
-            [""] * n,
-            [0] * n,
-            [0] * n,
-            [now] * n,
-        ],
-        ["account", "message_id"],
-    )
-    rows = execute(
-        f"SELECT {_MESSAGE_COLUMNS} FROM delivery_message"
-        " WHERE account_id = %s AND message_id = ANY(%b::varchar[]) ORDER BY id"
-        + (" FOR UPDATE" if lock else ""),
-        [account.pk, ids],
-    )[1]
-    found = {}
-    for row in rows:
-        message = instance(Message, dict(zip(_MESSAGE_ATTNAMES, row, strict=True)))
-        found[message.message_id] = message
-    return found
-
-
-def _lock_messages_orm(
-    account: Account, ids: list[str], details: dict[str, _Item], lock: bool
-) -> dict[str, Message]:
-    """The same through the ORM, for SQLite."""
-    existing = set(
-        Message.objects.filter(account=account, message_id__in=ids).values_list(
-            "message_id", flat=True
-        )
-    )
-    missing = [
-        Message(
-            account=account,
-            message_id=mid,
-            from_address=details[mid].from_address,
-            sender_domain=domain_of(details[mid].from_address) if details[mid].from_address else "",
-            recipient=details[mid].to,
-            recipient_domain=domain_of(details[mid].to) if details[mid].to else "",
-            subject=details[mid].subject,
-        )
-        for mid in ids
-        if mid not in existing
+    columns = [
+        [account.pk] * n,
+        ids,
+        senders,
+        [domain_of(a) if a else "" for a in senders],
+        recipients,
+        [domain_of(a) if a else "" for a in recipients],
+        [d.subject for d in chosen],
+        [Message.Status.PENDING.value] * n,
+        [""] * n,
+        [""] * n,
+        [0] * n,
+        [0] * n,
+        [timezone.now()] * n,
     ]
-    if missing:
-        insert_new_rows(missing, _MESSAGE_NEW_FIELDS, ["account", "message_id"], "message_id")
-    rows = Message.objects.filter(account=account, message_id__in=ids).order_by("pk")
-    return {m.message_id: m for m in (rows.select_for_update() if lock else rows)}
+    insert_new_columns(Message, _MESSAGE_NEW_FIELDS, columns, ["account", "message_id"])
 
 
-_EVENT_FIELDS = [
-    "account",
-    "event_id",
-    "message",
-    "type",
-    "timestamp",
-    "received_at",
-    "bounce_class",
-    "bounce_evidence",
-    "smtp_code",
-    "smtp_enhanced",
-    "response_text",
-    "reason",
-    "url",
-    "user_agent",
-    "ip",
-    "is_machine",
+def _load_messages(
+    account: Account,
+    lock: bool,
+    message_ids: list[str] | None = None,
+    pks: list[int] | None = None,
+) -> list[Message]:
+    """The account's messages of `message_ids` or `pks`, as stored, in primary-key order.
+
+    With `lock`, locked for update in that order, the order every writer uses, so
+    concurrent batches cannot deadlock.
+    """
+    if connection.vendor != "postgresql":
+        query = Message.objects.filter(account=account).order_by("pk")
+        if pks is not None:
+            query = query.filter(pk__in=pks)
+        else:
+            query = query.filter(message_id__in=message_ids)
+        return list(query.select_for_update() if lock else query)
+    if not (pks or message_ids):
+        return []
+    where, params = "id = ANY(%b::bigint[])", [pks]
+    if pks is None:
+        where, params = "message_id = ANY(%b::varchar[])", [message_ids]
+    rows = execute(
+        f"SELECT {_MESSAGE_COLUMNS} FROM delivery_message WHERE account_id = %s AND {where}"
+        " ORDER BY id" + (" FOR UPDATE" if lock else ""),
+        [account.pk, *params],
+    )[1]
+    return [instance(Message, dict(zip(_MESSAGE_ATTNAMES, row, strict=True))) for row in rows]
+
+
+def _with_addresses(message: Message, item: _Item) -> Message:
+    """Apply the addresses the batch brings (`fold.apply_addresses`): a message created
+    before its `request` event takes them from the first event that names them, and a
+    `request` event is authoritative."""
+    apply_addresses(message, item.event.type, item.from_address, item.to, item.subject)
+    return message
+
+
+# Event columns sent with each event (account, message and received_at are the batch's).
+_EVENT_COLUMNS = [
+    DeliveryEvent._meta.get_field(name)
+    for name in (
+        "event_id",
+        "type",
+        "timestamp",
+        "bounce_class",
+        "bounce_evidence",
+        "smtp_code",
+        "smtp_enhanced",
+        "response_text",
+        "reason",
+        "url",
+        "user_agent",
+        "ip",
+        "is_machine",
+    )
 ]
+_EVENT_FIELDS = ["account", "message", "received_at", *(f.name for f in _EVENT_COLUMNS)]
 
 
-_KEY_FIELDS = ["account", "event_id", "timestamp"]
+def _insert_new_events(
+    account: Account, items: list[_Item], received_at: datetime
+) -> list[DeliveryEvent]:
+    """Insert the events not stored before (retries and races count once) and return
+    them, their message's primary key set."""
+    if not is_partitioned():
+        # SQLite: the event table's own unique (account, event_id) skips repeats.
+        ids = sorted({item.message_id for item in items})
+        messages = {m.message_id: m.pk for m in _load_messages(account, False, message_ids=ids)}
+        for item in items:
+            item.event.account_id = account.pk
+            item.event.message_id = messages[item.message_id]
+            item.event.received_at = received_at
+        rows = insert_new_rows([i.event for i in items], _EVENT_FIELDS, [], "event_id")
+        by_id = {i.event.event_id: i.event for i in items}
+        stored = [by_id[event_id] for _, event_id in rows]
+        for (pk, _), event in zip(rows, stored, strict=True):
+            event.pk = pk
+            event._state.adding = False
+        return stored
 
-
-def _insert_new_events(events: list[DeliveryEvent]) -> list[DeliveryEvent]:
-    """Insert the events; return those not stored before (retries and races count once)."""
-    by_id = {e.event_id: e for e in events}
+    # (account, event_id) cannot be unique in a partitioned table: each key is claimed in
+    # delivery_deliveryeventkey (in key order, so racing batches wait for each other
+    # instead of deadlocking; a key claimed by a transaction still open waits for its
+    # outcome) by the statement that inserts the events it won, which also finds their
+    # messages. The key trigger, the guard for other writers, stands aside for that
+    # statement only (after an error the transaction's rollback restores the setting).
+    qn = connection.ops.quote_name
+    events = [item.event for item in items]
+    source, params = unnest_source(
+        [("message_key", "varchar", [item.message_id for item in items])]
+        + [
+            (qn(f.column), f.db_type(connection), [getattr(e, f.attname) for e in events])
+            for f in _EVENT_COLUMNS
+        ]
+    )
+    names = ", ".join(qn(f.column) for f in _EVENT_COLUMNS)
+    sql = (
+        f"WITH {source}, claimed AS (INSERT INTO delivery_deliveryeventkey"
+        ' (account_id, event_id, "timestamp") SELECT %s, event_id, "timestamp" FROM v'
+        " ORDER BY event_id ON CONFLICT DO NOTHING RETURNING event_id)"
+        f" INSERT INTO delivery_deliveryevent (account_id, message_id, received_at, {names})"
+        f" SELECT %s, m.id, %s, {', '.join(f'v.{qn(f.column)}' for f in _EVENT_COLUMNS)}"
+        " FROM v JOIN claimed c ON c.event_id = v.event_id"
+        " JOIN delivery_message m ON m.account_id = %s AND m.message_id = v.message_key"
+        " RETURNING id, event_id, message_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('delivery.event_keys', 'claimed', true)")
+        rows = execute(sql, [*params, account.pk, account.pk, received_at, account.pk])[1]
+        cursor.execute("SELECT set_config('delivery.event_keys', '', true)")
+    by_id = {event.event_id: event for event in events}
     stored = []
-    if is_partitioned():
-        # (account, event_id) cannot be unique in a partitioned table: each key is claimed
-        # in delivery_deliveryeventkey by the same statement that inserts the events it
-        # won (see delivery.partitions). The key trigger, the guard for other writers,
-        # stands aside for that statement only (on an error the transaction's rollback
-        # restores the setting).
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('delivery.event_keys', 'claimed', true)")
-            rows = insert_claimed_rows(
-                events, _EVENT_FIELDS, DeliveryEventKey, _KEY_FIELDS, "event_id"
-            )
-            cursor.execute("SELECT set_config('delivery.event_keys', '', true)")
-    else:
-        rows = insert_new_rows(events, _EVENT_FIELDS, [], "event_id")
-    for pk, event_id in rows:
+    for pk, event_id, message_pk in rows:
         event = by_id[event_id]
-        event.pk = pk
+        event.pk, event.account_id, event.message_id = pk, account.pk, message_pk
+        event.received_at = received_at
         event._state.adding = False
         stored.append(event)
     return stored

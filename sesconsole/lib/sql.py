@@ -103,8 +103,8 @@ def insert_new_columns(
     columns: Sequence[list],
     conflict_fields: Sequence[str],
 ) -> int:
-    """INSERT … ON CONFLICT (conflict_fields) DO NOTHING of rows given column by column
-    (values ready for the database); returns how many were inserted."""
+    """INSERT … ON CONFLICT (conflict_fields) DO NOTHING of rows given column by column;
+    returns how many were inserted."""
     if not columns or not columns[0]:
         return 0
     meta = model._meta
@@ -112,6 +112,11 @@ def insert_new_columns(
     model_fields = [meta.get_field(name) for name in fields]
     names = ", ".join(qn(f.column) for f in model_fields)
     conflict = ", ".join(qn(meta.get_field(name).column) for name in conflict_fields)
+    if connection.vendor != "postgresql":
+        columns = [
+            [f.get_db_prep_save(v, connection) for v in column]
+            for f, column in zip(model_fields, columns, strict=True)
+        ]
     source, params = _values_source(model_fields, columns)
     sql = (
         f"{source} INSERT INTO {qn(meta.db_table)} ({names}) SELECT * FROM v WHERE true "
@@ -183,46 +188,13 @@ def insert_new_rows(
     return rows
 
 
-def insert_claimed_rows(
-    objs: Sequence[models.Model],
-    fields: Sequence[str],
-    key_model: type[models.Model],
-    key_fields: Sequence[str],
-    returning: str,
-    chunk: int = 1000,
-) -> list:
-    """Claim each row's key in `key_model`, then insert only the rows whose key was won;
-    returns (pk, value of `returning`) of the inserted rows. PostgreSQL only.
-
-    One statement per chunk: `INSERT INTO keys … ON CONFLICT DO NOTHING RETURNING` feeds
-    the row insert. Keys are claimed in key order, so batches racing for the same keys wait
-    for each other instead of deadlocking, and a key claimed by a transaction still open
-    waits for its outcome (as any unique insert does): each key is won once.
-    `key_fields` are fields of both models, with the same names.
-    """
-    if not objs:
-        return []
-    meta = type(objs[0])._meta
-    key_meta = key_model._meta
-    qn = connection.ops.quote_name
-    model_fields = [meta.get_field(name) for name in fields]
-    columns = ", ".join(qn(f.column) for f in model_fields)
-    keys = [qn(key_meta.get_field(name).column) for name in key_fields]
-    key_list = ", ".join(keys)
-    join = " AND ".join(f"c.{k} = v.{k}" for k in keys)
-    ret = qn(meta.get_field(returning).column)
-    rows: list = []
-    for start in range(0, len(objs), chunk):
-        source, params = _columns_source(model_fields, objs[start : start + chunk])
-        sql = (
-            f"{source}, claimed AS (INSERT INTO {qn(key_meta.db_table)} ({key_list}) "
-            f"SELECT {key_list} FROM v ORDER BY {key_list} ON CONFLICT DO NOTHING "
-            f"RETURNING {key_list}) "
-            f"INSERT INTO {qn(meta.db_table)} ({columns}) SELECT v.* FROM v JOIN claimed c "
-            f"ON {join} RETURNING {qn(meta.pk.column)}, {ret}"
-        )
-        rows.extend(_execute(sql, params)[1])
-    return rows
+def unnest_source(columns: Sequence[tuple[str, str, list]]) -> tuple[str, list]:
+    """`v (names) AS (SELECT * FROM unnest(…))` for (name, SQL type, values) columns, and
+    its parameters: one binary array per column (PostgreSQL only), for statements the
+    builders above do not cover."""
+    names = ", ".join(name for name, _, _ in columns)
+    casts = ", ".join(f"%b::{sql_type}[]" for _, sql_type, _ in columns)
+    return f"v ({names}) AS (SELECT * FROM unnest({casts}))", [values for _, _, values in columns]
 
 
 def add_to_counters(

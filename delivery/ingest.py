@@ -12,6 +12,7 @@ event type means is declared once, in `delivery.contract`.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -228,9 +229,14 @@ def _address(raw: dict, name: str, required: bool) -> str:
     if not value:
         return ""
     try:
-        return normalize_address(value)
+        return _normal_address(value)
     except InvalidAddress as exc:
         raise EventError("invalid_address", f"'{name}': {exc}") from None
+
+
+# Sender addresses repeat from event to event: their normal form is remembered (a refused
+# address raises again each time; lru_cache keeps no exceptions).
+_normal_address = functools.lru_cache(maxsize=8192)(normalize_address)
 
 
 def parse_event(raw) -> NewEvent:
@@ -490,27 +496,43 @@ def _create_messages(account: Account, details: dict[str, _Item]) -> None:
         )
         chosen = [d for d in chosen if d.message_id not in existing]
         ids = [d.message_id for d in chosen]
-    # On PostgreSQL the rows of messages already stored are skipped by the unique
-    # (account, message_id): one statement.
-    n = len(ids)
     senders = [d.from_address for d in chosen]
     recipients = [d.to for d in chosen]
-    columns = [
-        [account.pk] * n,
-        ids,
-        senders,
-        [domain_of(a) if a else "" for a in senders],
-        recipients,
-        [domain_of(a) if a else "" for a in recipients],
-        [d.subject for d in chosen],
-        [Message.Status.PENDING.value] * n,
-        [""] * n,
-        [""] * n,
-        [0] * n,
-        [0] * n,
-        [timezone.now()] * n,
-    ]
-    insert_new_columns(Message, _MESSAGE_NEW_FIELDS, columns, ["account", "message_id"])
+    sender_domains = [domain_of(a) if a else "" for a in senders]
+    recipient_domains = [domain_of(a) if a else "" for a in recipients]
+    subjects = [d.subject for d in chosen]
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        n = len(ids)
+        columns = [[account.pk] * n, ids, senders, sender_domains, recipients]
+        columns += [recipient_domains, subjects, [Message.Status.PENDING.value] * n]
+        columns += [[""] * n, [""] * n, [0] * n, [0] * n, [now] * n]
+        insert_new_columns(Message, _MESSAGE_NEW_FIELDS, columns, ["account", "message_id"])
+        return
+    # One statement; messages already stored are filtered out before they draw an id from
+    # the sequence, and the unique (account, message_id) skips those a concurrent batch
+    # is creating (waiting for its outcome).
+    source, params = unnest_source(
+        [
+            ("message_id", "varchar", ids),
+            ("from_address", "varchar", senders),
+            ("sender_domain", "varchar", sender_domains),
+            ("recipient", "varchar", recipients),
+            ("recipient_domain", "varchar", recipient_domains),
+            ("subject", "varchar", subjects),
+        ]
+    )
+    execute(
+        f"WITH {source} INSERT INTO delivery_message (account_id, message_id, from_address,"
+        " sender_domain, recipient, recipient_domain, subject, status, bounce_class,"
+        " response_text, open_count, click_count, created_at)"
+        " SELECT %s, v.message_id, v.from_address, v.sender_domain, v.recipient,"
+        " v.recipient_domain, v.subject, %s, '', '', 0, 0, %s FROM v WHERE NOT EXISTS"
+        " (SELECT 1 FROM delivery_message m WHERE m.account_id = %s"
+        " AND m.message_id = v.message_id)"
+        " ON CONFLICT (account_id, message_id) DO NOTHING",
+        [*params, account.pk, Message.Status.PENDING.value, now, account.pk],
+    )
 
 
 def _load_messages(
@@ -540,6 +562,7 @@ def _load_messages(
         f"SELECT {_MESSAGE_COLUMNS} FROM delivery_message WHERE account_id = %s AND {where}"
         " ORDER BY id" + (" FOR UPDATE" if lock else ""),
         [account.pk, *params],
+        binary=True,
     )[1]
     return [instance(Message, dict(zip(_MESSAGE_ATTNAMES, row, strict=True))) for row in rows]
 

@@ -24,7 +24,7 @@ account's tracked domains (`stats.tracking`): a domain not tracked then counts a
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -91,8 +91,13 @@ class Deltas:
         n: int = 1,
         tracker: Tracker | None = None,
     ):
+        self.add_mapped((tracker or self.tracker).map(domains, ts), ts, counters, n)
+
+    def add_mapped(
+        self, domains: tuple[str, str], ts: datetime, counters: Iterable[str], n: int = 1
+    ):
+        """`add` for domains already mapped to their rollup row at `ts`."""
         indexes = [_COUNTER_INDEX[c] for c in counters]
-        domains = (tracker or self.tracker).map(domains, ts)
         for size in SIZES:
             bucket = bucket_start(ts, size)
             # The row of the domain pair, and the account's all-domains row.
@@ -113,15 +118,24 @@ def count_events(
     deltas = Deltas(load_tracker(account.pk))
     messages: dict[int, Message] = {}
     new_event_ids: dict[int, list[int]] = defaultdict(list)
+    # Events counted alike (same rollup row after mapping, same minute, same counters) are
+    # added together: a batch has far fewer such groups than events.
+    groups: Counter = Counter()
+    tracker = deltas.tracker
     for event in events:
         message = event.message
         messages[message.pk] = message
         new_event_ids[message.pk].append(event.pk)
-        deltas.add(
-            _domains(message),
-            event.timestamp,
-            counters_of(event.type, event.bounce_class, event.is_machine),
-        )
+        ts = event.timestamp
+        groups[
+            (
+                tracker.map(_domains(message), ts),
+                ts.replace(second=0, microsecond=0),
+                counters_of(event.type, event.bounce_class, event.is_machine),
+            )
+        ] += 1
+    for (mapped, minute, counters), n in groups.items():
+        deltas.add_mapped(mapped, minute, counters, n)
 
     moved: dict[int, tuple[tuple[str, str], tuple[str, str]]] = {}
     for message in messages.values():

@@ -55,29 +55,30 @@ def _values_source(model_fields: Sequence[models.Field], columns: Sequence[list]
     return f"WITH v ({names}) AS (VALUES {', '.join([row_sql] * rows)})", params
 
 
-def _execute(sql: str, params: list) -> tuple[int, list]:
+def _execute(sql: str, params: list, binary: bool = False) -> tuple[int, list]:
     """Run `sql` on Django's connection, in its transaction; return (rowcount, rows).
 
     On PostgreSQL a plain psycopg cursor binds on the server, so the array parameters
     travel in binary: Django's client-side binding would escape every element as text,
-    which costs more than the insert itself.
+    which costs more than the insert itself. `binary` asks for the rows in binary too
+    (timestamps then come without parsing text; aware, in the connection's time zone).
     """
     if connection.vendor == "postgresql":
         import psycopg
 
         connection.ensure_connection()
         with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, params, binary=binary)
             return cursor.rowcount, cursor.fetchall() if cursor.description else []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount, cursor.fetchall() if cursor.description else []
 
 
-def execute(sql: str, params: list) -> tuple[int, list]:
+def execute(sql: str, params: list, binary: bool = False) -> tuple[int, list]:
     """Run hand-written SQL as the builders here do (server-side binding on PostgreSQL:
     `%b` parameters travel in binary); returns (rowcount, rows)."""
-    return _execute(sql, params)
+    return _execute(sql, params, binary)
 
 
 def instance(model: type[models.Model], values: dict, **related) -> models.Model:

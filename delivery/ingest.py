@@ -38,7 +38,7 @@ from sesconsole.models import Account
 from .addresses import InvalidAddress, domain_of, normalize_address
 from .bounces import is_enhanced_status, judge
 from .contract import EVENTS
-from .fold import apply_addresses, fold_into_messages
+from .fold import apply_addresses, fold_into_messages, load_messages
 from .models import (
     BounceClass,
     BounceEvidence,
@@ -156,14 +156,18 @@ class _Item:
 
 def _string(raw: dict, name: str, max_length: int, required: bool = False) -> str:
     value = raw.get(name)
-    if value is not None and not isinstance(value, str):
+    if value is None:
+        if required:
+            raise EventError("missing_field", f"'{name}' is required.")
+        return ""
+    if not isinstance(value, str):
         raise EventError("invalid_field", f"'{name}' must be a string.")
-    value = (value or "").strip()
+    value = value.strip()
     if not value:
         if required:
             raise EventError("missing_field", f"'{name}' is required.")
         return ""
-    if "\x00" in value or not _is_utf8(value):
+    if "\x00" in value or (not value.isascii() and not _is_utf8(value)):
         # PostgreSQL's text takes neither a NUL nor a lone surrogate ("\ud800").
         raise EventError("invalid_text", f"'{name}' holds a NUL character or a lone surrogate.")
     if len(value) > max_length:
@@ -398,8 +402,8 @@ def record_events(account: Account, events: Iterable[NewEvent]) -> IngestResult:
         # The stored events' messages: locked to be folded here (so batches sharing a
         # message wait for each other from this point to commit), read alone when a worker
         # folds them (the consumers that act at once need their addresses).
-        messages = _load_messages(
-            account, lock=not deferred, pks=sorted({e.message_id for e in stored})
+        messages = load_messages(
+            account, sorted({e.message_id for e in stored}), "" if deferred else "UPDATE"
         )
         # What earlier batches counted each message as, before this batch changes it.
         before = {m.pk: CountedState.of(m) for m in messages}
@@ -535,38 +539,6 @@ def _create_messages(account: Account, details: dict[str, _Item]) -> None:
     )
 
 
-def _load_messages(
-    account: Account,
-    lock: bool,
-    message_ids: list[str] | None = None,
-    pks: list[int] | None = None,
-) -> list[Message]:
-    """The account's messages of `message_ids` or `pks`, as stored, in primary-key order.
-
-    With `lock`, locked for update in that order, the order every writer uses, so
-    concurrent batches cannot deadlock.
-    """
-    if connection.vendor != "postgresql":
-        query = Message.objects.filter(account=account).order_by("pk")
-        if pks is not None:
-            query = query.filter(pk__in=pks)
-        else:
-            query = query.filter(message_id__in=message_ids)
-        return list(query.select_for_update() if lock else query)
-    if not (pks or message_ids):
-        return []
-    where, params = "id = ANY(%b::bigint[])", [pks]
-    if pks is None:
-        where, params = "message_id = ANY(%b::varchar[])", [message_ids]
-    rows = execute(
-        f"SELECT {_MESSAGE_COLUMNS} FROM delivery_message WHERE account_id = %s AND {where}"
-        " ORDER BY id" + (" FOR UPDATE" if lock else ""),
-        [account.pk, *params],
-        binary=True,
-    )[1]
-    return [instance(Message, dict(zip(_MESSAGE_ATTNAMES, row, strict=True))) for row in rows]
-
-
 def _with_addresses(message: Message, item: _Item) -> Message:
     """Apply the addresses the batch brings (`fold.apply_addresses`): a message created
     before its `request` event takes them from the first event that names them, and a
@@ -604,8 +576,12 @@ def _insert_new_events(
     them, their message's primary key set."""
     if not is_partitioned():
         # SQLite: the event table's own unique (account, event_id) skips repeats.
-        ids = sorted({item.message_id for item in items})
-        messages = {m.message_id: m.pk for m in _load_messages(account, False, message_ids=ids)}
+        ids = {item.message_id for item in items}
+        messages = dict(
+            Message.objects.filter(account=account, message_id__in=ids).values_list(
+                "message_id", "pk"
+            )
+        )
         for item in items:
             item.event.account_id = account.pk
             item.event.message_id = messages[item.message_id]

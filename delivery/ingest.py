@@ -8,6 +8,10 @@
 Both store new events exactly once, fold them into their messages, and hand them to the
 consumers, all in one transaction. Read it top to bottom: there are no signals. What each
 event type means is declared once, in `delivery.contract`.
+
+The batch travels as a few arrays (one per column, bound in binary) through set-based
+statements, and rows are built without the ORM's per-field work: at thousands of events a
+second, per-row Python costs more than the database's work (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -32,13 +36,15 @@ from sesconsole.lib.sql import (
     insert_new_rows,
     instance,
     unnest_source,
+    update_rows,
 )
 from sesconsole.models import Account
+from stats.rollups import count_events
 
 from .addresses import InvalidAddress, domain_of, normalize_address
 from .bounces import is_enhanced_status, judge
 from .contract import EVENTS
-from .fold import apply_addresses, fold_into_messages, load_messages
+from .fold import STATE_FIELDS, apply_addresses, fold_into_messages, load_messages
 from .models import (
     BounceClass,
     BounceEvidence,
@@ -353,9 +359,11 @@ def ingest_events(account: Account, raw_events: Iterable) -> IngestResult:
 
     1. Validate each item; a bad item is reported by index and skips nothing else.
     2. Drop repeats of an event id within the batch.
-    3. In one transaction: create missing messages, lock the batch's messages, insert the
-       events with ON CONFLICT DO NOTHING (so retries and concurrent batches count once),
-       fold the newly stored events into their messages, then run the consumers.
+    3. In one transaction: claim each event's (account, event id) key, so retries and
+       concurrent batches count once; fold the events whose key was won into their
+       messages (a message seen for the first time is written once, folded) and the
+       rollups; store those events; run the consumers that act at once (`record_events`;
+       with `INGEST_FOLD=deferred` workers fold later, see `delivery.fold`).
     """
     result = IngestResult()
     events: list[NewEvent] = []
@@ -390,6 +398,15 @@ def record_events(account: Account, events: Iterable[NewEvent]) -> IngestResult:
         return result
 
     details = _message_details(parsed.values())
+    if settings.INGEST_FOLD != "deferred" and is_partitioned():
+        with transaction.atomic():
+            stored = _store_and_fold(account, list(parsed.values()), details)
+            _act_at_once(account, stored)
+        result.accepted = len(stored)
+        result.duplicates += len(parsed) - len(stored)
+        result.events = stored
+        return result
+
     # Outside a transaction of the caller's, missing messages are created and committed
     # first, by one statement of their own: a batch naming a message that a concurrent
     # batch has just created then waits for that short insert, not for the other batch's
@@ -422,6 +439,176 @@ def record_events(account: Account, events: Iterable[NewEvent]) -> IngestResult:
     result.duplicates += len(parsed) - len(stored)
     result.events = stored
     return result
+
+
+def _store_and_fold(
+    account: Account, items: list[_Item], details: dict[str, _Item]
+) -> list[DeliveryEvent]:
+    """The inline fold on PostgreSQL: store the new events and fold them, writing a message
+    seen for the first time once, in its final state.
+
+    1. Claim the batch's keys (in key order; a key claimed by a transaction still open
+       waits for its outcome): the events whose key this batch won are the new ones.
+    2. Fold each new event's message as if it were new (blank, with the batch's
+       addresses) and insert those messages that do not exist, in message-id order (one
+       another batch is creating waits for its outcome and then counts as existing).
+    3. Lock the other messages in primary-key order, take what each counted as, fold
+       their events into them and write them back.
+    4. Insert the new events; count them in the rollups.
+    No batch waits for a lock while holding one that the other needs (keys are all taken
+    first in order, new messages inserted in order before any row is locked, rows locked
+    in order), so concurrent batches cannot deadlock.
+    """
+    now = timezone.now()
+    claimed = {
+        event_id
+        for (event_id,) in execute(
+            'WITH v (event_id, "timestamp") AS (SELECT * FROM unnest(%b::varchar[],'
+            " %b::timestamptz[])) INSERT INTO delivery_deliveryeventkey"
+            ' (account_id, event_id, "timestamp") SELECT %s, event_id, "timestamp" FROM v'
+            " ORDER BY event_id ON CONFLICT DO NOTHING RETURNING event_id",
+            [
+                [item.event.event_id for item in items],
+                [item.event.timestamp for item in items],
+                account.pk,
+            ],
+        )[1]
+    }
+    new_items = [item for item in items if item.event.event_id in claimed]
+    if not new_items:
+        return []
+    new_items.sort(key=lambda item: item.event.timestamp)  # the fold's order
+    by_message: dict[str, list[DeliveryEvent]] = {}
+    for item in new_items:
+        by_message.setdefault(item.message_id, []).append(item.event)
+
+    fresh = {mid: _blank_message(account, details[mid], now) for mid in sorted(by_message)}
+    before = {mid: CountedState.of(message) for mid, message in fresh.items()}
+    for mid, message in fresh.items():
+        for event in by_message[mid]:
+            message.apply_event(event)
+    created = _insert_messages(account, list(fresh.values()))
+
+    rest = [mid for mid in by_message if mid not in created]
+    locked = _lock_messages(account, rest)
+    for message in locked:
+        before[message.message_id] = CountedState.of(message)
+        _with_addresses(message, details[message.message_id])
+        for event in by_message[message.message_id]:
+            message.apply_event(event)
+    update_rows(locked, STATE_FIELDS)
+
+    messages = {m.message_id: m for m in locked}
+    for mid, pk in created.items():
+        message = fresh[mid]
+        message.pk = pk
+        messages[mid] = message
+    stored = []
+    for item in new_items:
+        event, message = item.event, messages[item.message_id]
+        event.account_id, event.message_id, event.received_at = account.pk, message.pk, now
+        event._state.fields_cache = {"account": account, "message": message}
+        stored.append(event)
+    _insert_events(account, stored)
+    count_events(account, stored, {messages[mid].pk: state for mid, state in before.items()})
+    return stored
+
+
+def _blank_message(account: Account, item: _Item, now: datetime) -> Message:
+    """A message as `_create_messages` would insert it, with the addresses of `item`."""
+    message = instance(
+        Message,
+        {
+            "id": None,
+            "account_id": account.pk,
+            "message_id": item.message_id,
+            "from_address": item.from_address,
+            "sender_domain": domain_of(item.from_address) if item.from_address else "",
+            "recipient": item.to,
+            "recipient_domain": domain_of(item.to) if item.to else "",
+            "subject": item.subject,
+            "requested_at": None,
+            "status": Message.Status.PENDING.value,
+            "status_at": None,
+            "bounce_class": "",
+            "response_text": "",
+            "first_opened_at": None,
+            "first_clicked_at": None,
+            "unsubscribed_at": None,
+            "complained_at": None,
+            "open_count": 0,
+            "click_count": 0,
+            "first_human_opened_at": None,
+            "first_human_clicked_at": None,
+            "created_at": now,
+        },
+        account=account,
+    )
+    return message
+
+
+_MESSAGE_INSERT = [f for f in Message._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_messages(account: Account, messages: list[Message]) -> dict[str, int]:
+    """Insert the messages not stored yet (sorted by message id); returns the primary key
+    of each inserted, by message id."""
+    qn = connection.ops.quote_name
+    source, params = unnest_source(
+        [
+            (qn(f.column), f.db_type(connection), [getattr(m, f.attname) for m in messages])
+            for f in _MESSAGE_INSERT
+        ]
+    )
+    names = ", ".join(qn(f.column) for f in _MESSAGE_INSERT)
+    rows = execute(
+        f"WITH {source} INSERT INTO delivery_message ({names}) SELECT * FROM v"
+        " WHERE NOT EXISTS (SELECT 1 FROM delivery_message m WHERE m.account_id = %s"
+        " AND m.message_id = v.message_id) ORDER BY v.message_id"
+        " ON CONFLICT (account_id, message_id) DO NOTHING RETURNING message_id, id",
+        [*params, account.pk],
+    )[1]
+    return dict(rows)
+
+
+def _lock_messages(account: Account, message_ids: list[str]) -> list[Message]:
+    """The account's messages `message_ids`, locked for update in primary-key order."""
+    if not message_ids:
+        return []
+    rows = execute(
+        f"SELECT {_MESSAGE_COLUMNS} FROM delivery_message WHERE account_id = %s"
+        " AND message_id = ANY(%b::varchar[]) ORDER BY id FOR UPDATE",
+        [account.pk, message_ids],
+        binary=True,
+    )[1]
+    return [instance(Message, dict(zip(_MESSAGE_ATTNAMES, row, strict=True))) for row in rows]
+
+
+def _insert_events(account: Account, events: list[DeliveryEvent]) -> None:
+    """Insert events whose keys this transaction has claimed, their ids set from RETURNING.
+    The key trigger, the guard for other writers, stands aside for this statement only
+    (after an error the transaction's rollback restores the setting)."""
+    qn = connection.ops.quote_name
+    fields = [DeliveryEvent._meta.get_field(name) for name in ("message", *_EVENT_NAMES)]
+    source, params = unnest_source(
+        [
+            (qn(f.column), f.db_type(connection), [getattr(e, f.attname) for e in events])
+            for f in fields
+        ]
+    )
+    names = ", ".join(qn(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('delivery.event_keys', 'claimed', true)")
+        rows = execute(
+            f"WITH {source} INSERT INTO delivery_deliveryevent (account_id, received_at,"
+            f" {names}) SELECT %s, %s, * FROM v RETURNING event_id, id",
+            [*params, account.pk, events[0].received_at],
+        )[1]
+        cursor.execute("SELECT set_config('delivery.event_keys', '', true)")
+    ids = dict(rows)
+    for event in events:
+        event.pk = ids[event.event_id]
+        event._state.adding = False
 
 
 def _act_at_once(account: Account, events: list[DeliveryEvent]) -> None:
@@ -457,6 +644,8 @@ def _start_folding() -> None:
     start_folding()
 
 
+_MESSAGE_ATTNAMES = [f.attname for f in Message._meta.concrete_fields]
+_MESSAGE_COLUMNS = ", ".join(f'"{f.column}"' for f in Message._meta.concrete_fields)
 _MESSAGE_NEW_FIELDS = [
     "account",
     "message_id",
@@ -548,24 +737,22 @@ def _with_addresses(message: Message, item: _Item) -> Message:
 
 
 # Event columns sent with each event (account, message and received_at are the batch's).
-_EVENT_COLUMNS = [
-    DeliveryEvent._meta.get_field(name)
-    for name in (
-        "event_id",
-        "type",
-        "timestamp",
-        "bounce_class",
-        "bounce_evidence",
-        "smtp_code",
-        "smtp_enhanced",
-        "response_text",
-        "reason",
-        "url",
-        "user_agent",
-        "ip",
-        "is_machine",
-    )
-]
+_EVENT_NAMES = (
+    "event_id",
+    "type",
+    "timestamp",
+    "bounce_class",
+    "bounce_evidence",
+    "smtp_code",
+    "smtp_enhanced",
+    "response_text",
+    "reason",
+    "url",
+    "user_agent",
+    "ip",
+    "is_machine",
+)
+_EVENT_COLUMNS = [DeliveryEvent._meta.get_field(name) for name in _EVENT_NAMES]
 _EVENT_FIELDS = ["account", "message", "received_at", *(f.name for f in _EVENT_COLUMNS)]
 
 

@@ -5,6 +5,7 @@ the key trigger that still guards other writers, and across retention."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -174,3 +175,30 @@ def test_retention_drop_then_resend(db, settings):
     assert ingest_events(account, reused).duplicates == 1
     assert DeliveryEventKey.objects.filter(event_id="old-r").get().timestamp == days_ago(1)
     assert iso(DeliveryEvent.objects.get(event_id="old-r").timestamp) == iso(days_ago(1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batches_racing_to_create_the_same_messages_fold_into_one_row_each(past_days):
+    """Each batch writes a message it sees first in its final state; the batch that loses
+    the race to create it folds its events into the winner's row instead."""
+    account = AccountFactory(name="acme")
+    at = days_ago(5)
+    requests, later = [], []
+    for i in range(120):
+        events = message_events(f"m{i}", at + timedelta(minutes=i))
+        requests.append(events[0])
+        later += events[1:]
+    _race((account, [requests]), (account, [later]), (account, [list(reversed(later))]))
+
+    assert Message.objects.filter(account=account).count() == 120
+    for message in Message.objects.filter(account=account):
+        i = int(message.message_id[1:])
+        assert message.status == Message.Status.DELIVERED
+        assert message.requested_at == at + timedelta(minutes=i)
+        assert message.recipient == f"m{i}@gmail.com"
+        assert message.open_count == 1
+        assert message.first_opened_at == at + timedelta(minutes=i, hours=2)
+    live = hour_totals(account)
+    assert live["requests"] == live["delivered"] == live["opened"] == live["opened_unique"] == 120
+    rebuild(days_ago(7), NOW, account)
+    assert hour_totals(account) == live

@@ -82,19 +82,19 @@ def execute(sql: str, params: list, binary: bool = False) -> tuple[int, list]:
 
 
 def instance(model: type[models.Model], values: dict, **related) -> models.Model:
-    """A model instance of a stored row from its field values by attname, with `related`
-    objects cached as its foreign keys' targets.
+    """A model instance of a stored row from its field values by attname (the dict becomes
+    the instance's own), with `related` objects cached as its foreign keys' targets.
 
     Model.__init__ walks every field for every object: ingestion builds thousands of rows
     per batch, for which that costs more than the database's work on them.
     """
     obj = model.__new__(model)
-    obj.__dict__.update(values)
-    state = obj._state = ModelState()
+    state = values["_state"] = ModelState()
     state.adding = False
     state.db = "default"
     if related:
         state.fields_cache = related
+    obj.__dict__ = values
     return obj
 
 

@@ -80,6 +80,19 @@ def fold_into_messages(
     count_events(account, events, before)
 
 
+def write_folded(
+    account: Account,
+    updated: list[Message],
+    events: list[DeliveryEvent],
+    before: dict[int, CountedState],
+) -> None:
+    """The end of a fold whose events were applied by the caller: write back the messages
+    that already existed (`updated`; new ones were inserted folded) and count `events`."""
+    if updated:
+        update_rows(updated, STATE_FIELDS)
+    count_events(account, events, before)
+
+
 def _claim(limit: int) -> list[tuple]:
     table = connection.ops.quote_name(PendingFold._meta.db_table)
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""

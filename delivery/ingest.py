@@ -36,15 +36,13 @@ from sesconsole.lib.sql import (
     insert_new_rows,
     instance,
     unnest_source,
-    update_rows,
 )
 from sesconsole.models import Account
-from stats.rollups import count_events
 
 from .addresses import InvalidAddress, domain_of, normalize_address
 from .bounces import is_enhanced_status, judge
 from .contract import EVENTS
-from .fold import STATE_FIELDS, apply_addresses, fold_into_messages, load_messages
+from .fold import apply_addresses, fold_into_messages, load_messages, write_folded
 from .models import (
     BounceClass,
     BounceEvidence,
@@ -496,8 +494,6 @@ def _store_and_fold(
         _with_addresses(message, details[message.message_id])
         for event in by_message[message.message_id]:
             message.apply_event(event)
-    update_rows(locked, STATE_FIELDS)
-
     messages = {m.message_id: m for m in locked}
     for mid, pk in created.items():
         message = fresh[mid]
@@ -510,7 +506,7 @@ def _store_and_fold(
         event._state.fields_cache = {"account": account, "message": message}
         stored.append(event)
     _insert_events(account, stored)
-    count_events(account, stored, {messages[mid].pk: state for mid, state in before.items()})
+    write_folded(account, locked, stored, {messages[mid].pk: s for mid, s in before.items()})
     return stored
 
 

@@ -19,12 +19,14 @@ class, deferrals, machine opens, complaints, unsubscribes and 1% repeats. Batche
 The first 10% of the batches warm up (untimed), then `VACUUM ANALYZE` (the machine's
 PostgreSQL runs with autovacuum off). The floor, measured in the same run: COPY of the
 same events into the real event table (partitioned, with its indexes, foreign keys and
-the exactly-once key trigger), committed; and the same COPY with the key trigger off.
+the exactly-once key trigger), committed; the same COPY with the keys claimed set-based
+beforehand (as ingestion does, trigger off); and the COPY alone with the trigger off.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -193,6 +195,48 @@ def _stats_totals_http(port: int, key: str) -> dict[str, int]:
 
 
 FOLD_BROKER = "redis://127.0.0.1:6379/15"
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def _machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy (all cores; everyone's work)."""
+    cpu = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = cpu[3] + cpu[4]  # idle + iowait
+    return (sum(cpu[:8]) - idle) / _TICK
+
+
+def cpu_snapshot(db: str, servers: list[subprocess.Popen]) -> dict[str, float]:
+    """CPU seconds so far of the web workers, the fold workers, this database's backends
+    (persistent connections keep them alive across the timed part) and the machine."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [db],
+        )
+        backends = [pid for (pid,) in cur.fetchall()]
+    snap = {"postgres": sum(_cpu_of(pid) for pid in backends), "machine": _machine_busy()}
+    for name, proc in zip(("web", "fold"), servers, strict=False):
+        snap[name] = sum(_cpu_of(pid) for pid in [proc.pid, *_children(proc.pid)])
+    return snap
 
 
 def _server_env(db: str, conn_max_age: int, fold: str) -> dict:
@@ -282,6 +326,8 @@ def bench_http(account, key: str, batches, warm: int, args) -> dict:
         for c in clients:
             c.start()
         time.sleep(0.5)
+        servers = [proc] + ([folders] if folders is not None else [])
+        cpu0 = cpu_snapshot(args.db, servers)
         t0 = time.perf_counter()
         go.set()
         answers = [out.get() for _ in clients]
@@ -298,6 +344,7 @@ def bench_http(account, key: str, batches, warm: int, args) -> dict:
                 raise RuntimeError(f"statistics never caught up: {totals} != {expected}")
             time.sleep(0.05)
         done_s = time.perf_counter() - t0
+        cpu1 = cpu_snapshot(args.db, servers)
     finally:
         proc.terminate()
         proc.wait(30)
@@ -311,6 +358,7 @@ def bench_http(account, key: str, batches, warm: int, args) -> dict:
         "sent_s": sent_s,
         "done_s": done_s,
         "polls": polls,
+        "cpu": {name: cpu1[name] - cpu0[name] for name in cpu1},
     }
 
 
@@ -321,8 +369,10 @@ def bench_http(account, key: str, batches, warm: int, args) -> dict:
 def copy_floor(account, batches: list[list[dict]]) -> dict:
     """COPY the same unique events, for a second account, into the real table; committed.
 
-    Runs twice: as the table is (the key trigger claims each (account, event id)), and with
-    the trigger disabled (what the partitioned table with its indexes and foreign keys costs).
+    Runs three times: as the table is (the key trigger claims each (account, event id)); with
+    the keys claimed beforehand by one INSERT … ON CONFLICT DO NOTHING per 1,000 events, as
+    ingestion claims them, the trigger disabled; and with the trigger disabled alone (what
+    the partitioned table with its indexes and foreign keys costs).
     """
     from django.db import connection, transaction
 
@@ -369,7 +419,12 @@ def copy_floor(account, batches: list[list[dict]]) -> dict:
     ]
     partitioned = is_partitioned()
     results = {}
-    for label, trigger in (("with key trigger", True), ("without key trigger", False)):
+    cases = (
+        ("with key trigger", True, False),
+        ("keys claimed set-based", False, True),
+        ("without key trigger", False, False),
+    )
+    for label, trigger, claim in cases:
         if not trigger and not partitioned:
             continue
         other = Account.objects.create(name=f"copy-floor-{label.split()[0]}", time_zone="UTC")
@@ -380,6 +435,16 @@ def copy_floor(account, batches: list[list[dict]]) -> dict:
                 cur.execute(
                     "ALTER TABLE delivery_deliveryevent DISABLE TRIGGER delivery_event_claim_key"
                 )
+            if claim:
+                # As ingestion claims keys: one INSERT … ON CONFLICT DO NOTHING per 1,000.
+                for i in range(0, len(rows), 1000):
+                    part = rows[i : i + 1000]
+                    cur.execute(
+                        "INSERT INTO delivery_deliveryeventkey (account_id, event_id, timestamp)"
+                        " SELECT %s, e, t::timestamptz FROM unnest(%s::text[], %s::text[]) AS"
+                        " x(e, t) ORDER BY e ON CONFLICT DO NOTHING",
+                        [other.pk, [r[0] for r in part], [r[3] for r in part]],
+                    )
             with cur.cursor.copy(
                 "COPY delivery_deliveryevent (account_id, event_id, message_id, type, timestamp,"
                 " received_at, bounce_class, smtp_code, smtp_enhanced, response_text, reason, url,"
@@ -432,6 +497,13 @@ def run(domains: int, args) -> dict:
             f"{r['events']:,} events sent in {r['sent_s']:.1f} s, statistics complete after "
             f"{r['done_s']:.1f} s ({r['polls']} polls) = {result['rate']:,.0f} events/s"
         )
+        per_event = {k: v / r["events"] * 1e6 for k, v in r["cpu"].items()}
+        print(
+            "   CPU per event (µs): "
+            + ", ".join(f"{k} {v:,.0f}" for k, v in per_event.items())
+            + f"; the machine was {r['cpu']['machine'] / r['done_s'] / os.cpu_count():.0%} busy"
+        )
+        result["cpu_per_event"] = per_event
     else:
         seconds = bench_inprocess(account, batches, warm)
         events = sum(len(b) for b in batches[warm:])
@@ -478,7 +550,11 @@ def main() -> None:
         mode = (
             f"HTTP ({args.workers} workers, {args.clients} clients)" if args.http else "in-process"
         )
-        print(f"== {mode}, {args.events:,} events, {domains:,} recipient domains, db {args.db}")
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(
+            f"== {mode}, {args.events:,} events, {domains:,} recipient domains, db {args.db}"
+            f" (load average {load})"
+        )
         results.append(run(domains, args))
     if len(results) > 1:
         base = results[0]["rate"]

@@ -8,10 +8,15 @@
 Both store new events exactly once, fold them into their messages, and hand them to the
 consumers, all in one transaction. Read it top to bottom: there are no signals. What each
 event type means is declared once, in `delivery.contract`.
+
+The batch travels as a few arrays (one per column, bound in binary) through set-based
+statements, and rows are built without the ORM's per-field work: at thousands of events a
+second, per-row Python costs more than the database's work (docs/performance.md).
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,19 +24,25 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from blocklist import consumer
 from notifications.outbox import enqueue_events as notify_events
 from sesconsole.lib.errors import ServiceError
-from sesconsole.lib.sql import insert_new_rows
+from sesconsole.lib.sql import (
+    execute,
+    insert_new_columns,
+    insert_new_rows,
+    instance,
+    unnest_source,
+)
 from sesconsole.models import Account
 
 from .addresses import InvalidAddress, domain_of, normalize_address
 from .bounces import is_enhanced_status, judge
 from .contract import EVENTS
-from .fold import apply_addresses, fold_into_messages
+from .fold import apply_addresses, fold_into_messages, load_messages, write_folded
 from .models import (
     BounceClass,
     BounceEvidence,
@@ -41,7 +52,7 @@ from .models import (
     Message,
     PendingFold,
 )
-from .partitions import retention_cutoff
+from .partitions import is_partitioned, retention_cutoff
 from .wire import Unreadable
 
 MAX_ID_LENGTH = 128
@@ -104,27 +115,36 @@ class NewEvent:
     machine: bool = False
 
     def as_model(self) -> DeliveryEvent:
-        """The unsaved event row (account and message are attached when stored)."""
+        """The unsaved event row (account, message and received_at are set when stored)."""
         bounce_class, evidence = self.bounce_class, self.bounce_evidence
         if self.type == EventType.BOUNCED and not bounce_class:
             bounce_class, evidence = bounce_verdict(
                 self.smtp_code, self.smtp_enhanced, self.response_text, "", evidence
             )
-        return DeliveryEvent(
-            event_id=self.event_id,
-            type=self.type,
-            timestamp=self.timestamp,
-            bounce_class=bounce_class,
-            bounce_evidence=evidence,
-            smtp_code=self.smtp_code,
-            smtp_enhanced=self.smtp_enhanced,
-            response_text=self.response_text,
-            reason=self.reason,
-            url=self.url,
-            user_agent=self.user_agent,
-            ip=self.ip,
-            is_machine=self.machine,
+        event = instance(
+            DeliveryEvent,
+            {
+                "id": None,
+                "account_id": None,
+                "event_id": self.event_id,
+                "message_id": None,
+                "type": self.type,
+                "timestamp": self.timestamp,
+                "received_at": None,
+                "bounce_class": bounce_class,
+                "bounce_evidence": evidence,
+                "smtp_code": self.smtp_code,
+                "smtp_enhanced": self.smtp_enhanced,
+                "response_text": self.response_text,
+                "reason": self.reason,
+                "url": self.url,
+                "user_agent": self.user_agent,
+                "ip": self.ip,
+                "is_machine": self.machine,
+            },
         )
+        event._state.adding = True
+        return event
 
 
 @dataclass(slots=True)
@@ -140,14 +160,18 @@ class _Item:
 
 def _string(raw: dict, name: str, max_length: int, required: bool = False) -> str:
     value = raw.get(name)
-    if value is not None and not isinstance(value, str):
+    if value is None:
+        if required:
+            raise EventError("missing_field", f"'{name}' is required.")
+        return ""
+    if not isinstance(value, str):
         raise EventError("invalid_field", f"'{name}' must be a string.")
-    value = (value or "").strip()
+    value = value.strip()
     if not value:
         if required:
             raise EventError("missing_field", f"'{name}' is required.")
         return ""
-    if "\x00" in value or not _is_utf8(value):
+    if "\x00" in value or (not value.isascii() and not _is_utf8(value)):
         # PostgreSQL's text takes neither a NUL nor a lone surrogate ("\ud800").
         raise EventError("invalid_text", f"'{name}' holds a NUL character or a lone surrogate.")
     if len(value) > max_length:
@@ -213,9 +237,14 @@ def _address(raw: dict, name: str, required: bool) -> str:
     if not value:
         return ""
     try:
-        return normalize_address(value)
+        return _normal_address(value)
     except InvalidAddress as exc:
         raise EventError("invalid_address", f"'{name}': {exc}") from None
+
+
+# Sender addresses repeat from event to event: their normal form is remembered (a refused
+# address raises again each time; lru_cache keeps no exceptions).
+_normal_address = functools.lru_cache(maxsize=8192)(normalize_address)
 
 
 def parse_event(raw) -> NewEvent:
@@ -328,9 +357,11 @@ def ingest_events(account: Account, raw_events: Iterable) -> IngestResult:
 
     1. Validate each item; a bad item is reported by index and skips nothing else.
     2. Drop repeats of an event id within the batch.
-    3. In one transaction: create missing messages, lock the batch's messages, insert the
-       events with ON CONFLICT DO NOTHING (so retries and concurrent batches count once),
-       fold the newly stored events into their messages, then run the consumers.
+    3. In one transaction: claim each event's (account, event id) key, so retries and
+       concurrent batches count once; fold the events whose key was won into their
+       messages (a message seen for the first time is written once, folded) and the
+       rollups; store those events; run the consumers that act at once (`record_events`;
+       with `INGEST_FOLD=deferred` workers fold later, see `delivery.fold`).
     """
     result = IngestResult()
     events: list[NewEvent] = []
@@ -364,15 +395,37 @@ def record_events(account: Account, events: Iterable[NewEvent]) -> IngestResult:
     if not parsed:
         return result
 
+    details = _message_details(parsed.values())
+    if settings.INGEST_FOLD != "deferred" and is_partitioned():
+        with transaction.atomic():
+            stored = _store_and_fold(account, list(parsed.values()), details)
+            _act_at_once(account, stored)
+        result.accepted = len(stored)
+        result.duplicates += len(parsed) - len(stored)
+        result.events = stored
+        return result
+
+    # Outside a transaction of the caller's, missing messages are created and committed
+    # first, by one statement of their own: a batch naming a message that a concurrent
+    # batch has just created then waits for that short insert, not for the other batch's
+    # whole transaction. (If the batch then fails, its new messages stay, blank and
+    # pending, as messages whose events have not arrived yet; the retry fills them in.)
+    _create_messages(account, details)
     deferred = settings.INGEST_FOLD == "deferred"
     with transaction.atomic():
-        messages, before = _messages_for(account, parsed.values(), lock=not deferred)
-        now = timezone.now()
-        for item in parsed.values():
-            item.event.account = account
-            item.event.message = messages[item.message_id]
-            item.event.received_at = now
-        stored = _insert_new_events([item.event for item in parsed.values()])
+        stored = _insert_new_events(account, list(parsed.values()), timezone.now())
+        # The stored events' messages: locked to be folded here (so batches sharing a
+        # message wait for each other from this point to commit), read alone when a worker
+        # folds them (the consumers that act at once need their addresses).
+        messages = load_messages(
+            account, sorted({e.message_id for e in stored}), "" if deferred else "UPDATE"
+        )
+        # What earlier batches counted each message as, before this batch changes it.
+        before = {m.pk: CountedState.of(m) for m in messages}
+        by_pk = {m.pk: _with_addresses(m, details[m.message_id]) for m in messages}
+        for event in stored:
+            # What `event.account = …` does, without a descriptor call per event.
+            event._state.fields_cache = {"account": account, "message": by_pk[event.message_id]}
         if deferred:
             _queue_for_fold(stored, parsed)
             transaction.on_commit(_start_folding)
@@ -384,6 +437,174 @@ def record_events(account: Account, events: Iterable[NewEvent]) -> IngestResult:
     result.duplicates += len(parsed) - len(stored)
     result.events = stored
     return result
+
+
+def _store_and_fold(
+    account: Account, items: list[_Item], details: dict[str, _Item]
+) -> list[DeliveryEvent]:
+    """The inline fold on PostgreSQL: store the new events and fold them, writing a message
+    seen for the first time once, in its final state.
+
+    1. Claim the batch's keys (in key order; a key claimed by a transaction still open
+       waits for its outcome): the events whose key this batch won are the new ones.
+    2. Fold each new event's message as if it were new (blank, with the batch's
+       addresses) and insert those messages that do not exist, in message-id order (one
+       another batch is creating waits for its outcome and then counts as existing).
+    3. Lock the other messages in primary-key order, take what each counted as, fold
+       their events into them and write them back.
+    4. Insert the new events; count them in the rollups.
+    No batch waits for a lock while holding one that the other needs (keys are all taken
+    first in order, new messages inserted in order before any row is locked, rows locked
+    in order), so concurrent batches cannot deadlock.
+    """
+    now = timezone.now()
+    claimed = {
+        event_id
+        for (event_id,) in execute(
+            'WITH v (event_id, "timestamp") AS (SELECT * FROM unnest(%b::varchar[],'
+            " %b::timestamptz[])) INSERT INTO delivery_deliveryeventkey"
+            ' (account_id, event_id, "timestamp") SELECT %s, event_id, "timestamp" FROM v'
+            " ORDER BY event_id ON CONFLICT DO NOTHING RETURNING event_id",
+            [
+                [item.event.event_id for item in items],
+                [item.event.timestamp for item in items],
+                account.pk,
+            ],
+        )[1]
+    }
+    new_items = [item for item in items if item.event.event_id in claimed]
+    if not new_items:
+        return []
+    new_items.sort(key=lambda item: item.event.timestamp)  # the fold's order
+    by_message: dict[str, list[DeliveryEvent]] = {}
+    for item in new_items:
+        by_message.setdefault(item.message_id, []).append(item.event)
+
+    fresh = {mid: _blank_message(account, details[mid], now) for mid in sorted(by_message)}
+    before = {mid: CountedState.of(message) for mid, message in fresh.items()}
+    for mid, message in fresh.items():
+        for event in by_message[mid]:
+            message.apply_event(event)
+    created = _insert_messages(account, list(fresh.values()))
+
+    rest = [mid for mid in by_message if mid not in created]
+    locked = _lock_messages(account, rest)
+    for message in locked:
+        before[message.message_id] = CountedState.of(message)
+        _with_addresses(message, details[message.message_id])
+        for event in by_message[message.message_id]:
+            message.apply_event(event)
+    messages = {m.message_id: m for m in locked}
+    for mid, pk in created.items():
+        message = fresh[mid]
+        message.pk = pk
+        messages[mid] = message
+    stored = []
+    for item in new_items:
+        event, message = item.event, messages[item.message_id]
+        event.account_id, event.message_id, event.received_at = account.pk, message.pk, now
+        event._state.fields_cache = {"account": account, "message": message}
+        stored.append(event)
+    _insert_events(account, stored)
+    write_folded(account, locked, stored, {messages[mid].pk: s for mid, s in before.items()})
+    return stored
+
+
+def _blank_message(account: Account, item: _Item, now: datetime) -> Message:
+    """A message as `_create_messages` would insert it, with the addresses of `item`."""
+    message = instance(
+        Message,
+        {
+            "id": None,
+            "account_id": account.pk,
+            "message_id": item.message_id,
+            "from_address": item.from_address,
+            "sender_domain": domain_of(item.from_address) if item.from_address else "",
+            "recipient": item.to,
+            "recipient_domain": domain_of(item.to) if item.to else "",
+            "subject": item.subject,
+            "requested_at": None,
+            "status": Message.Status.PENDING.value,
+            "status_at": None,
+            "bounce_class": "",
+            "response_text": "",
+            "first_opened_at": None,
+            "first_clicked_at": None,
+            "unsubscribed_at": None,
+            "complained_at": None,
+            "open_count": 0,
+            "click_count": 0,
+            "first_human_opened_at": None,
+            "first_human_clicked_at": None,
+            "created_at": now,
+        },
+        account=account,
+    )
+    return message
+
+
+_MESSAGE_INSERT = [f for f in Message._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_messages(account: Account, messages: list[Message]) -> dict[str, int]:
+    """Insert the messages not stored yet (sorted by message id); returns the primary key
+    of each inserted, by message id."""
+    qn = connection.ops.quote_name
+    source, params = unnest_source(
+        [
+            (qn(f.column), f.db_type(connection), [getattr(m, f.attname) for m in messages])
+            for f in _MESSAGE_INSERT
+        ]
+    )
+    names = ", ".join(qn(f.column) for f in _MESSAGE_INSERT)
+    rows = execute(
+        f"WITH {source} INSERT INTO delivery_message ({names}) SELECT * FROM v"
+        " WHERE NOT EXISTS (SELECT 1 FROM delivery_message m WHERE m.account_id = %s"
+        " AND m.message_id = v.message_id) ORDER BY v.message_id"
+        " ON CONFLICT (account_id, message_id) DO NOTHING RETURNING message_id, id",
+        [*params, account.pk],
+    )[1]
+    return dict(rows)
+
+
+def _lock_messages(account: Account, message_ids: list[str]) -> list[Message]:
+    """The account's messages `message_ids`, locked for update in primary-key order."""
+    if not message_ids:
+        return []
+    rows = execute(
+        f"SELECT {_MESSAGE_COLUMNS} FROM delivery_message WHERE account_id = %s"
+        " AND message_id = ANY(%b::varchar[]) ORDER BY id FOR UPDATE",
+        [account.pk, message_ids],
+        binary=True,
+    )[1]
+    return [instance(Message, dict(zip(_MESSAGE_ATTNAMES, row, strict=True))) for row in rows]
+
+
+def _insert_events(account: Account, events: list[DeliveryEvent]) -> None:
+    """Insert events whose keys this transaction has claimed, their ids set from RETURNING.
+    The key trigger, the guard for other writers, stands aside for this statement only
+    (after an error the transaction's rollback restores the setting)."""
+    qn = connection.ops.quote_name
+    fields = [DeliveryEvent._meta.get_field(name) for name in ("message", *_EVENT_NAMES)]
+    source, params = unnest_source(
+        [
+            (qn(f.column), f.db_type(connection), [getattr(e, f.attname) for e in events])
+            for f in fields
+        ]
+    )
+    names = ", ".join(qn(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('delivery.event_keys', 'claimed', true)")
+        rows = execute(
+            f"WITH {source} INSERT INTO delivery_deliveryevent (account_id, received_at,"
+            f" {names}) SELECT %s, %s, * FROM v RETURNING event_id, id",
+            [*params, account.pk, events[0].received_at],
+        )[1]
+        cursor.execute("SELECT set_config('delivery.event_keys', '', true)")
+    ids = dict(rows)
+    for event in events:
+        event.pk = ids[event.event_id]
+        event._state.adding = False
 
 
 def _act_at_once(account: Account, events: list[DeliveryEvent]) -> None:
@@ -419,6 +640,8 @@ def _start_folding() -> None:
     start_folding()
 
 
+_MESSAGE_ATTNAMES = [f.attname for f in Message._meta.concrete_fields]
+_MESSAGE_COLUMNS = ", ".join(f'"{f.column}"' for f in Message._meta.concrete_fields)
 _MESSAGE_NEW_FIELDS = [
     "account",
     "message_id",
@@ -434,63 +657,86 @@ _MESSAGE_NEW_FIELDS = [
     "click_count",
     "created_at",
 ]
+_MESSAGE_ATTNAMES = [f.attname for f in Message._meta.concrete_fields]
+_MESSAGE_COLUMNS = ", ".join(f'"{f.column}"' for f in Message._meta.concrete_fields)
 
 
-def _messages_for(
-    account: Account, items: Iterable[_Item], lock: bool
-) -> tuple[dict[str, Message], dict[int, CountedState]]:
-    """The batch's messages by message id (created if missing), and what each counted as
-    before this batch.
-
-    With `lock`, messages are locked for update (in sorted order, so concurrent batches
-    cannot deadlock) to be folded in this transaction; without, they are read only, and
-    the addresses this batch brings are set on the objects for the consumers that act at
-    once, while the worker that folds the events writes them. A message created here takes
-    its addresses from the first event that names them; a later `request` event fills in
-    whatever was missing.
-    """
+def _message_details(items: Iterable[_Item]) -> dict[str, _Item]:
+    """The item whose addresses each message of the batch takes: a `request` event's, else
+    the first that names a recipient."""
     details: dict[str, _Item] = {}
     for item in items:
         known = details.get(item.message_id)
         if known is None or (item.event.type == EventType.REQUEST) or (not known.to and item.to):
             details[item.message_id] = item
+    return details
+
+
+def _create_messages(account: Account, details: dict[str, _Item]) -> None:
+    """Insert the batch's messages not stored yet, blank and pending, with the addresses
+    the batch brings (the fold fills in the rest)."""
     ids = sorted(details)
-    existing = set(
-        Message.objects.filter(account=account, message_id__in=ids).values_list(
-            "message_id", flat=True
+    chosen = [details[mid] for mid in ids]
+    if connection.vendor != "postgresql":
+        existing = set(
+            Message.objects.filter(account=account, message_id__in=ids).values_list(
+                "message_id", flat=True
+            )
         )
+        chosen = [d for d in chosen if d.message_id not in existing]
+        ids = [d.message_id for d in chosen]
+    senders = [d.from_address for d in chosen]
+    recipients = [d.to for d in chosen]
+    sender_domains = [domain_of(a) if a else "" for a in senders]
+    recipient_domains = [domain_of(a) if a else "" for a in recipients]
+    subjects = [d.subject for d in chosen]
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        n = len(ids)
+        columns = [[account.pk] * n, ids, senders, sender_domains, recipients]
+        columns += [recipient_domains, subjects, [Message.Status.PENDING.value] * n]
+        columns += [[""] * n, [""] * n, [0] * n, [0] * n, [now] * n]
+        insert_new_columns(Message, _MESSAGE_NEW_FIELDS, columns, ["account", "message_id"])
+        return
+    # One statement; messages already stored are filtered out before they draw an id from
+    # the sequence, and the unique (account, message_id) skips those a concurrent batch
+    # is creating (waiting for its outcome).
+    source, params = unnest_source(
+        [
+            ("message_id", "varchar", ids),
+            ("from_address", "varchar", senders),
+            ("sender_domain", "varchar", sender_domains),
+            ("recipient", "varchar", recipients),
+            ("recipient_domain", "varchar", recipient_domains),
+            ("subject", "varchar", subjects),
+        ]
     )
-    missing = [
-        Message(
-            account=account,
-            message_id=mid,
-            from_address=details[mid].from_address,
-            sender_domain=domain_of(details[mid].from_address) if details[mid].from_address else "",
-            recipient=details[mid].to,
-            recipient_domain=domain_of(details[mid].to) if details[mid].to else "",
-            subject=details[mid].subject,
-        )
-        for mid in ids
-        if mid not in existing
-    ]
-    if missing:
-        insert_new_rows(missing, _MESSAGE_NEW_FIELDS, ["account", "message_id"], "message_id")
-    rows = Message.objects.filter(account=account, message_id__in=ids).order_by("pk")
-    found = {m.message_id: m for m in (rows.select_for_update() if lock else rows)}
-    # What earlier batches counted each message as, before this batch changes it.
-    before = {message.pk: CountedState.of(message) for message in found.values()}
-    for mid, item in details.items():
-        apply_addresses(found[mid], item.event.type, item.from_address, item.to, item.subject)
-    return found, before
+    execute(
+        f"WITH {source} INSERT INTO delivery_message (account_id, message_id, from_address,"
+        " sender_domain, recipient, recipient_domain, subject, status, bounce_class,"
+        " response_text, open_count, click_count, created_at)"
+        " SELECT %s, v.message_id, v.from_address, v.sender_domain, v.recipient,"
+        " v.recipient_domain, v.subject, %s, '', '', 0, 0, %s FROM v WHERE NOT EXISTS"
+        " (SELECT 1 FROM delivery_message m WHERE m.account_id = %s"
+        " AND m.message_id = v.message_id)"
+        " ON CONFLICT (account_id, message_id) DO NOTHING",
+        [*params, account.pk, Message.Status.PENDING.value, now, account.pk],
+    )
 
 
-_EVENT_FIELDS = [
-    "account",
+def _with_addresses(message: Message, item: _Item) -> Message:
+    """Apply the addresses the batch brings (`fold.apply_addresses`): a message created
+    before its `request` event takes them from the first event that names them, and a
+    `request` event is authoritative."""
+    apply_addresses(message, item.event.type, item.from_address, item.to, item.subject)
+    return message
+
+
+# Event columns sent with each event (account, message and received_at are the batch's).
+_EVENT_NAMES = (
     "event_id",
-    "message",
     "type",
     "timestamp",
-    "received_at",
     "bounce_class",
     "bounce_evidence",
     "smtp_code",
@@ -501,18 +747,72 @@ _EVENT_FIELDS = [
     "user_agent",
     "ip",
     "is_machine",
-]
+)
+_EVENT_COLUMNS = [DeliveryEvent._meta.get_field(name) for name in _EVENT_NAMES]
+_EVENT_FIELDS = ["account", "message", "received_at", *(f.name for f in _EVENT_COLUMNS)]
 
 
-def _insert_new_events(events: list[DeliveryEvent]) -> list[DeliveryEvent]:
-    """Insert the events; return those not stored before (retries and races count once)."""
-    by_id = {e.event_id: e for e in events}
+def _insert_new_events(
+    account: Account, items: list[_Item], received_at: datetime
+) -> list[DeliveryEvent]:
+    """Insert the events not stored before (retries and races count once) and return
+    them, their message's primary key set."""
+    if not is_partitioned():
+        # SQLite: the event table's own unique (account, event_id) skips repeats.
+        ids = {item.message_id for item in items}
+        messages = dict(
+            Message.objects.filter(account=account, message_id__in=ids).values_list(
+                "message_id", "pk"
+            )
+        )
+        for item in items:
+            item.event.account_id = account.pk
+            item.event.message_id = messages[item.message_id]
+            item.event.received_at = received_at
+        rows = insert_new_rows([i.event for i in items], _EVENT_FIELDS, [], "event_id")
+        by_id = {i.event.event_id: i.event for i in items}
+        stored = [by_id[event_id] for _, event_id in rows]
+        for (pk, _), event in zip(rows, stored, strict=True):
+            event.pk = pk
+            event._state.adding = False
+        return stored
+
+    # (account, event_id) cannot be unique in a partitioned table: each key is claimed in
+    # delivery_deliveryeventkey (in key order, so racing batches wait for each other
+    # instead of deadlocking; a key claimed by a transaction still open waits for its
+    # outcome) by the statement that inserts the events it won, which also finds their
+    # messages. The key trigger, the guard for other writers, stands aside for that
+    # statement only (after an error the transaction's rollback restores the setting).
+    qn = connection.ops.quote_name
+    events = [item.event for item in items]
+    source, params = unnest_source(
+        [("message_key", "varchar", [item.message_id for item in items])]
+        + [
+            (qn(f.column), f.db_type(connection), [getattr(e, f.attname) for e in events])
+            for f in _EVENT_COLUMNS
+        ]
+    )
+    names = ", ".join(qn(f.column) for f in _EVENT_COLUMNS)
+    sql = (
+        f"WITH {source}, claimed AS (INSERT INTO delivery_deliveryeventkey"
+        ' (account_id, event_id, "timestamp") SELECT %s, event_id, "timestamp" FROM v'
+        " ORDER BY event_id ON CONFLICT DO NOTHING RETURNING event_id)"
+        f" INSERT INTO delivery_deliveryevent (account_id, message_id, received_at, {names})"
+        f" SELECT %s, m.id, %s, {', '.join(f'v.{qn(f.column)}' for f in _EVENT_COLUMNS)}"
+        " FROM v JOIN claimed c ON c.event_id = v.event_id"
+        " JOIN delivery_message m ON m.account_id = %s AND m.message_id = v.message_key"
+        " RETURNING id, event_id, message_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('delivery.event_keys', 'claimed', true)")
+        rows = execute(sql, [*params, account.pk, account.pk, received_at, account.pk])[1]
+        cursor.execute("SELECT set_config('delivery.event_keys', '', true)")
+    by_id = {event.event_id: event for event in events}
     stored = []
-    # No conflict target: on PostgreSQL (account, event_id) is claimed by a trigger in
-    # delivery_deliveryeventkey (see delivery.partitions), which skips repeats.
-    for pk, event_id in insert_new_rows(events, _EVENT_FIELDS, [], "event_id"):
+    for pk, event_id, message_pk in rows:
         event = by_id[event_id]
-        event.pk = pk
+        event.pk, event.account_id, event.message_id = pk, account.pk, message_pk
+        event.received_at = received_at
         event._state.adding = False
         stored.append(event)
     return stored

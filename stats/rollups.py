@@ -24,7 +24,8 @@ account's tracked domains (`stats.tracking`): a domain not tracked then counts a
 
 from __future__ import annotations
 
-from collections import defaultdict
+import functools
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -64,6 +65,11 @@ _FIRSTS = tuple(
 )
 
 
+def _minute(ts: datetime) -> datetime:
+    return ts.replace(second=0, microsecond=0)
+
+
+@functools.cache
 def counters_of(
     event_type: str, bounce_class: str = "", is_machine: bool = False
 ) -> tuple[str, ...]:
@@ -91,8 +97,13 @@ class Deltas:
         n: int = 1,
         tracker: Tracker | None = None,
     ):
+        self.add_mapped((tracker or self.tracker).map(domains, ts), ts, counters, n)
+
+    def add_mapped(
+        self, domains: tuple[str, str], ts: datetime, counters: Iterable[str], n: int = 1
+    ):
+        """`add` for domains already mapped to their rollup row at `ts`."""
         indexes = [_COUNTER_INDEX[c] for c in counters]
-        domains = (tracker or self.tracker).map(domains, ts)
         for size in SIZES:
             bucket = bucket_start(ts, size)
             # The row of the domain pair, and the account's all-domains row.
@@ -111,31 +122,36 @@ def count_events(
     if not events:
         return
     deltas = Deltas(load_tracker(account.pk))
+    tracker = deltas.tracker
     messages: dict[int, Message] = {}
     new_event_ids: dict[int, list[int]] = defaultdict(list)
+    # Contributions counted alike (same rollup row once mapped, same minute, same counters)
+    # are summed before they reach the rows: a batch has far fewer such groups than events.
+    groups: Counter = Counter()
     for event in events:
         message = event.message
-        messages[message.pk] = message
-        new_event_ids[message.pk].append(event.pk)
-        deltas.add(
-            _domains(message),
-            event.timestamp,
-            counters_of(event.type, event.bounce_class, event.is_machine),
-        )
+        messages[event.message_id] = message
+        new_event_ids[event.message_id].append(event.pk)
+        ts = event.timestamp
+        counters = counters_of(event.type, event.bounce_class, event.is_machine)
+        groups[(tracker.map(_domains(message), ts), _minute(ts), counters)] += 1
 
     moved: dict[int, tuple[tuple[str, str], tuple[str, str]]] = {}
-    for message in messages.values():
-        was = before[message.pk]
+    for pk, message in messages.items():
+        was = before[pk]
         d0, d1 = (was.sender_domain, was.recipient_domain), _domains(message)
         if d0 != d1:
-            moved[message.pk] = (d0, d1)
+            moved[pk] = (d0, d1)
         for field, counter in _FIRSTS:
             old, new = getattr(was, field), getattr(message, field)
             if (old, d0) != (new, d1):
                 if old is not None:
-                    deltas.add(d0, old, (counter,), -1)
+                    groups[(tracker.map(d0, old), _minute(old), (counter,))] -= 1
                 if new is not None:
-                    deltas.add(d1, new, (counter,), +1)
+                    groups[(tracker.map(d1, new), _minute(new), (counter,))] += 1
+    for (mapped, minute, counters), n in groups.items():
+        if n:
+            deltas.add_mapped(mapped, minute, counters, n)
 
     if moved:
         # Events counted in earlier batches under the old domains move to the new ones.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import connection, models
+from django.db.models.base import ModelState
 
 # Field types whose Python values psycopg sends as they are: no per-value preparation.
 _PLAIN_ON_POSTGRES = (
@@ -54,23 +55,75 @@ def _values_source(model_fields: Sequence[models.Field], columns: Sequence[list]
     return f"WITH v ({names}) AS (VALUES {', '.join([row_sql] * rows)})", params
 
 
-def _execute(sql: str, params: list) -> tuple[int, list]:
+def _execute(sql: str, params: list, binary: bool = False) -> tuple[int, list]:
     """Run `sql` on Django's connection, in its transaction; return (rowcount, rows).
 
     On PostgreSQL a plain psycopg cursor binds on the server, so the array parameters
     travel in binary: Django's client-side binding would escape every element as text,
-    which costs more than the insert itself.
+    which costs more than the insert itself. `binary` asks for the rows in binary too
+    (timestamps then come without parsing text; aware, in the connection's time zone).
     """
     if connection.vendor == "postgresql":
         import psycopg
 
         connection.ensure_connection()
         with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, params, binary=binary)
             return cursor.rowcount, cursor.fetchall() if cursor.description else []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount, cursor.fetchall() if cursor.description else []
+
+
+def execute(sql: str, params: list, binary: bool = False) -> tuple[int, list]:
+    """Run hand-written SQL as the builders here do (server-side binding on PostgreSQL:
+    `%b` parameters travel in binary); returns (rowcount, rows)."""
+    return _execute(sql, params, binary)
+
+
+def instance(model: type[models.Model], values: dict, **related) -> models.Model:
+    """A model instance of a stored row from its field values by attname (the dict becomes
+    the instance's own), with `related` objects cached as its foreign keys' targets.
+
+    Model.__init__ walks every field for every object: ingestion builds thousands of rows
+    per batch, for which that costs more than the database's work on them.
+    """
+    obj = model.__new__(model)
+    state = values["_state"] = ModelState()
+    state.adding = False
+    state.db = "default"
+    if related:
+        state.fields_cache = related
+    obj.__dict__ = values
+    return obj
+
+
+def insert_new_columns(
+    model: type[models.Model],
+    fields: Sequence[str],
+    columns: Sequence[list],
+    conflict_fields: Sequence[str],
+) -> int:
+    """INSERT … ON CONFLICT (conflict_fields) DO NOTHING of rows given column by column;
+    returns how many were inserted."""
+    if not columns or not columns[0]:
+        return 0
+    meta = model._meta
+    qn = connection.ops.quote_name
+    model_fields = [meta.get_field(name) for name in fields]
+    names = ", ".join(qn(f.column) for f in model_fields)
+    conflict = ", ".join(qn(meta.get_field(name).column) for name in conflict_fields)
+    if connection.vendor != "postgresql":
+        columns = [
+            [f.get_db_prep_save(v, connection) for v in column]
+            for f, column in zip(model_fields, columns, strict=True)
+        ]
+    source, params = _values_source(model_fields, columns)
+    sql = (
+        f"{source} INSERT INTO {qn(meta.db_table)} ({names}) SELECT * FROM v WHERE true "
+        f"ON CONFLICT ({conflict}) DO NOTHING"
+    )
+    return _execute(sql, params)[0]
 
 
 def update_rows(objs: Sequence[models.Model], fields: Sequence[str], chunk: int = 1000) -> int:
@@ -134,6 +187,15 @@ def insert_new_rows(
         )
         rows.extend(_execute(sql, params)[1])
     return rows
+
+
+def unnest_source(columns: Sequence[tuple[str, str, list]]) -> tuple[str, list]:
+    """`v (names) AS (SELECT * FROM unnest(…))` for (name, SQL type, values) columns, and
+    its parameters: one binary array per column (PostgreSQL only), for statements the
+    builders above do not cover."""
+    names = ", ".join(name for name, _, _ in columns)
+    casts = ", ".join(f"%b::{sql_type}[]" for _, sql_type, _ in columns)
+    return f"v ({names}) AS (SELECT * FROM unnest({casts}))", [values for _, _, values in columns]
 
 
 def add_to_counters(

@@ -159,7 +159,8 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
         TOO_BIG,
         _words(
             r"message (size )?(is )?too (big|large)|message (size |length )?exceeds",
-            r"exceeds? .{0,30}maximum message size|exceeded mail ?size limit",
+            r"exceeds? .{0,30}maximum message size|exceeded mail ?size limit"
+            r"|max(imum)? (message|mail) size (exceeded|limit)",
             r"size of (the|your) message|message too long|mesgtoobig",
         ),
     ),

@@ -246,6 +246,10 @@ def test_the_field_names_of_a_report_do_not_show_the_rcpt_stage():
         ),
         # RFC 1870 §6.1 and RFC 5321 §4.2.2 reply texts.
         (552, "", "552 message size exceeds fixed maximium message size", "other"),
+        # The size limit named under a 5.1.1 (RFC 3463 X.3.4 wording wins over the code):
+        # the mailbox is fine, the message was too big for the server.
+        (550, "5.1.1", "550 RCPT TO:<a@example.net> max message size exceeded", "other"),
+        (552, "", "552 Maximum mail size limit is 10 MB", "other"),
         (552, "", "552 Requested mail action aborted: exceeded storage allocation", "mailbox_full"),
         (551, "", "551 User not local; please try <x@example.net>", "other"),
         # Exchange Online 5.1.10 wording, here without its code.

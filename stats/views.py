@@ -27,6 +27,7 @@ from sesconsole.lib.csv_zones import with_zone
 from sesconsole.lib.downloads import for_excel, local_range
 from sesconsole.lib.form_errors import summary_errors, unique_errors
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, local_midnight, zone_of
+from sesconsole.lib.widgets import LongSelect
 from sesconsole.models import Account
 from sesconsole.tenancy import console_view
 
@@ -53,7 +54,10 @@ PAGE_SIZE = 50
 
 def _domain_field(label: str, domains: list[str]) -> forms.ChoiceField:
     return forms.ChoiceField(
-        label=label, required=False, choices=[("", "All")] + [(d, d) for d in domains]
+        label=label,
+        required=False,
+        choices=[("", "All")] + [(d, d) for d in domains],
+        widget=LongSelect,  # thousands of domains
     )
 
 

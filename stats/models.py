@@ -109,6 +109,20 @@ class Rollup(models.Model):
                 name="rollup_unique_bucket",
             ),
         ]
+        indexes = [
+            # Unfiltered charts read the all-domains rows only: one per bucket, where the
+            # unique index's range also holds every pair row of the period.
+            models.Index(
+                fields=["account", "size", "bucket"],
+                condition=models.Q(sender_domain=ALL, recipient_domain=ALL),
+                name="rollup_all_domains",
+            ),
+            # A chart filtered on a recipient domain (with or without a sender): its rows.
+            models.Index(
+                fields=["account", "size", "recipient_domain", "bucket"],
+                name="rollup_recipient_domain",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.bucket:%Y-%m-%d %H:%M} /{self.size}m {self.sender_domain}→{self.recipient_domain}"

@@ -102,8 +102,8 @@ class Rollup(models.Model):
 
     class Meta:
         constraints = [
-            # The upsert's conflict target; its index also serves every series query:
-            # an account's buckets of one size in a time range (domains filtered in the scan).
+            # The upsert's conflict target; its index also serves the series queries the
+            # two indexes below do not (a sender-only filter: domains filtered in the scan).
             models.UniqueConstraint(
                 fields=["account", "size", "bucket", "sender_domain", "recipient_domain"],
                 name="rollup_unique_bucket",

@@ -102,11 +102,25 @@ class Rollup(models.Model):
 
     class Meta:
         constraints = [
-            # The upsert's conflict target; its index also serves every series query:
-            # an account's buckets of one size in a time range (domains filtered in the scan).
+            # The upsert's conflict target; its index also serves the series queries the
+            # two indexes below do not (a sender-only filter: domains filtered in the scan).
             models.UniqueConstraint(
                 fields=["account", "size", "bucket", "sender_domain", "recipient_domain"],
                 name="rollup_unique_bucket",
+            ),
+        ]
+        indexes = [
+            # Unfiltered charts read the all-domains rows only: one per bucket, where the
+            # unique index's range also holds every pair row of the period.
+            models.Index(
+                fields=["account", "size", "bucket"],
+                condition=models.Q(sender_domain=ALL, recipient_domain=ALL),
+                name="rollup_all_domains",
+            ),
+            # A chart filtered on a recipient domain (with or without a sender): its rows.
+            models.Index(
+                fields=["account", "size", "recipient_domain", "bucket"],
+                name="rollup_recipient_domain",
             ),
         ]
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
+from django.db.models import Q
 
 from sesconsole.models import Account
 
@@ -50,18 +51,20 @@ class Tracker:
         return sorted(self.intervals.get((side, domain), ()))
 
 
-def load_tracker(account_id: int, *, lock: bool = True) -> Tracker:
-    """The account's intervals. With `lock`, inside a transaction, a promotion cannot commit
-    until this transaction ends (so a batch counts with the intervals it read)."""
+def load_tracker(account_id: int, *, lock: bool = True, only: Q | None = None) -> Tracker:
+    """The account's intervals (those `only` selects, if given). With `lock`, inside a
+    transaction, a promotion cannot commit until this transaction ends (so a batch counts
+    with the intervals it read)."""
     if lock and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pg_advisory_xact_lock_shared(%s, %s)", [TRACKING_LOCK, account_id]
             )
     intervals: dict[tuple[str, str], list[Interval]] = defaultdict(list)
-    rows = TrackedDomain.objects.filter(account_id=account_id).values_list(
-        "side", "domain", "since", "until"
-    )
+    rows = TrackedDomain.objects.filter(account_id=account_id)
+    if only is not None:
+        rows = rows.filter(only)
+    rows = rows.values_list("side", "domain", "since", "until")
     for side, domain, since, until in rows:
         intervals[(side, domain)].append((since, until))
     return Tracker(dict(intervals))
@@ -79,9 +82,15 @@ def covered_intervals(
 ) -> list[Interval]:
     """When the rollups hold the counts of this filter: the intersection of the intervals
     of the filtered sides (a pair's row exists only while both of its domains are tracked)."""
-    tracker = load_tracker(account.pk, lock=False)
+    filters = [(Side.SENDER, sender_domain), (Side.RECIPIENT, recipient_domain)]
+    only = Q(pk__in=[])
+    for side, domain in filters:
+        if domain:
+            only |= Q(side=side, domain=domain)
+    # The filtered domains' intervals only, not the thousands an account may track.
+    tracker = load_tracker(account.pk, lock=False, only=only)
     result: list[Interval] | None = None
-    for side, domain in ((Side.SENDER, sender_domain), (Side.RECIPIENT, recipient_domain)):
+    for side, domain in filters:
         if domain:
             spans = tracker.covered(side, domain)
             result = spans if result is None else _intersect(result, spans)

@@ -27,6 +27,7 @@ from sesconsole.lib.csv_zones import with_zone
 from sesconsole.lib.downloads import for_excel, local_range
 from sesconsole.lib.form_errors import summary_errors, unique_errors
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, local_midnight, zone_of
+from sesconsole.lib.widgets import LongSelect
 from sesconsole.models import Account
 from sesconsole.tenancy import console_view
 
@@ -51,10 +52,33 @@ REFRESH_SECONDS = 30
 PAGE_SIZE = 50
 
 
-def _domain_field(label: str, domains: list[str]) -> forms.ChoiceField:
-    return forms.ChoiceField(
-        label=label, required=False, choices=[("", "All")] + [(d, d) for d in domains]
-    )
+class DomainField(forms.CharField):
+    """A domain menu: "All" or one of `domains`, as a ChoiceField takes it, but checked
+    against a set: a ChoiceField normalises and scans its thousands of choices per page."""
+
+    widget = LongSelect
+
+    def __init__(self, *, label: str, domains: list[str]):
+        super().__init__(label=label, required=False, strip=False)
+        self.domains = set(domains)
+        self.widget.choices = [("", "All"), *((d, d) for d in domains)]
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        return self.widget.choices
+
+    def validate(self, value):
+        super().validate(value)
+        if value and value not in self.domains:
+            raise forms.ValidationError(
+                forms.ChoiceField.default_error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+
+
+def _domain_field(label: str, domains: list[str]) -> DomainField:
+    return DomainField(label=label, domains=domains)
 
 
 class QueueFilterForm(forms.Form):

@@ -10,13 +10,17 @@ import heapq
 import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import quote
 
 from django import forms
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.text import Truncator
 
 from blocklist.offers import invalid_block_offers
 from delivery.exports import EVENT_COLUMNS
@@ -494,6 +498,8 @@ def _counts_page(request: HttpRequest, account: Account, report: CountsPage) -> 
         page = paginator.get_page(request.GET.get("page"))
         if EventType.BOUNCED in report.event_types:
             _offer_block_actions(account, page)
+        else:
+            page.object_list = list(page.object_list)
         query = request.GET.copy()
         query.pop("page", None)
         query.pop("export", None)
@@ -514,6 +520,7 @@ def _counts_page(request: HttpRequest, account: Account, report: CountsPage) -> 
                 ],
                 "counter_labels": [label for _, label in report.counters],
                 "page": page,
+                "rows": _event_rows(page.object_list, tz),
                 "sort": sort,
                 "query": query.urlencode(),
                 "sort_query": sort_query.urlencode(),
@@ -535,6 +542,54 @@ def _offer_block_actions(account: Account, page) -> None:
         event.offer = (
             offers.get(event.message.recipient) if event.type == EventType.BOUNCED else None
         )
+
+
+TYPE_LABELS = {value: str(label) for value, label in EventType.choices}
+CLASS_LABELS = {value: str(label) for value, label in BounceClass.choices}
+_URL_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what `reverse()` leaves unquoted
+
+
+def _truncated(text: str, length: int) -> str:
+    """`truncatechars`: Truncator only when the text can be too long (it counts less)."""
+    return text if len(text) <= length else Truncator(text).chars(length)
+
+
+def _event_rows(events: list, tz) -> list[dict]:
+    """The event table's cells, formatted as its template filters did (`date` in the
+    account's zone, `truncatechars`, `get_*_display`, `{% url %}`), in one pass: through
+    the template they cost 15-20 ms for a page of 50 rows."""
+    marker = "0"
+    head, tail = reverse("delivery:message_detail", args=[marker]).rsplit(marker, 1)
+    rows = []
+    for e in events:
+        message = e.message
+        message_id = message.message_id
+        if message_id and "\n" not in message_id:  # what `<path:…>` matches
+            detail = head + quote(message_id, safe=_URL_SAFE) + tail
+        else:
+            detail = reverse("delivery:message_detail", args=[message_id])
+        sent = message.requested_at
+        rows.append(
+            {
+                "time": e.timestamp.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+                "type": TYPE_LABELS.get(e.type, e.type),
+                "is_machine": e.is_machine,
+                "bounce_class": e.bounce_class and CLASS_LABELS.get(e.bounce_class, e.bounce_class),
+                "detail": detail,
+                "recipient": message.recipient or "?",
+                "from_address": message.from_address,
+                "subject": message.subject,
+                "sent": sent.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+                if sent
+                else "\u2013",  # en dash, as before
+                "url": e.url,
+                "url_short": e.url and _truncated(e.url, 50),
+                "user_agent": e.user_agent and _truncated(e.user_agent, 60),
+                "response_text": e.response_text and _truncated(e.response_text, 80),
+                "offer": getattr(e, "offer", None),
+            }
+        )
+    return rows
 
 
 class MergedByTime:

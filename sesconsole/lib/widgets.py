@@ -46,9 +46,11 @@ class LongSelect(forms.Select):
             text = "" if option is None else str(option)
             selected = not found and text in chosen  # one choice only, as Select marks
             found = found or selected
+            value = _escape(text)
+            # A domain menu's label is its value: escape it once.
+            shown = value if label is option and type(label) is str else _escape(label)
             parts.append(
-                f'\n  <option value="{_escape(text)}"'
-                f"{' selected' if selected else ''}>{_escape(label)}</option>\n"
+                f'\n  <option value="{value}"{" selected" if selected else ""}>{shown}</option>\n'
             )
         parts.append("\n</select>")
         return mark_safe("".join(parts))

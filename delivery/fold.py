@@ -150,21 +150,22 @@ _EVENT_COLUMNS = ", ".join(
 )
 
 
-def load_messages(account: Account, pks: list[int], lock: str = "") -> list[Message]:
-    """The account's messages `pks` as stored, in primary-key order, locked `FOR {lock}`
-    in that order when given (the order every writer uses, so folds and ingestion cannot
-    deadlock). On PostgreSQL one statement, rows in binary, built without Model.__init__:
-    a fold handles thousands per batch."""
-    if connection.vendor != "postgresql" or not pks:
-        query = Message.objects.filter(account=account, pk__in=pks).order_by("pk")
-        if lock and pks:
+def load_messages(account: Account, keys: list, lock: str = "", *, by: str = "id") -> list[Message]:
+    """The account's messages whose `by` ("id" or "message_id") is in `keys`, as stored,
+    in primary-key order, locked `FOR {lock}` in that order when given (the order every
+    writer uses, so folds and ingestion cannot deadlock). On PostgreSQL one statement, rows
+    in binary, built without Model.__init__: a fold handles thousands per batch."""
+    if connection.vendor != "postgresql" or not keys:
+        query = Message.objects.filter(account=account, **{f"{by}__in": keys}).order_by("pk")
+        if lock and keys:
             query = query.select_for_update(no_key=lock == "NO KEY UPDATE")
         return list(query)
+    array_type = {"id": "bigint", "message_id": "varchar"}[by]
     rows = execute(
         f"SELECT {_MESSAGE_COLUMNS} FROM delivery_message"
-        " WHERE account_id = %s AND id = ANY(%b::bigint[]) ORDER BY id"
+        f" WHERE account_id = %s AND {by} = ANY(%b::{array_type}[]) ORDER BY id"
         + (f" FOR {lock}" if lock else ""),
-        [account.pk, pks],
+        [account.pk, keys],
         binary=True,
     )[1]
     return [instance(Message, dict(zip(_MESSAGE_ATTNAMES, row, strict=True))) for row in rows]

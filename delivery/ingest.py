@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -32,7 +33,6 @@ from notifications.outbox import enqueue_events as notify_events
 from sesconsole.lib.errors import ServiceError
 from sesconsole.lib.sql import (
     execute,
-    insert_new_columns,
     insert_new_rows,
     instance,
     unnest_source,
@@ -488,7 +488,7 @@ def _store_and_fold(
     created = _insert_messages(account, list(fresh.values()))
 
     rest = [mid for mid in by_message if mid not in created]
-    locked = _lock_messages(account, rest)
+    locked = load_messages(account, rest, "UPDATE", by="message_id")
     for message in locked:
         before[message.message_id] = CountedState.of(message)
         _with_addresses(message, details[message.message_id])
@@ -511,7 +511,7 @@ def _store_and_fold(
 
 
 def _blank_message(account: Account, item: _Item, now: datetime) -> Message:
-    """A message as `_create_messages` would insert it, with the addresses of `item`."""
+    """A new message, pending, with the addresses of `item`."""
     message = instance(
         Message,
         {
@@ -567,23 +567,19 @@ def _insert_messages(account: Account, messages: list[Message]) -> dict[str, int
     return dict(rows)
 
 
-def _lock_messages(account: Account, message_ids: list[str]) -> list[Message]:
-    """The account's messages `message_ids`, locked for update in primary-key order."""
-    if not message_ids:
-        return []
-    rows = execute(
-        f"SELECT {_MESSAGE_COLUMNS} FROM delivery_message WHERE account_id = %s"
-        " AND message_id = ANY(%b::varchar[]) ORDER BY id FOR UPDATE",
-        [account.pk, message_ids],
-        binary=True,
-    )[1]
-    return [instance(Message, dict(zip(_MESSAGE_ATTNAMES, row, strict=True))) for row in rows]
+@contextmanager
+def _keys_claimed():
+    """The event-key trigger, the guard for other writers, stands aside for the statement
+    inside: it inserts events whose keys this transaction has claimed itself (after an
+    error the transaction's rollback restores the setting)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('delivery.event_keys', 'claimed', true)")
+        yield
+        cursor.execute("SELECT set_config('delivery.event_keys', '', true)")
 
 
 def _insert_events(account: Account, events: list[DeliveryEvent]) -> None:
-    """Insert events whose keys this transaction has claimed, their ids set from RETURNING.
-    The key trigger, the guard for other writers, stands aside for this statement only
-    (after an error the transaction's rollback restores the setting)."""
+    """Insert events whose keys this transaction has claimed, their ids set from RETURNING."""
     qn = connection.ops.quote_name
     fields = [DeliveryEvent._meta.get_field(name) for name in ("message", *_EVENT_NAMES)]
     source, params = unnest_source(
@@ -593,14 +589,12 @@ def _insert_events(account: Account, events: list[DeliveryEvent]) -> None:
         ]
     )
     names = ", ".join(qn(f.column) for f in fields)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('delivery.event_keys', 'claimed', true)")
+    with _keys_claimed():
         rows = execute(
             f"WITH {source} INSERT INTO delivery_deliveryevent (account_id, received_at,"
             f" {names}) SELECT %s, %s, * FROM v RETURNING event_id, id",
             [*params, account.pk, events[0].received_at],
         )[1]
-        cursor.execute("SELECT set_config('delivery.event_keys', '', true)")
     ids = dict(rows)
     for event in events:
         event.pk = ids[event.event_id]
@@ -640,8 +634,6 @@ def _start_folding() -> None:
     start_folding()
 
 
-_MESSAGE_ATTNAMES = [f.attname for f in Message._meta.concrete_fields]
-_MESSAGE_COLUMNS = ", ".join(f'"{f.column}"' for f in Message._meta.concrete_fields)
 _MESSAGE_NEW_FIELDS = [
     "account",
     "message_id",
@@ -657,8 +649,6 @@ _MESSAGE_NEW_FIELDS = [
     "click_count",
     "created_at",
 ]
-_MESSAGE_ATTNAMES = [f.attname for f in Message._meta.concrete_fields]
-_MESSAGE_COLUMNS = ", ".join(f'"{f.column}"' for f in Message._meta.concrete_fields)
 
 
 def _message_details(items: Iterable[_Item]) -> dict[str, _Item]:
@@ -675,53 +665,12 @@ def _message_details(items: Iterable[_Item]) -> dict[str, _Item]:
 def _create_messages(account: Account, details: dict[str, _Item]) -> None:
     """Insert the batch's messages not stored yet, blank and pending, with the addresses
     the batch brings (the fold fills in the rest)."""
-    ids = sorted(details)
-    chosen = [details[mid] for mid in ids]
-    if connection.vendor != "postgresql":
-        existing = set(
-            Message.objects.filter(account=account, message_id__in=ids).values_list(
-                "message_id", flat=True
-            )
-        )
-        chosen = [d for d in chosen if d.message_id not in existing]
-        ids = [d.message_id for d in chosen]
-    senders = [d.from_address for d in chosen]
-    recipients = [d.to for d in chosen]
-    sender_domains = [domain_of(a) if a else "" for a in senders]
-    recipient_domains = [domain_of(a) if a else "" for a in recipients]
-    subjects = [d.subject for d in chosen]
     now = timezone.now()
-    if connection.vendor != "postgresql":
-        n = len(ids)
-        columns = [[account.pk] * n, ids, senders, sender_domains, recipients]
-        columns += [recipient_domains, subjects, [Message.Status.PENDING.value] * n]
-        columns += [[""] * n, [""] * n, [0] * n, [0] * n, [now] * n]
-        insert_new_columns(Message, _MESSAGE_NEW_FIELDS, columns, ["account", "message_id"])
-        return
-    # One statement; messages already stored are filtered out before they draw an id from
-    # the sequence, and the unique (account, message_id) skips those a concurrent batch
-    # is creating (waiting for its outcome).
-    source, params = unnest_source(
-        [
-            ("message_id", "varchar", ids),
-            ("from_address", "varchar", senders),
-            ("sender_domain", "varchar", sender_domains),
-            ("recipient", "varchar", recipients),
-            ("recipient_domain", "varchar", recipient_domains),
-            ("subject", "varchar", subjects),
-        ]
-    )
-    execute(
-        f"WITH {source} INSERT INTO delivery_message (account_id, message_id, from_address,"
-        " sender_domain, recipient, recipient_domain, subject, status, bounce_class,"
-        " response_text, open_count, click_count, created_at)"
-        " SELECT %s, v.message_id, v.from_address, v.sender_domain, v.recipient,"
-        " v.recipient_domain, v.subject, %s, '', '', 0, 0, %s FROM v WHERE NOT EXISTS"
-        " (SELECT 1 FROM delivery_message m WHERE m.account_id = %s"
-        " AND m.message_id = v.message_id)"
-        " ON CONFLICT (account_id, message_id) DO NOTHING",
-        [*params, account.pk, Message.Status.PENDING.value, now, account.pk],
-    )
+    blank = [_blank_message(account, details[mid], now) for mid in sorted(details)]
+    if connection.vendor == "postgresql":
+        _insert_messages(account, blank)
+    else:
+        insert_new_rows(blank, _MESSAGE_NEW_FIELDS, ["account", "message_id"], "message_id")
 
 
 def _with_addresses(message: Message, item: _Item) -> Message:
@@ -803,10 +752,8 @@ def _insert_new_events(
         " JOIN delivery_message m ON m.account_id = %s AND m.message_id = v.message_key"
         " RETURNING id, event_id, message_id"
     )
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('delivery.event_keys', 'claimed', true)")
+    with _keys_claimed():
         rows = execute(sql, [*params, account.pk, account.pk, received_at, account.pk])[1]
-        cursor.execute("SELECT set_config('delivery.event_keys', '', true)")
     by_id = {event.event_id: event for event in events}
     stored = []
     for pk, event_id, message_pk in rows:

@@ -98,34 +98,6 @@ def instance(model: type[models.Model], values: dict, **related) -> models.Model
     return obj
 
 
-def insert_new_columns(
-    model: type[models.Model],
-    fields: Sequence[str],
-    columns: Sequence[list],
-    conflict_fields: Sequence[str],
-) -> int:
-    """INSERT … ON CONFLICT (conflict_fields) DO NOTHING of rows given column by column;
-    returns how many were inserted."""
-    if not columns or not columns[0]:
-        return 0
-    meta = model._meta
-    qn = connection.ops.quote_name
-    model_fields = [meta.get_field(name) for name in fields]
-    names = ", ".join(qn(f.column) for f in model_fields)
-    conflict = ", ".join(qn(meta.get_field(name).column) for name in conflict_fields)
-    if connection.vendor != "postgresql":
-        columns = [
-            [f.get_db_prep_save(v, connection) for v in column]
-            for f, column in zip(model_fields, columns, strict=True)
-        ]
-    source, params = _values_source(model_fields, columns)
-    sql = (
-        f"{source} INSERT INTO {qn(meta.db_table)} ({names}) SELECT * FROM v WHERE true "
-        f"ON CONFLICT ({conflict}) DO NOTHING"
-    )
-    return _execute(sql, params)[0]
-
-
 def update_rows(objs: Sequence[models.Model], fields: Sequence[str], chunk: int = 1000) -> int:
     """Write `fields` of each object back in one UPDATE … FROM per chunk.
 

@@ -37,6 +37,7 @@ from sesconsole.lib.sql import (
     instance,
     unnest_source,
 )
+from sesconsole.lib.text import storable
 from sesconsole.models import Account
 
 from .addresses import InvalidAddress, domain_of, normalize_address
@@ -171,8 +172,7 @@ def _string(raw: dict, name: str, max_length: int, required: bool = False) -> st
         if required:
             raise EventError("missing_field", f"'{name}' is required.")
         return ""
-    if "\x00" in value or (not value.isascii() and not _is_utf8(value)):
-        # PostgreSQL's text takes neither a NUL nor a lone surrogate ("\ud800").
+    if not storable(value):
         raise EventError("invalid_text", f"'{name}' holds a NUL character or a lone surrogate.")
     if len(value) > max_length:
         raise EventError("invalid_field", f"'{name}' is longer than {max_length} characters.")
@@ -189,14 +189,6 @@ def bounce_verdict(
     if not evidence and bounce_class == verdict.bounce_class:
         evidence = verdict.evidence
     return bounce_class, evidence
-
-
-def _is_utf8(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def parse_timestamp(value) -> datetime:

@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from rest_framework.permissions import BasePermission
 
+from .lib.text import storable
 from .models import Account
 
 SESSION_KEY = "account_id"
@@ -136,8 +137,8 @@ def account_context(request: HttpRequest) -> dict:
     }
 
 
-def _holds_nul(data) -> bool:
-    return any("\x00" in value for _, values in data.lists() for value in values)
+def _unstorable(data) -> bool:
+    return any(not storable(value) for _, values in data.lists() for value in values)
 
 
 def console_view(view: Callable) -> Callable:
@@ -152,14 +153,14 @@ def console_view(view: Callable) -> Callable:
         account = current_account(request)
         if account is None:
             return render(request, "console/no_account.html", status=403)
-        if request.method == "POST" and _holds_nul(request.POST):
+        if request.method == "POST" and _unstorable(request.POST):
             # No text field can store it (Django's forms refuse it too); views that read
             # request.POST directly would otherwise fail in the database.
             return render(
                 request,
                 "console/bad_input.html",
                 {
-                    "message": "A field holds a NUL character, which no text can contain.",
+                    "message": "A field holds a NUL character, which no stored text can contain.",
                     "back": request.path,
                 },
                 status=400,

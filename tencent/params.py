@@ -10,6 +10,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from sesconsole.lib.text import storable
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY
 
 MAX_LIMIT = 100  # every list action except GetAbuseReport
@@ -28,17 +29,12 @@ class TencentError(Exception):
 
 
 def check_text(name: str, value: str) -> None:
-    """Text the database can store: no NUL character, no lone surrogate (JSON can carry both)."""
-    if "\x00" in value:
+    """Text the database can store (`sesconsole.lib.text.storable`)."""
+    if not storable(value):
         raise TencentError(
-            "InvalidParameterValue", f"The parameter {name} must not contain NUL characters."
+            "InvalidParameterValue",
+            f"The parameter {name} holds a NUL character or a lone surrogate.",
         )
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise TencentError(
-            "InvalidParameterValue", f"The parameter {name} is not valid Unicode text."
-        ) from None
 
 
 def _check_day(name: str, day: date, code: str) -> None:

@@ -30,6 +30,7 @@ MAILER = "mailer"
 TOO_BIG = "too_big"
 RATE = "rate"
 DISABLED = "disabled"
+SYSTEM_FULL = "system_full"
 
 # An RFC 3463 enhanced status code (class.subject.detail) inside text: the one pattern the
 # project uses for it (`find_enhanced_status`, `is_enhanced_status`).
@@ -164,6 +165,13 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             r"size of (the|your) message|message too long|mesgtoobig",
         ),
     ),
+    # The receiving system, not the mailbox, is out of space: RFC 5321 §4.2.2 gives 452
+    # "insufficient system storage" (552 "exceeded storage allocation" is the mailbox's).
+    (
+        "system",
+        SYSTEM_FULL,
+        _words(r"insufficient (disk |system )?(space|storage)|not enough (disk |storage )?space"),
+    ),
     (
         "full",
         FULL,
@@ -172,7 +180,6 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             r"(inbox|box|storage|disk|folder) (is )?full|mailfolder is full",
             r"over ?quota|quota (exceeded|full|violation)|exceed\w* .{0,40}quota|disk quota",
             r"(exceeds?|exceeded|exceeding) .{0,40}(allowed size|size limit|storage|local limit)",
-            r"insufficient (disk |system )?(space|storage)|not enough (disk |storage )?space",
             r"user.{0,20}(full|over quota)|too many messages in|number of messages .{0,40}exceed",
             r"mailbox has exceeded|storage allocation|space (not available|exceeded)",
             r"quota ?exceeded|mailbox .{0,20}(limit|capacity)",
@@ -254,7 +261,7 @@ _CODES: dict[tuple[int, int], str] = {
     (2, 2): FULL,  # mailbox full
     (2, 3): OTHER,  # message too long for the mailbox
     (2, 4): OTHER,  # mailing list expansion problem
-    (3, 1): FULL,  # mail system full
+    (3, 1): OTHER,  # mail system full: the server's storage, not the mailbox
     (3, 4): OTHER,  # message too big for the system
     (7, 13): DISABLED,  # user account disabled (RFC 3463 update, RFC 5248)
     (7, 14): OTHER,  # trust relationship required
@@ -263,6 +270,10 @@ _CODES: dict[tuple[int, int], str] = {
 # bad mailbox (1.1), bad system (1.2), bad syntax (1.3), moved with no forwarding address (1.6),
 # null MX (1.10, RFC 7505). 1.0, 1.4 (ambiguous) and 1.5 (valid) prove nothing.
 _ADDRESS_CODES = {(1, 1), (1, 2), (1, 3), (1, 6), (1, 10)}
+# Families whose words contradict an unknown address: a full mailbox exists (RFC 3463 X.2.2), a
+# full system explains the failure otherwise, and a policy or content refusal is a filter
+# speaking, which may phrase it as "user unknown".
+_CONTRADICT_INVALID = frozenset({FULL, SYSTEM_FULL, BLOCKED, SPAM})
 # Evidence of an invalid-address verdict, strongest first.
 DSN_5_1_X = BounceEvidence.DSN_5_1_X
 TEXT_5_1_X = BounceEvidence.TEXT_5_1_X
@@ -446,7 +457,7 @@ def judge(
     address_status = subject_detail in _ADDRESS_CODES
     if bounce_class == DISABLED and address_status and not temporary:
         bounce_class = INVALID  # "has moved" under 5.1.6: the code settles it
-    if bounce_class in (MAILER, TOO_BIG, RATE, DISABLED):
+    if bounce_class in (MAILER, TOO_BIG, RATE, DISABLED, SYSTEM_FULL):
         return Verdict(OTHER, rule=rule)
     if bounce_class == REFUSED:
         return Verdict(BLOCKED, rule=rule)
@@ -473,6 +484,13 @@ def judge(
     if subject_detail is not None and subject_detail[0] == 2:
         # A mailbox status says the mailbox exists (RFC 3463 X.2.X): the words conflict.
         return Verdict(OTHER, rule=rule, reason=f"status {status_text} says the mailbox exists")
+    conflicting = _named_elsewhere(texts) & _CONTRADICT_INVALID
+    if conflicting:
+        # One text says the address is unknown, another that the mailbox is full or that a
+        # policy refused the mail (rfc3464-style reports carry both a reply and a prose
+        # explanation): conflicting evidence never blocks an address for everyone.
+        named = ", ".join(sorted(str(f) for f in conflicting))
+        return Verdict(OTHER, rule=rule, reason=f"conflicting evidence: another text says {named}")
     if address_status:
         from_field = structured and enhanced.strip() == status_text
         evidence = DSN_5_1_X if from_field else TEXT_5_1_X
@@ -486,6 +504,11 @@ def judge(
     ):
         return Verdict(INVALID, evidence=WORDING, rule=rule)
     return Verdict(OTHER, rule=rule, reason="no 5xx reply or 5.1.x status backs the wording")
+
+
+def _named_elsewhere(texts: list[str]) -> set[str]:
+    """The clear failure each text names on its own (its first matching family)."""
+    return {family for family, _ in (_from_texts([t]) for t in texts if t)} - {None}
 
 
 def is_hard(bounce_class: str) -> bool:

@@ -393,3 +393,34 @@ def test_a_weaker_verdict_keeps_its_reason():
     verdict = judge(550, "5.2.1", ["550 5.2.1 User unknown"], structured=True)
     assert verdict.reason == "status 5.2.1 says the mailbox exists"
     assert verdict.rule == "unknown.1"
+
+
+def test_texts_that_disagree_never_prove_an_address_invalid():
+    # rfc3464-style report: the DSN says 5.1.1 user unknown, its own prose a full disk.
+    reply = "550 5.1.1 <x@example.net>... User Unknown (in reply to RCPT TO command)"
+    verdict = judge(550, "5.1.1", [reply, "Not enough disk space"], structured=True)
+    assert verdict.bounce_class == "other"
+    assert verdict.reason == "conflicting evidence: another text says system_full"
+    # A policy refusal or a full mailbox named beside "user unknown" conflicts too.
+    for other in ("Your IP is listed at Spamhaus", "The recipient's mailbox is full"):
+        assert judge(550, "5.1.1", [reply, other], structured=True).bounce_class == "other"
+    # Texts that agree (or say nothing) leave the strong verdict alone.
+    agreeing = judge(550, "5.1.1", [reply, "The following address failed"], structured=True)
+    assert (agreeing.bounce_class, agreeing.evidence) == ("invalid_address", "dsn_5_1_x")
+
+
+@pytest.mark.parametrize(
+    ("code", "enhanced", "text", "expected"),
+    [
+        # RFC 5321 §4.2.2: 452 is the system's storage, 552 the mailbox's allocation.
+        (452, "4.4.5", "452 4.4.5 Insufficient disk space; try again later", "other"),
+        (452, "", "452 Requested action not taken: insufficient system storage", "other"),
+        (552, "", "552 Requested mail action aborted: exceeded storage allocation", "mailbox_full"),
+        # RFC 3463 X.3.1 "mail system full" against X.2.2 "mailbox full".
+        (550, "5.3.1", "550 5.3.1 Mail system full", "other"),
+        (552, "5.2.2", "552 5.2.2 Mailbox full", "mailbox_full"),
+    ],
+)
+def test_a_full_system_is_not_a_full_mailbox(code, enhanced, text, expected):
+    # A full inbox can lead to an auto-block of the recipient; a server short of disk must not.
+    assert classify_reply(code, enhanced, text) == expected

@@ -132,7 +132,7 @@ def test_the_cross_validation_holds_out_each_family_and_switches_its_rules_off()
     assert sum(pooled.total.values()) == 396
     # The figures quoted in docs/bounces.md, as floors.
     assert pooled.accuracy >= 0.90
-    assert pooled.precision("invalid_address") >= 0.96
+    assert pooled.precision("invalid_address") >= 0.97
     # A rule backed by postfix and one other family only is off in the postfix fold.
     assert switched_off_without("postfix", {"r": ("postfix", "exim")}) >= {"r"}
     assert "r" not in switched_off_without("postfix", {"r": ("postfix", "exim", "qmail")})

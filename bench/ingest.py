@@ -4,11 +4,14 @@
     .venv/bin/python bench/ingest.py --http --events 100000           # gunicorn + 2 clients
     .venv/bin/python bench/ingest.py --http --domains 6,5000          # the long tail's cost
     .venv/bin/python bench/ingest.py --events 20000 --profile         # where the time goes
+    .venv/bin/python bench/ingest.py --after-migrate "DROP INDEX message_account_status"
+                                                                      # try a schema change
 
 Each run drops and re-creates its own database (default `ses_bench_ingest`), migrates it,
 and generates traffic with bench/traffic.py: the events of a message arrive in different
 batches, recipient domains follow a long tail over `--domains` domains, bounces of every
-class, deferrals, machine opens, complaints, unsubscribes and 1% repeats. Batches of 1,000.
+class, deferrals, machine opens, complaints, unsubscribes and 1% repeats (`--repeats`).
+Batches of 1,000.
 
 - In-process: `ingest_events` per batch, as the API view calls it.
 - `--http`: `gunicorn sesconsole.wsgi` (as in the README's production section) with
@@ -42,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from traffic import Traffic, batch_spread, describe  # noqa: E402
+from traffic import REPEATS, Traffic, batch_spread, describe  # noqa: E402
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 # Stats counters that count events one for one (the unique ones count messages).
@@ -59,7 +62,7 @@ TYPE_COUNTER = {
 }
 
 
-def _setup(db: str) -> None:
+def _setup(db: str, after_migrate: str = "") -> None:
     import psycopg
 
     if "django" in sys.modules and hasattr(sys.modules["django"], "_bench_setup"):
@@ -81,6 +84,11 @@ def _setup(db: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if after_migrate:
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute(after_migrate)
 
 
 def _partitions_for(start: datetime, end: datetime) -> None:
@@ -474,10 +482,10 @@ def rollup_rows_per_day(account) -> dict[int, float]:
 
 
 def run(domains: int, args) -> dict:
-    _setup(args.db)
+    _setup(args.db, args.after_migrate)
     from sesconsole.models import Account, ApiKey
 
-    traffic = Traffic(domains=domains, seed=args.seed)
+    traffic = Traffic(domains=domains, seed=args.seed, repeats=args.repeats)
     batches = traffic.batches(args.events)
     flat = [e for b in batches for e in b]
     print(f"-- {describe(flat)}")
@@ -529,7 +537,16 @@ def main() -> None:
     parser.add_argument("--domains", default="5000", help="e.g. 6,5000 to compare")
     parser.add_argument("--db", default="ses_bench_ingest")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--repeats",
+        type=float,
+        default=REPEATS,
+        help="share of events sent again 1-5,000 events later (a retry)",
+    )
     parser.add_argument("--http", action="store_true", help="through gunicorn and HTTP clients")
+    parser.add_argument(
+        "--after-migrate", default="", help="SQL run after migrating, e.g. to try an index change"
+    )
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--port", type=int, default=8911)

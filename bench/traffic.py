@@ -81,6 +81,8 @@ class Traffic:
     send_rate: float = 50.0
     start: datetime = field(default_factory=lambda: datetime.now(UTC) - timedelta(hours=12))
     prefix: str = ""
+    # Share of events sent again a little later (a client's retry); see REPEATS.
+    repeats: float = REPEATS
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -168,13 +170,13 @@ class Traffic:
         """About `n_events` events (repeats included) in arrival order."""
         timed: list[tuple[datetime, dict]] = []
         n = 0
-        while len(timed) < n_events * (1 - REPEATS):
+        while len(timed) < n_events * (1 - self.repeats):
             timed.extend(self.message(n))
             n += 1
         timed.sort(key=lambda pair: pair[0])
         ordered = [event for _, event in timed]
         # Retries: a copy of an event arrives again a little later.
-        for _ in range(int(len(ordered) * REPEATS)):
+        for _ in range(int(len(ordered) * self.repeats)):
             i = self.rng.randrange(len(ordered))
             later = min(len(ordered), i + self.rng.randint(1, 5000))
             ordered.insert(later, dict(ordered[i]))

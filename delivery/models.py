@@ -36,7 +36,8 @@ class Message(models.Model):
 
     Status = MessageStatus
 
-    account = models.ForeignKey(Account, models.CASCADE, related_name="messages")
+    # No index of its own: every message index starts with the account.
+    account = models.ForeignKey(Account, models.CASCADE, related_name="messages", db_index=False)
     message_id = models.CharField(max_length=128)
     from_address = models.CharField(max_length=254, blank=True)
     sender_domain = models.CharField(max_length=253, blank=True)
@@ -249,7 +250,10 @@ class DeliveryEventKey(models.Model):
     """
 
     pk = models.CompositePrimaryKey("account", "event_id")
-    account = models.ForeignKey(Account, models.CASCADE, db_constraint=False, related_name="+")
+    # The primary key starts with the account: no second index for it.
+    account = models.ForeignKey(
+        Account, models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
     event_id = models.CharField(max_length=128)
     timestamp = models.DateTimeField(help_text="The event's timestamp: keys expire with it.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -152,6 +153,21 @@ def celery_worker_process(request, transactional_db, settings):
     process go to the same Redis database the worker reads. The worker consumes the default
     queue, or the queues given by indirect parametrisation ("celery,notifications").
     """
+    with _celery_workers(settings, [getattr(request, "param", None)]) as (proc,):
+        yield proc
+
+
+@pytest.fixture
+def two_celery_workers(transactional_db, settings):
+    """Two `celery worker` processes on one Redis broker and this test's database, as two
+    machines would run them. Both consume the default queue; worker N also consumes its
+    own queue `worker-N`, so a test can hand each of them work at the same moment."""
+    with _celery_workers(settings, ["celery,worker-1", "celery,worker-2"]) as procs:
+        yield procs
+
+
+@contextlib.contextmanager
+def _celery_workers(settings, queues: list[str | None]):
     import subprocess
     import sys
     import time
@@ -178,38 +194,46 @@ def celery_worker_process(request, transactional_db, settings):
     }
     celery = [sys.executable, "-m", "celery", "-A", "sesconsole"]
     subprocess.run([*celery, "purge", "-f"], env=env, check=True, capture_output=True)
-    hostname = f"test-{os.getpid()}@%h"
-    proc = subprocess.Popen(
-        [
-            *celery,
-            "worker",
-            "-P",
-            "solo",
-            "-l",
-            "warning",
-            "-n",
-            hostname,
-            "--without-mingle",
-            "--without-gossip",
-            *(["-Q", request.param] if getattr(request, "param", None) else []),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    procs = []
     try:
+        for n, queue in enumerate(queues, 1):
+            procs.append(
+                subprocess.Popen(
+                    [
+                        *celery,
+                        "worker",
+                        "-P",
+                        "solo",
+                        "-l",
+                        "warning",
+                        "-n",
+                        f"test-{os.getpid()}-{n}@%h",
+                        "--without-mingle",
+                        "--without-gossip",
+                        *(["-Q", queue] if queue else []),
+                    ],
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+            )
         deadline = time.monotonic() + 30
-        while not app.control.ping(timeout=0.5):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the Celery worker did not start:\n{proc.stdout.read()}")
-        yield proc
+        while len(app.control.ping(timeout=0.5)) < len(procs):
+            for proc in procs:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"a Celery worker did not start:\n{proc.stdout.read()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Celery workers did not answer within 30 s")
+        yield procs
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         app.conf.broker_url = settings.CELERY_BROKER_URL
         _reset_broker_pool(app)
 

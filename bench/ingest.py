@@ -335,8 +335,10 @@ def bench_http(account, key: str, batches, warm: int, args) -> dict:
             c.start()
         time.sleep(0.5)
         servers = [proc] + ([folders] if folders is not None else [])
+        sampler = FoldSampler(args.db) if folders is not None else None
         cpu0 = cpu_snapshot(args.db, servers)
         t0 = time.perf_counter()
+        started = datetime.now(UTC)
         go.set()
         answers = [out.get() for _ in clients]
         sent_s = time.perf_counter() - t0
@@ -353,7 +355,10 @@ def bench_http(account, key: str, batches, warm: int, args) -> dict:
             time.sleep(0.05)
         done_s = time.perf_counter() - t0
         cpu1 = cpu_snapshot(args.db, servers)
+        lag = sampler.lag(account.pk, started) if sampler is not None else None
     finally:
+        if sampler is not None:
+            sampler.stop()
         proc.terminate()
         proc.wait(30)
         if folders is not None:
@@ -367,7 +372,91 @@ def bench_http(account, key: str, batches, warm: int, args) -> dict:
         "done_s": done_s,
         "polls": polls,
         "cpu": {name: cpu1[name] - cpu0[name] for name in cpu1},
+        "lag": lag,
     }
+
+
+class FoldSampler:
+    """The deferred fold's lag: from the request that stored an event to the commit of the
+    fold that counted it.
+
+    Workers claim queued events in event-id order, so every event below the smallest id
+    still queued has been folded (with the queue empty, every committed event). A thread
+    notes that floor every 50 ms; an event's
+    fold time is the first note above its id (an upper bound, within one interval: a chunk
+    a second worker folded ahead of an older one counts as late as the older one), and its
+    lag is that time less its `received_at` (set by the request's transaction).
+    """
+
+    INTERVAL = 0.05
+
+    def __init__(self, db: str) -> None:
+        import threading
+
+        import psycopg
+
+        self.url = f"postgres://postgres@127.0.0.1:5432/{db}"
+        self.conn = psycopg.connect(self.url, autocommit=True)
+        self.notes: list[tuple[datetime, int | None]] = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.done.is_set():
+            # With the queue empty, every committed event is folded: the floor is then the
+            # next id after the largest committed one.
+            row = self.conn.execute(
+                "SELECT clock_timestamp(), coalesce((SELECT min(event_id) FROM"
+                " delivery_pendingfold), (SELECT max(id) + 1 FROM delivery_deliveryevent), 0)"
+            ).fetchone()
+            self.notes.append(row)
+            self.done.wait(self.INTERVAL)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join()
+        self.conn.close()  # again from `finally` after lag(): harmless
+
+    def lag(self, account_id: int, since: datetime) -> dict[str, float]:
+        import bisect
+
+        import psycopg
+
+        # Every event is folded by now (the statistics are complete): wait for a note that
+        # saw the queue empty, so the last events get a fold time too.
+        deadline = time.monotonic() + 5
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            (last,) = conn.execute("SELECT max(id) FROM delivery_deliveryevent").fetchone()
+        while (not self.notes or self.notes[-1][1] <= last) and time.monotonic() < deadline:
+            time.sleep(self.INTERVAL)
+        self.stop()
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            events = conn.execute(
+                "SELECT id, received_at FROM delivery_deliveryevent"
+                " WHERE account_id = %s AND received_at >= %s ORDER BY id",
+                [account_id, since],
+            ).fetchall()
+        # The floors, made monotonic.
+        marks, floor = [], 0
+        for at, smallest in self.notes:
+            floor = max(floor, smallest)
+            marks.append((floor, at))
+        floors = [m for m, _ in marks]
+        lags = []
+        for event_id, received_at in events:
+            i = bisect.bisect_right(floors, event_id)
+            if i < len(marks):
+                lags.append((marks[i][1] - received_at).total_seconds())
+        lags.sort()
+        if not lags:
+            return {}
+        return {
+            "events": len(lags),
+            "p50": lags[len(lags) // 2],
+            "p99": lags[min(len(lags) - 1, int(len(lags) * 0.99))],
+            "max": lags[-1],
+        }
 
 
 # ---------------------------------------------------------------------------------------
@@ -512,6 +601,13 @@ def run(domains: int, args) -> dict:
             + f"; the machine was {r['cpu']['machine'] / r['done_s'] / os.cpu_count():.0%} busy"
         )
         result["cpu_per_event"] = per_event
+        if r["lag"]:
+            lag = r["lag"]
+            print(
+                f"   fold lag, request to folded (s, {lag['events']:,} events, within "
+                f"{FoldSampler.INTERVAL} s): p50 {lag['p50']:.2f}, p99 {lag['p99']:.2f}, "
+                f"max {lag['max']:.2f}"
+            )
     else:
         seconds = bench_inprocess(account, batches, warm)
         events = sum(len(b) for b in batches[warm:])

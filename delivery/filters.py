@@ -130,6 +130,9 @@ class MessageFilter(_AccountZoneFilterSet):
             ("message_id", "id"),
         ),
         default="-requested_at",
+        # Within a status, newest first; `-status` is that list reversed, so the status
+        # index (account, status, request time) serves both directions.
+        then={"status": ("-requested_at",)},
         help_text="Sort by requested, to, status or id; '-' first for descending.",
     )
 

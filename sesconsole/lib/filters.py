@@ -15,9 +15,20 @@ class SortFilter(django_filters.OrderingFilter):
     and the primary key breaks ties so pagination never repeats or skips a row.
     """
 
-    def __init__(self, *args, default: str, tie_breaker: str = "-pk", **kwargs):
+    def __init__(
+        self,
+        *args,
+        default: str,
+        tie_breaker: str = "-pk",
+        then: dict[str, tuple[str, ...]] | None = None,
+        **kwargs,
+    ):
         self.default = default
         self.tie_breaker = tie_breaker
+        # Per sort key, the orders that follow it within equal values (e.g. status, then
+        # newest first). Sorting by such a key descending reverses them and the tie-breaker
+        # too: the list read backwards, which an index over (key, then…) serves either way.
+        self.then = then or {}
         super().__init__(*args, **kwargs)
 
     def get_ordering_value(self, param: str) -> str:
@@ -28,6 +39,13 @@ class SortFilter(django_filters.OrderingFilter):
     def filter(self, qs, value):
         known = [v for v in value or [] if v.lstrip("-") in self.param_map]
         ordering = [self.get_ordering_value(v) for v in known] or [self.default]
+        first = ordering[0]
+        then = self.then.get(first.lstrip("-"))
+        if then:
+            rest = [*then, self.tie_breaker]
+            if first.startswith("-"):
+                rest = [_reversed(name) for name in rest]
+            return qs.order_by(first, *rest)
         return qs.order_by(*ordering, self.tie_breaker)
 
     @property
@@ -37,6 +55,10 @@ class SortFilter(django_filters.OrderingFilter):
         field.validators = []
         field.clean = _sort_values
         return field
+
+
+def _reversed(name: str) -> str:
+    return name[1:] if name.startswith("-") else f"-{name}"
 
 
 def _sort_values(value) -> list[str]:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection, transaction
 
@@ -194,3 +196,36 @@ def fold_all(limit: int = 5000) -> int:
 
 def pending_count() -> int:
     return PendingFold.objects.count()
+
+
+# Past this many queued events the backlog says "more than" instead of counting on.
+BACKLOG_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """An account's events stored but not counted yet (INGEST_FOLD=deferred)."""
+
+    events: int  # at most BACKLOG_CAP (see `more`)
+    more: bool  # more than BACKLOG_CAP are queued
+    oldest: datetime | None  # when the oldest of them was received
+
+    @property
+    def empty(self) -> bool:
+        return self.events == 0
+
+
+def backlog(account: Account) -> Backlog:
+    """What the account's statistics do not show yet: events waiting for a fold worker."""
+    queued = PendingFold.objects.filter(account=account)
+    found = queued[: BACKLOG_CAP + 1].count()
+    if not found:
+        return Backlog(0, False, None)
+    # Workers fold in event-id order, so the oldest waiting event has the lowest id.
+    first = queued.order_by("event_id").values("event_id")[:1]
+    oldest = (
+        DeliveryEvent.objects.filter(account=account, pk__in=first)
+        .values_list("received_at", flat=True)
+        .first()
+    )
+    return Backlog(min(found, BACKLOG_CAP), found > BACKLOG_CAP, oldest)

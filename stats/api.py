@@ -10,6 +10,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from delivery.fold import backlog
 from sesconsole.api_autoschema import ApiAutoSchema
 from sesconsole.api_exports import CSVRenderer
 from sesconsole.lib.csv_export import csv_chunks, csv_response
@@ -43,11 +44,22 @@ StatsBucketSerializer = type(
 )
 
 
+class PendingSerializer(serializers.Serializer):
+    events = serializers.IntegerField(
+        help_text="Events received but not counted in these figures yet (deferred fold)."
+    )
+    more = serializers.BooleanField(help_text="More events than `events` are waiting.")
+    oldest_received_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the oldest of them was received; null when none."
+    )
+
+
 class StatsSerializer(serializers.Serializer):
     granularity = serializers.ChoiceField(choices=GRANULARITIES)
     timezone = serializers.CharField()
     totals = StatsTotalsSerializer()
     buckets = StatsBucketSerializer(many=True)
+    pending = PendingSerializer()
 
 
 class _OneObjectSchema(ApiAutoSchema):
@@ -75,6 +87,7 @@ class StatisticsViewSet(viewsets.ViewSet):
                     "timezone": "UTC",
                     "totals": {c: 0 for c in COUNTERS},
                     "buckets": [{"start": "2026-11-01T00:00:00Z", **{c: 0 for c in COUNTERS}}],
+                    "pending": {"events": 0, "more": False, "oldest_received_at": None},
                 },
             )
         ],
@@ -97,4 +110,8 @@ class StatisticsViewSet(viewsets.ViewSet):
                 "statistics.csv",
                 csv_chunks(series_header(), series_rows(body, ZoneInfo(body["timezone"]))),
             )
+        waiting = backlog(account)
+        body["pending"] = PendingSerializer(
+            {"events": waiting.events, "more": waiting.more, "oldest_received_at": waiting.oldest}
+        ).data
         return Response(body)

@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from delivery.fold import Backlog, backlog
 from sesconsole.lib.errors import ServiceError
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, local_midnight, zone_of
 from sesconsole.models import Account
@@ -274,16 +275,18 @@ def _iso(at: datetime, tz: ZoneInfo) -> str:
 class Freshness:
     as_of: datetime
     latest_bucket: datetime | None
+    backlog: Backlog  # events received but not counted yet (deferred fold)
 
 
 def freshness(account: Account) -> Freshness:
-    """When the figures were read, and the newest minute that has any event."""
+    """When the figures were read, the newest minute that has any event, and what they do
+    not count yet."""
     latest = (
         Rollup.objects.for_account(account)
         .filter(size=Rollup.Size.MINUTE)
         .aggregate(latest=Max("bucket"))["latest"]
     )
-    return Freshness(as_of=timezone.now(), latest_bucket=latest)
+    return Freshness(as_of=timezone.now(), latest_bucket=latest, backlog=backlog(account))
 
 
 def domain_choices(account: Account, days: int = 90) -> tuple[list[str], list[str]]:

@@ -285,6 +285,7 @@ def queue_status(request: HttpRequest, account: Account) -> HttpResponse:
         "latest": fresh.latest_bucket.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         if fresh.latest_bucket
         else "",
+        "pending": _pending_text(fresh.backlog, tz),
     }
     if request.GET.get("format") == "json":
         return JsonResponse(payload)
@@ -311,6 +312,20 @@ def queue_status(request: HttpRequest, account: Account) -> HttpResponse:
                 "has_data": bool(senders or recipients) or body["totals"]["requests"] > 0,
             },
         )
+
+
+def _pending_text(backlog, tz) -> str:
+    """One sentence on the events the figures do not count yet (empty when none)."""
+    if backlog.empty:
+        return ""
+    count = f"More than {backlog.events:,}" if backlog.more else f"{backlog.events:,}"
+    noun = "event" if backlog.events == 1 and not backlog.more else "events"
+    since = (
+        f", the oldest received at {backlog.oldest.astimezone(tz).strftime('%H:%M:%S')}"
+        if backlog.oldest
+        else ""
+    )
+    return f"{count} {noun} received but not counted yet{since}."
 
 
 # ---------------------------------------------------------------------------------------

@@ -80,6 +80,8 @@
             }
           });
           document.getElementById("as-of").textContent = data.as_of;
+          var pending = document.getElementById("pending");
+          if (pending) { pending.textContent = data.pending || ""; }
           var empty = document.getElementById("queue-empty");
           if (empty && data.tiles.some(function (t) { return t.value > 0; })) { empty.hidden = true; }
         });

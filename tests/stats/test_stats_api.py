@@ -27,7 +27,8 @@ def test_it_answers_the_documented_shape(api_client, scenario):
     response = api_client.get(URL, {**RANGE, "granularity": "day"})
     assert response.status_code == 200
     body = response.json()
-    assert list(body) == ["granularity", "timezone", "totals", "buckets"]
+    # Extended, never renamed: `pending` came last (docs/statistics.md).
+    assert list(body) == ["granularity", "timezone", "totals", "buckets", "pending"]
     assert body["granularity"] == "day"
     assert body["timezone"] == "UTC"
     assert body["totals"] == scenario

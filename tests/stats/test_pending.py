@@ -39,8 +39,10 @@ def test_the_statistics_say_how_many_events_wait_and_since_when(
     )
     page = alice_client.get("/queue/").content.decode()
     assert f"{len(events)} events received but not counted yet" in page
-    assert alice_client.get("/queue/", {"format": "json"}).json()["pending"].startswith(
-        f"{len(events)} events received"
+    assert (
+        alice_client.get("/queue/", {"format": "json"})
+        .json()["pending"]
+        .startswith(f"{len(events)} events received")
     )
 
     assert fold_all() == len(events) + 3

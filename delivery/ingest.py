@@ -35,7 +35,7 @@ from sesconsole.lib.sql import (
     execute,
     insert_new_rows,
     instance,
-    unnest_source,
+    rows_source,
 )
 from sesconsole.lib.text import storable
 from sesconsole.models import Account
@@ -450,18 +450,19 @@ def _store_and_fold(
     in order), so concurrent batches cannot deadlock.
     """
     now = timezone.now()
+    source, params = rows_source(
+        [
+            ("event_id", "varchar", [item.event.event_id for item in items]),
+            ('"timestamp"', "timestamptz", [item.event.timestamp for item in items]),
+        ]
+    )
     claimed = {
         event_id
         for (event_id,) in execute(
-            'WITH v (event_id, "timestamp") AS (SELECT * FROM unnest(%b::varchar[],'
-            " %b::timestamptz[])) INSERT INTO delivery_deliveryeventkey"
+            f"WITH {source} INSERT INTO delivery_deliveryeventkey"
             ' (account_id, event_id, "timestamp") SELECT %s, event_id, "timestamp" FROM v'
             " ORDER BY event_id ON CONFLICT DO NOTHING RETURNING event_id",
-            [
-                [item.event.event_id for item in items],
-                [item.event.timestamp for item in items],
-                account.pk,
-            ],
+            [*params, account.pk],
         )[1]
     }
     new_items = [item for item in items if item.event.event_id in claimed]
@@ -542,7 +543,7 @@ def _insert_messages(account: Account, messages: list[Message]) -> dict[str, int
     """Insert the messages not stored yet (sorted by message id); returns the primary key
     of each inserted, by message id."""
     qn = connection.ops.quote_name
-    source, params = unnest_source(
+    source, params = rows_source(
         [
             (qn(f.column), f.db_type(connection), [getattr(m, f.attname) for m in messages])
             for f in _MESSAGE_INSERT
@@ -574,7 +575,7 @@ def _insert_events(account: Account, events: list[DeliveryEvent]) -> None:
     """Insert events whose keys this transaction has claimed, their ids set from RETURNING."""
     qn = connection.ops.quote_name
     fields = [DeliveryEvent._meta.get_field(name) for name in ("message", *_EVENT_NAMES)]
-    source, params = unnest_source(
+    source, params = rows_source(
         [
             (qn(f.column), f.db_type(connection), [getattr(e, f.attname) for e in events])
             for f in fields
@@ -726,7 +727,7 @@ def _insert_new_events(
     # statement only (after an error the transaction's rollback restores the setting).
     qn = connection.ops.quote_name
     events = [item.event for item in items]
-    source, params = unnest_source(
+    source, params = rows_source(
         [("message_key", "varchar", [item.message_id for item in items])]
         + [
             (qn(f.column), f.db_type(connection), [getattr(e, f.attname) for e in events])

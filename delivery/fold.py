@@ -194,10 +194,6 @@ def fold_all(limit: int = 5000) -> int:
     return total
 
 
-def pending_count() -> int:
-    return PendingFold.objects.count()
-
-
 # Past this many queued events the backlog says "more than" instead of counting on.
 BACKLOG_CAP = 10_000
 

@@ -39,9 +39,9 @@ class SortFilter(django_filters.OrderingFilter):
     def filter(self, qs, value):
         known = [v for v in value or [] if v.lstrip("-") in self.param_map]
         ordering = [self.get_ordering_value(v) for v in known] or [self.default]
-        first = ordering[0]
-        then = self.then.get(first.lstrip("-"))
+        then = self.then.get(ordering[0].lstrip("-")) if len(ordering) == 1 else None
         if then:
+            (first,) = ordering
             rest = [*then, self.tie_breaker]
             if first.startswith("-"):
                 rest = [_reversed(name) for name in rest]

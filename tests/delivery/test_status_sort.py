@@ -38,3 +38,34 @@ def test_status_sort_is_newest_first_within_a_status_and_descending_reverses_it(
     assert _ids(alice_client, "-status") == ascending[::-1]
     # Other keys keep their order: newest first by default, the id breaking ties.
     assert _ids(alice_client, "-requested") == ["m5", "m4", "m3", "m2", "m1", "m0"]
+
+
+@pytest.mark.parametrize("per_page", [1, 2, 3, 5])
+@pytest.mark.parametrize("descending", [False, True])
+def test_pages_read_status_by_status_hold_the_same_rows_as_one_sorted_query(
+    account, per_page, descending
+):
+    from delivery.models import Message
+    from sesconsole.lib.pagination import CappedPaginator, Concatenated
+
+    statuses = ["delivered", "bounced", "deferred", "rejected", "delivered", "pending"] * 3
+    for n, status in enumerate(statuses):
+        MessageFactory(account=account, status=status, requested_at=DAY + timedelta(minutes=n))
+    sort = ("-status", "requested_at", "pk") if descending else ("status", "-requested_at", "-pk")
+    ordered = Message.objects.filter(account=account).order_by(*sort)
+    parts = Concatenated(
+        ordered.filter(status=s) for s in sorted(Message.Status.values, reverse=descending)
+    )
+
+    plain = CappedPaginator(ordered, per_page)
+    split = CappedPaginator(parts, per_page)
+    assert split.count == plain.count == len(statuses)
+    assert split.num_pages == plain.num_pages
+    for number in plain.page_range:
+        assert list(split.page(number)) == list(plain.page(number))
+    # Past the cap the count says "more than", as for one query.
+    plain, split = CappedPaginator(ordered, per_page), CappedPaginator(parts, per_page)
+    plain.cap = split.cap = 7
+    assert (split.count, split.capped) == (plain.count, plain.capped) == (7, True)
+    assert list(split.page(split.num_pages)) == list(plain.page(plain.num_pages))
+    assert parts[4] == list(ordered)[4]

@@ -70,10 +70,12 @@ def csv_response(filename: str, chunks: Iterable[bytes]) -> StreamingHttpRespons
 
 # defusedcsv's rule, in SQL: a cell starting with = + - @ | % (other than a plain number)
 # gets a leading apostrophe, and its pipes are escaped. The cheap first-character test
-# comes first so the regular expression runs only on the rare suspicious cell. Empty text
+# comes first so the regular expression runs only on the rare suspicious cell; it compares
+# code points (ascii() of = + - @ | %), which allocates nothing where left(c, 1) made a
+# string per cell (a million-row export 8% faster, docs/performance.md). Empty text
 # becomes NULL so that COPY writes it unquoted, as Python's writer does.
 _DEFUSE = (
-    "NULLIF(CASE WHEN left({c}, 1) IN ('=', '+', '-', '@', '|', chr(37)) "
+    "NULLIF(CASE WHEN ascii({c}) IN (61, 43, 45, 64, 124, 37) "
     "AND {c} !~ '^-?[0-9,.]+$' THEN '''' || replace({c}, '|', '\\|') ELSE {c} END, '')"
 )
 

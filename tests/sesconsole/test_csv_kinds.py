@@ -28,6 +28,10 @@ AWKWARD = [
     "+cmd|' /C calc'!A0",
     "%41",
     "Grüße 你好",
+    # The first character compared by code point: a pipe, and non-ASCII first characters.
+    "|pipe",
+    "你好",
+    "\u2014dash",
 ]
 
 

@@ -27,7 +27,7 @@ from sesconsole.tenancy import AccountScopedMixin, require_account, sees_all_acc
 
 from .api_docs import EVENT_BATCH, RAW_REPORT
 from .exports import EVENT_COLUMNS, MESSAGE_COLUMNS
-from .filters import EventFilter, MessageFilter
+from .filters import STATUS_THEN, EventFilter, MessageFilter
 from .idempotency import answer_once
 from .ingest import ingest_events
 from .intake import intake
@@ -423,6 +423,7 @@ class MessageViewSet(AccountScopedMixin, ExportMixin, viewsets.ReadOnlyModelView
     lookup_value_regex = "[^/]+"
     ordering_fields = ["requested_at", "status_at", "recipient", "status", "message_id"]
     ordering = ["-requested_at", "-pk"]
+    ordering_then = STATUS_THEN
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
     csv_columns = MESSAGE_COLUMNS
     csv_name = "messages.csv"

@@ -94,6 +94,12 @@ class _AccountZoneFilterSet(django_filters.FilterSet):
         return queryset
 
 
+# Within a status, newest first; `-status` is that list reversed, so the status index
+# (account, status, request time) serves both directions (the page's `sort`, the API's
+# `ordering`).
+STATUS_THEN = {"status": ("-requested_at",)}
+
+
 class MessageFilter(_AccountZoneFilterSet):
     time_field = "requested_at"
     start = django_filters.DateFilter(
@@ -130,9 +136,7 @@ class MessageFilter(_AccountZoneFilterSet):
             ("message_id", "id"),
         ),
         default="-requested_at",
-        # Within a status, newest first; `-status` is that list reversed, so the status
-        # index (account, status, request time) serves both directions.
-        then={"status": ("-requested_at",)},
+        then=STATUS_THEN,
         help_text="Sort by requested, to, status or id; '-' first for descending.",
     )
 

@@ -254,7 +254,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["sesconsole.tenancy.HasAccountAccess"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "sesconsole.lib.filters.StableOrdering",
     ],
     "DEFAULT_PAGINATION_CLASS": "sesconsole.api_support.Pagination",
     "PAGE_SIZE": 50,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.filters import OrderingFilter
 
 
 # Any text: unknown keys are ignored (the default order applies), so no value is invalid.
@@ -65,3 +66,25 @@ def _sort_values(value) -> list[str]:
     if isinstance(value, str):
         value = value.split(",")
     return [v.strip() for v in value or [] if v and v.strip()]
+
+
+class StableOrdering(OrderingFilter):
+    """DRF's `?ordering=`, with what SortFilter adds: the primary key breaks ties (so pages
+    never repeat or skip a row), and a view's `ordering_then` gives a key its own secondary
+    order, reversed with the key (see SortFilter's `then`)."""
+
+    def get_ordering(self, request, queryset, view):
+        params = request.query_params.get(self.ordering_param)
+        ordering = super().get_ordering(request, queryset, view)
+        if not params or not ordering or ordering == self.get_default_ordering(view):
+            return ordering  # the view's default order, as declared
+        first = ordering[0]
+        then = getattr(view, "ordering_then", {}).get(first.lstrip("-"))
+        if then and len(ordering) == 1:
+            rest = [*then, "-pk"]
+            return (
+                [first, *(_reversed(n) for n in rest)] if first.startswith("-") else [first, *rest]
+            )
+        if not any(name.lstrip("-") in ("pk", "id") for name in ordering):
+            ordering = [*ordering, "-pk"]
+        return ordering

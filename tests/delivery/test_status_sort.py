@@ -69,3 +69,29 @@ def test_pages_read_status_by_status_hold_the_same_rows_as_one_sorted_query(
     assert (split.count, split.capped) == (plain.count, plain.capped) == (7, True)
     assert list(split.page(split.num_pages)) == list(plain.page(plain.num_pages))
     assert parts[4] == list(ordered)[4]
+
+
+def test_the_api_orders_by_status_as_the_page_does_and_breaks_ties(api_client, account):
+    for n, status in enumerate(["delivered", "bounced", "delivered", "bounced", "deferred"]):
+        MessageFactory(
+            account=account,
+            message_id=f"m{n}",
+            status=status,
+            requested_at=DAY + timedelta(minutes=n),
+        )
+    # Two messages requested at the same moment: only the id can order them.
+    for n in (5, 6):
+        MessageFactory(account=account, message_id=f"m{n}", status="deferred", requested_at=DAY)
+
+    def ids(**params):
+        params = {"start": "2026-11-20", "end": "2026-11-20", **params}
+        return [
+            r["message_id"] for r in api_client.get("/api/v1/messages/", params).json()["results"]
+        ]
+
+    ascending = ids(ordering="status")
+    assert ascending == ["m3", "m1", "m4", "m6", "m5", "m2", "m0"]
+    assert ids(ordering="-status") == ascending[::-1]
+    # Any other key gets the id as the last tie-breaker: equal request times, newest id first.
+    assert ids(ordering="requested_at")[:3] == ["m6", "m5", "m0"]
+    assert ids() == ["m4", "m3", "m2", "m1", "m6", "m5", "m0"]

@@ -354,16 +354,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "stats.tasks.choose_tracked_domains",
         "schedule": 3600.0,
     },
-    # Recipients whose delivery task was lost (a worker died before acking) are re-queued.
+    # Idempotency keys of sends are kept 24 hours.
     "delivery-prune-idempotency-keys": {
         "task": "delivery.tasks.prune_idempotency_keys",
         "schedule": 3600.0,
     },
-    # With INGEST_FOLD=deferred: folds whatever a request's own fold task left behind.
+    # With INGEST_FOLD=deferred: folds whatever a request's own fold task left behind
+    # (the broker was down, a worker died), so no event waits longer than this.
     "delivery-fold-events": {
         "task": "delivery.tasks.fold_events",
         "schedule": 10.0,
     },
+    # Recipients whose delivery task was lost (a worker died before acking) are re-queued.
     "delivery-resume-stalled": {
         "task": "delivery.tasks.resume_stalled_deliveries",
         "schedule": 300.0,

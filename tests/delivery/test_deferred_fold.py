@@ -208,3 +208,26 @@ def test_a_real_worker_folds_what_the_api_stored(
     ).json()
     assert stats["totals"]["requests"] == sum(e["type"] == "request" for e in events)
     assert stats["totals"]["opened"] == sum(e["type"] == "opened" for e in events)
+
+
+@pytest.mark.django_db
+def test_the_lag_stays_bounded_when_a_request_cannot_reach_the_broker(
+    account, deferred, settings, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    from delivery import tasks
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(tasks.fold_events, "apply_async", unreachable)
+    events = scenario_events()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = ingest_events(account, events)
+
+    # The request answers and its events wait, shown as pending, for the beat job.
+    assert result.accepted == len(events)
+    assert "broker unreachable" in caplog.text
+    assert fold.backlog(account).events == len(events)
+    assert settings.CELERY_BEAT_SCHEDULE["delivery-fold-events"]["schedule"] <= 10.0
+    assert tasks.fold_events() == len(events)  # what the beat job runs
+    assert fold.backlog(account).empty

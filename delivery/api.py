@@ -27,7 +27,7 @@ from sesconsole.tenancy import AccountScopedMixin, require_account, sees_all_acc
 
 from .api_docs import EVENT_BATCH, RAW_REPORT
 from .exports import EVENT_COLUMNS, MESSAGE_COLUMNS
-from .filters import STATUS_THEN, EventFilter, MessageFilter
+from .filters import STATUS_THEN, EventFilter, MessageFilter, paged_by_status
 from .idempotency import answer_once
 from .ingest import ingest_events
 from .intake import intake
@@ -435,6 +435,9 @@ class MessageViewSet(AccountScopedMixin, ExportMixin, viewsets.ReadOnlyModelView
         if self.action == "retrieve":
             return queryset  # a message is found by its id alone
         return super().filter_queryset(queryset)
+
+    def paginate_queryset(self, queryset):
+        return super().paginate_queryset(paged_by_status(queryset))
 
 
 class EventListViewSet(

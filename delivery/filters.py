@@ -12,6 +12,7 @@ from django import forms
 
 from sesconsole.lib.filters import SortFilter
 from sesconsole.lib.form_errors import field_name
+from sesconsole.lib.pagination import Concatenated
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, day_bounds, zone_of
 from sesconsole.tenancy import current_account
 
@@ -98,6 +99,22 @@ class _AccountZoneFilterSet(django_filters.FilterSet):
 # (account, status, request time) serves both directions (the page's `sort`, the API's
 # `ordering`).
 STATUS_THEN = {"status": ("-requested_at",)}
+
+
+def paged_by_status(messages):
+    """`messages` to page through: when sorted by status, read one status at a time.
+
+    Over a range of request times the status index cannot be read in status order without
+    passing every message of a status outside the range (PostgreSQL 15 cannot skip from one
+    status to the next); one index range per status, in turn, gives the same rows in the
+    same order (753 ms -> 28 ms for `-status` over a week at 10M events). Exports keep the
+    one query: they read every row anyway.
+    """
+    first = next(iter(messages.query.order_by), "")
+    if first.lstrip("-") != "status":
+        return messages
+    statuses = sorted(Message.Status.values, reverse=first.startswith("-"))
+    return Concatenated(messages.filter(status=status) for status in statuses)
 
 
 class MessageFilter(_AccountZoneFilterSet):

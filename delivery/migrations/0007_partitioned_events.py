@@ -7,17 +7,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-
-class PostgresOnlySQL(migrations.RunSQL):
-    """RunSQL that does nothing on other databases (SQLite keeps the plain table)."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+from sesconsole.lib.migrations import PostgresOnlySQL
 
 
 COLUMNS = (

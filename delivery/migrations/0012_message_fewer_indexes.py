@@ -5,17 +5,7 @@ without touching the indexes (a HOT update) when no indexed column changes."""
 import django.db.models.deletion
 from django.db import migrations, models
 
-
-class PostgresOnlySQL(migrations.RunSQL):
-    """RunSQL that does nothing on other databases (fillfactor is PostgreSQL's)."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+from sesconsole.lib.migrations import PostgresOnlySQL
 
 
 class Migration(migrations.Migration):

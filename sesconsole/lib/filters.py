@@ -40,14 +40,7 @@ class SortFilter(django_filters.OrderingFilter):
     def filter(self, qs, value):
         known = [v for v in value or [] if v.lstrip("-") in self.param_map]
         ordering = [self.get_ordering_value(v) for v in known] or [self.default]
-        then = self.then.get(ordering[0].lstrip("-")) if len(ordering) == 1 else None
-        if then:
-            (first,) = ordering
-            rest = [*then, self.tie_breaker]
-            if first.startswith("-"):
-                rest = [_reversed(name) for name in rest]
-            return qs.order_by(first, *rest)
-        return qs.order_by(*ordering, self.tie_breaker)
+        return qs.order_by(*with_tie_breaker(ordering, self.then, self.tie_breaker))
 
     @property
     def field(self):
@@ -56,6 +49,21 @@ class SortFilter(django_filters.OrderingFilter):
         field.validators = []
         field.clean = _sort_values
         return field
+
+
+def with_tie_breaker(
+    ordering: list[str], then: dict[str, tuple[str, ...]], tie_breaker: str
+) -> list[str]:
+    """`ordering` completed so that no two rows compare equal: a single key takes its own
+    secondary order from `then`, and the tie-breaker ends the list; both reversed when the
+    key is descending (the list read backwards, which an index over them serves too)."""
+    follow = then.get(ordering[0].lstrip("-")) if len(ordering) == 1 else None
+    if not follow:
+        return [*ordering, tie_breaker]
+    rest = [*follow, tie_breaker]
+    if ordering[0].startswith("-"):
+        rest = [_reversed(name) for name in rest]
+    return [ordering[0], *rest]
 
 
 def _reversed(name: str) -> str:
@@ -78,13 +86,6 @@ class StableOrdering(OrderingFilter):
         ordering = super().get_ordering(request, queryset, view)
         if not params or not ordering or ordering == self.get_default_ordering(view):
             return ordering  # the view's default order, as declared
-        first = ordering[0]
-        then = getattr(view, "ordering_then", {}).get(first.lstrip("-"))
-        if then and len(ordering) == 1:
-            rest = [*then, "-pk"]
-            return (
-                [first, *(_reversed(n) for n in rest)] if first.startswith("-") else [first, *rest]
-            )
-        if not any(name.lstrip("-") in ("pk", "id") for name in ordering):
-            ordering = [*ordering, "-pk"]
-        return ordering
+        if any(name.lstrip("-") in ("pk", "id") for name in ordering):
+            return ordering
+        return with_tie_breaker(ordering, getattr(view, "ordering_then", {}), "-pk")

@@ -289,6 +289,9 @@ _AFTER_DATA = re.compile(
 )
 
 
+# Wording that says a failure may pass later, whatever code came with it.
+_SAYS_TEMPORARY = re.compile(r"\btry again\b|\btemporar(y|ily)\b", re.I)
+
 # A DSN's own field names (Final-Recipient, Original-Recipient) say nothing of the SMTP stage.
 _AT_RCPT = re.compile(r"rcpt|(?<!final-)(?<!original-)recipient", re.I)
 
@@ -502,6 +505,10 @@ def judge(
         INVALID,
         INVALID_HOST,
     ):
+        if _SAYS_TEMPORARY.search(text):
+            # "Host not found, try again" is a DNS lookup that may succeed later (Postfix's
+            # text for TRY_AGAIN, RFC 1035 SERVFAIL): wording alone cannot prove it permanent.
+            return Verdict(OTHER, rule=rule, reason="the wording says it may work later")
         return Verdict(INVALID, evidence=WORDING, rule=rule)
     return Verdict(OTHER, rule=rule, reason="no 5xx reply or 5.1.x status backs the wording")
 

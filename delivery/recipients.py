@@ -83,6 +83,13 @@ def own_addresses(message: email.message.Message) -> set[str]:
     return found
 
 
+def list_of(address: str) -> str | None:
+    """The list a plumbing address serves: `owner-x@`, `x-request@`, `x-bounces+…@` → `x@`."""
+    local, _, domain = address.rpartition("@")
+    base = _LIST_LOCAL_PART.sub("", local)
+    return f"{base}@{domain}" if base and base != local else None
+
+
 def untrusted(message: email.message.Message, original: email.message.Message | None) -> set[str]:
     """Addresses a report must never name as its failed recipient (besides role names)."""
     found = own_addresses(message) | list_addresses(message) | list_addresses(original)
@@ -90,6 +97,9 @@ def untrusted(message: email.message.Message, original: email.message.Message | 
         for name in ("From", "Return-Path", "Sender", "Reply-To", "Errors-To"):
             for value in original.get_all(name) or []:
                 found.update(a.lower() for a in _ADDRESS.findall(str(value)))
+    # A list's bounce or request address names the list itself: a bounce that went back to
+    # `x-bounces@` is about a member of `x@`, never about the list (Mailman, Majordomo, Sympa).
+    found |= {base for base in map(list_of, found) if base}
     return found
 
 

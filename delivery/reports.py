@@ -42,6 +42,9 @@ class RecipientOutcome:
 
     recipient: str | None
     action: str = "failed"
+    # The address that finally failed when it is not `recipient`: `recipient` forwarded or
+    # expanded to it (RFC 3464 Original-Recipient vs Final-Recipient; "expanded from").
+    final_recipient: str | None = None
     bounce_class: str = "other"
     hard: bool = False
     status: str = ""
@@ -162,10 +165,16 @@ def _flatten(message: email.message.Message) -> str:
     return f"{headers}\n\n{body}" if body.strip() else headers
 
 
+_X400_SMTP = re.compile(r"^smtp=", re.I)
+
+
 def _normalize(address: str | None) -> str | None:
     if not address:
         return None
     address = address.strip().strip("<>;,.\"'")
+    # An X.400 domain-defined attribute "dda:SMTP=user@example.com" (Exchange's NDRs) carries
+    # the Internet address after its type: the type is not part of the local part.
+    address = _X400_SMTP.sub("", address)
     try:
         return normalize_address(address)
     except InvalidAddress:
@@ -596,6 +605,9 @@ def _enhanced(text: str) -> str:
     return find_enhanced_status(text)
 
 
+_ACTIONS = ("failed", "delayed", "delivered", "relayed", "expanded")
+
+
 def _delivery_status(
     message: email.message.Message, parts: list[email.message.Message]
 ) -> Report | None:
@@ -623,18 +635,26 @@ def _delivery_status(
     human = _human_text(message, parts)
     outcomes = []
     for block in per_recipient:
-        recipient = _address_from_field(
-            block.get("final-recipient") or block.get("original-recipient") or ""
-        )
-        if recipient is None and block.get("original-recipient"):
-            recipient = _address_from_field(block["original-recipient"])
+        # Original-Recipient is the address as the sender gave it (RFC 3464 §2.3.1): ours.
+        # Final-Recipient may be where an alias or a forward led (§2.3.2).
+        final = _address_from_field(block.get("final-recipient") or "")
+        recipient = _address_from_field(block.get("original-recipient") or "") or final
         diagnostic = _clean(block.get("diagnostic-code", ""))
         diagnostic = re.sub(r"^(smtp|x-[\w-]+|x-unix)\s*;\s*", "", diagnostic, flags=re.I)
         status = _enhanced(block.get("status", ""))
+        if not status and not diagnostic and _smtp_code(block.get("status", "")):
+            # "Status: 553 Exceeded maximum inbound message size": a reply where the status
+            # belongs. Read it as the diagnostic it is.
+            diagnostic = _clean(block["status"])
         action = (block.get("action") or "").split()[0].lower() if block.get("action") else ""
-        if not action:
-            action = {"2": "delivered", "4": "delayed"}.get(status[:1], "failed")
-        outcomes.append([recipient, action, status, diagnostic])
+        if action not in _ACTIONS:
+            # Missing, or a word of the MTA's own ("failure", "error", "delay") where RFC 3464
+            # §2.3.3 has five: the status (or the reply) says which it means.
+            first = status[:1] or str(_smtp_code(diagnostic) or "")[:1]
+            action = {"2": "delivered", "4": "delayed", "5": "failed"}.get(first) or (
+                "delayed" if action.startswith("delay") else "failed"
+            )
+        outcomes.append([recipient, action, status, diagnostic, final])
     if len(outcomes) == 1 and outcomes[0][0] is None:
         # A recipient named by a file or a program: the failed address is elsewhere.
         original = _original_headers(message, parts)
@@ -649,13 +669,17 @@ def _delivery_status(
                 break
     report = Report(kind=BOUNCE)
     segments = _segments(human, [o[0] for o in outcomes])
-    for recipient, action, status, diagnostic in outcomes:
+    for recipient, action, status, diagnostic, final in outcomes:
         context = diagnostic
         if len(outcomes) == 1:
             context = f"{diagnostic}\n{human}"
         elif recipient in segments:
             context = f"{diagnostic}\n{segments[recipient]}"
-        report.recipients.append(_outcome(recipient, action, status, diagnostic, context))
+        elif final in segments:
+            context = f"{diagnostic}\n{segments[final]}"
+        report.recipients.append(
+            _outcome(recipient, action, status, diagnostic, context, final_recipient=final)
+        )
     if not report.failed:
         report.kind = NOT_A_BOUNCE
     return report
@@ -682,7 +706,12 @@ def _clean(text: str) -> str:
 
 
 def _outcome(
-    recipient: str | None, action: str, status: str, diagnostic: str, context: str
+    recipient: str | None,
+    action: str,
+    status: str,
+    diagnostic: str,
+    context: str,
+    final_recipient: str | None = None,
 ) -> RecipientOutcome:
     diagnostic, context = diagnostic[:MAX_EXPLANATION], context[:MAX_CONTEXT]
     code = _smtp_code(diagnostic) or _smtp_code(context)
@@ -702,8 +731,19 @@ def _outcome(
         verdict = _classify(
             code, status, diagnostic, context, structured, action == "failed", _switched_off()
         )
+    if final_recipient == recipient:
+        final_recipient = None
+    if final_recipient and verdict.bounce_class == BounceClass.INVALID_ADDRESS:
+        # The mailbox that does not exist is the one `recipient` forwards to: the address we
+        # sent to exists (as an alias), so it is no proof for a global block.
+        verdict = Verdict(
+            BounceClass.OTHER,
+            rule=verdict.rule,
+            reason=f"the failed address is {final_recipient}, where {recipient} forwards to",
+        )
     return RecipientOutcome(
         recipient=recipient,
+        final_recipient=final_recipient,
         action=action,
         bounce_class=verdict.bounce_class,
         hard=action in FAILED_ACTIONS and is_hard(verdict.bounce_class),
@@ -774,7 +814,9 @@ _BOUNCE_SUBJECT = re.compile(
     r"undeliver|delivery (status )?(notification|failure|failed|report|problem)"
     r"|mail delivery|returned mail|returning message|failure notice|could not be delivered"
     r"|delivery has failed|non[- ]?remis|nicht zustellbar|non recapitabile|unzustellbar"
-    r"|mail system error|delivery failure|配信不能|不達|送信できません|エラー通知",
+    r"|mail system error|delivery failure|配信不能|不達|送信できません|エラー通知"
+    # Microsoft's name for a bounce: "Non-Delivery: …", "Non-Delivery Report".
+    r"|^\s*non-delivery\b|non-delivery (report|notification)",
     re.I,
 )
 # Subjects that bounces often have, but not only bounces.
@@ -828,11 +870,17 @@ def _plain_bounce(
                 if address and address not in recipients:
                     recipients.append(address)
     if not recipients:
-        for address in _ADDRESS.findall(text):
-            address = _normalize(address)
-            if address and address not in excluded and address not in recipients:
-                recipients.append(address)
-                break
+        # An address only mentioned in the prose is a recipient only when it is the only one:
+        # among several ("write to lastname@…", "try x@… instead") none is known to have failed.
+        senders = {_normalize(a) for a in _FROM_ADDRESS.findall(text)}
+        mentioned = {_normalize(a) for a in _ADDRESS.findall(text)} - excluded - senders - {None}
+        mentioned = {a for a in mentioned if not is_role_or_list(a)}
+        if len(mentioned) > 1:
+            # "unable to deliver your message to a@… : quota violation for b@…": the one the
+            # message was being delivered to.
+            mentioned &= {_normalize(a) for a in _TO_ADDRESS.findall(text)}
+        if len(mentioned) == 1:
+            recipients += mentioned
     if not recipients and original is not None:
         address = _normalize(_first_address(original.get("To")))
         if address and address not in excluded:
@@ -847,6 +895,7 @@ def _plain_bounce(
         context = segments.get(recipient) or text
         if len(recipients) == 1:
             context = text
+        original_address = _expanded_from(text, recipient)
         action = "failed"
         if re.search(
             r"\b(delay(ed)?|will (be )?retry|still trying|not yet been delivered|temporar)",
@@ -854,15 +903,56 @@ def _plain_bounce(
             re.I,
         ) and not re.search(r"permanent|given up|giving up|gave up", context, re.I):
             action = "delayed"
-        report.recipients.append(_outcome(recipient, action, "", _diagnostic(context), context))
+        report.recipients.append(
+            _outcome(
+                original_address or recipient,
+                action,
+                "",
+                _diagnostic(context),
+                context,
+                final_recipient=recipient if original_address else None,
+            )
+        )
     return report
 
 
+def _expanded_from(text: str, address: str | None) -> str | None:
+    """The address `address` was expanded from, as Postfix ("<a> (expanded from <b>): …"),
+    sendmail ("a\n    (expanded from: b)") and Exim ("a\n    (generated from b)") write it:
+    the one the sender used."""
+    if not address:
+        return None
+    match = re.search(
+        re.escape(address)
+        + r">?\s*\((?:expanded|generated) from:?\s*<?("
+        + _ADDRESS.pattern
+        + r")>?\)",
+        text,
+        re.I,
+    )
+    return _normalize(match.group(1)) if match else None
+
+
 _ADDRESS_AT_LINE_START = re.compile(
-    r"^[ \t]*(?:[-*•>]+\s*)?(?:[245]\d\d[ -]+)?(?:(?:RCPT TO|To|Recipient|Address|Empfänger)\s*:\s*)?[<\"']?("
-    + _ADDRESS.pattern
-    + r")>?",
+    r"^[ \t]*(?:[-*•>]+\s*)?(?:[245]\d\d[ -]+)?"
+    # A label naming what the address is: "To:", "Recipient:", "Unknown user:", "Bad address:".
+    r"(?:(?:[A-Za-z-]+ ){0,2}(?:RCPT TO|Recipient|Address|User|Mailbox|Empfänger)s?\s*:\s*)?"
+    r"[<\"'\[]?(" + _ADDRESS.pattern + r")[>\]]?",
     re.I | re.M | re.ASCII,
+)
+
+
+# An address introduced by "from" is where the mail came from ("MAIL FROM:<a>", "mail from a").
+# Not "expanded/generated from <a>": that is the address the sender used, an alias's name.
+_FROM_ADDRESS = re.compile(
+    r"(?<!expanded )(?<!generated )\bfrom:?\s*<?(" + _ADDRESS.pattern + ")", re.I
+)
+
+
+_TO_ADDRESS = re.compile(
+    r"\b(?:deliver\w*|sent|send|mail)(?: (?:your|the|this) (?:message|mail|e-?mail)| it)?"
+    r" to:?\s*<?(" + _ADDRESS.pattern + ")",
+    re.I,
 )
 
 
@@ -871,7 +961,7 @@ def _anchored_addresses(text: str, excluded: set[str]) -> list[str | None]:
     found: list[str | None] = []
     for match in _ADDRESS_AT_LINE_START.finditer(text):
         line = text[match.start() : text.find("\n", match.start()) % (len(text) + 1)]
-        if re.match(r"\s*(from|reply-to|sender|return-path)\s*:", line, re.I):
+        if re.match(r"\s*(from|reply-to|return-path|[\w -]*sender[\w -]*)\s*:", line, re.I):
             continue
         address = _normalize(match.group(1))
         if address and address not in excluded and address not in found:

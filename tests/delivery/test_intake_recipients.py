@@ -90,3 +90,25 @@ def test_a_policy_refusal_under_5_1_1_is_not_an_invalid_address(account):
 
     assert DeliveryEvent.objects.get(type="bounced").bounce_class == "spam_rejected"
     assert not Block.objects.exists()
+
+
+def test_a_report_naming_our_address_as_original_recipient_is_about_ours(account):
+    # We sent to bob@, whose mail is forwarded; the report gives both addresses (RFC 3464).
+    row = _sent(account, "bob@example.org")
+    raw = dsn("carol@example.org", "5.1.1", "550 5.1.1 User unknown", row.message_id).replace(
+        b"Final-Recipient: rfc822; carol@example.org\n",
+        b"Final-Recipient: rfc822; carol@example.org\n"
+        b"Action: delayed\n"
+        b"Status: 4.4.7\n"
+        b"\n"
+        b"Original-Recipient: rfc822; bob@example.org\n"
+        b"Final-Recipient: rfc822; bob.old@forward.example\n",
+    )
+
+    intake(raw)
+
+    # The second block is ours (by its Original-Recipient): carol@ was only delayed.
+    event = DeliveryEvent.objects.get(type="bounced")
+    assert event.message.recipient == "bob@example.org"
+    assert event.bounce_class == "other"  # the forward's mailbox is gone, not bob@
+    assert not Block.objects.exists()

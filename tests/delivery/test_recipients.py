@@ -237,3 +237,258 @@ def test_group_service_addresses_are_groups_not_mailboxes():
     assert not is_group_service_address("cats-club@example.com")
     assert not is_group_service_address("googlegroups.com@example.com")
     assert not is_group_service_address(None)
+
+
+# --- Forwards, lists and the shapes real bounces take (a check on the flufl.bounce corpus of
+# Mailman bounces found each of these; the messages below are written for one rule each) ---
+
+
+def dsn_fields(fields: str, diagnostic: str = "550 5.1.1 User unknown") -> bytes:
+    return f"""From: MAILER-DAEMON@mx.example.net
+To: news@mail.acme.example
+Subject: Delivery Status Notification (Failure)
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+--b
+Content-Type: text/plain
+
+Delivery to the following recipients failed.
+
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.net
+
+{fields.strip()}
+Diagnostic-Code: smtp; {diagnostic}
+
+--b--
+""".encode()
+
+
+def test_the_original_recipient_is_the_address_we_sent_to_and_a_forward_proves_nothing():
+    raw = dsn_fields(
+        """
+Original-Recipient: rfc822;bob@example.org
+Final-Recipient: rfc822;bob.old@mail.example.net
+Action: failed
+Status: 5.1.1
+"""
+    )
+
+    (outcome,) = parse_report(raw).failed
+
+    # RFC 3464 §2.3.1: Original-Recipient is the address as the sender gave it.
+    assert (outcome.recipient, outcome.final_recipient) == (
+        "bob@example.org",
+        "bob.old@mail.example.net",
+    )
+    # The mailbox that does not exist is the forward's target: bob@ exists as an alias.
+    assert outcome.bounce_class == "other"
+    assert "forwards to" in outcome.reason
+
+
+def test_a_full_forward_target_still_says_the_mail_did_not_arrive():
+    raw = dsn_fields(
+        """
+Original-Recipient: rfc822;bob@example.org
+Final-Recipient: rfc822;bob.old@mail.example.net
+Action: failed
+Status: 5.2.2
+""",
+        "552 5.2.2 Mailbox full",
+    )
+
+    (outcome,) = parse_report(raw).failed
+
+    assert (outcome.recipient, outcome.bounce_class) == ("bob@example.org", "mailbox_full")
+
+
+def test_an_original_recipient_equal_to_the_final_one_is_no_forward():
+    raw = dsn_fields(
+        """
+Original-Recipient: rfc822;Bob@Example.org
+Final-Recipient: rfc822;bob@example.org
+Action: failed
+Status: 5.1.1
+"""
+    )
+
+    (outcome,) = parse_report(raw).failed
+
+    assert (outcome.recipient, outcome.final_recipient) == ("bob@example.org", None)
+    assert outcome.bounce_class == "invalid_address"
+
+
+def test_an_expanded_address_is_blamed_on_the_address_it_was_expanded_from():
+    postfix = """
+<bob.old@mail.example.net> (expanded from <bob@example.org>): host mail.example.net
+    said: 550 5.1.1 User unknown (in reply to RCPT TO command)
+"""
+    sendmail = """
+   ----- The following addresses had permanent fatal errors -----
+bob.old@mail.example.net
+    (expanded from: bob@example.org)
+
+   ----- Transcript of session follows -----
+550 5.1.1 bob.old@mail.example.net... User unknown
+"""
+    for body in (postfix, sendmail):
+        (outcome,) = parse_report(message(BOUNCE_HEADERS, body)).failed
+        assert (outcome.recipient, outcome.final_recipient) == (
+            "bob@example.org",
+            "bob.old@mail.example.net",
+        )
+        assert outcome.bounce_class == "other"
+
+
+def test_a_list_is_never_blamed_when_the_bounce_went_to_its_bounce_address():
+    # Mailman sends as cats-bounces@; the returned headers show the list as To and name no
+    # List-Post: the list itself is cats@, never the failed recipient.
+    raw = message(
+        """
+From: postmaster@example.org
+To: cats-bounces@lists.example.net
+Subject: Undeliverable: Weekly news
+""",
+        """
+Your message
+  To:      cats@lists.example.net
+  Subject: Weekly news
+did not reach the following recipient(s):
+c=US;a= ;p=EXAMPLE;o=Nexus;dda:SMTP=bob@example.org; on Fri, 4 Oct 2002
+    The recipient name is not recognized
+""",
+    )
+
+    (outcome,) = parse_report(raw).failed
+
+    # The X.400 form "dda:SMTP=<address>" carries the Internet address after its type.
+    assert outcome.recipient == "bob@example.org"
+
+
+def test_an_address_the_mail_came_from_is_never_the_recipient():
+    raw = message(
+        """
+From: MAILER-DAEMON@mail.example.net
+To: news-bounces@lists.acme.example
+Subject: Mail Delivery Problem
+""",
+        """
+Your mail to the following recipients could not be delivered because they are not
+accepting mail from news@lists.acme.example:
+    bob
+""",
+    )
+
+    assert [o.recipient for o in parse_report(raw).failed] == [None]
+
+
+def test_among_several_addresses_in_the_prose_none_is_guessed():
+    raw = message(
+        """
+From: postmaster@example.org
+To: news@mail.acme.example
+Subject: FAILED MAIL to "bob"
+""",
+        """
+The standard form of address here is lastnameNumber@example.org. The address to which
+your message was addressed, bob@example.org, did not match. Try robert7@example.org.
+""",
+    )
+
+    assert [o.recipient for o in parse_report(raw).failed] == [None]
+
+
+def test_every_labelled_recipient_line_is_read():
+    raw = message(
+        """
+From: MAILER-DAEMON@mail.example.net
+To: news@mail.acme.example
+Subject: Undeliverable mail
+""",
+        """
+Unknown user: ann@example.org
+
+RCPT TO generated following response:
+553 5.3.0 <ann@example.org>... Addressee unknown
+
+Unknown user: bob@example.org
+
+RCPT TO generated following response:
+553 5.3.0 <bob@example.org>... Addressee unknown
+""",
+    )
+
+    assert sorted(o.recipient for o in parse_report(raw).failed) == [
+        "ann@example.org",
+        "bob@example.org",
+    ]
+
+
+def test_a_sender_labelled_line_is_not_a_recipient_line():
+    raw = message(
+        BOUNCE_HEADERS,
+        """
+Envelope sender: news@lists.acme.example
+Unknown user: bob@example.org
+550 5.1.1 User unknown
+""",
+    )
+
+    assert [o.recipient for o in parse_report(raw).failed] == ["bob@example.org"]
+
+
+def test_a_noun_for_the_action_and_a_reply_for_the_status_are_read():
+    raw = dsn_fields(
+        """
+Final-Recipient: rfc822;bob@example.org
+Action: failure
+Status: 553 Exceeded maximum inbound message size
+"""
+    ).replace(b"Diagnostic-Code: smtp; 550 5.1.1 User unknown\n", b"")
+
+    (outcome,) = parse_report(raw).failed
+
+    assert (outcome.recipient, outcome.action, outcome.smtp_code) == (
+        "bob@example.org",
+        "failed",
+        553,
+    )
+    assert outcome.bounce_class == "other"  # the message was too big, not the address bad
+
+
+def test_a_microsoft_non_delivery_report_is_a_bounce():
+    raw = message(
+        """
+From: <admin@example.org>
+To: <news-bounces@lists.acme.example>
+Subject: Non-Delivery: Your message to News awaits moderator approval
+""",
+        """
+--- Non-Delivery Report ---
+The email below could not be delivered to the following user:
+
+"bob@example.org" <bob@example.org>
+""",
+    )
+
+    report = parse_report(raw)
+
+    assert report.kind == "bounce"
+    assert [o.recipient for o in report.failed] == ["bob@example.org"]
+
+
+def test_a_name_lookup_that_may_work_later_never_proves_a_domain_dead():
+    raw = message(
+        BOUNCE_HEADERS,
+        """
+<bob@example.org>: Name service error for domain example.org: Host not found, try again
+""",
+    )
+
+    (outcome,) = parse_report(raw).failed
+
+    assert outcome.recipient == "bob@example.org"
+    assert outcome.bounce_class == "other"

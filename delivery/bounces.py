@@ -132,7 +132,8 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
         "content",
         SPAM,
         _words(
-            r"\bspam|junk|\buce\b|unsolicited|bulk e?mail|virus|malware|phish|infected",
+            # "virus" as a word: a gateway's name ("InterScan E-Mail VirusWall") is no reason.
+            r"\bspam|junk|\buce\b|unsolicited|bulk e?mail|\bvirus(es)?\b|malware|phish|infected",
             r"content (filter|rejected|policy)|message content|rejected .{0,20}content",
             r"message (was )?filtered|\bfiltered\b|domain.?filter",
             r"suspicious|looks like (spam|junk|a virus)|mime (error|violation)|media error|forbidden attachment",
@@ -176,7 +177,7 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
         "full",
         FULL,
         _words(
-            r"mail ?box (is |was )?(full|over|exceed|size|storage|quota)",
+            r"mail ?box (is |was )?(full|over|exceed|size|storage|quota|space)",
             r"(inbox|box|storage|disk|folder) (is )?full|mailfolder is full",
             r"over ?quota|quota (exceeded|full|violation)|exceed\w* .{0,40}quota|disk quota",
             r"(exceeds?|exceeded|exceeding) .{0,40}(allowed size|size limit|storage|local limit)",

@@ -768,13 +768,21 @@ def _classify(
 ) -> Verdict:
     # Cached: a report often repeats the same reply for many recipients. The rules switched
     # off are part of the key, so an evaluation fold never sees another fold's answer.
-    texts = [_without_addresses(diagnostic), _without_addresses(context)]
+    texts = [_wording(diagnostic), _wording(context)]
     return judge(code, status, texts, in_report=True, structured=structured, failed=failed)
 
 
-def _without_addresses(text: str) -> str:
-    # Local parts are not wording: "no-such-user@..." says nothing about the failure.
-    return _ADDRESS.sub("<address>", text)
+# A summary of the returned original ("Your message  To: …  Subject: …  Sent: …", Exchange's
+# NDRs and many others): the sender's own words, never the reason it failed.
+_QUOTED_HEADER_LINE = re.compile(
+    r"^[ \t>*]*(?:subject|to|cc|bcc|from|sent|date)[ \t]*:.*$", re.I | re.M
+)
+
+
+def _wording(text: str) -> str:
+    """What a report says about the failure: without the returned original's header lines or
+    addresses (a local part such as "no-such-user@…" says nothing about the failure)."""
+    return _ADDRESS.sub("<address>", _QUOTED_HEADER_LINE.sub("", text))
 
 
 # --- Auto-replies (RFC 3834) -----------------------------------------------------------------
@@ -1009,7 +1017,9 @@ def _segments(text: str, recipients: list[str | None]) -> dict[str | None, str]:
 
 
 def _diagnostic(context: str) -> str:
-    """The server's own words when they can be found, else the whole explanation."""
+    """The server's own words when they can be found, else the whole explanation (without the
+    returned original's header lines it quotes)."""
+    context = _QUOTED_HEADER_LINE.sub("", context)
     match = re.search(r"(?<![\d.])[45]\d\d[ -].*", context)
     if match:
         return _clean(match.group(0))[:1000]

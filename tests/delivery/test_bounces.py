@@ -41,6 +41,7 @@ from delivery.provenance import PROVENANCE
         (550, "5.0.0", "User mailbox exceeds allowed size", "mailbox_full"),
         (452, "4.2.2", "The email account that you tried to reach is over quota.", "mailbox_full"),
         (None, "", "送信先のメールボックスが一杯のため、容量オーバーです", "mailbox_full"),
+        (550, "", "ErrMsg=mail box space not enough, account=dylan", "mailbox_full"),
         # Policy blocks: sender, relaying, reverse DNS, lists, authentication.
         (553, "5.1.8", "Domain of sender address root@example.com does not exist", "blocked"),
         (
@@ -72,6 +73,15 @@ from delivery.provenance import PROVENANCE
             "spam_rejected",
         ),
         (550, "5.6.0", "Media error", "spam_rejected"),
+        (550, "", "Message refused: viruses found", "spam_rejected"),
+        # A gateway named for viruses is no reason: the delivery attempts ran out.
+        (
+            None,
+            "",
+            "Message from InterScan E-Mail VirusWall NT. The following mail could not be"
+            " delivered. Reason: Exceeded Maximum Delivery Attempts.",
+            "other",
+        ),
         # Everything else.
         (552, "5.3.4", "Message size exceeds fixed maximum message size", "other"),
         (421, "4.4.2", "Connection timed out", "other"),

@@ -492,3 +492,26 @@ def test_a_name_lookup_that_may_work_later_never_proves_a_domain_dead():
 
     assert outcome.recipient == "bob@example.org"
     assert outcome.bounce_class == "other"
+
+
+def test_the_returned_message_s_subject_is_not_the_reason_it_failed():
+    # Exchange's NDR quotes the original's To/Subject/Sent; a subject about viruses is the
+    # sender's words, not the server's.
+    raw = message(
+        BOUNCE_HEADERS,
+        """
+Your message
+  To:      News
+  Subject: Virus warning: check your spam folder
+  Sent:    Fri, 18 Oct 2002 09:25:07 -0600
+did not reach the following recipient(s):
+bob@example.org on Fri, 18 Oct 2002 09:13:24 -0600
+    The recipient name is not recognized
+    MSEXCH:IMS:EXAMPLE:NEXUS 0 (000C05A6) Unknown Recipient
+""",
+    )
+
+    (outcome,) = parse_report(raw).failed
+
+    assert (outcome.recipient, outcome.bounce_class) == ("bob@example.org", "invalid_address")
+    assert "Virus" not in outcome.diagnostic

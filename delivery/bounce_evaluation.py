@@ -49,13 +49,14 @@ class Line:
     bounce_class: str
     evidence: str = ""
     rule: str = ""
+    reason: str = ""  # why a weaker class was given on purpose (conflicting or weak evidence)
 
 
 def classify_message(data: bytes) -> tuple[list[Line], object]:
     report = parse_report(data)
     if report.kind == COMPLAINT:
         return [Line(r.recipient, COMPLAINT) for r in report.recipients], report
-    lines = [Line(r.recipient, r.bounce_class, r.evidence, r.rule) for r in report.failed]
+    lines = [Line(r.recipient, r.bounce_class, r.evidence, r.rule, r.reason) for r in report.failed]
     return lines or [Line(None, NOT_A_BOUNCE)], report
 
 
@@ -72,6 +73,9 @@ class Score:
     recipients_right: int = 0
     recipients_missing: int = 0  # no trustworthy recipient: kept unmatched, nothing blocked
     misses: list[str] = field(default_factory=list)
+    # Misses whose printed line carries a reason: the precedence chose the weaker class on
+    # purpose (docs/bounces.md), where the labels say otherwise. Keyed by the reason's gist.
+    on_purpose: Counter = field(default_factory=Counter)
     files: int = 0
 
     @property
@@ -99,6 +103,7 @@ class Score:
             "confusion",
             "extra",
             "evidence",
+            "on_purpose",
         ):
             getattr(self, name).update(getattr(other, name))
         self.recipients_checked += other.recipients_checked
@@ -143,11 +148,10 @@ def score_file(name: str, data: bytes, expected: list[dict]) -> Score:
             score.recipients_right += right
             score.recipients_missing += not line.recipient
     printed = [group(line.bounce_class) for line in lines]
-    evidence = {id(line): line.evidence for line in lines}
-    pool = list(zip(printed, [evidence[id(line)] for line in lines], strict=True))
+    pool = [(c, line.evidence, line.reason) for c, line in zip(printed, lines, strict=True)]
     if all(c == NOT_A_BOUNCE for c in printed):
-        pool = [(NOT_A_BOUNCE, "")] * len(expected)
-    for cls, _ in pool:
+        pool = [(NOT_A_BOUNCE, "", "")] * len(expected)
+    for cls, *_ in pool:
         score.printed[cls] += 1
     unmatched = []
     for row in expected:
@@ -164,12 +168,14 @@ def score_file(name: str, data: bytes, expected: list[dict]) -> Score:
         if hit[0] == INVALID:
             score.evidence[(hit[1], True)] += 1
     for row in unmatched:
-        got, ev = pool.pop(0) if pool else ("(nothing)", "")
+        got, ev, reason = pool.pop(0) if pool else ("(nothing)", "", "")
         score.confusion[(row["class"], got)] += 1
         if got == INVALID:
             score.evidence[(ev, False)] += 1
+        if reason:
+            score.on_purpose[re.split(r"[:(]", reason)[0].strip()] += 1
         score.misses.append(f"{name}\t#{row['index']}\texpected {row['class']}\tgot {got}")
-    for cls, ev in pool:
+    for cls, ev, _ in pool:
         score.extra[cls] += 1
         if cls == INVALID:
             score.evidence[(ev, False)] += 1
@@ -253,6 +259,13 @@ def format_score(score: Score) -> str:
         out.append(f"| {c} | " + " | ".join(cells) + " |")
     if score.extra:
         out += ["", "Extra printed lines: " + ", ".join(f"{k} {v}" for k, v in score.extra.items())]
+    if score.on_purpose:
+        total = sum(score.on_purpose.values())
+        out += [
+            "",
+            f"Misses the precedence answers on purpose, the weaker class with a reason ({total}):",
+        ]
+        out += [f"- {reason}: {n}" for reason, n in score.on_purpose.most_common()]
     if score.evidence:
         out += ["", "Invalid-address verdicts by evidence (right / wrong):"]
         for ev in sorted({e for e, _ in score.evidence}):

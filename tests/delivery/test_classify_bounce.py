@@ -96,11 +96,14 @@ def test_it_scores_a_labelled_folder_as_multisets_with_accepted_alternatives(tmp
     assert score.confusion[("invalid_address", "other")] == 1
     assert score.precision("mailbox_full") == 1.0
     assert score.recall("invalid_address") == 0.0
+    # "550 5.2.1 … User Unknown": the precedence says `other` on purpose, and the score says so.
+    assert score.on_purpose == {"status 5.2.1 says the mailbox exists": 1}
     out = StringIO()
     call_command("classify_bounce", "--evaluate", str(tmp_path), stdout=out)
     assert "| **all (agreement)** | 4 | 50.0% | | |" in out.getvalue()
     assert "Leave one source family out" in out.getvalue()
     assert "| postfix | 2 |" in out.getvalue()
+    assert "- status 5.2.1 says the mailbox exists: 1" in out.getvalue()
 
 
 def test_accuracy_on_the_public_samples_does_not_regress():

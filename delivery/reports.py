@@ -668,15 +668,18 @@ def _delivery_status(
                 outcomes[0][0] = address
                 break
     report = Report(kind=BOUNCE)
-    segments = _segments(human, [o[0] for o in outcomes])
-    for recipient, action, status, diagnostic, final in outcomes:
+    # The explanation names each recipient as the MTA last saw it: the final address if any.
+    lowered = human.lower()
+    mentioned = [o[4] if o[4] and o[4] in lowered else o[0] for o in outcomes]
+    segments = _segments(human, mentioned)
+    for (recipient, action, status, diagnostic, final), key in zip(
+        outcomes, mentioned, strict=True
+    ):
         context = diagnostic
         if len(outcomes) == 1:
             context = f"{diagnostic}\n{human}"
-        elif recipient in segments:
-            context = f"{diagnostic}\n{segments[recipient]}"
-        elif final in segments:
-            context = f"{diagnostic}\n{segments[final]}"
+        elif key in segments:
+            context = f"{diagnostic}\n{segments[key]}"
         report.recipients.append(
             _outcome(recipient, action, status, diagnostic, context, final_recipient=final)
         )
@@ -943,7 +946,9 @@ def _expanded_from(text: str, address: str | None) -> str | None:
 
 _ADDRESS_AT_LINE_START = re.compile(
     r"^[ \t]*(?:[-*•>]+\s*)?(?:[245]\d\d[ -]+)?"
-    # A label naming what the address is: "To:", "Recipient:", "Unknown user:", "Bad address:".
+    # A label naming what the address is: "RCPT TO:", "Recipient:", "Unknown user:", "Bad
+    # address:". Not "To:": that is a quoted header of the returned original (for list mail,
+    # the list).
     r"(?:(?:[A-Za-z-]+ ){0,2}(?:RCPT TO|Recipient|Address|User|Mailbox|Empfänger)s?\s*:\s*)?"
     r"[<\"'\[]?(" + _ADDRESS.pattern + r")[>\]]?",
     re.I | re.M | re.ASCII,
@@ -957,6 +962,7 @@ _FROM_ADDRESS = re.compile(
 )
 
 
+# An address the mail was being delivered to ("unable to deliver your message to a@…").
 _TO_ADDRESS = re.compile(
     r"\b(?:deliver\w*|sent|send|mail)(?: (?:your|the|this) (?:message|mail|e-?mail)| it)?"
     r" to:?\s*<?(" + _ADDRESS.pattern + ")",

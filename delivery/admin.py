@@ -100,7 +100,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
 @admin.register(InboundReport)
 class InboundReportAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "status", "kind", "account", "message_id", "events"]
+    list_display = ["received_at", "status", "kind", "account", "message_id", "events", "note"]
     list_filter = ["status", "kind"]
     list_select_related = ["account"]
     search_fields = ["message_id", "sha256", "note"]

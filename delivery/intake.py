@@ -75,8 +75,7 @@ def _process(record: InboundReport, raw: bytes, account: Account | None) -> None
         record.status = InboundReport.Status.MATCHED
         record.account_id = recipient.account_id
         record.message_id = recipient.message_id
-        record.note = ""
-        events = _events(report, recipient, record.sha256)
+        events, record.note = _events(report, recipient, record.sha256)
         if not events:
             record.note = "The report names no failed, delayed or complaining recipient."
     with transaction.atomic():
@@ -116,7 +115,9 @@ def _pick(report: Report, recipient: OutboundRecipient) -> list[RecipientOutcome
     return [o for o in report.recipients if not o.recipient or len(report.recipients) == 1]
 
 
-def _events(report: Report, recipient: OutboundRecipient, digest: str) -> list[dict]:
+def _events(report: Report, recipient: OutboundRecipient, digest: str) -> tuple[list[dict], str]:
+    """The events a matched report means for our recipient, and a note of why a weaker class
+    was given, if one was."""
     base = {
         "timestamp": timezone.now().isoformat(),
         "message_id": recipient.message_id,
@@ -124,8 +125,10 @@ def _events(report: Report, recipient: OutboundRecipient, digest: str) -> list[d
     }
     key = f"{recipient.message_id}:report:{digest[:16]}"
     if report.kind == COMPLAINT:
-        return [{**base, "id": f"{key}:complained", "type": EventType.COMPLAINED}]
+        return [{**base, "id": f"{key}:complained", "type": EventType.COMPLAINED}], ""
     events = []
+    # Why a weaker class was given on purpose, kept on the report for staff to read.
+    note = ""
     # One sent mail has one recipient, so one outcome counts: the first failed or delayed.
     outcomes = [o for o in _pick(report, recipient) if o.action in ("failed", "delayed")]
     for index, outcome in enumerate(outcomes[:1]):
@@ -154,8 +157,12 @@ def _events(report: Report, recipient: OutboundRecipient, digest: str) -> list[d
                 # The report names another address (a forward, an alias): its mailbox not
                 # existing says nothing about the address we sent to.
                 bounce_class, evidence = BounceClass.OTHER, ""
+                note = f"the report names {outcome.recipient}, not the address sent to"
+            note = note or outcome.reason
+            if note:
+                note = f"Classified {bounce_class}: {note}."
             event["bounce_class"] = bounce_class
             if bounce_class == BounceClass.INVALID_ADDRESS and evidence:
                 event["bounce_evidence"] = evidence
         events.append(event)
-    return events
+    return events, note

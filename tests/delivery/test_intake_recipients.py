@@ -74,6 +74,10 @@ def test_a_report_about_another_address_never_invalidates_ours(account):
     event = DeliveryEvent.objects.get(type="bounced")
     assert event.bounce_class == "other"
     assert not Block.objects.exists()
+    # Staff can read why it is no invalid address.
+    assert InboundReport.objects.get().note == (
+        "Classified other: the report names bob.old@forward.example, not the address sent to."
+    )
 
 
 def test_a_policy_refusal_under_5_1_1_is_not_an_invalid_address(account):
@@ -112,3 +116,30 @@ def test_a_report_naming_our_address_as_original_recipient_is_about_ours(account
     assert event.message.recipient == "bob@example.org"
     assert event.bounce_class == "other"  # the forward's mailbox is gone, not bob@
     assert not Block.objects.exists()
+    assert "where bob@example.org forwards to" in InboundReport.objects.get().note
+
+
+def test_a_matched_report_keeps_why_the_weaker_class_was_given(account):
+    row = _sent(account, "bob@example.org")
+
+    intake(
+        dsn(
+            "bob@example.org",
+            "5.2.1",
+            "550 5.2.1 <bob@example.org>... User Unknown (in reply to RCPT TO command)",
+            row.message_id,
+        )
+    )
+
+    assert DeliveryEvent.objects.get(type="bounced").bounce_class == "other"
+    assert InboundReport.objects.get().note == (
+        "Classified other: status 5.2.1 says the mailbox exists."
+    )
+
+
+def test_a_plain_invalid_address_needs_no_note(account):
+    row = _sent(account, "bob@example.org")
+
+    intake(dsn("bob@example.org", "5.1.1", "550 5.1.1 User unknown", row.message_id))
+
+    assert InboundReport.objects.get().note == ""

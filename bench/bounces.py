@@ -20,49 +20,16 @@ is copied into this repository. Prints:
 from __future__ import annotations
 
 import argparse
-import ast
 import email
 import os
-import subprocess
 import sys
-import tarfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-FLUFL = "flufl.bounce==6.0.0"
-
-
-def flufl_corpus(cache: Path) -> tuple[Path, list[tuple[str, set[str]]]]:
-    """The sample folder and the (file, expected addresses) rows of flufl.bounce."""
-    cache.mkdir(parents=True, exist_ok=True)
-    if not list(cache.glob("flufl_bounce-*.tar.gz")):
-        subprocess.run(
-            [
-                *(sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"),
-                *("--no-binary", ":all:", "--dest", str(cache), FLUFL),
-            ],
-            check=True,
-        )
-    (archive,) = cache.glob("flufl_bounce-*.tar.gz")
-    folder = cache / archive.name.removesuffix(".tar.gz")
-    if not folder.exists():
-        with tarfile.open(archive) as tar:
-            tar.extractall(cache, filter="data")
-    source = (folder / "tests" / "test_detectors.py").read_text()
-    table = ast.parse(source)
-    rows: dict[str, set[str]] = {}
-    for node in table.body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "DETECTORS":
-            for _detector, name, expected, _temporary in ast.literal_eval(node.value):
-                # A file some detector must *not* read (groupwise_02 for GroupWise) is listed
-                # again for the detector that does: keep the row that names addresses.
-                found = {a.decode().lower() for a in expected}
-                if name not in rows or found:
-                    rows[name] = found
-    return folder / "tests" / "data", sorted(rows.items())
+from bench.corpora import FLUFL, flufl_corpus, score_recipients  # noqa: E402
 
 
 def main() -> None:
@@ -97,24 +64,14 @@ def main() -> None:
     print(f"parse_report: {count / took:,.0f} reports/s ({len(messages)} reports x{args.repeat})")
     print(f"  floor (the standard library's MIME parse alone): {count / floor:,.0f} reports/s")
 
-    tally = {"right": 0, "none named": 0, "wrong address": 0, "not read as a bounce": 0}
+    tally, notes = score_recipients(data_dir, rows, parse_report)
+    for note in notes:
+        print(f"  {note}")
     invalid = []
-    for name, expected in rows:
-        report = parse_report((data_dir / name).read_bytes())
-        outcomes = [o for o in report.recipients if o.action in ("failed", "delayed")]
-        named = {o.recipient for o in outcomes if o.recipient}
-        invalid += [(name, o) for o in outcomes if o.bounce_class == "invalid_address"]
-        if not expected:
-            verdict = "right" if not named else "wrong address"
-        elif not outcomes:
-            verdict = "not read as a bounce"
-        elif not named:
-            verdict = "none named"
-        else:
-            verdict = "right" if named <= expected else "wrong address"
-        tally[verdict] += 1
-        if verdict != "right":
-            print(f"  {verdict}: {name} expected {sorted(expected)} got {sorted(named)}")
+    for name, _ in rows:
+        for outcome in parse_report((data_dir / name).read_bytes()).failed:
+            if outcome.bounce_class == "invalid_address":
+                invalid.append((name, outcome))
     total = sum(tally.values())
     print(f"\nflufl.bounce ({FLUFL}), {total} samples with a recipient row:")
     for verdict, n in tally.items():

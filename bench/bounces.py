@@ -5,9 +5,8 @@
 `shared/cases/bounces` (Sisimai's corpus) labels classes but no addresses. This reads a second,
 independent corpus whose tests do name each report's failed recipients: the 117 returned
 messages of flufl.bounce (GNU Mailman's bounce detector: Mailman list traffic, 2000-2012,
-anonymised), taken from its source distribution on PyPI (pinned below, downloaded once into
-var/corpora) together with the recipient table of its `tests/test_detectors.py`. Nothing of it
-is copied into this repository. Prints:
+anonymised) with the recipient table of its `tests/test_detectors.py`, fetched from PyPI by
+`bench/corpora.py`. Prints:
 
 - reports per second for `parse_report` over both corpora, beside the floor: the standard
   library's MIME parse of the same bytes, which any reading of a report starts with;
@@ -29,12 +28,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.corpora import FLUFL, flufl_corpus, score_recipients  # noqa: E402
+from bench.corpora import CACHE, FLUFL, flufl_corpus, score_recipients  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cache", default=str(ROOT / "var" / "corpora"))
+    parser.add_argument("--cache", default=str(CACHE))
     parser.add_argument("--repeat", type=int, default=5, help="passes for the speed figure")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sesconsole.settings")
@@ -64,14 +63,16 @@ def main() -> None:
     print(f"parse_report: {count / took:,.0f} reports/s ({len(messages)} reports x{args.repeat})")
     print(f"  floor (the standard library's MIME parse alone): {count / floor:,.0f} reports/s")
 
-    tally, notes = score_recipients(data_dir, rows, parse_report)
+    reports = {name: parse_report((data_dir / name).read_bytes()) for name, _ in rows}
+    tally, notes = score_recipients(rows, reports)
     for note in notes:
         print(f"  {note}")
-    invalid = []
-    for name, _ in rows:
-        for outcome in parse_report((data_dir / name).read_bytes()).failed:
-            if outcome.bounce_class == "invalid_address":
-                invalid.append((name, outcome))
+    invalid = [
+        (name, outcome)
+        for name, report in reports.items()
+        for outcome in report.failed
+        if outcome.bounce_class == "invalid_address"
+    ]
     total = sum(tally.values())
     print(f"\nflufl.bounce ({FLUFL}), {total} samples with a recipient row:")
     for verdict, n in tally.items():

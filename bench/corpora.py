@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tarfile
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,15 +64,13 @@ def blame(expected: set[str], outcomes: list) -> str:
     return RIGHT if named <= expected else WRONG
 
 
-def score_recipients(
-    folder: Path, rows: list[tuple[str, set[str]]], parse: Callable
-) -> tuple[Counter, list[str]]:
-    """Tally `blame` over the rows; the second value lists the rows that are not right."""
+def score_recipients(rows: list[tuple[str, set[str]]], reports: dict) -> tuple[Counter, list[str]]:
+    """Tally `blame` over the rows, given each file's parsed report; the second value lists
+    the rows that are not right."""
     tally: Counter = Counter({RIGHT: 0, NONE: 0, WRONG: 0, UNREAD: 0})
     notes = []
     for name, expected in rows:
-        report = parse((folder / name).read_bytes())
-        outcomes = [o for o in report.recipients if o.action in ("failed", "delayed")]
+        outcomes = [o for o in reports[name].recipients if o.action in ("failed", "delayed")]
         verdict = blame(expected, outcomes)
         tally[verdict] += 1
         if verdict != RIGHT:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .bounces import RULES, rules_switched_off
+from .bounces import RULES, Verdict, judge, rules_switched_off
 from .models import BounceClass
 from .provenance import PROVENANCE, independent_sources
 from .recipients import is_untrusted_recipient, named_in_fields
@@ -272,6 +272,8 @@ def format_score(score: Score) -> str:
             out.append(
                 f"- {ev or '(none)'}: {score.evidence[(ev, True)]} / {score.evidence[(ev, False)]}"
             )
+    if not score.recipients_checked:  # documented replies name no recipient
+        return "\n".join(out)
     out += [
         "",
         f"Right recipient (checkable lines): {score.recipients_right}/{score.recipients_checked}"
@@ -313,3 +315,71 @@ def rule_support(folder: Path) -> dict[str, set[str]]:
                 if hit[1] and not hit[1].startswith("status:"):
                     support[hit[1]].add(family_of(name))
     return dict(support)
+
+
+# The big providers' and gateways' published reply texts, one JSON object per line: provider,
+# code, enhanced, text, cls (what the provider says it means, in this project's classes),
+# meaning, source (the page), official (the provider's own page, or a copy of its table), and
+# review (why the class differs from a first reading, when it does). docs/bounces.md says how
+# the table was gathered and what was left out.
+DOCUMENTED_REPLIES = Path(__file__).with_name("documented_replies.jsonl")
+
+
+def load_documented(path: Path = DOCUMENTED_REPLIES) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def judge_documented(row: dict) -> Verdict:
+    """A documented reply as a bounce would carry it: its code and enhanced status where the
+    table gives them; a row without a code reads as a report that gave the recipient up."""
+    return judge(
+        row["code"],
+        row["enhanced"],
+        [row["text"]],
+        structured=bool(row["enhanced"]),
+        failed=row["code"] is None,
+    )
+
+
+def score_documented(rows: list[dict]) -> Score:
+    """Agreement with what each provider says its reply means (blocked and spam as one group)."""
+    score = Score()
+    for row in rows:
+        verdict = judge_documented(row)
+        expected, got = group(row["cls"]), group(verdict.bounce_class)
+        score.files += 1
+        score.total[expected] += 1
+        score.printed[got] += 1
+        score.confusion[(expected, got)] += 1
+        if got == INVALID:
+            score.evidence[(verdict.evidence, expected == INVALID)] += 1
+        if got == expected:
+            score.correct[expected] += 1
+            score.printed_right[got] += 1
+            continue
+        if verdict.reason:
+            score.on_purpose[re.split(r"[:(]", verdict.reason)[0].strip()] += 1
+        reply = " ".join(str(p) for p in (row["code"] or "", row["enhanced"], row["text"]) if p)
+        score.misses.append(
+            f"{row['provider']}\texpected {row['cls']}\tgot {verdict.bounce_class}\t{reply[:120]}"
+        )
+    return score
+
+
+def format_documented(rows: list[dict]) -> str:
+    """Per-provider agreement, then the pooled score (recipients do not apply here)."""
+    by_provider: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_provider[row["provider"]].append(row)
+    out = [
+        "| provider | replies | agreement | invalid printed | invalid precision |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for provider, its_rows in sorted(by_provider.items(), key=lambda kv: -len(kv[1])):
+        s = score_documented(its_rows)
+        out.append(
+            f"| {provider} | {len(its_rows)} | {_pct(s.accuracy)} | {s.printed[INVALID]} | "
+            f"{_pct(s.precision(INVALID))} |"
+        )
+    pooled = format_score(score_documented(rows))
+    return "\n".join(out) + "\n\nAll providers together:\n\n" + pooled

@@ -3,6 +3,8 @@
     python manage.py classify_bounce PATH...          PATH<TAB>RECIPIENT<TAB>CLASS<TAB>hard|soft
     python manage.py classify_bounce --evaluate DIR   precision/recall against DIR/expected.jsonl,
                                                       pooled and cross-validated by source family
+    python manage.py classify_bounce --documented     agreement with the providers' published
+                                                      reply texts (delivery/documented_replies.jsonl)
 
 A PATH is a raw message (a DSN, an ARF report, any mail) or the bare text of an SMTP reply.
 """
@@ -17,9 +19,12 @@ from django.core.management.base import BaseCommand, CommandError
 from delivery.bounce_evaluation import (
     cross_validate,
     evaluate,
+    format_documented,
     format_folds,
     format_score,
+    load_documented,
     rule_support,
+    score_documented,
 )
 from delivery.bounces import classify_reply, is_hard
 from delivery.reports import COMPLAINT, NOT_A_BOUNCE, parse_report
@@ -59,7 +64,14 @@ class Command(BaseCommand):
             help="score a labelled folder (DIR/expected.jsonl) and print accuracy per class",
         )
         parser.add_argument(
-            "--misses", action="store_true", help="with --evaluate, list the rows it got wrong"
+            "--documented",
+            action="store_true",
+            help="score the providers' published reply texts (delivery/documented_replies.jsonl)",
+        )
+        parser.add_argument(
+            "--misses",
+            action="store_true",
+            help="with --evaluate or --documented, list the rows it got wrong",
         )
         parser.add_argument(
             "--support",
@@ -72,10 +84,19 @@ class Command(BaseCommand):
         *args,
         paths: list[str],
         evaluate: str | None,
+        documented: bool,
         misses: bool,
         support: bool,
         **options,
     ):
+        if documented:
+            rows = load_documented()
+            self.stdout.write("## Published provider replies, by provider\n")
+            self.stdout.write(format_documented(rows))
+            if misses:
+                misses_text = "\n".join(score_documented(rows).misses)
+                self.stdout.write("\n## Disagreements\n\n" + misses_text)
+            return
         if evaluate:
             folder = Path(evaluate)
             if not (folder / "expected.jsonl").is_file():

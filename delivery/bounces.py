@@ -31,6 +31,7 @@ TOO_BIG = "too_big"
 RATE = "rate"
 DISABLED = "disabled"
 SYSTEM_FULL = "system_full"
+TLS = "tls"
 
 # An RFC 3463 enhanced status code (class.subject.detail) inside text: the one pattern the
 # project uses for it (`find_enhanced_status`, `is_enhanced_status`).
@@ -59,6 +60,62 @@ def _words(*patterns: str) -> list[re.Pattern[str]]:
 
 # Checked in this order: the first family whose wording appears wins.
 _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
+    # A provider's own documented code says what the refusal means, whatever generic words
+    # surround it: "421 cmsmtp blocked ... AUP#CXBL" is Cox's block of the sending IP. One rule
+    # per provider, each backed by its published table (docs/bounces.md, "Provider codes").
+    (
+        "code-policy",
+        BLOCKED,
+        _words(
+            # Cox: the sending IP blocked (CXBL, CDRBL), listed on a DNSBL (IPBLnnnn), the
+            # sender refused (CXSNDR).
+            r"\b(AUP#)?(CXBL|CDRBL|CXSNDR|IPBL[01]{3,4})\b",
+            # Comcast: block-list (BLnnnnnn, BL00n) and reverse-DNS (ESnnnnnn) codes.
+            r"\b(BL|ES)[01]{6}\b|\bBL00[4-7]\b",
+            # AOL: RTR (reverse DNS, dynamic IP), RLY (IP reputation), DNS (no reverse DNS).
+            r"\b(RTR|RLY|DNS):[A-Z][A-Z0-9]\b",
+            # Yahoo: TSnn/TSSnn deferrals for complaints, VS unknown-recipient floods, 4.16.5x.
+            r"\[TSS?0\d\]|\bVS99-IP1\b|\bVS1-(IP|MF)\b|\b4\.16\.5\d(\.\d+)?\b",
+            # Trend Micro: sender filtering and its Email Reputation Service (ERS).
+            r"block (temporarily|permanently) \(sender filtering|matches \(ers\)|email reputation",
+        ),
+    ),
+    # A provider's documented content code: AOL's HVU (a listed domain in the message).
+    ("code-content", SPAM, _words(r"\bHVU:[A-Z][A-Z0-9]\b")),
+    # The sending side could not set up a secure channel the destination requires (STARTTLS,
+    # certificates, DANE, MTA-STS): a transport failure, not a policy refusal of the sender,
+    # whatever X.7 code comes with it (Exchange Online 4.7.321-325, 5.7.5).
+    (
+        "tls",
+        TLS,
+        _words(
+            r"starttls-not-supported|certificate-(expired|host-mismatch)|tlsa-invalid"
+            r"|dnssec-invalid|failed (dane|mta-sts) validation|certificate failed mta-sts",
+        ),
+    ),
+    # Volume limits, as the providers word and code them: the sender will pass later, at a
+    # lower rate. Before the policy and content words, which such replies often carry ("To
+    # protect our users from spam, email has been temporarily rate limited": Gmail 4.7.28).
+    (
+        "volume",
+        RATE,
+        _words(
+            # Only where the limit is the whole story: "rate limited because SPF does not pass"
+            # names its cause, and the policy words after it decide.
+            r"exceeded the (rate|connection) limit|\bRP-00[1-3]\b|rate limit (reached|exceeded)"
+            r"|unusual rate of e-?mail\b",
+            # Tencent (QQ Mail, Exmail): per-IP, per-domain, per-sender and per-connection limits.
+            r"(ip|connection|domain|sender) frequency limited",
+            # NetEase: connection, command, message and recipient counts over its limits.
+            r"\b(HL:(ICC|IFC)|MI:(CEL|DMC|CCL|SFQ|STC)|RP:(DRC|CCL|CEL|QRC|RCL|TRC))\b",
+            # Alibaba Mail: "Reject by behaviour spam ... too frequently sending", and its
+            # temporary form (a reason such as "list on rbl sites" is a block, not a limit).
+            r"too frequently sending|transient reject by behaviou?r spam",
+            # The sender's own quota (Exchange Online 5.2.2 "Submission quota exceeded",
+            # Gmail 4.7.28 "the quota for sending messages"): never a full mailbox.
+            r"submission quota|quota for sending",
+        ),
+    ),
     # The local delivery program failed: not the address's fault.
     (
         "mailer",
@@ -109,7 +166,9 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             r"(service|connection) not available for your ip",
             r"permission to post|not have permission|posting .{0,20}(restricted|not allowed)",
             r"too many (recipients|connections) from|throttl",
-            r"(ip|connection|domain) frequency limited",
+            # NetEase: the sending IP or sender refused (reputation, not listed, SPF, DMARC,
+            # forged sender, block lists).
+            r"\b(HL:(REP|MEP|IHU|IPB)|WM:BL[IU]|MI:(IMF|DMA|SPF|SPB)|RP:FRL|DT:(SUM|RBL))\b",
             r"local policy|\bmi:\w+",
             r"受信拒否|拒否されました|権限がない|権限がありません",
             # Amazon SES: "Email address is not verified. The following identities failed the check".
@@ -125,6 +184,9 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             # Mimecast's "Administrative prohibition - envelope blocked" and "Rejected by header
             # based Anti-Spoofing policy" (Mimecast SMTP error codes).
             r"administrative prohibition|anti-?spoofing",
+            # GMX/WEB.DE/IONOS "Reject due to policy restrictions" / "policy violations" (the
+            # connection refused before any recipient), Zoho "restricted by policy".
+            r"due to policy (restrictions?|violations?)|restricted by policy",
         ),
     ),
     # The content was refused: spam, viruses, filters, headers.
@@ -186,6 +248,9 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             r"quota ?exceeded|mailbox .{0,20}(limit|capacity)",
             r"容量.{0,10}(超過|オーバー|不足|いっぱい)|メールボックスがいっぱい",
             r"bo[iî]te (aux lettres )?pleine|postfach (ist )?voll|buz[oó]n lleno|casella piena",
+            # AOL "has a full mailbox", GMX "User has too many messages on server", GoDaddy
+            # "Account storage limit".
+            r"\bfull mail ?box\b|too many (messages|mails) on (the )?server|account storage limit",
         ),
     ),
     (
@@ -233,6 +298,9 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             r"宛先不明|存在しない|存在しません|見つかりません|登録されていません|使われていません",
             r"destinataire (inconnu|invalide)|adresse (inconnue|invalide)|utilisateur inconnu",
             r"n'existe pas|unbekannt|existiert nicht|usuario desconocido|no existe|sconosciuto",
+            # Mimecast "550 Invalid Recipient", NetEase "550 Invalid User": never "invalid
+            # address", which may be the sender's.
+            r"\binvalid (recipient|user)\b",
         ),
     ),
     (
@@ -460,8 +528,17 @@ def judge(
 
     address_status = subject_detail in _ADDRESS_CODES
     if bounce_class == DISABLED and address_status and not temporary:
+        if not (rule.startswith("disabled.3") or subject_detail == (1, 6)):
+            # "550 5.1.1 Inactive email address": the code says no such mailbox, the words
+            # that it exists and is switched off. Conflicting evidence blocks nobody.
+            reason = f"the words say the mailbox exists, disabled, under {status_text}"
+            return Verdict(OTHER, rule=rule, reason=reason)
         bounce_class = INVALID  # "has moved" under 5.1.6: the code settles it
-    if bounce_class in (MAILER, TOO_BIG, RATE, DISABLED, SYSTEM_FULL):
+    if bounce_class == FULL and subject_detail is not None and subject_detail[0] == 7:
+        # "550 5.7.1 Email quota exceeded" (Gmail): a quota under a policy status is the
+        # sender's allowance, not the recipient's mailbox (RFC 3463 X.2.2 is the full mailbox).
+        return Verdict(OTHER, rule=rule, reason=f"a quota under policy status {status_text}")
+    if bounce_class in (MAILER, TOO_BIG, RATE, DISABLED, SYSTEM_FULL, TLS):
         return Verdict(OTHER, rule=rule)
     if bounce_class == REFUSED:
         return Verdict(BLOCKED, rule=rule)

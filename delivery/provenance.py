@@ -28,10 +28,31 @@ STANDARDS = frozenset(
         "doc:amazonses",  # Amazon SES: message-rejected errors of its SMTP interface
         "doc:exim",  # Exim's own reply texts (smtp_in.c / acl.c defaults)
         "doc:mimecast",  # Mimecast SMTP error codes (community.mimecast.com DOC-1369)
+        # Provider tables collected in delivery/documented_replies.jsonl (docs/bounces.md)
+        "doc:cox",  # Cox postmaster "Error Codes"
+        "doc:comcast",  # Comcast postmaster "Mail error codes"
+        "doc:aol",  # AOL postmaster "Error codes" (postmaster.info.aol.com/errors)
+        "doc:tencent",  # Tencent QQ Mail / Exmail bounce table (reproduced, see the jsonl)
+        "doc:alibaba",  # Alibaba Mail help: behaviour anti-spam rejections
+        "doc:trendmicro",  # Trend Micro DDEI / ERS documentation
+        "doc:gmx",  # GMX / WEB.DE / IONOS postmaster and help pages
+        "doc:godaddy",  # GoDaddy help: bounce messages
     }
 )
 
 PROVENANCE: dict[str, tuple[str, ...]] = {
+    "code-policy.1": ("doc:cox",),
+    "code-policy.2": ("doc:comcast",),
+    "code-policy.3": ("doc:aol",),
+    "code-policy.4": ("doc:yahoo",),
+    "code-policy.5": ("doc:trendmicro",),
+    "code-content.1": ("doc:aol",),
+    "tls.1": ("doc:microsoft",),
+    "volume.1": ("doc:gmail", "doc:microsoft", "doc:gmx"),
+    "volume.2": ("doc:tencent",),
+    "volume.3": ("doc:netease",),
+    "volume.4": ("doc:alibaba",),
+    "volume.5": ("doc:microsoft", "doc:gmail"),
     "mailer.1": ("exim", "postfix", "rfc3464", "sendmail"),
     "mailer.2": (),
     "mailer.3": ("rfc3463", "rfc3464", "sendmail", "x6"),
@@ -64,7 +85,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "sender.14": ("exchange2007", "opensmtpd", "sendmail"),
     "sender.15": ("doc:microsoft", "amazonses", "mfilter", "postfix", "qmail", "rfc3464"),
     "sender.16": ("doc:gmail", "postfix"),
-    "sender.17": ("sendmail",),
+    "sender.17": ("doc:aol", "sendmail"),
     "sender.18": ("yahoo",),
     "sender.19": ("postfix",),
     "sender.20": ("googlegroups",),
@@ -77,6 +98,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "sender.27": ("doc:gmail",),
     "sender.28": ("v5sendmail",),
     "sender.29": ("doc:exim", "doc:mimecast"),
+    "sender.30": ("doc:gmx",),
     "content.1": ("doc:gmail", "amavis", "dragonfly", "exim", "postfix"),
     "content.2": ("receivingses", "rfc3464", "sendmail"),
     "content.3": ("rfc3463", "receivingses", "sendmail"),
@@ -123,6 +145,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "full.7": ("doc:microsoft",),
     "full.8": ("rfc3463",),
     "full.9": ("rfc3463",),
+    "full.10": ("doc:aol", "doc:gmx", "doc:godaddy"),
     "host.1": ("doc:sendmail", "sendmail", "v5sendmail"),
     "host.2": ("exim",),
     "host.3": ("dragonfly", "mailru", "sendmail"),
@@ -173,6 +196,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "unknown.12": (),
     "unknown.13": (),
     "unknown.14": ("googlegroups",),
+    "unknown.15": ("doc:mimecast", "doc:netease"),
     "vague.1": ("einsundeins",),
     "vague.2": (
         "amazonses",

@@ -115,7 +115,7 @@ BLOCKED = {
     "qq.com": (
         550,
         "5.7.1",
-        "550 Ip frequency limited. http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000722",
+        "550 DMARC check failed. http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1001508",
     ),
     "outlook.com": (
         550,

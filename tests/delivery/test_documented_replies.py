@@ -9,6 +9,8 @@ say what the providers say, not a measure on unseen mail.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from delivery.bounce_evaluation import (
@@ -20,6 +22,7 @@ from delivery.bounce_evaluation import (
 from delivery.bounces import RULES
 from delivery.models import BounceClass
 from delivery.provenance import PROVENANCE, STANDARDS
+from delivery.reports import parse_report
 
 ROWS = load_documented()
 CLASSES = {c.value for c in BounceClass}
@@ -146,3 +149,82 @@ def test_every_table_tag_is_a_known_source():
 def test_provider_codes_in_context(provider, code, text, expected):
     row = {"provider": provider, "code": code, "enhanced": "", "text": text}
     assert group(judge_documented(row).bounce_class) == group(expected)
+
+
+def _reply(row: dict) -> str:
+    """The reply as a server sends it, naming the recipient of the report below."""
+    code = row["code"] or 550
+    text = re.sub(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", "bob@example.org", row["text"])
+    if not text.lstrip().startswith(str(code)):
+        text = " ".join(p for p in (str(code), row["enhanced"], text) if p)
+    return text
+
+
+def _postfix_dsn(row: dict) -> bytes:
+    status = row["enhanced"] or f"{str(row['code'] or 550)[0]}.0.0"
+    action = "delayed" if status.startswith("4") else "failed"
+    reply = _reply(row)
+    return f"""From: MAILER-DAEMON@mail.acme.example (Mail Delivery System)
+To: news@mail.acme.example
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+--b
+Content-Type: text/plain
+
+<bob@example.org>: host mx.example.org[192.0.2.9] said: {reply} (in reply to RCPT TO command)
+
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mail.acme.example
+
+Final-Recipient: rfc822; bob@example.org
+Action: {action}
+Status: {status}
+Diagnostic-Code: smtp; {reply}
+
+--b--
+""".encode()
+
+
+def _exim_bounce(row: dict) -> bytes:
+    return f"""From: Mail Delivery System <Mailer-Daemon@mail.acme.example>
+To: news@mail.acme.example
+Subject: Mail delivery failed: returning message to sender
+X-Failed-Recipients: bob@example.org
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+
+  bob@example.org
+    host mx.example.org [192.0.2.9]
+    SMTP error from remote mail server after RCPT TO:<bob@example.org>:
+    {_reply(row)}
+
+------ This is a copy of the message, including all the headers. ------
+
+From: news@mail.acme.example
+To: bob@example.org
+Subject: Hello
+
+Hi
+""".encode()
+
+
+def test_a_documented_reply_means_the_same_inside_a_returned_message():
+    # Returned mail carries the provider's reply inside an MTA's report: a Postfix DSN, or
+    # Exim's plain text (permanent failures only: Exim words it "a permanent error").
+    changed = []
+    for row in ROWS:
+        alone = group(judge_documented(row).bounce_class)
+        reports = [("postfix", _postfix_dsn(row))]
+        if not (str(row["code"] or 5).startswith("4") or row["enhanced"].startswith("4")):
+            reports.append(("exim", _exim_bounce(row)))
+        for mta, raw in reports:
+            failed = parse_report(raw).failed
+            got = group(failed[0].bounce_class) if failed else "(not read as a bounce)"
+            if got != alone or [f.recipient for f in failed] != ["bob@example.org"]:
+                changed.append(f"{mta}: {alone} -> {got}: {row['text'][:80]}")
+    assert changed == []

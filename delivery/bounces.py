@@ -73,7 +73,8 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             # Comcast: block-list (BLnnnnnn, BL00n) and reverse-DNS (ESnnnnnn) codes.
             r"\b(BL|ES)[01]{6}\b|\bBL00[4-7]\b",
             # AOL: RTR (reverse DNS, dynamic IP), RLY (IP reputation), DNS (no reverse DNS).
-            r"\b(RTR|RLY|DNS):[A-Z][A-Z0-9]\b",
+            # Upper case and standing alone: "Remote-MTA: dns:mx1.example.net" is no code.
+            r"(?-i:\b(RTR|RLY|DNS):[A-Z][A-Z0-9](?![\w.-]))",
             # Yahoo: TSnn/TSSnn deferrals for complaints, VS unknown-recipient floods, 4.16.5x.
             r"\[TSS?0\d\]|\bVS99-IP1\b|\bVS1-(IP|MF)\b|\b4\.16\.5\d(\.\d+)?\b",
             # Trend Micro: sender filtering and its Email Reputation Service (ERS).
@@ -81,7 +82,7 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
         ),
     ),
     # A provider's documented content code: AOL's HVU (a listed domain in the message).
-    ("code-content", SPAM, _words(r"\bHVU:[A-Z][A-Z0-9]\b")),
+    ("code-content", SPAM, _words(r"(?-i:\bHVU:[A-Z][A-Z0-9](?![\w.-]))")),
     # The sending side could not set up a secure channel the destination requires (STARTTLS,
     # certificates, DANE, MTA-STS): a transport failure, not a policy refusal of the sender,
     # whatever X.7 code comes with it (Exchange Online 4.7.321-325, 5.7.5).

@@ -137,6 +137,13 @@ def test_every_table_tag_is_a_known_source():
             "451 4.7.321 starttls-not-supported: Destination mail server must support TLS",
             "other",
         ),
+        # A DSN field written "dns:host" is not AOL's DNS:xx code.
+        (
+            "aol",
+            550,
+            "550 5.1.1 <bob@example.org>: User unknown. Remote-MTA: dns:mx.example.org",
+            "invalid_address",
+        ),
         # "No SMTP service" in a connection refusal for policy is not a dead domain.
         (
             "gmx",

@@ -76,7 +76,8 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             # Upper case and standing alone: "Remote-MTA: dns:mx1.example.net" is no code.
             r"(?-i:\b(RTR|RLY|DNS):[A-Z][A-Z0-9](?![\w.-]))",
             # Yahoo: TSnn/TSSnn deferrals for complaints, VS unknown-recipient floods, 4.16.5x.
-            r"\[TSS?0\d\]|\bVS99-IP1\b|\bVS1-(IP|MF)\b|\b4\.16\.5\d(\.\d+)?\b",
+            # (4.16.5x only after "deferred": bare, it could be an address in 4.0.0.0/8.)
+            r"\[TSS?0\d\]|\bVS99-IP1\b|\bVS1-(IP|MF)\b|deferred\b.{0,80}\b4\.16\.5\d\b",
             # Trend Micro: sender filtering and its Email Reputation Service (ERS).
             r"block (temporarily|permanently) \(sender filtering|matches \(ers\)|email reputation",
         ),
@@ -108,7 +109,7 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             # Tencent (QQ Mail, Exmail): per-IP, per-domain, per-sender and per-connection limits.
             r"(ip|connection|domain|sender) frequency limited",
             # NetEase: connection, command, message and recipient counts over its limits.
-            r"\b(HL:(ICC|IFC)|MI:(CEL|DMC|CCL|SFQ|STC)|RP:(DRC|CCL|CEL|QRC|RCL|TRC))\b",
+            r"(?-i:\b(HL:(ICC|IFC)|MI:(CEL|DMC|CCL|SFQ|STC)|RP:(DRC|CCL|CEL|QRC|RCL|TRC))\b)",
             # Alibaba Mail: "Reject by behaviour spam ... too frequently sending", and its
             # temporary form (a reason such as "list on rbl sites" is a block, not a limit).
             r"too frequently sending|transient reject by behaviou?r spam",
@@ -169,7 +170,7 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             r"too many (recipients|connections) from|throttl",
             # NetEase: the sending IP or sender refused (reputation, not listed, SPF, DMARC,
             # forged sender, block lists).
-            r"\b(HL:(REP|MEP|IHU|IPB)|WM:BL[IU]|MI:(IMF|DMA|SPF|SPB)|RP:FRL|DT:(SUM|RBL))\b",
+            r"(?-i:\b(HL:(REP|MEP|IHU|IPB)|WM:BL[IU]|MI:(IMF|DMA|SPF|SPB)|RP:FRL|DT:(SUM|RBL))\b)",
             r"local policy|\bmi:\w+",
             r"受信拒否|拒否されました|権限がない|権限がありません",
             # Amazon SES: "Email address is not verified. The following identities failed the check".

@@ -137,6 +137,13 @@ def test_every_table_tag_is_a_known_source():
             "451 4.7.321 starttls-not-supported: Destination mail server must support TLS",
             "other",
         ),
+        # An address in 4.16.5x.x is not Yahoo's 4.16.5x deferral code.
+        (
+            "yahoo",
+            550,
+            "host mx.example.org[4.16.53.10] said: 550 5.1.1 <bob@example.org>: User unknown",
+            "invalid_address",
+        ),
         # A DSN field written "dns:host" is not AOL's DNS:xx code.
         (
             "aol",

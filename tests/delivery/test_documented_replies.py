@@ -10,8 +10,11 @@ say what the providers say, not a measure on unseen mail.
 from __future__ import annotations
 
 import re
+from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from delivery.bounce_evaluation import (
     group,
@@ -242,3 +245,13 @@ def test_a_documented_reply_means_the_same_inside_a_returned_message():
             if got != alone or [f.recipient for f in failed] != ["bob@example.org"]:
                 changed.append(f"{mta}: {alone} -> {got}: {row['text'][:80]}")
     assert changed == []
+
+
+def test_the_documented_figures_in_the_docs_are_the_current_ones():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "bounces.md").read_text()
+    out = StringIO()
+    call_command("classify_bounce", "--documented", stdout=out)
+
+    table = [line for line in out.getvalue().splitlines() if line.startswith("| ")]
+    missing = [line for line in table if line not in docs.splitlines()]
+    assert table and not missing, "docs/bounces.md is out of date:\n" + "\n".join(missing)

@@ -530,7 +530,7 @@ def judge(
 
     address_status = subject_detail in _ADDRESS_CODES
     if bounce_class == DISABLED and address_status and not temporary:
-        if not (rule.startswith("disabled.3") or subject_detail == (1, 6)):
+        if not (rule == "disabled.3" or subject_detail == (1, 6)):  # disabled.3: "has moved"
             # "550 5.1.1 Inactive email address": the code says no such mailbox, the words
             # that it exists and is switched off. Conflicting evidence blocks nobody.
             reason = f"the words say the mailbox exists, disabled, under {status_text}"

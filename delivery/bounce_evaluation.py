@@ -320,7 +320,8 @@ def rule_support(folder: Path) -> dict[str, set[str]]:
 # The big providers' and gateways' published reply texts, one JSON object per line: provider,
 # code, enhanced, text, cls (what the provider says it means, in this project's classes),
 # meaning, source (the page), official (the provider's own page, or a copy of its table), and
-# review (why the class differs from a first reading, when it does). docs/bounces.md says how
+# review (why the class differs from a first reading, when it does), and domain (the mailbox
+# domain the provider's page speaks of, when the meaning holds only there). docs/bounces.md says how
 # the table was gathered and what was left out.
 DOCUMENTED_REPLIES = Path(__file__).with_name("documented_replies.jsonl")
 
@@ -338,6 +339,7 @@ def judge_documented(row: dict) -> Verdict:
         [row["text"]],
         structured=bool(row["enhanced"]),
         failed=row["code"] is None,
+        recipient_domain=row.get("domain", ""),
     )
 
 

@@ -360,6 +360,23 @@ _AFTER_DATA = re.compile(
 )
 
 
+# RFC 5321 gives "Requested action not taken: mailbox unavailable" to every 550, policy
+# refusals included, so on its own it proves nothing. Microsoft (Outlook.com, Hotmail) and
+# United Internet (GMX, WEB.DE) document it as "no such recipient" for their own mailboxes:
+# it counts as an unknown user only for an address at one of their consumer domains.
+_MAILBOX_UNAVAILABLE = re.compile(r"requested action not taken:?\s+mailbox unavailable", re.I)
+_DOCUMENTS_UNAVAILABLE_AS_UNKNOWN = re.compile(
+    r"(hotmail|outlook|live|windowslive)(\.[a-z]{2,3}){1,2}|msn\.com|gmx(\.[a-z]{2,3}){1,2}|web\.de",
+    re.I,
+)
+UNAVAILABLE_RULE = "unavailable.1"
+
+
+def documents_unavailable_as_unknown(domain: str) -> bool:
+    """The domain's provider says "mailbox unavailable" means no such recipient."""
+    return bool(_DOCUMENTS_UNAVAILABLE_AS_UNKNOWN.fullmatch(domain or ""))
+
+
 # Wording that says a failure may pass later, whatever code came with it.
 _SAYS_TEMPORARY = re.compile(r"\btry again\b|\btemporar(y|ily)\b", re.I)
 
@@ -491,6 +508,7 @@ def judge(
     in_report: bool = False,
     structured: bool = False,
     failed: bool = False,
+    recipient_domain: str = "",
 ) -> Verdict:
     """Classify a failure described by several texts, most specific first (the server's reply,
     then the bounce's explanation): wording in an earlier text wins.
@@ -500,7 +518,9 @@ def judge(
     good (RFC 3464 Action: failed) though it quotes no reply code. `in_report` says the texts come from a bounce
     report, which normally shows the SMTP command the reply answered; an "unknown user" that is
     not shown to answer RCPT TO then needs an X.1.x status to count as an invalid address.
-    The precedence is written down in docs/bounces.md.
+    `recipient_domain` is the failed address's domain: a few providers document what their
+    generic replies mean for their own mailboxes. The precedence is written down in
+    docs/bounces.md.
     """
     family, rule = _from_texts(texts)
     text = "\n".join(t for t in texts if t)
@@ -511,6 +531,20 @@ def judge(
     permanent = (status[0] if status else reply_class) == 5
     subject_detail = status[1:] if status else None
     status_text = ".".join(map(str, status)) if status else ""
+
+    if (
+        family in (None, OTHER)
+        and (permanent or (failed and reply_class is None and status is None))
+        and subject_detail in (None, (0, 0), (5, 0))
+        and UNAVAILABLE_RULE not in _switched_off.get()
+        and documents_unavailable_as_unknown(recipient_domain)
+        and _MAILBOX_UNAVAILABLE.search(text)
+    ):
+        # Outlook.com answers RCPT TO for a missing hotmail.com / outlook.com address with
+        # "550 5.5.0 Requested action not taken: mailbox unavailable", GMX with the bare 550.
+        if _AFTER_DATA.search(text):
+            return Verdict(OTHER, rule=UNAVAILABLE_RULE, reason="refused after the data")
+        return Verdict(INVALID, evidence=WORDING, rule=UNAVAILABLE_RULE)
 
     if subject_detail in _SENDER_CODES:
         return Verdict(BLOCKED, rule=f"status:{status_text}", reason="the sender was refused")

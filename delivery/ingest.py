@@ -120,7 +120,7 @@ class NewEvent:
         bounce_class, evidence = self.bounce_class, self.bounce_evidence
         if self.type == EventType.BOUNCED and not bounce_class:
             bounce_class, evidence = bounce_verdict(
-                self.smtp_code, self.smtp_enhanced, self.response_text, "", evidence
+                self.smtp_code, self.smtp_enhanced, self.response_text, "", evidence, self.to
             )
         event = instance(
             DeliveryEvent,
@@ -180,11 +180,22 @@ def _string(raw: dict, name: str, max_length: int, required: bool = False) -> st
 
 
 def bounce_verdict(
-    code: int | None, enhanced: str, text: str, bounce_class: str = "", evidence: str = ""
+    code: int | None,
+    enhanced: str,
+    text: str,
+    bounce_class: str = "",
+    evidence: str = "",
+    recipient: str = "",
 ) -> tuple[str, str]:
     """The bounce class (the one given, or classified from the reply) and the evidence of
     an invalid-address verdict (the one given, or what the reply shows when it agrees)."""
-    verdict = judge(code, enhanced, [text], structured=bool(enhanced))
+    verdict = judge(
+        code,
+        enhanced,
+        [text],
+        structured=bool(enhanced),
+        recipient_domain=recipient.rpartition("@")[2],
+    )
     bounce_class = bounce_class or verdict.bounce_class
     if not evidence and bounce_class == verdict.bounce_class:
         evidence = verdict.evidence
@@ -291,7 +302,9 @@ def parse_event(raw) -> NewEvent:
                 "invalid_field",
                 f"'bounce_evidence' must be one of: {', '.join(BounceEvidence.values)}.",
             )
-        bounce_class, evidence = bounce_verdict(smtp_code, enhanced, text, bounce_class, evidence)
+        bounce_class, evidence = bounce_verdict(
+            smtp_code, enhanced, text, bounce_class, evidence, to
+        )
         if evidence and bounce_class != BounceClass.INVALID_ADDRESS:
             raise EventError(
                 "invalid_field", "'bounce_evidence' applies to invalid_address bounces only."

@@ -555,12 +555,18 @@ def _ses_report(data: dict) -> Report:
             diagnostic = str(item.get("diagnosticCode") or "")
             status = str(item.get("status") or "")
             code = _smtp_code(diagnostic)
+            recipient = _normalize(item.get("emailAddress"))
             verdict = judge(
-                code, _enhanced(status), [diagnostic], structured=True, failed=permanent
+                code,
+                _enhanced(status),
+                [diagnostic],
+                structured=True,
+                failed=permanent,
+                recipient_domain=(recipient or "").rpartition("@")[2],
             )
             report.recipients.append(
                 RecipientOutcome(
-                    recipient=_normalize(item.get("emailAddress")),
+                    recipient=recipient,
                     action=str(item.get("action") or ("failed" if permanent else "delayed")),
                     bounce_class=verdict.bounce_class,
                     hard=is_hard(verdict.bounce_class),
@@ -731,8 +737,16 @@ def _outcome(
             reason="a group refused the post; no server reply names a mailbox",
         )
     else:
+        failed_address = final_recipient or recipient or ""
         verdict = _classify(
-            code, status, diagnostic, context, structured, action == "failed", _switched_off()
+            code,
+            status,
+            diagnostic,
+            context,
+            structured,
+            action == "failed",
+            _switched_off(),
+            failed_address.rpartition("@")[2],
         )
     if final_recipient == recipient:
         final_recipient = None
@@ -768,11 +782,20 @@ def _classify(
     structured: bool,
     failed: bool,
     switched_off: frozenset[str],
+    recipient_domain: str,
 ) -> Verdict:
     # Cached: a report often repeats the same reply for many recipients. The rules switched
     # off are part of the key, so an evaluation fold never sees another fold's answer.
     texts = [_wording(diagnostic), _wording(context)]
-    return judge(code, status, texts, in_report=True, structured=structured, failed=failed)
+    return judge(
+        code,
+        status,
+        texts,
+        in_report=True,
+        structured=structured,
+        failed=failed,
+        recipient_domain=recipient_domain,
+    )
 
 
 # A summary of the returned original ("Your message  To: …  Subject: …  Sent: …", Exchange's

@@ -470,6 +470,7 @@ def deliver(recipient_pk: int) -> int | None:
                 EventType.BOUNCED,
                 answered,
                 mid,
+                to=recipient.address,  # some providers' replies mean more at their own domains
                 response_text=text[:4000],
             ),
             state=OutboundRecipient.State.BOUNCED,

@@ -435,3 +435,86 @@ def test_texts_that_disagree_never_prove_an_address_invalid():
 def test_a_full_system_is_not_a_full_mailbox(code, enhanced, text, expected):
     # A full inbox can lead to an auto-block of the recipient; a server short of disk must not.
     assert classify_reply(code, enhanced, text) == expected
+
+
+# RFC 5321's generic 550 text, which Microsoft (Outlook.com) and GMX document as "no such
+# recipient" for their own mailboxes (delivery/documented_replies.jsonl).
+UNAVAILABLE = "550 5.5.0 Requested action not taken: mailbox unavailable."
+
+
+@pytest.mark.parametrize(
+    ("domain", "code", "enhanced", "text", "expected"),
+    [
+        ("hotmail.com", 550, "5.5.0", UNAVAILABLE, "invalid_address"),
+        ("hotmail.fr", 550, "5.5.0", UNAVAILABLE, "invalid_address"),
+        (
+            "live.se",
+            550,
+            "",
+            "550 Requested action not taken: mailbox unavailable",
+            "invalid_address",
+        ),
+        ("outlook.com", None, "5.0.0", UNAVAILABLE, "invalid_address"),
+        (
+            "gmx.net",
+            550,
+            "",
+            "<bob@gmx.net>: Requested action not taken: mailbox unavailable",
+            "invalid_address",
+        ),
+        # Anywhere else it is what RFC 5321 says: any 550, policy included.
+        ("example.com", 550, "5.5.0", UNAVAILABLE, "other"),
+        ("hotmail.example.com", 550, "5.5.0", UNAVAILABLE, "other"),
+        ("mail-hotmail.com", 550, "5.5.0", UNAVAILABLE, "other"),
+        # Temporary, or under a policy status, it proves nothing at Outlook.com either.
+        (
+            "hotmail.com",
+            450,
+            "4.5.0",
+            "450 4.5.0 Requested action not taken: mailbox unavailable",
+            "other",
+        ),
+        (
+            "hotmail.com",
+            550,
+            "5.7.1",
+            "550 5.7.1 Requested action not taken: mailbox unavailable",
+            "blocked",
+        ),
+        # GMX's connection refusal names the policy: the policy decides.
+        (
+            "gmx.net",
+            550,
+            "",
+            "550-Requested action not taken: mailbox unavailable 550-Reject due to policy restrictions.",
+            "blocked",
+        ),
+        # After the data the mailbox was accepted: a refusal of this message, not proof.
+        (
+            "hotmail.com",
+            550,
+            "5.5.0",
+            UNAVAILABLE + " (in reply to end of DATA command)",
+            "other",
+        ),
+    ],
+)
+def test_mailbox_unavailable_is_an_unknown_user_only_where_the_provider_says_so(
+    domain, code, enhanced, text, expected
+):
+    verdict = judge(code, enhanced, [text], in_report=True, recipient_domain=domain)
+    assert verdict.bounce_class == expected
+    if expected == "invalid_address":
+        # Wording only: the weakest evidence, shown in the blocking query and the admin.
+        assert (verdict.evidence, verdict.rule) == ("wording", "unavailable.1")
+
+
+def test_the_recipient_domain_changes_nothing_but_mailbox_unavailable():
+    from delivery.bounce_evaluation import judge_documented, load_documented
+
+    for row in load_documented():
+        if "mailbox unavailable" in row["text"].lower():
+            continue
+        alone = judge_documented(row)
+        for domain in ("hotmail.com", "gmx.net", "example.org"):
+            assert judge_documented({**row, "domain": domain}) == alone, row["text"]

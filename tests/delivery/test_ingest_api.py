@@ -104,6 +104,27 @@ def test_it_classifies_bounces_that_carry_no_class(account, api_client):
     assert message.bounce_class == "invalid_address"
 
 
+@pytest.mark.parametrize(
+    ("to", "expected"),
+    [("gone@hotmail.com", "invalid_address"), ("gone@example.org", "other")],
+)
+def test_a_bounce_is_read_by_the_recipient_domain_it_names(account, api_client, to, expected):
+    # Outlook.com documents this generic RFC 5321 text as "no such recipient" for its mailboxes.
+    reply = {
+        "code": 550,
+        "enhanced": "5.5.0",
+        "text": "550 5.5.0 Requested action not taken: mailbox unavailable.",
+    }
+    post(
+        api_client,
+        [
+            make_event("request", "m1", to=to),
+            make_event("bounced", "m1", timestamp="2026-11-28T10:00:05Z", to=to, smtp=reply),
+        ],
+    )
+    assert Message.objects.get().bounce_class == expected
+
+
 # --- exactly once -----------------------------------------------------------------------
 
 

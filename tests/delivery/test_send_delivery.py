@@ -15,6 +15,9 @@ pytestmark = pytest.mark.django_db
 REPLIES = {
     "full@gmail.com": "452 4.2.2 Mailbox full, try again later",
     "nobody@gmail.com": "550 5.1.1 <nobody@gmail.com>: Recipient address rejected: User unknown",
+    # RFC 5321's generic 550: Outlook.com documents it as "no such recipient" for its mailboxes.
+    "gone@hotmail.com": "550 5.5.0 Requested action not taken: mailbox unavailable.",
+    "gone@example.org": "550 5.5.0 Requested action not taken: mailbox unavailable.",
 }
 
 
@@ -88,6 +91,18 @@ def test_it_bounces_on_550_and_classifies_the_reply(account, sender, relay):
     assert event.bounce_class == "invalid_address"
     assert event.event_id == f"{row.message_id}:bounced:1"
     assert relay.received == []
+
+
+def test_a_reply_is_read_by_the_domain_it_came_from(account, sender, relay):
+    rows = _send(account, ["gone@hotmail.com", "gone@example.org"])
+    for row in rows:
+        deliver(row.pk)
+    classes = dict(
+        DeliveryEvent.objects.filter(type="bounced").values_list(
+            "message__recipient", "bounce_class"
+        )
+    )
+    assert classes == {"gone@hotmail.com": "invalid_address", "gone@example.org": "other"}
 
 
 def test_it_defers_on_452_and_bounces_after_the_last_attempt(account, sender, relay):

@@ -455,7 +455,7 @@ def _feedback_report(
             recipients=[_complaint(recipient, "opt-out")],
         )
     else:
-        return None
+        return _microsoft_complaint(parts)
     fields: dict[str, str] = {}
     for block in _fields(text):
         fields.update({k: v for k, v in block.items() if k not in fields})
@@ -482,6 +482,41 @@ def _feedback_report(
         recipients=[_complaint(r, feedback_type) for r in recipients],
         original_headers=original,
     )
+
+
+_MICROSOFT_FBL_SENDER = "staff@hotmail.com"
+
+
+def _microsoft_complaint(parts: list[email.message.Message]) -> Report | None:
+    """A complaint in the format Microsoft's Junk Mail Reporting Program used before ARF
+    (still sent to some senders): "complaint about message from <ip>" with the reported
+    message attached as message/rfc822, which Outlook.com stamped with the mailbox it was
+    delivered to (X-HmXmrOriginalRecipient)."""
+    if any(p.get_content_type() in _DELIVERY_STATUS_TYPES for p in parts):
+        return None
+    candidates: list[email.message.Message] = []
+    for part in parts[1:]:
+        inner = part.get_payload() if part.get_content_type() == "message/rfc822" else None
+        if isinstance(inner, list) and inner:
+            candidates.append(inner[0])
+    top = parts[0]
+    if _MICROSOFT_FBL_SENDER not in f"{top.get('Return-Path', '')} {top.get('From', '')}".lower():
+        return None  # a person forwarding mail they got at Outlook.com is no complaint
+    # The reported message may also come as it is, its wrapper gone (a forward or a fetch).
+    candidates.append(top)
+    for original in candidates:
+        if original.get("X-HmXmrOriginalRecipient") is None:
+            continue
+        recipient = _normalize(_first_address(original.get("X-HmXmrOriginalRecipient")))
+        if recipient is None:
+            recipient = _normalize(_first_address(original.get("To")))
+        return Report(
+            kind=COMPLAINT,
+            feedback_type="abuse",
+            recipients=[_complaint(recipient, "abuse")],
+            original_headers=original,
+        )
+    return None
 
 
 def _complaint(recipient: str | None, feedback_type: str) -> RecipientOutcome:
@@ -612,16 +647,13 @@ def _enhanced(text: str) -> str:
 
 
 _ACTIONS = ("failed", "delayed", "delivered", "relayed", "expanded")
+_DELIVERY_STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
 
 
 def _delivery_status(
     message: email.message.Message, parts: list[email.message.Message]
 ) -> Report | None:
-    status_parts = [
-        p
-        for p in parts
-        if p.get_content_type() in ("message/delivery-status", "message/global-delivery-status")
-    ]
+    status_parts = [p for p in parts if p.get_content_type() in _DELIVERY_STATUS_TYPES]
     blocks: list[dict[str, str]] = []
     for part in status_parts:
         blocks += _fields(_part_text(part))

@@ -299,3 +299,80 @@ def test_a_group_notice_needs_a_group_address_and_no_server_reply():
     outcome = parse_report(with_reply.encode()).failed[0]
     assert outcome.rule != "group-notice"
     assert outcome.bounce_class == "invalid_address"
+
+
+def _exim_bounce(recipient: str, reply: str) -> bytes:
+    return f"""From: Mail Delivery System <Mailer-Daemon@mta.example.net>
+To: news@acme.example
+Subject: Mail delivery failed: returning message to sender
+X-Failed-Recipients: {recipient}
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+
+  {recipient}
+    SMTP error from remote mail server after RCPT TO:<{recipient}>:
+    host mx.example.net [192.0.2.7]: {reply}
+""".encode()
+
+
+def test_mailbox_unavailable_at_outlook_com_is_an_unknown_user_and_elsewhere_proves_nothing():
+    reply = "550 Requested action not taken:\n    mailbox unavailable"
+    at_outlook = parse_report(_exim_bounce("gone@hotmail.com", reply)).failed
+    elsewhere = parse_report(_exim_bounce("gone@example.org", reply)).failed
+    assert [(r.recipient, r.bounce_class, r.evidence) for r in at_outlook] == [
+        ("gone@hotmail.com", "invalid_address", "wording")
+    ]
+    assert [(r.recipient, r.bounce_class) for r in elsewhere] == [("gone@example.org", "other")]
+
+
+def _jmrp_complaint(recipient_header: str, sender: str = "staff@hotmail.com") -> bytes:
+    # The shape of a Junk Mail Reporting Program complaint before Microsoft moved to ARF.
+    return f"""From: {sender}
+Subject: complaint about message from 192.0.2.10
+To: fbl@acme.example
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="b1"
+
+--b1
+Content-Type: message/rfc822
+Content-Disposition: inline
+
+{recipient_header}X-Reporter-IP: 198.51.100.4
+From: News <news@acme.example>
+To: "Carol" <carol@hotmail.com>
+Subject: Our autumn offers
+Message-ID: <m-42@acme.example>
+
+Hello
+--b1--
+""".encode()
+
+
+def test_it_reads_a_microsoft_complaint_in_its_pre_arf_format():
+    report = parse_report(_jmrp_complaint("X-HmXmrOriginalRecipient: carol.alias@hotmail.com\n"))
+    assert report.kind == "complaint"
+    assert report.feedback_type == "abuse"
+    # The mailbox it was delivered to, which is the address we sent to, not the To header.
+    assert [r.recipient for r in report.recipients] == ["carol.alias@hotmail.com"]
+    assert report.original_message_id == "<m-42@acme.example>"
+
+
+def test_a_microsoft_complaint_whose_wrapper_was_lost_is_still_a_complaint():
+    inner = _jmrp_complaint("X-HmXmrOriginalRecipient: carol@hotmail.com\n").split(b"\n\n", 2)[2]
+    raw = b"Return-Path: staff@hotmail.com\n" + inner.split(b"\n--b1--")[0]
+    report = parse_report(raw)
+    assert (report.kind, [r.recipient for r in report.recipients]) == (
+        "complaint",
+        ["carol@hotmail.com"],
+    )
+
+
+def test_mail_forwarded_from_an_outlook_com_mailbox_is_no_complaint():
+    # Outlook.com stamps every delivered message; only Microsoft's own report is a complaint.
+    forwarded = _jmrp_complaint(
+        "X-HmXmrOriginalRecipient: carol@hotmail.com\n", sender="Carol <carol@hotmail.com>"
+    )
+    assert parse_report(forwarded).kind == "not_a_bounce"

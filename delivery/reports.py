@@ -1081,7 +1081,8 @@ def _diagnostic(context: str) -> str:
     """The server's own words when they can be found, else the whole explanation (without the
     returned original's header lines it quotes)."""
     context = _QUOTED_HEADER_LINE.sub("", context)
-    match = re.search(r"(?<![\d.])[45]\d\d[ -].*", context)
+    # A long reply goes on over indented lines (Postfix and Exim wrap at about 78 columns).
+    match = re.search(r"(?<![\d.])[45]\d\d(?:[ -].*|(?=\n[ \t]+\S))(?:\n[ \t]+\S.*)*", context)
     if match:
         return _clean(match.group(0))[:1000]
     return _clean(context)[:1000]

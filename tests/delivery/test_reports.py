@@ -376,3 +376,44 @@ def test_mail_forwarded_from_an_outlook_com_mailbox_is_no_complaint():
         "X-HmXmrOriginalRecipient: carol@hotmail.com\n", sender="Carol <carol@hotmail.com>"
     )
     assert parse_report(forwarded).kind == "not_a_bounce"
+
+
+def _postfix_plain_bounce(reply_lines: str) -> bytes:
+    # Postfix's own bounce text with no DSN part: a long reply wraps onto indented lines.
+    return f"""From: MAILER-DAEMON@mail.acme.example (Mail Delivery System)
+To: news@mail.acme.example
+Subject: Undelivered Mail Returned to Sender
+
+This is the mail system at host mail.acme.example.
+
+I'm sorry to have to inform you that your message could not
+be delivered to one or more recipients. It's attached below.
+
+                   The mail system
+
+<bob@example.org>: host mx.example.org[192.0.2.7] said: {reply_lines}
+""".encode()
+
+
+@pytest.mark.parametrize(
+    ("reply_lines", "diagnostic", "bounce_class"),
+    [
+        (
+            "550 no\n    such user here (in reply to RCPT TO command)",
+            "550 no such user here (in reply to RCPT TO command)",
+            "invalid_address",
+        ),
+        (
+            "550\n    Mailbox is full (in reply to RCPT TO command)",
+            "550 Mailbox is full (in reply to RCPT TO command)",
+            "mailbox_full",
+        ),
+    ],
+)
+def test_a_reply_wrapped_over_several_lines_is_read_whole(reply_lines, diagnostic, bounce_class):
+    (failed,) = parse_report(_postfix_plain_bounce(reply_lines)).failed
+    assert (failed.recipient, failed.diagnostic, failed.bounce_class) == (
+        "bob@example.org",
+        diagnostic,
+        bounce_class,
+    )

@@ -194,7 +194,7 @@ def bounce_verdict(
         enhanced,
         [text],
         structured=bool(enhanced),
-        recipient_domain=recipient.rpartition("@")[2],
+        recipient_domain=domain_of(recipient),
     )
     bounce_class = bounce_class or verdict.bounce_class
     if not evidence and bounce_class == verdict.bounce_class:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .addresses import InvalidAddress, normalize_address
+from .addresses import InvalidAddress, domain_of, normalize_address
 from .bounces import Verdict, find_enhanced_status, is_hard, judge
 from .bounces import switched_off as _switched_off
 from .models import BounceClass
@@ -492,19 +492,15 @@ def _microsoft_complaint(parts: list[email.message.Message]) -> Report | None:
     (still sent to some senders): "complaint about message from <ip>" with the reported
     message attached as message/rfc822, which Outlook.com stamped with the mailbox it was
     delivered to (X-HmXmrOriginalRecipient)."""
-    if any(p.get_content_type() in _DELIVERY_STATUS_TYPES for p in parts):
-        return None
-    candidates: list[email.message.Message] = []
-    for part in parts[1:]:
-        inner = part.get_payload() if part.get_content_type() == "message/rfc822" else None
-        if isinstance(inner, list) and inner:
-            candidates.append(inner[0])
     top = parts[0]
     if _MICROSOFT_FBL_SENDER not in f"{top.get('Return-Path', '')} {top.get('From', '')}".lower():
         return None  # a person forwarding mail they got at Outlook.com is no complaint
+    if any(p.get_content_type() in _DELIVERY_STATUS_TYPES for p in parts):
+        return None
+    payloads = [p.get_payload() for p in parts[1:] if p.get_content_type() == "message/rfc822"]
+    attached = [inner[0] for inner in payloads if isinstance(inner, list) and inner]
     # The reported message may also come as it is, its wrapper gone (a forward or a fetch).
-    candidates.append(top)
-    for original in candidates:
+    for original in [*attached, top]:
         if original.get("X-HmXmrOriginalRecipient") is None:
             continue
         recipient = _normalize(_first_address(original.get("X-HmXmrOriginalRecipient")))
@@ -597,7 +593,7 @@ def _ses_report(data: dict) -> Report:
                 [diagnostic],
                 structured=True,
                 failed=permanent,
-                recipient_domain=(recipient or "").rpartition("@")[2],
+                recipient_domain=domain_of(recipient or ""),
             )
             report.recipients.append(
                 RecipientOutcome(
@@ -769,7 +765,6 @@ def _outcome(
             reason="a group refused the post; no server reply names a mailbox",
         )
     else:
-        failed_address = final_recipient or recipient or ""
         verdict = _classify(
             code,
             status,
@@ -778,7 +773,7 @@ def _outcome(
             structured,
             action == "failed",
             _switched_off(),
-            failed_address.rpartition("@")[2],
+            domain_of(final_recipient or recipient or ""),
         )
     if final_recipient == recipient:
         final_recipient = None

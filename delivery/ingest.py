@@ -114,6 +114,8 @@ class NewEvent:
     user_agent: str = ""
     ip: str | None = None
     machine: bool = False
+    # The bounce's class and evidence were classified here, not given by the caller.
+    judged: bool = False
 
     def as_model(self) -> DeliveryEvent:
         """The unsaved event row (account, message and received_at are set when stored)."""
@@ -157,6 +159,7 @@ class _Item:
     from_address: str
     to: str
     subject: str
+    judged: bool = False
 
 
 def _string(raw: dict, name: str, max_length: int, required: bool = False) -> str:
@@ -289,6 +292,7 @@ def parse_event(raw) -> NewEvent:
         text = _string(smtp, "text", 4000)
 
     bounce_class = evidence = ""
+    judged = False
     if event_type == EventType.BOUNCED:
         bounce_class = _string(raw, "bounce_class", 20)
         if bounce_class and bounce_class not in _BOUNCE_CLASSES:
@@ -302,6 +306,7 @@ def parse_event(raw) -> NewEvent:
                 "invalid_field",
                 f"'bounce_evidence' must be one of: {', '.join(BounceEvidence.values)}.",
             )
+        judged = not bounce_class and not evidence
         bounce_class, evidence = bounce_verdict(
             smtp_code, enhanced, text, bounce_class, evidence, to
         )
@@ -350,6 +355,7 @@ def parse_event(raw) -> NewEvent:
         user_agent=_string(raw, "user_agent", 512),
         ip=ip,
         machine=machine,
+        judged=judged,
     )
 
 
@@ -394,13 +400,15 @@ def record_events(account: Account, events: Iterable[NewEvent]) -> IngestResult:
         if new.event_id in parsed:
             result.duplicates += 1
         else:
+            judged = new.type == EventType.BOUNCED and (new.judged or not new.bounce_class)
             parsed[new.event_id] = _Item(
-                new.as_model(), new.message_id, new.from_address, new.to, new.subject
+                new.as_model(), new.message_id, new.from_address, new.to, new.subject, judged
             )
     if not parsed:
         return result
 
     details = _message_details(parsed.values())
+    _judge_at_message_recipients(account, parsed.values(), details)
     if settings.INGEST_FOLD != "deferred" and is_partitioned():
         with transaction.atomic():
             stored = _store_and_fold(account, list(parsed.values()), details)
@@ -666,6 +674,33 @@ def _message_details(items: Iterable[_Item]) -> dict[str, _Item]:
         if known is None or (item.event.type == EventType.REQUEST) or (not known.to and item.to):
             details[item.message_id] = item
     return details
+
+
+def _judge_at_message_recipients(
+    account: Account, items: Iterable[_Item], details: dict[str, _Item]
+) -> None:
+    """Classify again, at its message's recipient, a bounce that named no `to` and whose
+    class was left to us: a few replies mean an unknown user only at the providers that
+    document them so (docs/bounces.md, row 13a), and the recipient is known from the
+    batch's `request` or the stored message."""
+    pending = [item for item in items if item.judged and not item.to]
+    if not pending:
+        return
+    recipients = {mid: item.to for mid, item in details.items() if item.to}
+    unknown = {item.message_id for item in pending} - recipients.keys()
+    if unknown:
+        recipients.update(
+            Message.objects.filter(account=account, message_id__in=unknown)
+            .exclude(recipient="")
+            .values_list("message_id", "recipient")
+        )
+    for item in pending:
+        recipient = recipients.get(item.message_id)
+        if recipient:
+            event = item.event
+            event.bounce_class, event.bounce_evidence = bounce_verdict(
+                event.smtp_code, event.smtp_enhanced, event.response_text, "", "", recipient
+            )
 
 
 def _create_messages(account: Account, details: dict[str, _Item]) -> None:

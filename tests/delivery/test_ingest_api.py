@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from blocklist.models import Block
 from delivery.models import DeliveryEvent, Message
 from sesconsole.models import ApiKey
 from tests.events import make_event
@@ -123,6 +124,56 @@ def test_a_bounce_is_read_by_the_recipient_domain_it_names(account, api_client, 
         ],
     )
     assert Message.objects.get().bounce_class == expected
+
+
+MAILBOX_UNAVAILABLE = {
+    "code": 550,
+    "enhanced": "5.5.0",
+    "text": "550 5.5.0 Requested action not taken: mailbox unavailable.",
+}
+
+
+@pytest.mark.parametrize("earlier_batch", [False, True])
+def test_a_bounce_without_to_is_read_at_its_message_recipient(account, api_client, earlier_batch):
+    # The request (in this batch or an earlier one) says whom the message went to.
+    request = make_event("request", "m1", to="gone@hotmail.com")
+    bounced = make_event(
+        "bounced", "m1", timestamp="2026-11-28T10:00:05Z", smtp=MAILBOX_UNAVAILABLE
+    )
+    if earlier_batch:
+        post(api_client, [request])
+        post(api_client, [bounced])
+    else:
+        post(api_client, [request, bounced])
+    event = DeliveryEvent.objects.get(type="bounced")
+    assert (event.bounce_class, event.bounce_evidence) == ("invalid_address", "wording")
+    assert Message.objects.get().bounce_class == "invalid_address"
+    assert Block.objects.get().address == "gone@hotmail.com"
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        # The message's recipient is at a domain where the text proves nothing.
+        ({"to_of_request": "gone@example.org"}, "other"),
+        # A class the caller gave is the caller's.
+        ({"bounce_class": "other"}, "other"),
+        # No message known: nothing to read the domain from.
+        ({"no_request": True}, "other"),
+    ],
+)
+def test_a_bounce_without_to_keeps_its_class_otherwise(account, api_client, given, expected):
+    events = []
+    if not given.get("no_request"):
+        events.append(make_event("request", "m1", to=given.get("to_of_request", "gone@live.com")))
+    bounced = make_event(
+        "bounced", "m1", timestamp="2026-11-28T10:00:05Z", smtp=MAILBOX_UNAVAILABLE
+    )
+    if "bounce_class" in given:
+        bounced["bounce_class"] = given["bounce_class"]
+    post(api_client, [*events, bounced])
+    assert DeliveryEvent.objects.get(type="bounced").bounce_class == expected
+    assert not Block.objects.exists()
 
 
 # --- exactly once -----------------------------------------------------------------------

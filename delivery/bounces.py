@@ -412,6 +412,19 @@ def _codes(enhanced: str, text: str) -> tuple[tuple[int, int, int] | None, int |
 
 _URL = re.compile(r"\b(?:https?|ftp)://\S+", re.I)
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
+# An antivirus stamp says the mail is clean, not why it failed: MailScanner's default
+# signature ("This message has been scanned for viruses and dangerous content by MailScanner,
+# and is believed to be clean."), AVG's "No virus found in this message", avast's
+# "Virus-free". Only the stamp's own words go: "was scanned for viruses and found to be
+# infected" keeps "found to be infected".
+_SCANNER_STAMP = re.compile(
+    r"\b(?:(?:has|have)\s+been|was|were)\s+(?:scanned|checked)\s+for\s+(?:viruses|spam|malware)"
+    r"(?:(?:\s*,\s*|\s+and\s+|\s*&\s*)(?:viruses|spam|malware|dangerous\s+content))*"
+    r"|\bbelieved\s+to\s+be\s+clean\b"
+    r"|\bno\s+virus(?:es)?\s+(?:was\s+|were\s+)?(?:found|detected)\b"
+    r"|\bvirus[- ]free\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -460,9 +473,11 @@ def _from_texts(texts: list[str]) -> tuple[str | None, str]:
     vague: tuple[str | None, str] = (None, "")
     off = _switched_off.get()
     for text in texts:
-        # Links and addresses are not wording: neither a help page's path nor a local part
-        # such as "no-such-user@" says anything about this failure.
+        # Links, addresses and antivirus stamps are not wording: neither a help page's path,
+        # a local part such as "no-such-user@" nor "scanned for viruses" says anything
+        # about this failure.
         text = _ADDRESS.sub("<address>", _URL.sub(" ", text or ""))
+        text = _SCANNER_STAMP.sub(" ", text)
         for rule in ACTIVE_RULES:
             if rule.id in off or not rule.pattern.search(text):
                 continue

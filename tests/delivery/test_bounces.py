@@ -518,3 +518,37 @@ def test_the_recipient_domain_changes_nothing_but_mailbox_unavailable():
         alone = judge_documented(row)
         for domain in ("hotmail.com", "gmx.net", "example.org"):
             assert judge_documented({**row, "domain": domain}) == alone, row["text"]
+
+
+# Antivirus stamps that mail servers append to what they send, bounces included.
+SCANNER_STAMPS = [
+    # MailScanner's default inline signature, wrapped as it is in a bounce's prose part.
+    "-- \nThis message has been scanned for viruses and\ndangerous content by MailScanner, and is"
+    "\nbelieved to be clean.",
+    "No virus found in this message.\nChecked by AVG - www.avg.com",
+    "Virus-free. www.avast.com",
+]
+
+
+@pytest.mark.parametrize("stamp", SCANNER_STAMPS)
+def test_an_antivirus_stamp_beside_a_reply_changes_nothing(stamp):
+    from delivery.bounce_evaluation import load_documented
+
+    for row in load_documented():
+        for in_report in (False, True):
+            args = (row["code"], row["enhanced"])
+            options = {
+                "structured": bool(row["enhanced"]),
+                "in_report": in_report,
+                "failed": row["code"] is None,
+            }
+            alone = judge(*args, [row["text"]], **options)
+            assert judge(*args, [row["text"], stamp], **options) == alone, row["text"]
+
+
+def test_a_scan_that_found_something_is_still_a_content_refusal():
+    for text in (
+        "550 This message was scanned for viruses and found to be infected",
+        "554 Message rejected: it has been scanned for viruses and spam and contains a virus",
+    ):
+        assert classify_reply(550, "", text) == "spam_rejected"

@@ -417,3 +417,19 @@ def test_a_reply_wrapped_over_several_lines_is_read_whole(reply_lines, diagnosti
         diagnostic,
         bounce_class,
     )
+
+
+def test_an_antivirus_signature_under_a_bounce_is_no_reason():
+    # MailScanner signs what its host sends, bounces included: "scanned for viruses" in the
+    # prose part is neither a content refusal nor a conflict with the unknown user.
+    reply = "550 5.1.1 <gone@example.net>... User unknown"
+    signed = _exim_bounce("gone@example.net", reply) + (
+        b"\n-- \nThis message has been scanned for viruses and\n"
+        b"dangerous content by MailScanner, and is\nbelieved to be clean.\n"
+    )
+    [outcome] = parse_report(signed).failed
+    assert (outcome.bounce_class, outcome.evidence, outcome.reason) == (
+        "invalid_address",
+        "text_5_1_x",
+        "",
+    )

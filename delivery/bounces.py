@@ -572,6 +572,11 @@ def judge(
         bounce_class, rule = BLOCKED, f"status:{status_text}"
     elif subject_detail is not None and subject_detail[0] == 6:
         bounce_class, rule = SPAM, f"status:{status_text}"
+    elif subject_detail is not None and subject_detail[0] == 1 and family in (REFUSED, None):
+        # "550 5.1.0 Recipient rejected": an address status (RFC 3463 X.1.x) says the address
+        # is what failed, not a policy; one that is no proof of a dead mailbox is `other`.
+        reason = f"status {status_text} is no proof"
+        return Verdict(OTHER, rule=rule or f"status:{status_text}", reason=reason)
     elif family is not None:
         bounce_class = family
     else:

@@ -552,3 +552,12 @@ def test_a_scan_that_found_something_is_still_a_content_refusal():
         "554 Message rejected: it has been scanned for viruses and spam and contains a virus",
     ):
         assert classify_reply(550, "", text) == "spam_rejected"
+
+
+def test_an_address_status_that_proves_nothing_is_other_not_a_policy_block():
+    # Gmail quoting another server: "550 5.1.0 Recipient rejected" (RFC 3463 X.1.0: "other
+    # address status"): the address failed, for a reason it does not give.
+    verdict = judge(550, "", ["550 5.1.0 Recipient rejected: <x@example.net>"], in_report=True)
+    assert (verdict.bounce_class, verdict.reason) == ("other", "status 5.1.0 is no proof")
+    # A policy named in words is still a policy block.
+    assert classify_reply(550, "5.1.0", "550 5.1.0 Relaying denied") == "blocked"

@@ -1077,7 +1077,15 @@ def _diagnostic(context: str) -> str:
     returned original's header lines it quotes)."""
     context = _QUOTED_HEADER_LINE.sub("", context)
     # A long reply goes on over indented lines (Postfix and Exim wrap at about 78 columns).
-    match = re.search(r"(?<![\d.])[45]\d\d(?:[ -].*|(?=\n[ \t]+\S))(?:\n[ \t]+\S.*)*", context)
+    match = (
+        re.search(r"(?<![\d.])[45]\d\d(?:[ -].*|(?=\n[ \t]+\S))(?:\n[ \t]+\S.*)*", context)
+        # No reply code, but an enhanced status that starts the reply: "-- 5.1.1 <a@…>:
+        # Recipient address rejected: …" (Amazon SES's plain-text failure notice).
+        or re.search(r"(?<![\w.])[45]\.\d{1,3}\.\d{1,3}\s+\S.*(?:\n[ \t]+\S.*)*", context)
+        # qmail-send's bounce: the recipient alone on a line ("<a@…>:"), its reason on the
+        # lines below, up to a blank line.
+        or re.search(r"(?m)^<" + _ADDRESS.pattern + r">:\n((?:.*\S.*\n?)+)", context)
+    )
     if match:
-        return _clean(match.group(0))[:1000]
+        return _clean(match.group(match.lastindex or 0))[:1000]
     return _clean(context)[:1000]

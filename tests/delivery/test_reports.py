@@ -433,3 +433,46 @@ def test_an_antivirus_signature_under_a_bounce_is_no_reason():
         "text_5_1_x",
         "",
     )
+
+
+def test_the_servers_words_are_found_without_a_reply_code():
+    # Amazon SES's plain-text failure notice quotes the reply from its enhanced status on.
+    ses = b"""From: MAILER-DAEMON@amazonses.com
+To: bounces@acme.example
+Subject: Email Delivery Failure
+
+This is a delivery failure notification message indicating that
+an email you addressed to email address :
+-- gone@example.edu
+
+could not be delivered. The problem appears to be :
+-- Recipient email address is possibly incorrect
+
+Additional information follows :
+-- 5.1.1 <gone@example.edu>: Recipient address rejected: The e-mail address
+   you entered couldn't be found.
+"""
+    [outcome] = parse_report(ses).failed
+    assert outcome.diagnostic == (
+        "5.1.1 <gone@example.edu>: Recipient address rejected: The e-mail address"
+        " you entered couldn't be found."
+    )
+    assert (outcome.bounce_class, outcome.evidence) == ("invalid_address", "text_5_1_x")
+    # qmail-send puts the reason on the lines below the recipient.
+    qmail = b"""From: MAILER-DAEMON@mx.example.net
+To: bounces@acme.example
+Subject: failure notice
+
+Hi. This is the qmail-send program at mx.example.net.
+I'm afraid I wasn't able to deliver your message to the following addresses.
+This is a permanent error; I've given up. Sorry it didn't work out.
+
+<gone@example.net>:
+Sorry, no mailbox here by that name. (#5.1.1)
+
+--- Below this line is a copy of the message.
+"""
+    [outcome] = parse_report(qmail).failed
+    assert outcome.recipient == "gone@example.net"
+    assert outcome.diagnostic == "Sorry, no mailbox here by that name. (#5.1.1)"
+    assert outcome.bounce_class == "invalid_address"

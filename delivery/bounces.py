@@ -365,8 +365,13 @@ _AFTER_DATA = re.compile(
 # United Internet (GMX, WEB.DE) document it as "no such recipient" for their own mailboxes:
 # it counts as an unknown user only for an address at one of their consumer domains.
 _MAILBOX_UNAVAILABLE = re.compile(r"requested action not taken:?\s+mailbox unavailable", re.I)
+# Their consumer domains are .com and country domains (hotmail.fr, live.co.uk, outlook.com.br;
+# gmx.net, gmx.at): never a generic .org/.net/.edu, nor a country code sold as a generic name
+# (.tv, .io, .me …), where "live" or "outlook" may be anybody's.
+_COUNTRY = r"(?!(?:ai|cc|co|fm|gg|io|me|tv|ws)\b)[a-z]{2}"
 _DOCUMENTS_UNAVAILABLE_AS_UNKNOWN = re.compile(
-    r"(hotmail|outlook|live|windowslive)(\.[a-z]{2,3}){1,2}|msn\.com|gmx(\.[a-z]{2,3}){1,2}|web\.de",
+    rf"(?:hotmail|outlook|live|windowslive)\.(?:com|{_COUNTRY}|co\.[a-z]{{2}}|com\.[a-z]{{2}})"
+    rf"|msn\.com|gmx\.(?:com|net|{_COUNTRY}|co\.[a-z]{{2}})|web\.de",
     re.I,
 )
 UNAVAILABLE_RULE = "unavailable.1"

@@ -466,6 +466,12 @@ UNAVAILABLE = "550 5.5.0 Requested action not taken: mailbox unavailable."
         ("example.com", 550, "5.5.0", UNAVAILABLE, "other"),
         ("hotmail.example.com", 550, "5.5.0", UNAVAILABLE, "other"),
         ("mail-hotmail.com", 550, "5.5.0", UNAVAILABLE, "other"),
+        # Their consumer domains are .com and country domains, not anybody's "live.net".
+        ("live.net", 550, "5.5.0", UNAVAILABLE, "other"),
+        ("outlook.io", 550, "5.5.0", UNAVAILABLE, "other"),
+        ("gmx.org", 550, "5.5.0", UNAVAILABLE, "other"),
+        ("outlook.com.br", 550, "5.5.0", UNAVAILABLE, "invalid_address"),
+        ("live.co.uk", 550, "5.5.0", UNAVAILABLE, "invalid_address"),
         # Temporary, or under a policy status, it proves nothing at Outlook.com either.
         (
             "hotmail.com",

@@ -1080,8 +1080,9 @@ def _diagnostic(context: str) -> str:
     match = (
         re.search(r"(?<![\d.])[45]\d\d(?:[ -].*|(?=\n[ \t]+\S))(?:\n[ \t]+\S.*)*", context)
         # No reply code, but an enhanced status that starts the reply: "-- 5.1.1 <a@…>:
-        # Recipient address rejected: …" (Amazon SES's plain-text failure notice).
-        or re.search(r"(?<![\w.])[45]\.\d{1,3}\.\d{1,3}\s+\S.*(?:\n[ \t]+\S.*)*", context)
+        # Recipient address rejected: …" (Amazon SES's plain-text failure notice). RFC 3463's
+        # subjects run 0-7, so a version ("Exim 4.94.2") is not one.
+        or re.search(r"(?<![\w.])[45]\.[0-7]\.\d{1,3}\s+\S.*(?:\n[ \t]+\S.*)*", context)
         # qmail-send's bounce: the recipient alone on a line ("<a@…>:"), its reason on the
         # lines below, up to a blank line.
         or re.search(r"(?m)^<" + _ADDRESS.pattern + r">:\n((?:.*\S.*\n?)+)", context)

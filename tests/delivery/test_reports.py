@@ -476,3 +476,24 @@ Sorry, no mailbox here by that name. (#5.1.1)
     assert outcome.recipient == "gone@example.net"
     assert outcome.diagnostic == "Sorry, no mailbox here by that name. (#5.1.1)"
     assert outcome.bounce_class == "invalid_address"
+
+
+def test_a_version_number_is_not_taken_for_the_servers_words():
+    # No reply code anywhere: "Exim 4.94.2" is no enhanced status (RFC 3463 subjects are 0-7).
+    bounce = b"""From: Mail Delivery System <Mailer-Daemon@mta.example.net>
+To: news@acme.example
+Subject: Mail delivery failed: returning message to sender
+
+This message was created automatically by mail delivery software (Exim 4.94.2 on
+mta.example.net).
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+
+  gone@example.net
+    retry timeout exceeded
+"""
+    [outcome] = parse_report(bounce).failed
+    assert outcome.recipient == "gone@example.net"
+    assert not outcome.diagnostic.startswith("4.94.2")
+    assert "retry timeout exceeded" in outcome.diagnostic

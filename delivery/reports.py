@@ -1072,21 +1072,28 @@ def _segments(text: str, recipients: list[str | None]) -> dict[str | None, str]:
     return segments
 
 
+# Where the server's own words start in a bounce's explanation, most specific first. A long
+# reply goes on over indented lines (Postfix and Exim wrap at about 78 columns).
+_WRAPPED = r"(?:\n[ \t]+\S.*)*"
+_REPLY_STARTS = (
+    # A reply code: "550 5.1.1 <a@…>: Recipient address rejected", or "550" alone on its line.
+    re.compile(r"(?<![\d.])[45]\d\d(?:[ -].*|(?=\n[ \t]+\S))" + _WRAPPED),
+    # No reply code, but an enhanced status that starts the reply: "-- 5.1.1 <a@…>:
+    # Recipient address rejected: …" (Amazon SES's plain-text failure notice). RFC 3463's
+    # subjects run 0-7, so a version ("Exim 4.94.2") is not one.
+    re.compile(r"(?<![\w.])[45]\.[0-7]\.\d{1,3}\s+\S.*" + _WRAPPED),
+    # qmail-send's bounce: the recipient alone on a line ("<a@…>:"), its reason on the lines
+    # below, up to a blank line (the one group).
+    re.compile(r"(?m)^<" + _ADDRESS.pattern + r">:\n((?:.*\S.*\n?)+)"),
+)
+
+
 def _diagnostic(context: str) -> str:
     """The server's own words when they can be found, else the whole explanation (without the
     returned original's header lines it quotes)."""
     context = _QUOTED_HEADER_LINE.sub("", context)
-    # A long reply goes on over indented lines (Postfix and Exim wrap at about 78 columns).
-    match = (
-        re.search(r"(?<![\d.])[45]\d\d(?:[ -].*|(?=\n[ \t]+\S))(?:\n[ \t]+\S.*)*", context)
-        # No reply code, but an enhanced status that starts the reply: "-- 5.1.1 <a@…>:
-        # Recipient address rejected: …" (Amazon SES's plain-text failure notice). RFC 3463's
-        # subjects run 0-7, so a version ("Exim 4.94.2") is not one.
-        or re.search(r"(?<![\w.])[45]\.[0-7]\.\d{1,3}\s+\S.*(?:\n[ \t]+\S.*)*", context)
-        # qmail-send's bounce: the recipient alone on a line ("<a@…>:"), its reason on the
-        # lines below, up to a blank line.
-        or re.search(r"(?m)^<" + _ADDRESS.pattern + r">:\n((?:.*\S.*\n?)+)", context)
-    )
-    if match:
-        return _clean(match.group(match.lastindex or 0))[:1000]
+    for pattern in _REPLY_STARTS:
+        match = pattern.search(context)
+        if match:
+            return _clean(match.group(match.lastindex or 0))[:1000]
     return _clean(context)[:1000]

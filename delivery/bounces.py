@@ -116,6 +116,11 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             # The sender's own quota (Exchange Online 5.2.2 "Submission quota exceeded",
             # Gmail 4.7.28 "the quota for sending messages"): never a full mailbox.
             r"submission quota|quota for sending",
+            # Too many connections or sessions from the sending host at once (Comcast "421 -
+            # [Too many sessions opened]", GoDaddy "too many sessions from <ip>", Rackspace,
+            # Orange): a concurrency limit, whatever the MTA's report says around it ("host X
+            # refused to talk to me: 421 ... Too many connections, slow down").
+            r"too many (concurrent |simultaneous )?(connections|sessions)\b",
         ),
     ),
     # The local delivery program failed: not the address's fault.
@@ -263,7 +268,10 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             r"\b[\w-]+(\.[\w-]+)+\.? (does not|doesn't) exist",
             r"(name|host) lookup fail|dns lookup fail|unrouteable address|unroutable address",
             r"no (mx|mail exchanger)|couldn't find (a|any) (mail exchanger|host)|mx record",
-            r"no smtp service|does not accept (e?mail|mail)|null mx|accepts no mail",
+            # Exim's null MX text, "an MX or SRV record indicated no SMTP service". A greeting
+            # refused with "554-No SMTP service" is GMX and IONOS turning our host away, a policy
+            # block with its reason on the next line (their postmaster pages).
+            r"indicated no smtp service|does not accept (e?mail|mail)|null mx|accepts no mail",
             r"no such domain|not accepting (network )?messages|domain name not found|nxdomain",
         ),
     ),
@@ -431,6 +439,25 @@ _SCANNER_STAMP = re.compile(
     re.I,
 )
 
+# A multi-line SMTP reply repeats its code, and often its enhanced status, on every line
+# (RFC 5321 §4.2.1: "550-5.1.1 The email account that you tried to reach does not" /
+# "550 5.1.1 exist."); Postfix's DSNs join the lines with spaces and keep the prefixes, sendmail's
+# transcripts put "<<< " before each. The repeated code is no wording, and the server may have
+# broken a phrase at the end of any line.
+_CONTINUED_REPLY = re.compile(r"(?<![\w.-])([245]\d\d)-(?=\S)")
+_SPACES = re.compile(r"\s+")
+
+
+def _words_of(text: str) -> str:
+    """What `text` says, on one line: a multi-line reply read as one, the code (and enhanced
+    status) that starts each of its lines taken out, and the line breaks that MTAs wrap a
+    reply or an explanation at ("(in reply to end of" / "    DATA command)") read as spaces."""
+    codes = sorted({match.group(1) for match in _CONTINUED_REPLY.finditer(text)})
+    if codes:
+        prefix = rf"(?<![\w.-])(?:<<<\s*)?(?:{'|'.join(codes)})[ -](?:[245]\.\d{{1,3}}\.\d{{1,3}}(?=\s))?"
+        text = re.sub(prefix, " ", text)
+    return _SPACES.sub(" ", text)
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -481,7 +508,7 @@ def _from_texts(texts: list[str]) -> tuple[str | None, str]:
         # Links, addresses and antivirus stamps are not wording: neither a help page's path,
         # a local part such as "no-such-user@" nor "scanned for viruses" says anything
         # about this failure.
-        text = _ADDRESS.sub("<address>", _URL.sub(" ", text or ""))
+        text = _ADDRESS.sub("<address>", _URL.sub(" ", _words_of(text or "")))
         text = _SCANNER_STAMP.sub(" ", text)
         for rule in ACTIVE_RULES:
             if rule.id in off or not rule.pattern.search(text):
@@ -545,6 +572,7 @@ def judge(
     family, rule = _from_texts(texts)
     text = "\n".join(t for t in texts if t)
     status, reply_class = _codes(enhanced, text)
+    words = _words_of(text)
     if code:
         reply_class = int(str(code)[0])
     temporary = (status[0] if status else reply_class) == 4
@@ -558,11 +586,11 @@ def judge(
         and subject_detail in (None, (0, 0), (5, 0))
         and UNAVAILABLE_RULE not in _switched_off.get()
         and documents_unavailable_as_unknown(recipient_domain)
-        and _MAILBOX_UNAVAILABLE.search(text)
+        and _MAILBOX_UNAVAILABLE.search(words)
     ):
         # Outlook.com answers RCPT TO for a missing hotmail.com / outlook.com address with
         # "550 5.5.0 Requested action not taken: mailbox unavailable", GMX with the bare 550.
-        if _AFTER_DATA.search(text):
+        if _AFTER_DATA.search(words):
             return Verdict(OTHER, rule=UNAVAILABLE_RULE, reason="refused after the data")
         return Verdict(INVALID, evidence=WORDING, rule=UNAVAILABLE_RULE)
 
@@ -616,7 +644,7 @@ def judge(
     if (
         bounce_class == INVALID
         and not address_status
-        and (_AFTER_DATA.search(text) or (in_report and not _AT_RCPT.search(text)))
+        and (_AFTER_DATA.search(words) or (in_report and not _AT_RCPT.search(words)))
     ):
         # "User unknown" after the data was sent (or at an unknown stage of a session) is a
         # content filter speaking, not proof that the mailbox does not exist. Checked before
@@ -644,7 +672,7 @@ def judge(
         INVALID,
         INVALID_HOST,
     ):
-        if _SAYS_TEMPORARY.search(text):
+        if _SAYS_TEMPORARY.search(words):
             # "Host not found, try again" is a DNS lookup that may succeed later (Postfix's
             # text for TRY_AGAIN, RFC 1035 SERVFAIL): wording alone cannot prove it permanent.
             return Verdict(OTHER, rule=rule, reason="the wording says it may work later")

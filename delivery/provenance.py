@@ -53,6 +53,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "volume.3": ("doc:netease",),
     "volume.4": ("doc:alibaba",),
     "volume.5": ("doc:microsoft", "doc:gmail"),
+    "volume.6": ("doc:comcast", "doc:godaddy"),
     "mailer.1": ("exim", "postfix", "rfc3464", "sendmail"),
     "mailer.2": (),
     "mailer.3": ("rfc3463", "rfc3464", "sendmail", "x6"),

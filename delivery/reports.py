@@ -832,10 +832,16 @@ _QUOTED_HEADER_LINE = re.compile(
 )
 
 
+# An address in a report's wording; a line of a multi-line reply may start with one
+# ("552-bob@example.org has a full"), and its code belongs to the reply, not to the address.
+_WORDING_ADDRESS = re.compile(r"((?<![\w.-])[245]\d\d-)?" + _ADDRESS.pattern, re.ASCII)
+
+
 def _wording(text: str) -> str:
     """What a report says about the failure: without the returned original's header lines or
     addresses (a local part such as "no-such-user@…" says nothing about the failure)."""
-    return _ADDRESS.sub("<address>", _QUOTED_HEADER_LINE.sub("", text))
+    text = _QUOTED_HEADER_LINE.sub("", text)
+    return _WORDING_ADDRESS.sub(lambda m: (m.group(1) or "") + "<address>", text)
 
 
 # --- Auto-replies (RFC 3834) -----------------------------------------------------------------

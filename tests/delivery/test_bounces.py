@@ -223,6 +223,56 @@ def test_in_a_report_an_unknown_user_under_a_mailbox_status_needs_the_rcpt_stage
     assert classify_reply(550, "5.2.1", bare) == "other"
 
 
+def test_a_reply_on_several_lines_is_read_as_one():
+    # RFC 5321 §4.2.1: every line but the last starts "code-", and the server breaks the text
+    # where it likes, inside a phrase too.
+    full = (
+        "552-Benutzer hat zuviele Mails auf dem Server. / User has too many\n"
+        "552 messages on the server."
+    )
+    assert classify_reply(552, "", full) == "mailbox_full"
+    # Postfix joins the lines with spaces and keeps the prefixes; row 13a needs the whole text.
+    outlook = "550-5.5.0 Requested action not 550 5.5.0 taken: mailbox unavailable"
+    verdict = judge(550, "5.5.0", [outlook], recipient_domain="outlook.com")
+    assert (verdict.bounce_class, verdict.evidence) == ("invalid_address", "wording")
+    # sendmail's transcript quotes each line after "<<< ".
+    transcript = "<<< 550-<a@example.net>... User\n<<< 550 unknown"
+    texts = [transcript, ">>> RCPT To:<a@example.net>"]
+    assert classify_texts(550, "", texts, in_report=True) == "invalid_address"
+
+
+def test_a_greeting_refused_with_no_smtp_service_is_never_a_dead_domain():
+    # GMX and IONOS refuse a host at the greeting: "554-No SMTP service" and the reason on the
+    # next line. Broken inside the reason, the old reading kept only "No SMTP service" and
+    # blocked the address everywhere as a domain that takes no mail.
+    gmx = (
+        "554-gmx.net (mxgmx014) Nemesis ESMTP Service not available\n554-No SMTP service\n"
+        "554-Reject due\n554-to policy restrictions.\n554 For explanation visit"
+        " http://postmaster.gmx.com/en/error-messages?c=sp"
+    )
+    assert classify_reply(554, "", gmx) == "blocked"
+    unseen = "554-(mxgmx110) Nemesis ESMTP Service not available 554-No SMTP service 554-Go away"
+    assert classify_reply(554, "", unseen) != "invalid_address"
+    # Exim's null MX text still is one (RFC 7505).
+    null_mx = "an MX or SRV record indicated no SMTP service"
+    verdict = judge(None, "", [null_mx], in_report=True, failed=True)
+    assert verdict.bounce_class == "invalid_address"
+
+
+def test_too_many_connections_is_a_limit_whatever_the_report_says_around_it():
+    # Postfix words a refused greeting "refused to talk to me" (a policy refusal of our host);
+    # the server's own reply says why: a concurrency limit, retried later at a lower rate.
+    reply = "421 Too many connections, slow down. OFR005_104"
+    context = f"host smtp.orange.fr[192.0.2.9] refused to talk to me: {reply}"
+    verdict = judge(421, "", [reply, context], in_report=True)
+    assert (verdict.bounce_class, verdict.rule) == ("other", "volume.6")
+    assert classify_reply(421, "", "421 - [Too many sessions opened]") == "other"
+    # With no reason of the server's own, the refused greeting stays a block of our host.
+    plain = "421 Service not available, closing transmission channel"
+    context = f"host mx.example.net[192.0.2.9] refused to talk to me: {plain}"
+    assert classify_texts(421, "", [plain, context], in_report=True) == "blocked"
+
+
 def test_the_field_names_of_a_report_do_not_show_the_rcpt_stage():
     # "Final-Recipient:" is the report's own field, not a sign that RCPT TO was refused.
     fields = "Final-Recipient: rfc822;x@example.com\nAction: failed\nStatus: 5.0.0"

@@ -709,6 +709,7 @@ def _delivery_status(
     for (recipient, action, status, diagnostic, final), key in zip(
         outcomes, mentioned, strict=True
     ):
+        diagnostic = _whole_reply(diagnostic, human)
         context = diagnostic
         if len(outcomes) == 1:
             context = f"{diagnostic}\n{human}"
@@ -720,6 +721,32 @@ def _delivery_status(
     if not report.failed:
         report.kind = NOT_A_BOUNCE
     return report
+
+
+_TRANSCRIPT_PREFIX = re.compile(r"^\s*(?:<<<\s*)?")
+
+
+def _whole_reply(diagnostic: str, human: str) -> str:
+    """A Diagnostic-Code that holds only the first line of a multi-line reply, completed from
+    the session transcript the explanation quotes. sendmail records just that line ("550-5.7.1
+    This message does not have authentication information or fails to pass"); the transcript
+    has them all ("<<< 550-5.7.1 …" up to "<<< 550 5.7.1 …", RFC 5321 §4.2.1)."""
+    first = re.match(r"([245]\d\d)-", diagnostic)
+    if not first:
+        return diagnostic
+    continuation = re.compile(rf"{first.group(1)}([- ])")
+    lines = [_clean(_TRANSCRIPT_PREFIX.sub("", line)) for line in human.splitlines()]
+    if diagnostic not in lines:
+        return diagnostic
+    reply = [diagnostic]
+    for line in lines[lines.index(diagnostic) + 1 :]:
+        match = continuation.match(line)
+        if not match:
+            break
+        reply.append(line)
+        if match.group(1) == " ":
+            break
+    return " ".join(reply)
 
 
 def _human_text(message: email.message.Message, parts: list[email.message.Message]) -> str:

@@ -419,6 +419,29 @@ def test_a_reply_wrapped_over_several_lines_is_read_whole(reply_lines, diagnosti
     )
 
 
+def test_sendmails_first_line_of_a_reply_is_completed_from_its_transcript():
+    # sendmail's DSN keeps only the first line of a multi-line reply ("552-5.7.0 This message
+    # was blocked because its content presents a potential"); the transcript has them all.
+    report = parse_report(sample("lhost-sendmail-31.eml"))
+    first = "552-5.7.0 This message was blocked because its content presents a potential"
+    assert [r.diagnostic for r in report.failed] == [
+        f"{first} 552-5.7.0 security issue. Please visit 552-5.7.0"
+        " https://support.google.com/mail/answer/6590 to review our message 552 5.7.0 content"
+        " and attachment content guidelines. p4si4011367igr.94 - gsmtp"
+    ] * 2
+    # Read whole, it is Gmail's refusal of the content (5.7.0 alone is a policy block).
+    assert {r.bounce_class for r in report.failed} == {"spam_rejected"}
+
+
+def test_a_first_line_the_transcript_does_not_continue_is_left_as_it_is():
+    # A reply whose continuation is missing (a report cut short) keeps the line it has.
+    raw = sample("lhost-sendmail-59.eml").replace(b"<<< 550-5.7.1 authentication", b"<<< x")
+    (failed,) = parse_report(raw).failed
+    assert failed.diagnostic == (
+        "550-5.7.1 This message does not have authentication information or fails to pass"
+    )
+
+
 def test_an_antivirus_signature_under_a_bounce_is_no_reason():
     # MailScanner signs what its host sends, bounces included: "scanned for viruses" in the
     # prose part is neither a content refusal nor a conflict with the unknown user.

@@ -13,6 +13,7 @@ import email.header
 import email.message
 import email.parser
 import functools
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -749,6 +750,16 @@ def _whole_reply(diagnostic: str, human: str) -> str:
     return " ".join(reply)
 
 
+_HTML_BREAK = re.compile(r"<(?:br|/?p|/?div|/?tr|/?li|/?h\d)\b[^>]*>", re.I)
+_HTML_TAG = re.compile(r"<[^>]+>")
+
+
+def _html_text(text: str) -> str:
+    """An HTML explanation as text: its line breaks kept, its other tags gone, its entities
+    read ("couldn&#39;t", "&lt;bob@example.org&gt;": Exchange Online writes them so)."""
+    return html.unescape(_HTML_TAG.sub(" ", _HTML_BREAK.sub("\n", text)))
+
+
 def _human_text(message: email.message.Message, parts: list[email.message.Message]) -> str:
     """The human-readable explanation of a bounce: its first text parts, without the original."""
     texts = []
@@ -759,7 +770,7 @@ def _human_text(message: email.message.Message, parts: list[email.message.Messag
         if ctype.startswith(("text/plain", "text/html")) and not part.get_filename():
             text = _part_text(part)
             if ctype.startswith("text/html"):
-                text = re.sub(r"<[^>]+>", " ", text)
+                text = _html_text(text)
             texts.append(_split_original(text)[0])
     # An explanation is a few lines; past this it is something else, and costs time.
     return "\n".join(texts)[:MAX_EXPLANATION]

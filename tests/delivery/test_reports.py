@@ -442,6 +442,26 @@ def test_a_first_line_the_transcript_does_not_continue_is_left_as_it_is():
     )
 
 
+def test_an_html_explanation_is_read_with_its_entities_and_line_breaks():
+    # Exchange Online writes its NDR in HTML, the server's reply inside &#39;…&#39; with the
+    # address in &lt;…&gt;; with no text part and no DSN, that is all there is to read.
+    raw = b"""From: postmaster@mail.acme.example
+To: news@mail.acme.example
+Subject: Undeliverable: Hello
+MIME-Version: 1.0
+Content-Type: text/html; charset="us-ascii"
+
+<html><body><p>Your message to bob@example.org couldn&#39;t be delivered.</p>
+<p>Diagnostic information for administrators:</p><p>Generating server: mail.acme.example<br>
+bob@example.org<br>Remote Server returned &#39;550 Mailbox doesn&#39;t exist&#39;<br>
+RCPT TO:&lt;bob@example.org&gt;</p></body></html>
+"""
+    (failed,) = parse_report(raw).failed
+    assert (failed.recipient, failed.bounce_class) == ("bob@example.org", "invalid_address")
+    assert "550 Mailbox doesn't exist" in failed.diagnostic
+    assert "&#39;" not in failed.diagnostic
+
+
 def test_an_antivirus_signature_under_a_bounce_is_no_reason():
     # MailScanner signs what its host sends, bounces included: "scanned for viruses" in the
     # prose part is neither a content refusal nor a conflict with the unknown user.

@@ -501,10 +501,14 @@ def rules_switched_off(rule_ids: frozenset[str]) -> Iterator[None]:
 
 def _from_texts(texts: list[str]) -> tuple[str | None, str]:
     """The first clear family, looking at each text in turn; else the first vague one.
-    Returns (family, id of the rule that found it)."""
+    Returns (family, id of the rule that found it).
+
+    A bare refusal ("rejected", "denied") counts only in the server's own words, the first
+    text, when there are any: an MTA's explanation says the same of every failure ("the
+    destination server rejected it"), whatever the reply gave as the reason."""
     vague: tuple[str | None, str] = (None, "")
     off = _switched_off.get()
-    for text in texts:
+    for index, text in enumerate(texts):
         # Links, addresses and antivirus stamps are not wording: neither a help page's path,
         # a local part such as "no-such-user@" nor "scanned for viruses" says anything
         # about this failure.
@@ -515,7 +519,7 @@ def _from_texts(texts: list[str]) -> tuple[str | None, str]:
                 continue
             if rule.family not in (OTHER, REFUSED):
                 return rule.family, rule.id
-            if vague[0] is None:
+            if vague[0] is None and not (rule.family == REFUSED and index > 0 and texts[0].strip()):
                 vague = (rule.family, rule.id)
     return vague
 

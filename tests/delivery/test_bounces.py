@@ -259,6 +259,21 @@ def test_a_greeting_refused_with_no_smtp_service_is_never_a_dead_domain():
     assert verdict.bounce_class == "invalid_address"
 
 
+def test_a_bare_refusal_counts_only_in_the_servers_own_words():
+    # "rejected" in the MTA's explanation is said of every failure; the reply gives the reason.
+    explanation = "Your message was not delivered because the destination server rejected it."
+    loop = "554 5.4.6 This message is looping: it already has my Delivered-To line."
+    assert classify_texts(554, "5.4.6", [loop, f"{explanation}\n{loop}"], in_report=True) == (
+        "other"
+    )
+    # In the reply itself a bare refusal is a policy refusal (RFC 5321 §4.2.3), and with no
+    # reply found, the explanation is all there is.
+    assert classify_texts(554, "", ["554 Message rejected", explanation], in_report=True) == (
+        "blocked"
+    )
+    assert classify_texts(None, "", ["", explanation], in_report=True) == "blocked"
+
+
 def test_too_many_connections_is_a_limit_whatever_the_report_says_around_it():
     # Postfix words a refused greeting "refused to talk to me" (a policy refusal of our host);
     # the server's own reply says why: a concurrency limit, retried later at a lower rate.

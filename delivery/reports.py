@@ -1092,39 +1092,56 @@ def _anchored_addresses(text: str, excluded: set[str]) -> list[str | None]:
 # Lines of an SMTP transcript that lead up to a recipient's summary line (sendmail style):
 # "While talking to ...", ">>> RCPT To:<...>", "<<< 550 ...", "421 host (smtp)... Deferred".
 _TRANSCRIPT_LINE = re.compile(r"^\s*(?:<<<|>>>|while talking to\b|[245]\d\d [^@\n]*$)", re.I)
+# A command our side sent, as a transcript quotes it (">>> RCPT To:<a@…>").
+_COMMAND_LINE = re.compile(r"[ \t]*>>>")
 
 
 def _segments(text: str, recipients: list[str | None]) -> dict[str | None, str]:
-    """The piece of explanation about each recipient, from its first mention to the next one's."""
+    """The pieces of explanation about each recipient: from each of its mentions to the next
+    mention of another recipient. A report may name everyone first and explain them later
+    (sendmail: the list of failed addresses, then the session transcript), so every mention
+    counts, not only the first: another recipient's reply is never part of this one's."""
     lowered = text.lower()
-    starts = []
-    for recipient in recipients:
-        if not recipient:
-            continue
+    wanted = {recipient for recipient in recipients if recipient}
+    mentions = []
+    # Whole addresses, in one pass: "bob@x.org" is not mentioned in "jimbob@x.org".
+    for match in _ADDRESS.finditer(lowered):
+        if match.group() in wanted:
+            mentions.append((lowered.rfind("\n", 0, match.start()) + 1, match.group()))
+    for recipient in wanted - {recipient for _, recipient in mentions}:
+        # An address the pattern does not take whole (a quoted local part): its first mention.
         position = lowered.find(recipient)
         if position >= 0:
-            line_start = lowered.rfind("\n", 0, position) + 1
-            starts.append((line_start, recipient))
-    starts.sort()
-    bounds = []
+            mentions.append((lowered.rfind("\n", 0, position) + 1, recipient))
+    mentions.sort()
+    bounds: list[tuple[int, str]] = []
     previous_end = 0
-    for line_start, recipient in starts:
-        # Take in the transcript lines just above the first mention: they are its replies.
+    for line_start, recipient in mentions:
+        if bounds and bounds[-1][1] == recipient:
+            previous_end = line_start
+            continue  # the same recipient again: its piece goes on
+        if bounds and bounds[-1][0] == line_start:
+            continue  # a line naming two recipients stays with the first
         start = line_start
-        while start > previous_end:
-            line_begin = text.rfind("\n", 0, start - 1) + 1
-            line = text[line_begin : start - 1]
-            if not _TRANSCRIPT_LINE.match(line):
-                break
-            start = line_begin
-            if line.lstrip().lower().startswith("while talking to"):
-                break  # the start of this conversation
-        bounds.append((start, line_start, recipient))
+        if not _COMMAND_LINE.match(text, line_start):
+            # A summary line after a transcript ("550 5.1.1 <a@…>... User unknown"): the
+            # transcript lines just above it are its replies. Above a command (">>> RCPT
+            # To:<a@…>") they answered the command before, another recipient's.
+            while start > previous_end:
+                line_begin = text.rfind("\n", 0, start - 1) + 1
+                line = text[line_begin : start - 1]
+                if not _TRANSCRIPT_LINE.match(line):
+                    break
+                start = line_begin
+                if line.lstrip().lower().startswith("while talking to"):
+                    break  # the start of this conversation
+        bounds.append((start, recipient))
         previous_end = line_start
-    segments = {}
-    for i, (start, _, recipient) in enumerate(bounds):
+    segments: dict[str | None, str] = {}
+    for i, (start, recipient) in enumerate(bounds):
         end = bounds[i + 1][0] if i + 1 < len(bounds) else len(text)
-        segments[recipient] = text[start:end]
+        piece = text[start:end]
+        segments[recipient] = f"{segments[recipient]}\n{piece}" if recipient in segments else piece
     return segments
 
 

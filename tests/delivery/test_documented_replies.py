@@ -178,10 +178,10 @@ def _recipient(row: dict) -> str:
     return f"bob@{row.get('domain', 'example.org')}"
 
 
-def _reply(row: dict) -> str:
+def _reply(row: dict, recipient: str = "") -> str:
     """The reply as a server sends it, naming the recipient of the report below."""
     code = row["code"] or 550
-    text = re.sub(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", _recipient(row), row["text"])
+    text = re.sub(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", recipient or _recipient(row), row["text"])
     if not text.lstrip().startswith(str(code)):
         text = " ".join(p for p in (str(code), row["enhanced"], text) if p)
     return text
@@ -514,6 +514,71 @@ def test_a_documented_reply_means_the_same_in_other_reports():
             if got != alone or [f.recipient for f in failed] != [_recipient(row)]:
                 changed.append(f"{name}: {alone} -> {got}: {row['text'][:80]}")
     assert changed == []
+
+
+# --- Several recipients in one report, each with its own reply ----------------------------
+
+
+MULTI_REPORTS = {
+    "postfix": lambda replies: _plain_bounce(
+        "MAILER-DAEMON@mail.acme.example (Mail Delivery System)",
+        "Undelivered Mail Returned to Sender",
+        "\n\n".join(
+            f"<{a}>: host mx.example.org[192.0.2.9] said: {r} (in reply to RCPT TO command)"
+            for a, r in replies.items()
+        ),
+    ),
+    "exim": lambda replies: _plain_bounce(
+        "Mail Delivery System <Mailer-Daemon@mail.acme.example>",
+        "Mail delivery failed: returning message to sender",
+        "This is a permanent error. The following address(es) failed:\n\n"
+        + "\n\n".join(
+            f"  {a}\n    host mx.example.org [192.0.2.9]\n"
+            f"    SMTP error from remote mail server after RCPT TO:<{a}>:\n    {r}"
+            for a, r in replies.items()
+        ),
+    ),
+    "qmail": lambda replies: _plain_bounce(
+        "MAILER-DAEMON@mail.acme.example",
+        "failure notice",
+        "Hi. This is the qmail-send program at mail.acme.example.\n\n"
+        + "\n\n".join(
+            f"<{a}>:\n192.0.2.9 does not like recipient.\nRemote host said: {r}"
+            for a, r in replies.items()
+        ),
+    ),
+    # sendmail lists every address first and quotes the whole session after.
+    "sendmail": lambda replies: _plain_bounce(
+        "Mail Delivery Subsystem <MAILER-DAEMON@mail.acme.example>",
+        "Returned mail: see transcript for details",
+        "   ----- The following addresses had permanent fatal errors -----\n"
+        + "\n".join(f"<{a}>\n    (reason: {r})" for a, r in replies.items())
+        + "\n\n   ----- Transcript of session follows -----\n... while talking to mx.example.org.:\n"
+        + "\n".join(f">>> RCPT To:<{a}>\n<<< {r}" for a, r in replies.items()),
+    ),
+}
+PERMANENT = [
+    row
+    for row in ROWS
+    if not (_status(row).startswith("4") or str(row["code"] or 5).startswith("4"))
+    and "domain" not in row
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.sampled_from(PERMANENT), min_size=2, max_size=3))
+def test_each_recipient_of_a_report_keeps_its_own_replys_meaning(rows):
+    # Another recipient's reply must never decide this one's class: in sendmail's layout the
+    # last address listed used to take in the whole session, other recipients' unknown users
+    # included, and could be blocked everywhere for a reply that named no dead mailbox.
+    addresses = [f"user{i}@host{i}.example" for i in range(len(rows))]
+    replies = {a: _reply(row, a) for a, row in zip(addresses, rows, strict=True)}
+    expected = {
+        a: group(judge_documented(row).bounce_class) for a, row in zip(addresses, rows, strict=True)
+    }
+    for name, report in MULTI_REPORTS.items():
+        got = {r.recipient: group(r.bounce_class) for r in parse_report(report(replies)).failed}
+        assert got == expected, name
 
 
 def test_the_documented_figures_in_the_docs_are_the_current_ones():

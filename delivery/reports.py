@@ -1114,13 +1114,13 @@ def _segments(text: str, recipients: list[str | None]) -> dict[str | None, str]:
         if position >= 0:
             mentions.append((lowered.rfind("\n", 0, position) + 1, recipient))
     mentions.sort()
-    bounds: list[tuple[int, str]] = []
+    bounds: list[tuple[int, int, str]] = []  # (piece start, mention's line start, recipient)
     previous_end = 0
     for line_start, recipient in mentions:
-        if bounds and bounds[-1][1] == recipient:
+        if bounds and bounds[-1][2] == recipient:
             previous_end = line_start
             continue  # the same recipient again: its piece goes on
-        if bounds and bounds[-1][0] == line_start:
+        if bounds and bounds[-1][1] == line_start:
             continue  # a line naming two recipients stays with the first
         start = line_start
         if not _COMMAND_LINE.match(text, line_start):
@@ -1135,10 +1135,10 @@ def _segments(text: str, recipients: list[str | None]) -> dict[str | None, str]:
                 start = line_begin
                 if line.lstrip().lower().startswith("while talking to"):
                     break  # the start of this conversation
-        bounds.append((start, recipient))
+        bounds.append((start, line_start, recipient))
         previous_end = line_start
     segments: dict[str | None, str] = {}
-    for i, (start, recipient) in enumerate(bounds):
+    for i, (start, _, recipient) in enumerate(bounds):
         end = bounds[i + 1][0] if i + 1 < len(bounds) else len(text)
         piece = text[start:end]
         segments[recipient] = f"{segments[recipient]}\n{piece}" if recipient in segments else piece

@@ -31,6 +31,7 @@ from delivery.bounces import RULES
 from delivery.models import BounceClass
 from delivery.provenance import PROVENANCE, STANDARDS
 from delivery.reports import parse_report
+from tests.delivery.bounce_reports import sendmail_report
 
 ROWS = load_documented()
 CLASSES = {c.value for c in BounceClass}
@@ -216,31 +217,6 @@ Diagnostic-Code: smtp; {reply}
 """.encode()
 
 
-def _exim_bounce(row: dict) -> bytes:
-    bob = _recipient(row)
-    return f"""From: Mail Delivery System <Mailer-Daemon@mail.acme.example>
-To: news@mail.acme.example
-Subject: Mail delivery failed: returning message to sender
-X-Failed-Recipients: {bob}
-
-A message that you sent could not be delivered to one or more of its
-recipients. This is a permanent error. The following address(es) failed:
-
-  {bob}
-    host mx.example.org [192.0.2.9]
-    SMTP error from remote mail server after RCPT TO:<{bob}>:
-    {_reply(row)}
-
------- This is a copy of the message, including all the headers. ------
-
-From: news@mail.acme.example
-To: {bob}
-Subject: Hello
-
-Hi
-""".encode()
-
-
 def test_a_documented_reply_means_the_same_inside_a_returned_message():
     # Returned mail carries the provider's reply inside an MTA's report: a Postfix DSN, or
     # Exim's plain text (permanent failures only: Exim words it "a permanent error").
@@ -249,7 +225,7 @@ def test_a_documented_reply_means_the_same_inside_a_returned_message():
         alone = group(judge_documented(row).bounce_class)
         reports = [("postfix", _postfix_dsn(row))]
         if not (str(row["code"] or 5).startswith("4") or row["enhanced"].startswith("4")):
-            reports.append(("exim", _exim_bounce(row)))
+            reports.append(("exim", _multiline_exim(row, [_reply(row)])))
         for mta, raw in reports:
             failed = parse_report(raw).failed
             got = group(failed[0].bounce_class) if failed else "(not read as a bounce)"
@@ -326,40 +302,14 @@ recipients. This is a permanent error. The following address(es) failed:
     host mx.example.org [192.0.2.9]
     SMTP error from remote mail server after RCPT TO:<{bob}>:
 {reply}
-""".encode()
 
+------ This is a copy of the message, including all the headers. ------
 
-def _multiline_sendmail(row: dict, lines: list[str]) -> bytes:
-    bob = _recipient(row)
-    transcript = "\n".join(f"<<< {line}" for line in lines)
-    return f"""From: Mail Delivery Subsystem <MAILER-DAEMON@mail.acme.example>
-To: <news@mail.acme.example>
-Subject: Returned mail: see transcript for details
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+From: news@mail.acme.example
+To: {bob}
+Subject: Hello
 
---b
-
-   ----- The following addresses had permanent fatal errors -----
-<{bob}>
-    (reason: {lines[0]})
-
-   ----- Transcript of session follows -----
-... while talking to mx.example.org.:
->>> RCPT To:<{bob}>
-{transcript}
-
---b
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mail.acme.example
-
-Final-Recipient: RFC822; {bob}
-Action: failed
-Status: {_status(row)}
-Diagnostic-Code: SMTP; {lines[0]}
-
---b--
+Hi
 """.encode()
 
 
@@ -371,7 +321,7 @@ def _multiline_changes(row: dict, breaks: set[int]) -> list[str]:
     if _status(row).startswith("5") and not str(row["code"] or 5).startswith("4"):
         shapes += [
             ("exim", _multiline_exim(row, lines)),
-            ("sendmail", _multiline_sendmail(row, lines)),
+            ("sendmail", sendmail_report({_recipient(row): lines})),
         ]
     changed = []
     for mta, raw in shapes:
@@ -548,14 +498,7 @@ MULTI_REPORTS = {
         ),
     ),
     # sendmail lists every address first and quotes the whole session after.
-    "sendmail": lambda replies: _plain_bounce(
-        "Mail Delivery Subsystem <MAILER-DAEMON@mail.acme.example>",
-        "Returned mail: see transcript for details",
-        "   ----- The following addresses had permanent fatal errors -----\n"
-        + "\n".join(f"<{a}>\n    (reason: {r})" for a, r in replies.items())
-        + "\n\n   ----- Transcript of session follows -----\n... while talking to mx.example.org.:\n"
-        + "\n".join(f">>> RCPT To:<{a}>\n<<< {r}" for a, r in replies.items()),
-    ),
+    "sendmail": lambda replies: sendmail_report({a: [r] for a, r in replies.items()}),
 }
 PERMANENT = [
     row

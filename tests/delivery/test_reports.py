@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from delivery.reports import parse_report
+from tests.delivery.bounce_reports import sendmail_report
 
 SAMPLES = Path("/work/shared/cases/bounces")
 
@@ -462,39 +463,6 @@ RCPT TO:&lt;bob@example.org&gt;</p></body></html>
     assert "&#39;" not in failed.diagnostic
 
 
-def _sendmail_report(replies: dict[str, str]) -> bytes:
-    # sendmail names every failed address first, then quotes the whole session.
-    listed = "\n".join(f"<{a}>\n    (reason: {r})" for a, r in replies.items())
-    session = "\n".join(f">>> RCPT To:<{a}>\n<<< {r}" for a, r in replies.items())
-    fields = "\n".join(
-        f"Final-Recipient: RFC822; {a}\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: SMTP; {r}\n"
-        for a, r in replies.items()
-    )
-    return f"""From: Mail Delivery Subsystem <MAILER-DAEMON@mail.acme.example>
-To: <news@mail.acme.example>
-Subject: Returned mail: see transcript for details
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="b"
-
---b
-
-   ----- The following addresses had permanent fatal errors -----
-{listed}
-
-   ----- Transcript of session follows -----
-... while talking to mx.example.org.:
-{session}
-
---b
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mail.acme.example
-
-{fields}
---b--
-""".encode()
-
-
 def test_another_recipients_reply_is_never_part_of_this_ones():
     # The transcript comes after the list: read from each address's first mention on, the
     # last one listed took in every reply of the session, "bad destination mailbox" of the
@@ -503,7 +471,10 @@ def test_another_recipients_reply_is_never_part_of_this_ones():
         "ann@example.org": "550 BAD DESTINATION MAILBOX ADDRESS",
         "bob@example.org": "552 The size of a header name exceeds the limit",
     }
-    classes = {r.recipient: r.bounce_class for r in parse_report(_sendmail_report(replies)).failed}
+    classes = {
+        r.recipient: r.bounce_class
+        for r in parse_report(sendmail_report({a: [r] for a, r in replies.items()})).failed
+    }
     # Ann's own RCPT TO, in the transcript, shows the stage: an unknown user.
     assert classes == {"ann@example.org": "invalid_address", "bob@example.org": "other"}
 
@@ -514,7 +485,7 @@ def test_an_address_inside_a_longer_one_is_not_mentioned_there():
         "bob@example.org": "550 Mailbox is full",
         "jimbob@example.org": "550 BAD DESTINATION MAILBOX ADDRESS",
     }
-    report = parse_report(_sendmail_report(replies))
+    report = parse_report(sendmail_report({a: [r] for a, r in replies.items()}))
     classes = {r.recipient: r.bounce_class for r in report.failed}
     assert classes == {"bob@example.org": "mailbox_full", "jimbob@example.org": "invalid_address"}
 

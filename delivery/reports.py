@@ -875,22 +875,10 @@ _QUOTED_HEADER_LINE = re.compile(
 _WORDING_ADDRESS = re.compile(r"((?<![\w.-])[245]\d\d-)?" + _ADDRESS.pattern, re.ASCII)
 
 
-# Gmail's old bounce says this of every failure, before "The error that the other server
-# returned was: …": its "rejected" is the template's, not the reason (which is the reply's).
-_TEMPLATE_WORDS = re.compile(
-    r"\s+".join(
-        "google tried to deliver your message, but it was rejected by the (?:server for the )?"
-        "recipient domain".split()
-    ),
-    re.I,
-)
-
-
 def _wording(text: str) -> str:
-    """What a report says about the failure: without the returned original's header lines,
-    addresses (a local part such as "no-such-user@…" says nothing about the failure) or an
-    MTA's template words said of every failure."""
-    text = _TEMPLATE_WORDS.sub(" ", _QUOTED_HEADER_LINE.sub("", text))
+    """What a report says about the failure: without the returned original's header lines or
+    addresses (a local part such as "no-such-user@…" says nothing about the failure)."""
+    text = _QUOTED_HEADER_LINE.sub("", text)
     return _WORDING_ADDRESS.sub(lambda m: (m.group(1) or "") + "<address>", text)
 
 

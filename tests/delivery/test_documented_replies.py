@@ -449,10 +449,10 @@ OTHER_REPORTS = {
 
 
 def test_a_documented_reply_means_the_same_in_other_reports():
-    # Gmail's old template says "it was rejected by the server for the recipient domain" of
-    # every failure: read as wording, it made 43 replies with no clear words of their own
-    # (and row 13a's "mailbox unavailable" at Outlook.com and GMX) a policy block; so did any
-    # explanation's bare "rejected" (43 again).
+    # Gmail's old template ("it was rejected by the server for the recipient domain") and a
+    # generic explanation ("the destination server rejected it") say "rejected" of every
+    # failure: read as wording, each made 43 replies with no clear words of their own (row
+    # 13a's "mailbox unavailable" at Outlook.com and GMX among them) a policy block.
     changed = []
     for row in ROWS:
         if _status(row).startswith("4") or str(row["code"] or 5).startswith("4"):

@@ -1138,14 +1138,19 @@ def _segments(text: str, recipients: list[str | None]) -> dict[str | None, str]:
 _WRAPPED = r"(?:\n[ \t]+\S.*)*"
 _REPLY_STARTS = (
     # A reply code: "550 5.1.1 <a@…>: Recipient address rejected", or "550" alone on its line.
-    re.compile(r"(?<![\d.])[45]\d\d(?:[ -].*|(?=\n[ \t]+\S))" + _WRAPPED),
+    # A reply on several lines goes on while a line ends with "-" after the code (RFC 5321
+    # §4.2.1: "550-5.7.26 This mail has been blocked" … "550 5.7.26 …"), indented or not.
+    re.compile(
+        r"(?<![\d.])(?P<code>[45]\d\d)(?:-.*\n[ \t]*(?P=code)(?=[ -]))*(?:[ -].*|(?=\n[ \t]+\S))"
+        + _WRAPPED
+    ),
     # No reply code, but an enhanced status that starts the reply: "-- 5.1.1 <a@…>:
     # Recipient address rejected: …" (Amazon SES's plain-text failure notice). RFC 3463's
     # subjects run 0-7, so a version ("Exim 4.94.2") is not one.
     re.compile(r"(?<![\w.])[45]\.[0-7]\.\d{1,3}\s+\S.*" + _WRAPPED),
     # qmail-send's bounce: the recipient alone on a line ("<a@…>:"), its reason on the lines
     # below, up to a blank line (the one group).
-    re.compile(r"(?m)^<" + _ADDRESS.pattern + r">:\n((?:.*\S.*\n?)+)"),
+    re.compile(r"(?m)^<" + _ADDRESS.pattern + r">:\n(?P<reason>(?:.*\S.*\n?)+)"),
 )
 
 
@@ -1156,5 +1161,5 @@ def _diagnostic(context: str) -> str:
     for pattern in _REPLY_STARTS:
         match = pattern.search(context)
         if match:
-            return _clean(match.group(match.lastindex or 0))[:1000]
+            return _clean(match.groupdict().get("reason") or match.group())[:1000]
     return _clean(context)[:1000]

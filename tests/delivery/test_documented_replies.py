@@ -313,8 +313,38 @@ Hi
 """.encode()
 
 
+def _multiline_qmail(row: dict, lines: list[str]) -> bytes:
+    bob = _recipient(row)
+    return _plain_bounce(
+        "MAILER-DAEMON@mail.acme.example",
+        "failure notice",
+        "Hi. This is the qmail-send program at mail.acme.example.\n"
+        "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+        "This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+        f"<{bob}>:\n192.0.2.9 does not like recipient.\nRemote host said: "
+        + "\n".join(lines)
+        + "\nGiving up on 192.0.2.9.\n\n--- Below this line is a copy of the message.\n",
+    )
+
+
+def _multiline_james(row: dict, lines: list[str]) -> bytes:
+    # Apache James's bounce: the reply as the remote server sent it, one line under another.
+    return _plain_bounce(
+        "postmaster@mail.acme.example",
+        "Re: Hello",
+        "Hi. This is the James mail server at mail.acme.example.\n"
+        "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+        "This is a permanent error; I've given up. Sorry it didn't work out.  Below\n"
+        "I include the list of recipients and the reason why I was unable to deliver\n"
+        f"your message.\n\nFailed recipient(s):\n{_recipient(row)}\n\nError message:\n"
+        + "\n".join(lines)
+        + "\n\n",
+    )
+
+
 def _multiline_changes(row: dict, breaks: set[int]) -> list[str]:
-    """How the reply's meaning or recipient changes when it comes on several lines."""
+    """How the reply's meaning or recipient changes when it comes on several lines, and
+    whether the diagnostic shown keeps its last line."""
     alone = group(judge_documented(row).bounce_class)
     lines = _reply_lines(row, breaks)
     shapes = [("postfix", _multiline_postfix(row, lines))]
@@ -322,20 +352,26 @@ def _multiline_changes(row: dict, breaks: set[int]) -> list[str]:
         shapes += [
             ("exim", _multiline_exim(row, lines)),
             ("sendmail", sendmail_report({_recipient(row): lines})),
+            ("qmail", _multiline_qmail(row, lines)),
+            ("james", _multiline_james(row, lines)),
         ]
+    last_words = " ".join(re.sub(r"^\d{3}[ -](?:[245]\.\d+\.\d+ )?", "", lines[-1]).split())
     changed = []
     for mta, raw in shapes:
         failed = parse_report(raw).failed
         got = group(failed[0].bounce_class) if failed else "(not read as a bounce)"
         if got != alone or [f.recipient for f in failed] != [_recipient(row)]:
             changed.append(f"{mta}: {alone} -> {got}: {lines}")
+        elif last_words not in " ".join(failed[0].diagnostic.split()):
+            changed.append(f"{mta}: the diagnostic lost lines: {failed[0].diagnostic!r}")
     return changed
 
 
 def test_a_documented_reply_means_the_same_on_several_lines():
     # Every reply, broken every 3, 5 and 8 words. Read line by line, 108 renderings of 34
     # replies lost their meaning ("Requested action not" / "550 5.5.0 taken: mailbox
-    # unavailable", "Recipient address" / "550-5.1.1 rejected: User unknown").
+    # unavailable", "Recipient address" / "550-5.1.1 rejected: User unknown"). Where the
+    # lines were not indented (qmail, James), the diagnostic stopped at the first line.
     changed = []
     for row in ROWS:
         words = len(_reply(row).split())

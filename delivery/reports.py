@@ -630,7 +630,9 @@ def _ses_report(data: dict) -> Report:
 
 # --- Delivery status notifications (RFC 3464) ------------------------------------------------
 
-_SMTP_CODE = re.compile(r"(?<![\d.])([245][0-5]\d)(?=[ \-]|$)", re.M)
+# Not a telephone number ("call 480-624-2500", "555-1234"): a reply's code is never followed by
+# "-" and more digits (a continued line goes on "550-5.1.1" or "550-Mailbox").
+_SMTP_CODE = re.compile(r"(?<![\d.])([245][0-5]\d)(?=[ \-]|$)(?!-\d{3}-|-\d{4}(?!\d))", re.M)
 _DSN_FIELD_START = re.compile(r"^(Final-Recipient|Original-Recipient)\s*:", re.I | re.M)
 
 
@@ -1001,24 +1003,39 @@ def _plain_bounce(
         if len(recipients) == 1:
             context = text
         original_address = _expanded_from(text, recipient)
+        diagnostic = _diagnostic(context)
         action = "failed"
-        if re.search(
-            r"\b(delay(ed)?|will (be )?retry|still trying|not yet been delivered|temporar)",
-            context,
-            re.I,
-        ) and not re.search(r"permanent|given up|giving up|gave up", context, re.I):
+        if _says_delayed(context) and not _permanent_reply(diagnostic):
             action = "delayed"
         report.recipients.append(
             _outcome(
                 original_address or recipient,
                 action,
                 "",
-                _diagnostic(context),
+                diagnostic,
                 context,
                 final_recipient=recipient if original_address else None,
             )
         )
     return report
+
+
+def _says_delayed(text: str) -> bool:
+    """The explanation says delivery goes on ("will retry", "delayed") and not that it ended."""
+    return bool(
+        re.search(
+            r"\b(delay(ed)?|will (be )?retry|still trying|not yet been delivered|temporar)",
+            text,
+            re.I,
+        )
+    ) and not re.search(r"permanent|given up|giving up|gave up", text, re.I)
+
+
+def _permanent_reply(diagnostic: str) -> bool:
+    """The server's own words carry a 5xx reply or a 5.x.x status: the delivery failed for
+    good, whatever else the explanation says ("contact the recipient so as not to delay")."""
+    first = _enhanced(diagnostic)[:1] or str(_smtp_code(diagnostic) or "")[:1]
+    return first == "5"
 
 
 def _expanded_from(text: str, address: str | None) -> str | None:
@@ -1137,12 +1154,13 @@ def _segments(text: str, recipients: list[str | None]) -> dict[str | None, str]:
 # reply goes on over indented lines (Postfix and Exim wrap at about 78 columns).
 _WRAPPED = r"(?:\n[ \t]+\S.*)*"
 _REPLY_STARTS = (
-    # A reply code: "550 5.1.1 <a@…>: Recipient address rejected", or "550" alone on its line.
+    # A reply code: "550 5.1.1 <a@…>: Recipient address rejected", or "550" alone on its line;
+    # not a telephone number ("480-624-2500", see _SMTP_CODE).
     # A reply on several lines goes on while a line ends with "-" after the code (RFC 5321
     # §4.2.1: "550-5.7.26 This mail has been blocked" … "550 5.7.26 …"), indented or not.
     re.compile(
-        r"(?<![\d.])(?P<code>[45]\d\d)(?:-.*\n[ \t]*(?P=code)(?=[ -]))*(?:[ -].*|(?=\n[ \t]+\S))"
-        + _WRAPPED
+        r"(?<![\d.])(?P<code>[45][0-5]\d)(?!-\d{3}-|-\d{4}(?!\d))"
+        r"(?:-.*\n[ \t]*(?P=code)(?=[ -]))*(?:[ -].*|(?=\n[ \t]+\S))" + _WRAPPED
     ),
     # No reply code, but an enhanced status that starts the reply: "-- 5.1.1 <a@…>:
     # Recipient address rejected: …" (Amazon SES's plain-text failure notice). RFC 3463's

@@ -568,3 +568,80 @@ recipients. This is a permanent error. The following address(es) failed:
     assert outcome.recipient == "gone@example.net"
     assert not outcome.diagnostic.startswith("4.94.2")
     assert "retry timeout exceeded" in outcome.diagnostic
+
+
+def test_a_telephone_number_is_not_taken_for_a_reply_code():
+    # A hosting provider's template (flufl.bounce's qmail_07, and a 2013 bounce of the same
+    # template): the help-desk number came out as the server's words.
+    bounce = b"""From: MAILER-DAEMON@p3smtp.example.net
+To: news@acme.example
+Subject: failure notice
+
+Your mail message to the following address(es) could not be delivered. This
+is a permanent error. Please verify the addresses and try again. If you are
+still having difficulty sending mail to these addresses, please contact
+Customer Support at 480-624-2500.
+
+<full@example.com>:
+child status 100...The e-mail message could not be delivered because the user's mailfolder is full.
+"""
+    [outcome] = parse_report(bounce).failed
+    assert outcome.diagnostic.startswith("child status 100...The e-mail message")
+    assert (outcome.smtp_code, outcome.bounce_class) == (None, "mailbox_full")
+    # A deferral that gives a number to call is not made permanent by it.
+    deferral = bounce.replace(b"480-624-2500", b"555-1234").replace(
+        b"This\nis a permanent error.", b"We will retry\nlater."
+    )
+    deferral = deferral.replace(b"child status 100...", b"451 4.3.0 ")
+    [outcome] = parse_report(deferral).failed
+    assert (outcome.smtp_code, outcome.action) == (451, "delayed")
+
+
+def test_a_5xx_reply_is_a_failure_whatever_the_explanation_says_of_delay():
+    # 21cn.com's notice asks the sender to reach the recipient "so as not to delay": the
+    # reply is a 550, and the message was refused for good.
+    bounce = b"""From: Postmaster@corp.example.cn
+To: news@acme.example
+Subject: Undelivered Mail
+
+Sorry, we were unable to deliver your message to the address, please contact the
+recipient by other way, so as not to delay.
+
+Unable to send: < gone@example.com.hk >
+host 127.0.0.1[127.0.0.1] said: 550 the recipient refuses to accept this letter (in reply
+to end of DATA command)
+"""
+    [outcome] = parse_report(bounce).failed
+    assert outcome.recipient == "gone@example.com.hk"
+    assert (outcome.action, outcome.smtp_code, outcome.permanent) == ("failed", 550, True)
+    # The same words with a 4xx reply: still on its way.
+    [outcome] = parse_report(bounce.replace(b"said: 550", b"said: 450")).failed
+    assert outcome.action == "delayed"
+
+
+def test_a_reply_on_several_unindented_lines_is_the_diagnostic_whole():
+    # qmail quotes the remote reply as it came, one line under another (RFC 5321 §4.2.1).
+    bounce = b"""From: MAILER-DAEMON@mx.example.net
+To: news@acme.example
+Subject: failure notice
+
+Hi. This is the qmail-send program at mx.example.net.
+I'm afraid I wasn't able to deliver your message to the following addresses.
+This is a permanent error; I've given up. Sorry it didn't work out.
+
+<bob@gmail.com>:
+192.0.2.9 failed after I sent the message.
+Remote host said: 550-5.7.26 Unauthenticated email from acme.example is not accepted due to domain's
+550-5.7.26 DMARC policy. Please contact the administrator of acme.example domain if
+550 5.7.26 this was a legitimate mail.
+
+--- Below this line is a copy of the message.
+"""
+    [outcome] = parse_report(bounce).failed
+    assert outcome.diagnostic.endswith("550 5.7.26 this was a legitimate mail.")
+    assert outcome.diagnostic.startswith("550-5.7.26 Unauthenticated email")
+    # A line that only looks continued ("550-192.0.2.1 blocked", an address after the
+    # dash) is part of the reply too.
+    exim = bounce.replace(b"550-5.7.26 Unauthenticated", b"550-192.0.2.1 blocked; unauthenticated")
+    [outcome] = parse_report(exim).failed
+    assert outcome.diagnostic.startswith("550-192.0.2.1 blocked")

@@ -911,9 +911,11 @@ def _auto_reply(message: email.message.Message, strong_only: bool) -> Report | N
 
 # --- Bounces in MTA-specific plain-text formats ----------------------------------------------
 
+# A mail system's own address. "daemon@" and MDaemon's "MDaemon@", not any program's
+# ("bugzilla-daemon@" sends notifications, never bounces).
 _BOUNCE_SENDER = re.compile(
     r"mailer-daemon|post_?master|mail delivery|mail administrator|mailadmin|mmsc|nobody@"
-    r"|bounce|returned|daemon|mail system",
+    r"|bounce|returned|mail-?daemon|(?<![\w-])m?daemon@|mail system",
     re.I,
 )
 # Subjects that only bounces have.
@@ -997,6 +999,9 @@ def _plain_bounce(
         recipients = [None]
 
     segments = _segments(text, recipients)
+    # A delay warning says so once for every address it lists ("has not yet been delivered
+    # to one or more of its recipients"), and some addresses get no reason of their own.
+    delay_notice = _says_delayed(text)
     report = Report(kind=BOUNCE)
     for recipient in recipients:
         context = segments.get(recipient) or text
@@ -1005,7 +1010,7 @@ def _plain_bounce(
         original_address = _expanded_from(text, recipient)
         diagnostic = _diagnostic(context)
         action = "failed"
-        if _says_delayed(context) and not _permanent_reply(diagnostic):
+        if (delay_notice or _says_delayed(context)) and not _permanent_reply(diagnostic):
             action = "delayed"
         report.recipients.append(
             _outcome(

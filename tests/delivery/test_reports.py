@@ -645,3 +645,50 @@ Remote host said: 550-5.7.26 Unauthenticated email from acme.example is not acce
     exim = bounce.replace(b"550-5.7.26 Unauthenticated", b"550-192.0.2.1 blocked; unauthenticated")
     [outcome] = parse_report(exim).failed
     assert outcome.diagnostic.startswith("550-192.0.2.1 blocked")
+
+
+def test_a_programs_daemon_address_does_not_make_its_mail_a_bounce():
+    # A bug tracker's notification ("bugzilla-daemon@…", SpamAssassin's test corpus).
+    notice = b"""From: bugzilla-daemon@bugs.example.com
+To: dev@acme.example
+Subject: [Bug 132] new install fills quarantine retention
+Auto-Submitted: auto-generated
+
+testing
+"""
+    assert parse_report(notice).kind == "not_a_bounce"
+    # MDaemon's own bounce comes from "MDaemon@" (flufl.bounce's simple_27).
+    mdaemon = b"""From: MDaemon@webmail.example.net.py
+To: news@acme.example
+Subject: Warning: gone@example.net.py - User unknown!
+
+gone@example.net.py - no such user here.
+"""
+    [outcome] = parse_report(mdaemon).failed
+    assert outcome.recipient == "gone@example.net.py"
+
+
+def test_every_address_of_a_delay_warning_is_delayed():
+    # Exim's warning gives a reason for the first address and none for the second.
+    warning = b"""From: Mail Delivery System <Mailer-Daemon@mx.example.ru>
+To: news@acme.example
+Subject: Warning: message 1KNmHQ-000Md3-Kj delayed 24 hours
+
+This message was created automatically by mail delivery software.
+A message that you sent has not yet been delivered to one or more of its
+recipients after more than 24 hours on the queue on mx.example.ru.
+
+The addresses to which the message has not yet been delivered are:
+
+  full@example.ru
+    Delay reason: SMTP error from remote mail server after RCPT TO:<full@example.ru>:
+    host imap1.example.ru [192.0.2.60]: 452 4.2.2 Over quota
+  quiet@example.ru
+
+No action is required on your part. Delivery attempts will continue for
+some time, and this warning may be repeated at intervals if the message
+remains undelivered. Eventually the mail delivery software will give up,
+and when that happens, the message will be returned to you.
+"""
+    outcomes = {o.recipient: o.action for o in parse_report(warning).failed}
+    assert outcomes == {"full@example.ru": "delayed", "quiet@example.ru": "delayed"}

@@ -257,6 +257,13 @@ def _status(row: dict) -> str:
     return row["enhanced"] or f"{str(row['code'] or 550)[0]}.0.0"
 
 
+def _fold(text: str, width: int) -> str:
+    """A long line folded as an MTA folds it: at spaces only, never inside a word."""
+    return textwrap.fill(
+        text, width, subsequent_indent="    ", break_on_hyphens=False, break_long_words=False
+    )
+
+
 def _multiline_postfix(row: dict, lines: list[str]) -> bytes:
     bob, reply = _recipient(row), " ".join(lines)
     said = f"<{bob}>: host mx.example.org[192.0.2.9] said: {reply} (in reply to RCPT TO command)"
@@ -271,7 +278,7 @@ Content-Type: multipart/report; report-type=delivery-status; boundary="b"
 --b
 Content-Type: text/plain
 
-{textwrap.fill(said, 76, subsequent_indent="    ", break_on_hyphens=False)}
+{_fold(said, 76)}
 
 --b
 Content-Type: message/delivery-status
@@ -281,7 +288,7 @@ Reporting-MTA: dns; mail.acme.example
 Final-Recipient: rfc822; {bob}
 Action: {action}
 Status: {_status(row)}
-{textwrap.fill(diagnostic, 78, subsequent_indent="    ", break_on_hyphens=False)}
+{_fold(diagnostic, 78)}
 
 --b--
 """.encode()

@@ -7,7 +7,7 @@ report that names where an alias led never proves the alias dead.
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from delivery.reports import parse_report
@@ -53,6 +53,9 @@ def test_only_the_failed_recipient_is_ever_blamed(addresses, list_name, layout, 
     recipient, sender, list_domain_address = addresses
     list_domain = list_domain_address.split("@")[1]
     the_list = f"{list_name}@{list_domain}"
+    # The list's own address is never blamed: one that is also the recipient's ("0@0.org"
+    # for both) is a different question.
+    assume(the_list != recipient)
     lines = {
         "recipient": shape.format(r=recipient, reply=reply),
         "sender": f"The mail came from {sender}: MAIL FROM:<{sender}> SIZE=2048",

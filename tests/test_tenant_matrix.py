@@ -520,13 +520,22 @@ def test_the_tencent_endpoint_shows_nothing_of_another_account(client, tenants, 
     ses.request.conn._session.mount("http://", DjangoClientAdapter(client))
     today = timezone.now().date().isoformat()
     start = (timezone.now().date() - timedelta(days=2)).isoformat()
+    # The day A's mail was requested on, in A's time zone (`_populate` sends it two hours
+    # ago): between midnight and two o'clock that is yesterday.
+    sent_day = timezone.localtime(timezone.now() - timedelta(hours=2), a.account.time_zone)
+    sent_day = sent_day.date().isoformat()
     private = "b-rcpt3@b-rcpt.test"  # blocked by B's sending, never mailed by A
     custom_block = Block.objects.custom().get(account=b.account, reason=Block.Reason.MANUAL)
     reads = {
         "GetSendEmailStatus": [
-            {"RequestDate": today, "Offset": 0, "Limit": 100},
-            {"RequestDate": today, "Offset": 0, "Limit": 100, "MessageId": b.ids["message_id"][0]},
-            {"RequestDate": today, "Offset": 0, "Limit": 100, "ToEmailAddress": private},
+            {"RequestDate": sent_day, "Offset": 0, "Limit": 100},
+            {
+                "RequestDate": sent_day,
+                "Offset": 0,
+                "Limit": 100,
+                "MessageId": b.ids["message_id"][0],
+            },
+            {"RequestDate": sent_day, "Offset": 0, "Limit": 100, "ToEmailAddress": private},
         ],
         "GetAbuseReport": [{"StartDate": start, "EndDate": today, "Offset": 0, "Limit": 100}],
         "GetStatisticsReport": [

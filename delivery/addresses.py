@@ -7,12 +7,23 @@ equality (and plain B-tree indexes) everywhere: blocks, filters, exports.
 
 from __future__ import annotations
 
+import re
 from email.utils import parseaddr
 
 import idna
 
 MAX_ADDRESS_LENGTH = 254
 MAX_LOCAL_LENGTH = 64
+
+# An address inside free text (a bounce's explanation, a header's value): the common shape, a
+# dot-atom local part and a dotted domain, not RFC 5322's whole grammar. ADDRESS_PATTERN is for
+# patterns that put something before it ("from:", "<"); ADDRESS_IN_TEXT finds one anywhere. It
+# starts only where no address character comes before, so a long run of them with no "@" in it
+# is read once, not once from each of its characters: without that, finding addresses in 100 KB
+# of digits took ten seconds.
+ADDRESS_CHARS = r"[\w.!#$%&'*+/=?^`{|}~-]"
+ADDRESS_PATTERN = ADDRESS_CHARS + r"+@[\w-]+(?:\.[\w-]+)+"
+ADDRESS_IN_TEXT = re.compile(rf"(?<!{ADDRESS_CHARS}){ADDRESS_PATTERN}", re.ASCII)
 
 
 class InvalidAddress(ValueError):

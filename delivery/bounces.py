@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .addresses import ADDRESS_IN_TEXT
 from .models import BounceClass, BounceEvidence
 from .provenance import PROVENANCE, independent_sources
 
@@ -424,7 +425,7 @@ def _codes(enhanced: str, text: str) -> tuple[tuple[int, int, int] | None, int |
 
 
 _URL = re.compile(r"\b(?:https?|ftp)://\S+", re.I)
-_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
+_ADDRESS = ADDRESS_IN_TEXT
 # An antivirus stamp says the mail is clean, not why it failed: MailScanner's default
 # signature ("This message has been scanned for viruses and dangerous content by MailScanner,
 # and is believed to be clean."), AVG's "No virus found in this message", avast's

@@ -15,6 +15,8 @@ import email.message
 import email.utils
 import re
 
+from .addresses import ADDRESS_IN_TEXT
+
 # RFC 2142 role mailboxes and the names mail daemons send from.
 ROLE_LOCAL_PARTS = frozenset(
     {
@@ -37,7 +39,7 @@ ROLE_LOCAL_PARTS = frozenset(
 _LIST_LOCAL_PART = re.compile(r"^owner-|-(owner|request|bounces?|admin)(\+.*)?$", re.I)
 _LIST_HEADERS = ("List-Post", "List-Owner", "List-Help", "List-Subscribe", "List-Unsubscribe")
 _MAILTO = re.compile(r"<mailto:([^>?]+)", re.I)
-_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
+_ADDRESS = ADDRESS_IN_TEXT
 
 
 # Domains whose every address is a discussion group, not a person's mailbox: Google Groups

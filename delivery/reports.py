@@ -19,7 +19,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .addresses import InvalidAddress, domain_of, normalize_address
+from .addresses import (
+    ADDRESS_CHARS,
+    ADDRESS_IN_TEXT,
+    ADDRESS_PATTERN,
+    InvalidAddress,
+    domain_of,
+    normalize_address,
+)
 from .bounces import Verdict, find_enhanced_status, is_hard, judge
 from .bounces import switched_off as _switched_off
 from .models import BounceClass
@@ -105,7 +112,7 @@ def parse_report(raw: bytes) -> Report:
 
 # --- Decoding --------------------------------------------------------------------------------
 
-_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
+_ADDRESS = ADDRESS_IN_TEXT
 _HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:")
 _ORIGINAL_HEADER_NAMES = re.compile(
     r"^(Return-Path|Received|From|To|Subject|Message-I[dD]|Date|MIME-Version|Reply-To|Sender"
@@ -405,7 +412,9 @@ def _fields(text: str) -> list[dict[str, str]]:
 
 # A report field's address: the local part may be UTF-8 (RFC 6531), the domain is ASCII or
 # A-labels.
-_FIELD_ADDRESS = re.compile(r"[^\s\x00-\x1f\x7f<>@;,\"'()\[\]]+@(?a:[\w-]+(?:\.[\w-]+)+)")
+_FIELD_LOCAL = r"[^\s\x00-\x1f\x7f<>@;,\"'()\[\]]"
+# Starting only where no local-part character comes before (see ADDRESS_IN_TEXT).
+_FIELD_ADDRESS = re.compile(rf"(?<!{_FIELD_LOCAL}){_FIELD_LOCAL}+@(?a:[\w-]+(?:\.[\w-]+)+)")
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
 
@@ -874,7 +883,7 @@ _QUOTED_HEADER_LINE = re.compile(
 
 # An address in a report's wording; a line of a multi-line reply may start with one
 # ("552-bob@example.org has a full"), and its code belongs to the reply, not to the address.
-_WORDING_ADDRESS = re.compile(r"((?<![\w.-])[245]\d\d-)?" + _ADDRESS.pattern, re.ASCII)
+_WORDING_ADDRESS = re.compile(rf"(?<!{ADDRESS_CHARS})([245]\d\d-)?{ADDRESS_PATTERN}", re.ASCII)
 
 
 def _wording(text: str) -> str:
@@ -1052,7 +1061,7 @@ def _expanded_from(text: str, address: str | None) -> str | None:
     match = re.search(
         re.escape(address)
         + r">?\s*\((?:expanded|generated) from:?\s*<?("
-        + _ADDRESS.pattern
+        + ADDRESS_PATTERN
         + r")>?\)",
         text,
         re.I,
@@ -1066,7 +1075,7 @@ _ADDRESS_AT_LINE_START = re.compile(
     # address:". Not "To:": that is a quoted header of the returned original (for list mail,
     # the list).
     r"(?:(?:[A-Za-z-]+ ){0,2}(?:RCPT TO|Recipient|Address|User|Mailbox|Empfänger)s?\s*:\s*)?"
-    r"[<\"'\[]?(" + _ADDRESS.pattern + r")[>\]]?",
+    r"[<\"'\[]?(" + ADDRESS_PATTERN + r")[>\]]?",
     re.I | re.M | re.ASCII,
 )
 
@@ -1074,14 +1083,14 @@ _ADDRESS_AT_LINE_START = re.compile(
 # An address introduced by "from" is where the mail came from ("MAIL FROM:<a>", "mail from a").
 # Not "expanded/generated from <a>": that is the address the sender used, an alias's name.
 _FROM_ADDRESS = re.compile(
-    r"(?<!expanded )(?<!generated )\bfrom:?\s*<?(" + _ADDRESS.pattern + ")", re.I
+    r"(?<!expanded )(?<!generated )\bfrom:?\s*<?(" + ADDRESS_PATTERN + ")", re.I
 )
 
 
 # An address the mail was being delivered to ("unable to deliver your message to a@…").
 _TO_ADDRESS = re.compile(
     r"\b(?:deliver\w*|sent|send|mail)(?: (?:your|the|this) (?:message|mail|e-?mail)| it)?"
-    r" to:?\s*<?(" + _ADDRESS.pattern + ")",
+    r" to:?\s*<?(" + ADDRESS_PATTERN + ")",
     re.I,
 )
 
@@ -1173,7 +1182,7 @@ _REPLY_STARTS = (
     re.compile(r"(?<![\w.])[45]\.[0-7]\.\d{1,3}\s+\S.*" + _WRAPPED),
     # qmail-send's bounce: the recipient alone on a line ("<a@…>:"), its reason on the lines
     # below, up to a blank line (the one group).
-    re.compile(r"(?m)^<" + _ADDRESS.pattern + r">:\n(?P<reason>(?:.*\S.*\n?)+)"),
+    re.compile(r"(?m)^<" + ADDRESS_PATTERN + r">:\n(?P<reason>(?:.*\S.*\n?)+)"),
 )
 
 

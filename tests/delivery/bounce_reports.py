@@ -42,3 +42,20 @@ Reporting-MTA: dns; mail.acme.example
 {fields}
 --b--
 """.encode()
+
+
+def qmail_report(failures: str) -> bytes:
+    """qmail-send's bounce: its greeting, then `failures` (each "<address>:" and the lines
+    of its reason) as qmail writes them, then the marker above the returned copy."""
+    return f"""From: MAILER-DAEMON@mx.example.net
+To: news@acme.example
+Subject: failure notice
+
+Hi. This is the qmail-send program at mx.example.net.
+I'm afraid I wasn't able to deliver your message to the following addresses.
+This is a permanent error; I've given up. Sorry it didn't work out.
+
+{failures}
+
+--- Below this line is a copy of the message.
+""".encode()

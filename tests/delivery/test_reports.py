@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from delivery.reports import parse_report
-from tests.delivery.bounce_reports import sendmail_report
+from tests.delivery.bounce_reports import qmail_report, sendmail_report
 
 SAMPLES = Path("/work/shared/cases/bounces")
 
@@ -530,19 +530,7 @@ Additional information follows :
     )
     assert (outcome.bounce_class, outcome.evidence) == ("invalid_address", "text_5_1_x")
     # qmail-send puts the reason on the lines below the recipient.
-    qmail = b"""From: MAILER-DAEMON@mx.example.net
-To: bounces@acme.example
-Subject: failure notice
-
-Hi. This is the qmail-send program at mx.example.net.
-I'm afraid I wasn't able to deliver your message to the following addresses.
-This is a permanent error; I've given up. Sorry it didn't work out.
-
-<gone@example.net>:
-Sorry, no mailbox here by that name. (#5.1.1)
-
---- Below this line is a copy of the message.
-"""
+    qmail = qmail_report("<gone@example.net>:\nSorry, no mailbox here by that name. (#5.1.1)")
     [outcome] = parse_report(qmail).failed
     assert outcome.recipient == "gone@example.net"
     assert outcome.diagnostic == "Sorry, no mailbox here by that name. (#5.1.1)"
@@ -621,22 +609,12 @@ to end of DATA command)
 
 def test_a_reply_on_several_unindented_lines_is_the_diagnostic_whole():
     # qmail quotes the remote reply as it came, one line under another (RFC 5321 §4.2.1).
-    bounce = b"""From: MAILER-DAEMON@mx.example.net
-To: news@acme.example
-Subject: failure notice
-
-Hi. This is the qmail-send program at mx.example.net.
-I'm afraid I wasn't able to deliver your message to the following addresses.
-This is a permanent error; I've given up. Sorry it didn't work out.
-
-<bob@gmail.com>:
-192.0.2.9 failed after I sent the message.
-Remote host said: 550-5.7.26 Unauthenticated email from acme.example is not accepted due to domain's
-550-5.7.26 DMARC policy. Please contact the administrator of acme.example domain if
-550 5.7.26 this was a legitimate mail.
-
---- Below this line is a copy of the message.
-"""
+    bounce = qmail_report(
+        "<bob@gmail.com>:\n192.0.2.9 failed after I sent the message.\n"
+        "Remote host said: 550-5.7.26 Unauthenticated email from acme.example is not accepted"
+        " due to domain's\n550-5.7.26 DMARC policy. Please contact the administrator of"
+        " acme.example domain if\n550 5.7.26 this was a legitimate mail."
+    )
     [outcome] = parse_report(bounce).failed
     assert outcome.diagnostic.endswith("550 5.7.26 this was a legitimate mail.")
     assert outcome.diagnostic.startswith("550-5.7.26 Unauthenticated email")

@@ -122,10 +122,19 @@ _ORIGINAL_HEADER_NAMES = re.compile(
 )
 
 
+# A 998-character header line holds about a dozen 75-character encoded words (RFC 2047 §2).
+_MAX_ENCODED_WORDS = 100
+
+
 def _header_text(value: object) -> str:
     """A header's text: encoded-words decoded, raw 8-bit or ISO-2022-JP bytes guessed."""
     if value is None:
         return ""
+    if isinstance(value, str) and value.count("=?") > _MAX_ENCODED_WORDS:
+        # decode_header's pattern reads from each "=?" to the end of its line: quadratic in
+        # their number, so a hostile header of 60 KB took seconds. No real header has this
+        # many; decode its well-formed words one by one instead.
+        return _ENCODED_WORD.sub(_decoded_word, value)
     try:
         chunks = email.header.decode_header(value)
     except Exception:  # undecodable encoded-words: keep them as they are
@@ -233,7 +242,14 @@ def _walk(message: email.message.Message) -> Iterator[email.message.Message]:
     original may itself be a bounce, and its parts are not this report's)."""
     yield message
     if message.is_multipart():
-        for part in message.get_payload():
+        payload = message.get_payload()
+        if message.get_content_type() in _DELIVERY_STATUS_TYPES:
+            # The email package reads a delivery-status part as one message per block of
+            # fields; the fields are read from the part's whole text (_delivery_status), so
+            # its blocks are walked only for the prose some MTAs put there. A hostile part
+            # can have a hundred thousand blocks, and every walk went through them all.
+            payload = payload[:_MAX_STATUS_BLOCKS]
+        for part in payload:
             if part.get_content_type() in ("message/rfc822", "message/global"):
                 yield part
             else:
@@ -319,7 +335,7 @@ def _original_headers(
 
 
 _ORIGINAL_MARKERS = re.compile(
-    r"^[ \t>]*[-=*_]*[ \t]*(?:"
+    r"^[ \t>]*+[-=*_]*+[ \t]*+(?:"
     r"(?:this is a )?copy of (?:the|your) (?:original )?message.*"
     r"|below this line is a copy of the message.*"
     r"|(?:the )?original message(?: follows| headers?(?: follows?)?| is attached)?[.:]?"
@@ -327,7 +343,7 @@ _ORIGINAL_MARKERS = re.compile(
     r"|message headers follow.*|headers of (?:the|your) (?:original )?message.*"
     r"|(?:the )?original message header.*|message header follows.*"
     r"|begin forwarded message:?"
-    r")[ \t]*[-=*_]*[ \t]*$",
+    r")[ \t]*+[-=*_]*+[ \t]*+$",
     re.I | re.M,
 )
 _KEY_HEADERS = {
@@ -656,6 +672,8 @@ def _enhanced(text: str) -> str:
 
 _ACTIONS = ("failed", "delayed", "delivered", "relayed", "expanded")
 _DELIVERY_STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
+# Per-recipient blocks walked in a delivery-status part (see _walk).
+_MAX_STATUS_BLOCKS = 100
 
 
 def _delivery_status(
@@ -1070,7 +1088,7 @@ def _expanded_from(text: str, address: str | None) -> str | None:
 
 
 _ADDRESS_AT_LINE_START = re.compile(
-    r"^[ \t]*(?:[-*•>]+\s*)?(?:[245]\d\d[ -]+)?"
+    r"^[ \t]*+(?:[-*•>]++\s*+)?(?:[245]\d\d[ -]++)?"
     # A label naming what the address is: "RCPT TO:", "Recipient:", "Unknown user:", "Bad
     # address:". Not "To:": that is a quoted header of the returned original (for list mail,
     # the list).
@@ -1082,15 +1100,17 @@ _ADDRESS_AT_LINE_START = re.compile(
 
 # An address introduced by "from" is where the mail came from ("MAIL FROM:<a>", "mail from a").
 # Not "expanded/generated from <a>": that is the address the sender used, an alias's name.
+# The address starts after a space, a colon or "<", not inside a word ("from550-…"): else each
+# "from" in a long run of address characters read the whole run, a quadratic.
 _FROM_ADDRESS = re.compile(
-    r"(?<!expanded )(?<!generated )\bfrom:?\s*<?(" + ADDRESS_PATTERN + ")", re.I
+    rf"(?<!expanded )(?<!generated )\bfrom:?\s*<?(?<!{ADDRESS_CHARS})({ADDRESS_PATTERN})", re.I
 )
 
 
 # An address the mail was being delivered to ("unable to deliver your message to a@…").
 _TO_ADDRESS = re.compile(
     r"\b(?:deliver\w*|sent|send|mail)(?: (?:your|the|this) (?:message|mail|e-?mail)| it)?"
-    r" to:?\s*<?(" + ADDRESS_PATTERN + ")",
+    rf" to:?\s*<?(?<!{ADDRESS_CHARS})({ADDRESS_PATTERN})",
     re.I,
 )
 

@@ -670,3 +670,13 @@ and when that happens, the message will be returned to you.
 """
     outcomes = {o.recipient: o.action for o in parse_report(warning).failed}
     assert outcomes == {"full@example.ru": "delayed", "quiet@example.ru": "delayed"}
+
+
+def test_a_header_with_more_encoded_words_than_any_real_one_is_still_decoded():
+    # Past a hundred "=?" the words are decoded one by one (the email package's own decoder
+    # is quadratic in their number); each well-formed word still reads as its text.
+    subject = b" ".join([b"=?utf-8?q?caf=C3=A9?="] * 150 + [b"=?broken"])
+    report = parse_report(b"Subject: " + subject + b"\n\nhello\n")
+
+    assert report.subject.count("café") == 150
+    assert report.subject.endswith("=?broken")

@@ -1,0 +1,102 @@
+"""Bounce parsing on hostile input: is the time per message linear in its size?
+
+    .venv/bin/python bench/hostile_reports.py
+
+Anyone can send us a "bounce". Each shape below once made `parse_report` quadratic (a regular
+expression tried from every position of a long run, reading the run to its end each time).
+Each is built at 100 KB and at 200 KB and parsed; the table prints seconds per message, beside
+the floor (the standard library's MIME parse of the same bytes), and the growth when the size
+doubles: about 2 is linear, about 4 quadratic. It exits non-zero when a growth passes 3.
+"""
+
+from __future__ import annotations
+
+import email
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+HEAD = (
+    b"From: MAILER-DAEMON@mx.example.net\nTo: sender@example.com\n"
+    b"Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+)
+DSN = (
+    b'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+    b"--B\nContent-Type: text/plain\n\nfailed\n--B\nContent-Type: message/delivery-status\n\n"
+    b"Reporting-MTA: dns; mx\n\nFinal-Recipient: rfc822; bob@example.org\nAction: failed\n"
+    b"Status: 5.1.1\nDiagnostic-Code: smtp; 550 "
+)
+
+
+def plain(run: bytes) -> bytes:
+    return HEAD + b"\n<bob@example.org>:\n" + run
+
+
+def dsn(run: bytes) -> bytes:
+    return HEAD + DSN + run + b"\n--B--\n"
+
+
+def subject(run: bytes) -> bytes:
+    return HEAD.replace(b"Undelivered Mail Returned to Sender", run) + b"\nmailbox unavailable\n"
+
+
+# (name, message builder, the unit repeated to the size)
+SHAPES = [
+    ("digits in a plain bounce", plain, b"5"),
+    ("'550-' in a plain bounce", plain, b"550-"),
+    ("one line of spaces", plain, b" "),
+    ("one line of dashes", plain, b"-"),
+    ("'from550-' in a plain bounce", plain, b"from550-"),
+    ("digits in a Diagnostic-Code", dsn, b"5"),
+    ("blank lines in a delivery-status part", dsn, b"\n"),
+    ("unclosed encoded words in the Subject", subject, b"[<br>=?utf-8?q?"),
+]
+SIZES = (100_000, 200_000)
+
+
+def seconds(function, raw: bytes, repeat: int = 3) -> float:
+    """The best of `repeat` runs."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function(raw)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sesconsole.settings")
+    os.environ.setdefault("SECRET_KEY", "bench")
+    import django
+
+    django.setup()
+    from delivery.reports import _classify, parse_report
+
+    def parse(raw: bytes) -> None:
+        _classify.cache_clear()  # each pass reads the message afresh, as a new one would be
+        parse_report(raw)
+
+    def mime(raw: bytes) -> None:
+        list(email.message_from_bytes(raw).walk())
+
+    worst = 0.0
+    small_kb, large_kb = (f"{size // 1000} KB" for size in SIZES)
+    print(f"{'shape':40} {small_kb:>8} {large_kb:>8} {'growth':>7} {'floor ' + large_kb:>13}")
+    for name, build, unit in SHAPES:
+        raws = [build(unit * (size // len(unit))) for size in SIZES]
+        small, large = (seconds(parse, raw) for raw in raws)
+        floor = seconds(mime, raws[-1])
+        # Below 20 ms both sizes are noise, whatever the ratio.
+        growth = large / small if large >= 0.02 else 1.0
+        worst = max(worst, growth)
+        print(f"{name:40} {small:7.3f}s {large:7.3f}s {growth:6.1f}x {floor:12.3f}s")
+    print(f"worst growth on doubling: {worst:.1f}x (linear is about 2, quadratic about 4)")
+    return 1 if worst > 3 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -95,10 +95,12 @@ def _match(raw: bytes, report: Report, account: Account | None) -> OutboundRecip
     ours = report.original_header(SES_HEADER)
     candidates = [ours.strip("<> ")] if ours else []
     candidates += [m.decode() for m in _SES_ID_IN_TEXT.findall(raw)]
-    for message_id in dict.fromkeys(candidates):
-        found = recipients.filter(message_id=message_id).first()
-        if found is not None:
-            return found
+    # One query, whatever the count: a hostile report can quote thousands of ids.
+    candidates = list(dict.fromkeys(candidates))
+    found = recipients.in_bulk(candidates, field_name="message_id")
+    for message_id in candidates:
+        if message_id in found:
+            return found[message_id]
     original = (report.original_message_id or "").strip()
     if original:
         if not original.startswith("<"):

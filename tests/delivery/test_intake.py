@@ -106,6 +106,21 @@ def test_our_header_wins_over_the_message_id(account):
     assert intake(raw).message_id == row.message_id
 
 
+def test_a_report_quoting_thousands_of_ids_is_matched_in_one_query(
+    account, django_assert_max_num_queries
+):
+    # Each quoted id was one query: a hostile report could make thousands.
+    row = _sent(account, "kijitora@example.co.jp")
+    strangers = b"".join(f"X-SES-Message-ID: {n:032x}-0\n".encode() for n in range(2000))
+    raw = sample("lhost-postfix-04.eml").replace(
+        b"Message-Id: <A8F82EDD",
+        strangers + f"X-SES-Message-ID: {row.message_id}\nMessage-Id: <A8F82EDD".encode(),
+    )
+    with django_assert_max_num_queries(50):
+        report = intake(raw)
+    assert report.message_id == row.message_id
+
+
 def _quote_our_header(raw: bytes, message_id: str) -> bytes:
     """Put X-SES-Message-ID among the returned original's headers (before its Subject)."""
     at = raw.rindex(b"Subject:")

@@ -710,7 +710,8 @@ def _delivery_status(
             # "Status: 553 Exceeded maximum inbound message size": a reply where the status
             # belongs. Read it as the diagnostic it is.
             diagnostic = _clean(block["status"])
-        action = (block.get("action") or "").split()[0].lower() if block.get("action") else ""
+        # The first word; a field repeated empty ("Action:" twice) has none.
+        action = next(iter((block.get("action") or "").lower().split()), "")
         if action not in _ACTIONS:
             # Missing, or a word of the MTA's own ("failure", "error", "delay") where RFC 3464
             # §2.3.3 has five: the status (or the reply) says which it means.

@@ -61,7 +61,11 @@ def _process(record: InboundReport, raw: bytes, account: Account | None) -> None
     recipient = None
     if report.kind not in (BOUNCE, COMPLAINT):
         record.status = InboundReport.Status.NOT_A_REPORT
-        record.note = "Neither a delivery status notification nor a feedback report."
+        record.note = (
+            f"Could not be read ({report.unreadable}); kept for review."
+            if report.unreadable
+            else "Neither a delivery status notification nor a feedback report."
+        )
     else:
         recipient = _match(raw, report, account)
         if recipient is None:

@@ -15,6 +15,7 @@ import email.parser
 import functools
 import html
 import json
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from .bounces import Verdict, find_enhanced_status, is_hard, judge
 from .bounces import switched_off as _switched_off
 from .models import BounceClass
 from .recipients import is_group_service_address, is_role_or_list, untrusted
+
+logger = logging.getLogger(__name__)
 
 BOUNCE = "bounce"
 COMPLAINT = "complaint"
@@ -87,6 +90,8 @@ class Report:
     original_message_id: str | None = None
     original_headers: email.message.Message | None = None
     subject: str = ""
+    # Why the message could not be read at all (the error), when it could not.
+    unreadable: str = ""
 
     @property
     def failed(self) -> list[RecipientOutcome]:
@@ -106,8 +111,9 @@ def parse_report(raw: bytes) -> Report:
     """Read one raw message. Malformed input gives a not_a_bounce Report, never an exception."""
     try:
         return _parse(raw)
-    except Exception:  # mail from the outside world must never fail the caller
-        return Report(kind=NOT_A_BOUNCE)
+    except Exception as exc:  # mail from the outside world must never fail the caller
+        logger.exception("A returned message could not be read")
+        return Report(kind=NOT_A_BOUNCE, unreadable=f"{type(exc).__name__}: {exc}"[:200])
 
 
 # --- Decoding --------------------------------------------------------------------------------

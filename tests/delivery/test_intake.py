@@ -170,6 +170,19 @@ def test_unmatched_and_unparsable_mail_is_kept_for_review(db, raw, status):
     assert not DeliveryEvent.objects.exists()
 
 
+def test_a_message_that_cannot_be_read_is_kept_with_the_reason(db, caplog):
+    # Nested 1,200 multiparts deep: deeper than Python's recursion limit.
+    raw = b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (i, i) for i in range(1200)
+    )
+    report = intake(raw)
+
+    kept = InboundReport.objects.get(pk=report.pk)
+    assert (kept.status, bytes(kept.raw)) == ("not_a_report", raw)
+    assert kept.note.startswith("Could not be read (RecursionError")
+    assert "A returned message could not be read" in caplog.text
+
+
 def test_reports_only_match_the_account_that_sent_with_an_api_key(account, other_account):
     row = _sent(
         account, "kijitora@example.net", "<000000000000000000000000000000@mx.example.or.jp>"

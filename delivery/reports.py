@@ -111,6 +111,9 @@ def parse_report(raw: bytes) -> Report:
     """Read one raw message. Malformed input gives a not_a_bounce Report, never an exception."""
     try:
         return _parse(raw)
+    except TooManyParts as exc:
+        logger.warning("A returned message was not read: %s", exc)
+        return Report(kind=NOT_A_BOUNCE, unreadable=str(exc))
     except Exception as exc:  # mail from the outside world must never fail the caller
         logger.exception("A returned message could not be read")
         return Report(kind=NOT_A_BOUNCE, unreadable=f"{type(exc).__name__}: {exc}"[:200])
@@ -207,11 +210,36 @@ def _normalize(address: str | None) -> str | None:
 # --- Structure -------------------------------------------------------------------------------
 
 
+# A report has a few MIME parts; the email package makes one more per block of fields in a
+# delivery-status part, so per blank line there. Past this many the message is no report
+# (we send one recipient per mail), and reading on only costs time: 2 MB of blank lines in a
+# delivery-status part took 27 s.
+MAX_PARTS = 10_000
+
+
+class TooManyParts(ValueError):
+    pass
+
+
+def _message_from_bytes(raw: bytes) -> email.message.Message:
+    """The email package's parse, stopped past MAX_PARTS parts."""
+    made = 0
+
+    def part(*args, **kwargs) -> email.message.Message:
+        nonlocal made
+        made += 1
+        if made > MAX_PARTS:
+            raise TooManyParts(f"more than {MAX_PARTS:,} MIME parts")
+        return email.message.Message(*args, **kwargs)
+
+    return email.message_from_bytes(raw, _class=part)
+
+
 def _parse(raw: bytes, forwarded: bool = False) -> Report:
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogateescape")
     raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    message = email.message_from_bytes(raw)
+    message = _message_from_bytes(raw)
     for part in message.walk():
         if part.get_content_maintype() == "multipart" and not part.is_multipart():
             # A multipart whose boundary is missing or never appears: read it as plain text.
@@ -366,6 +394,9 @@ _KEY_HEADERS = {
 
 def _split_original(text: str) -> tuple[str, email.message.Message | None]:
     """Split a bounce's text into its explanation and the returned original's headers."""
+    # The explanation read is at most MAX_EXPLANATION long; the original's headers follow it.
+    # Past that a text part is a returned body (or an attack), not worth a regex per line.
+    text = text[: 2 * MAX_EXPLANATION]
     lines = text.split("\n")
     start = None
     i = 0

@@ -59,3 +59,15 @@ This is a permanent error; I've given up. Sorry it didn't work out.
 
 --- Below this line is a copy of the message.
 """.encode()
+
+
+def dsn_report(blocks: str) -> bytes:
+    """A bare RFC 3464 report: a line of text, then a delivery-status part whose per-recipient
+    `blocks` follow its Reporting-MTA block."""
+    return (
+        "From: MAILER-DAEMON@mx.example.net\nTo: news@acme.example\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+        "--B\nContent-Type: text/plain\n\nfailed\n"
+        f"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx\n\n{blocks}\n"
+        "--B--\n"
+    ).encode()

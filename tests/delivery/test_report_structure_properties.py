@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from delivery.reports import BOUNCE, COMPLAINT, NOT_A_BOUNCE, _parse, parse_report
+from tests.delivery.bounce_reports import dsn_report
 
 CONTENT_TYPES = [
     "multipart/report; report-type=delivery-status",
@@ -107,13 +108,7 @@ def test_no_shape_of_report_raises(top, body):
 @given(repeated=st.lists(st.sampled_from(["Action:", "Action: ", "Status:"]), max_size=3))
 def test_a_dsn_with_empty_repeated_fields_is_still_a_bounce(repeated):
     fields = "\n".join(["Final-Recipient: rfc822; bob@example.org", *repeated, "Status: 5.1.1"])
-    raw = (
-        "From: MAILER-DAEMON@mx.example.net\nTo: news@acme.example\nMIME-Version: 1.0\n"
-        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
-        "--B\nContent-Type: text/plain\n\nfailed\n"
-        f"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx\n\n{fields}\n"
-        "--B--\n"
-    ).encode()
+    raw = dsn_report(fields)
 
     report = parse_report(raw)
 

@@ -1,6 +1,7 @@
 """Bounce parsing on hostile input: is the time per message linear in its size?
 
     .venv/bin/python bench/hostile_reports.py
+    .venv/bin/python bench/hostile_reports.py --http   # also POST each to /api/v1/intake/
 
 Anyone can send us a "bounce". Each shape below once made `parse_report` slow. Most were
 quadratic: a regular expression tried from every position of a long run read the run to its
@@ -10,11 +11,18 @@ when the size doubles: about 2 is linear, about 4 quadratic. The script exits no
 growth passes 3. Beside each figure is the standard library's MIME parse of the same bytes:
 the floor, except where `parse_report` stops early, past 10,000 MIME parts. Then come whole
 messages of a few megabytes, with the same comparison.
+
+`--http` then serves the console with gunicorn (one worker, as in the README's production
+section) on a throwaway PostgreSQL database and POSTs each message to /api/v1/intake/ with an
+API key: the time a sender's MTA or script waits, the report stored, beside the parse alone.
 """
 
 from __future__ import annotations
 
+import argparse
 import email
+import http.client
+import json
 import logging
 import os
 import sys
@@ -23,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 HEAD = (
     b"From: MAILER-DAEMON@mx.example.net\nTo: sender@example.com\n"
@@ -89,9 +98,35 @@ def seconds(function, raw: bytes, repeat: int = 3) -> float:
     return best
 
 
+def post_intake(port: int, key: str, raw: bytes) -> tuple[float, int, dict]:
+    """POST one raw message to the intake endpoint: seconds, HTTP status, response body."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    start = time.perf_counter()
+    conn.request(
+        "POST",
+        "/api/v1/intake/",
+        body=raw,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "message/rfc822"},
+    )
+    response = conn.getresponse()
+    data = response.read()
+    took = time.perf_counter() - start
+    conn.close()
+    return took, response.status, json.loads(data or b"{}")
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--http", action="store_true", help="also POST each to the intake API")
+    parser.add_argument("--db", default="ses_bench_hostile")
+    parser.add_argument("--port", type=int, default=8766)
+    args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sesconsole.settings")
     os.environ.setdefault("SECRET_KEY", "bench")
+    if args.http:
+        from ingest import _setup
+
+        _setup(args.db)  # a fresh database, migrated; sets Django up on it
     import django
 
     django.setup()
@@ -126,7 +161,38 @@ def main() -> int:
         floor = seconds(mime, raw, repeat=1)
         result = report.unreadable or f"{report.kind}, {len(report.failed)} failed"
         print(f"{name:46} {len(raw) / MB:4.1f}MB {took:7.2f}s {floor:7.2f}s  {result}")
+    if args.http:
+        over_http(
+            args,
+            [
+                (f"{name}, {SIZES[-1] // 1000} KB", build(unit * (SIZES[-1] // len(unit))))
+                for name, build, unit in SHAPES
+            ]
+            + BIG,
+            parse,
+        )
     return 1 if worst > 3 else 0
+
+
+def over_http(args, messages: list[tuple[str, bytes]], parse) -> None:
+    from ingest import start_gunicorn
+
+    from sesconsole.models import Account, ApiKey
+
+    account = Account.objects.create(name="hostile-bench", time_zone="UTC")
+    key = ApiKey.issue(account, name="bench")[1]
+    (ROOT / "var").mkdir(exist_ok=True)
+    server = start_gunicorn(args.db, args.port, workers=1, conn_max_age=60)
+    try:
+        print(f"\n{'POST /api/v1/intake/':56} {'HTTP':>8} {'parse':>8}  response")
+        for name, raw in messages:
+            took, status, body = post_intake(args.port, key, raw)
+            alone = seconds(parse, raw, repeat=1)
+            said = f"{status} {body.get('status') or body.get('code')}: {body.get('note', '')}"
+            print(f"{name:56} {took:7.2f}s {alone:7.2f}s  {said[:70]}")
+    finally:
+        server.terminate()
+        server.wait()
 
 
 if __name__ == "__main__":

@@ -42,6 +42,10 @@ NOT_A_BOUNCE = "not_a_bounce"
 # Bounds on the text read per report and per recipient, so a huge message stays cheap.
 MAX_EXPLANATION = 100_000
 MAX_CONTEXT = 3_000
+# A recipient's diagnostic: the server's reply, whose lines are at most 512 octets (RFC 5321
+# §4.5.3.1.5). The longest in the public set and seven outside corpora is 1,000 characters;
+# a hostile 100 KB one took the wording rules 0.7 s.
+MAX_DIAGNOSTIC = 10_000
 
 # Actions (RFC 3464) that mean the message did not reach the recipient (yet).
 FAILED_ACTIONS = ("failed", "delayed")
@@ -855,7 +859,7 @@ def _outcome(
     context: str,
     final_recipient: str | None = None,
 ) -> RecipientOutcome:
-    diagnostic, context = diagnostic[:MAX_EXPLANATION], context[:MAX_CONTEXT]
+    diagnostic, context = diagnostic[:MAX_DIAGNOSTIC], context[:MAX_CONTEXT]
     code = _smtp_code(diagnostic) or _smtp_code(context)
     structured = bool(status)  # read from a DSN's Status field, not found in the text
     status = status or _enhanced(diagnostic) or _enhanced(context)

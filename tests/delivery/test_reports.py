@@ -701,3 +701,13 @@ def test_a_message_of_more_than_ten_thousand_parts_is_not_read():
 
     assert (report.kind, report.failed) == ("not_a_bounce", [])
     assert report.unreadable == "more than 10,000 MIME parts"
+
+
+def test_a_diagnostic_is_read_up_to_ten_thousand_characters():
+    reply = "550 5.1.1 <bob@example.org>: Recipient address rejected: User unknown "
+    blocks = f"Final-Recipient: rfc822; bob@example.org\nDiagnostic-Code: smtp; {reply * 700}"
+    [outcome] = parse_report(dsn_report(blocks)).failed
+
+    assert outcome.bounce_class == "invalid_address"
+    assert len(reply * 700) > 40_000
+    assert 9_900 <= len(outcome.diagnostic) <= 10_000

@@ -285,7 +285,7 @@ def _walk(message: email.message.Message) -> Iterator[email.message.Message]:
             # The email package reads a delivery-status part as one message per block of
             # fields; the fields are read from the part's whole text (_delivery_status), so
             # its blocks are walked only for the prose some MTAs put there. A hostile part
-            # can have a hundred thousand blocks, and every walk went through them all.
+            # has up to MAX_PARTS blocks, and every walk went through them all.
             payload = payload[:_MAX_STATUS_BLOCKS]
         for part in payload:
             if part.get_content_type() in ("message/rfc822", "message/global"):

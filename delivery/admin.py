@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .intake import rematch
+from .intake import READ_AGAIN, rematch
 from .models import (
     DeliveryEvent,
     InboundReport,
@@ -110,10 +110,10 @@ class InboundReportAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = ["match_again"]
 
-    @admin.action(description="Match the selected unmatched reports again")
+    @admin.action(description="Read the selected unmatched or not-a-report reports again")
     def match_again(self, request, queryset) -> None:
         matched = 0
-        for report in queryset.filter(status=InboundReport.Status.UNMATCHED)[:1000]:
+        for report in queryset.filter(status__in=READ_AGAIN)[:1000]:
             matched += rematch(report).status == InboundReport.Status.MATCHED
         self.message_user(request, f"Matched {matched} report(s).")
 

@@ -48,9 +48,15 @@ def intake(raw: bytes, *, account: Account | None = None) -> InboundReport:
     return record
 
 
+# Kept reports worth reading again: an unmatched one once the message it names is known, one
+# that was no report (or could not be read) once the reader learns its shape. Events are keyed
+# by the report's digest, so a report read twice never counts twice.
+READ_AGAIN = (InboundReport.Status.UNMATCHED, InboundReport.Status.NOT_A_REPORT)
+
+
 def rematch(record: InboundReport) -> InboundReport:
-    """Try a kept unmatched report again (e.g. once the message it names is known)."""
-    if record.status == InboundReport.Status.UNMATCHED:
+    """Read a kept unmatched or not-a-report report again; a matched one stays as it is."""
+    if record.status in READ_AGAIN:
         _process(record, bytes(record.raw), record.account)
     return record
 

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from delivery.intake import intake
 from delivery.models import DeliveryEvent, InboundReport, Message, OutboundRecipient
 from delivery.sending import SendRequest, add_sender_identity, send_email
+from tests.delivery.bounce_reports import dsn_report
 
 pytestmark = pytest.mark.django_db
 
@@ -253,6 +254,39 @@ def test_staff_match_a_kept_report_again_once_the_message_is_known(account, staf
     assert b"Matched 1 report(s)." in response.content
     kept.refresh_from_db()
     assert (kept.status, kept.message_id, kept.events) == ("matched", row.message_id, 1)
+    assert DeliveryEvent.objects.filter(type="bounced").count() == 1
+
+
+def test_staff_read_a_report_the_reader_missed_again(account, staff_client):
+    # A report kept as "not a report" (as the DSN with an empty Action field twice was, before
+    # the reader was fixed) is read again; once matched, it is left as it is.
+    from django.urls import reverse
+
+    row = _sent(account, "bob@example.org")
+    raw = dsn_report(
+        "Final-Recipient: rfc822; bob@example.org\nStatus: 5.1.1\n\n"
+        f"--B\nContent-Type: text/rfc822-headers\n\nX-SES-Message-ID: {row.message_id}\n"
+        "From: news@mail.acme.example\nTo: bob@example.org\nSubject: Hi\n"
+    )
+    kept = InboundReport.objects.create(
+        sha256=hashlib.sha256(raw).hexdigest(),
+        raw=raw,
+        status="not_a_report",
+        kind="not_a_bounce",
+        note="Could not be read (IndexError: list index out of range); kept for review.",
+    )
+    said = [
+        staff_client.post(
+            reverse("admin:delivery_inboundreport_changelist"),
+            {"action": "match_again", "_selected_action": [kept.pk]},
+            follow=True,
+        ).content
+        for _ in range(2)
+    ]
+    assert b"Matched 1 report(s)." in said[0]
+    assert b"Matched 0 report(s)." in said[1]  # matched now: left as it is
+    kept.refresh_from_db()
+    assert (kept.status, kept.kind, kept.message_id) == ("matched", "bounce", row.message_id)
     assert DeliveryEvent.objects.filter(type="bounced").count() == 1
 
 

@@ -205,6 +205,17 @@ def test_the_command_reads_one_message_from_stdin(account, monkeypatch):
     assert out.getvalue().strip() == f"Matched: bounce report for {row.message_id}, 1 event(s)."
 
 
+def test_the_command_refuses_a_message_larger_than_the_endpoint_takes(db, monkeypatch, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Subject: x\n\n" + b"y" * 1000)))
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("intake_mail", stderr=err)
+    assert exit_.value.code == 65  # EX_DATAERR: the MTA returns it to the postmaster
+    assert "larger than 1,000 bytes" in err.getvalue()
+    assert not InboundReport.objects.exists()
+
+
 def test_the_endpoint_takes_the_raw_message_with_an_api_key(account, api_client):
     row = _sent(
         account, "kijitora@example.net", "<000000000000000000000000000000@mx.example.or.jp>"

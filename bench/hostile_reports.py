@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import email
-import http.client
 import json
 import logging
 import os
@@ -100,19 +99,11 @@ def seconds(function, raw: bytes, repeat: int = 3) -> float:
 
 def post_intake(port: int, key: str, raw: bytes) -> tuple[float, int, dict]:
     """POST one raw message to the intake endpoint: seconds, HTTP status, response body."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    from ingest import post_api
+
     start = time.perf_counter()
-    conn.request(
-        "POST",
-        "/api/v1/intake/",
-        body=raw,
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "message/rfc822"},
-    )
-    response = conn.getresponse()
-    data = response.read()
-    took = time.perf_counter() - start
-    conn.close()
-    return took, response.status, json.loads(data or b"{}")
+    status, data = post_api(port, key, "/api/v1/intake/", raw, "message/rfc822", timeout=600)
+    return time.perf_counter() - start, status, json.loads(data or b"{}")
 
 
 def main() -> int:

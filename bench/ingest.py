@@ -164,19 +164,27 @@ def bench_inprocess(account, batches: list[list[dict]], warm: int) -> float:
 # Over HTTP
 
 
-def _post(port: int, key: str, body: bytes) -> dict:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+def post_api(
+    port: int, key: str, path: str, body: bytes, content_type: str, timeout: float = 300
+) -> tuple[int, bytes]:
+    """POST `body` to the console's API with an API key: the HTTP status and the body."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     conn.request(
         "POST",
-        "/api/v1/events/",
+        path,
         body=body,
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        headers={"Authorization": f"Bearer {key}", "Content-Type": content_type},
     )
     response = conn.getresponse()
     data = response.read()
     conn.close()
-    if response.status != 200:
-        raise RuntimeError(f"HTTP {response.status}: {data[:300]!r}")
+    return response.status, data
+
+
+def _post(port: int, key: str, body: bytes) -> dict:
+    status, data = post_api(port, key, "/api/v1/events/", body, "application/json")
+    if status != 200:
+        raise RuntimeError(f"HTTP {status}: {data[:300]!r}")
     return json.loads(data)
 
 

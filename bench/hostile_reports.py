@@ -66,6 +66,8 @@ SHAPES = [
     ("digits in a Diagnostic-Code", dsn, b"5"),
     ("blank lines in a delivery-status part", dsn, b"\n"),
     ("unclosed encoded words in the Subject", subject, b"[<br>=?utf-8?q?"),
+    ("U-labels after an @ in a Diagnostic-Code", dsn, "a@例.".encode()),
+    ("'<a@' in a plain bounce", plain, b"<a@"),
 ]
 SIZES = (100_000, 200_000)
 

@@ -25,6 +25,28 @@ ADDRESS_CHARS = r"[\w.!#$%&'*+/=?^`{|}~-]"
 ADDRESS_PATTERN = ADDRESS_CHARS + r"+@[\w-]+(?:\.[\w-]+)+"
 ADDRESS_IN_TEXT = re.compile(rf"(?<!{ADDRESS_CHARS}){ADDRESS_PATTERN}", re.ASCII)
 
+# An address as a reply or an explanation shows it, to be taken out of the words before they
+# are read (a local part "spam@" or "mailbox-full@" says nothing about the failure). Besides
+# the common shape: an address in angle brackets or in a DSN's address field, whatever its
+# characters, and one whose domain has U-labels (RFC 6531: "用户@例子.中国",
+# "spam@example.中国"). Text glued to an ASCII domain stays words ("kijitora@example.jp您好"):
+# the ASCII shape stops where the script changes. For text that is not all ASCII (ASCII text
+# needs only ADDRESS_IN_TEXT). Possessive runs: hostile text must not be read from every
+# position (see ADDRESS_IN_TEXT).
+_U_LABEL = r"[A-Za-z0-9_-]*+[^\W\x00-\x7f][\w-]*+"
+_U_DOMAIN = (
+    rf"(?:[A-Za-z0-9_-]++\.)*+{_U_LABEL}(?:\.[\w-]++)++"  # a U-label before the last dot
+    r"|(?:[A-Za-z0-9_-]++\.)++[^\W\x00-\x7f]++"  # or only the top-level one: "example.中国"
+)
+ADDRESS_IN_WORDING_PATTERN = (
+    r"(?<=<)[^\s<>@]++@[^\s<>@]++(?=>)"
+    # A DSN's address field ("Final-Recipient: utf-8; 用户@example.com", RFC 6533).
+    r"|(?i:(?<=rfc822;)|(?<=utf-8;))[ \t]*+[^\s<>@;]++@[^\s<>@;]++"
+    rf"|(?<![\w.!#$%&'*+/=?^`{{|}}~-])[\w.!#$%&'*+/=?^`{{|}}~-]++@(?:{_U_DOMAIN})"
+    rf"|(?a:(?<!{ADDRESS_CHARS}){ADDRESS_PATTERN})"
+)
+ADDRESS_IN_WORDING = re.compile(ADDRESS_IN_WORDING_PATTERN)
+
 
 class InvalidAddress(ValueError):
     pass

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from .addresses import (
     ADDRESS_CHARS,
     ADDRESS_IN_TEXT,
+    ADDRESS_IN_WORDING_PATTERN,
     ADDRESS_PATTERN,
     InvalidAddress,
     domain_of,
@@ -467,11 +468,11 @@ def _fields(text: str) -> list[dict[str, str]]:
     return blocks
 
 
-# A report field's address: the local part may be UTF-8 (RFC 6531), the domain is ASCII or
-# A-labels.
+# A report field's address: the local part may be UTF-8 and the domain's labels U-labels
+# (RFC 6531, RFC 6533's utf-8 address type); normalising gives the domain as A-labels.
 _FIELD_LOCAL = r"[^\s\x00-\x1f\x7f<>@;,\"'()\[\]]"
 # Starting only where no local-part character comes before (see ADDRESS_IN_TEXT).
-_FIELD_ADDRESS = re.compile(rf"(?<!{_FIELD_LOCAL}){_FIELD_LOCAL}+@(?a:[\w-]+(?:\.[\w-]+)+)")
+_FIELD_ADDRESS = re.compile(rf"(?<!{_FIELD_LOCAL}){_FIELD_LOCAL}+@[\w-]++(?:\.[\w-]++)++")
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
 
@@ -944,13 +945,18 @@ _QUOTED_HEADER_LINE = re.compile(
 # An address in a report's wording; a line of a multi-line reply may start with one
 # ("552-bob@example.org has a full"), and its code belongs to the reply, not to the address.
 _WORDING_ADDRESS = re.compile(rf"(?<!{ADDRESS_CHARS})([245]\d\d-)?{ADDRESS_PATTERN}", re.ASCII)
+# The same in text that is not all ASCII, where an address may be internationalised.
+_WORDING_ADDRESS_ANY = re.compile(
+    rf"(?a:(?<!{ADDRESS_CHARS})([245]\d\d-){ADDRESS_PATTERN})|{ADDRESS_IN_WORDING_PATTERN}"
+)
 
 
 def _wording(text: str) -> str:
     """What a report says about the failure: without the returned original's header lines or
     addresses (a local part such as "no-such-user@…" says nothing about the failure)."""
     text = _QUOTED_HEADER_LINE.sub("", text)
-    return _WORDING_ADDRESS.sub(lambda m: (m.group(1) or "") + "<address>", text)
+    pattern = _WORDING_ADDRESS if text.isascii() else _WORDING_ADDRESS_ANY
+    return pattern.sub(lambda m: (m.group(1) or "") + "<address>", text)
 
 
 # --- Auto-replies (RFC 3834) -----------------------------------------------------------------

@@ -1,0 +1,199 @@
+"""Properties of how a reply's words are read, whatever the failed address looks like
+(Hypothesis).
+
+A local part is a person's choice, not the server's words: "spam@", "mailbox-full@",
+"blocked.user@" or an internationalised address (RFC 6531: a UTF-8 local part, U-label
+domains) must give the same verdict as "john.smith@example.com" in the same reply, and a DSN
+that names such an address (RFC 6533's utf-8 address type) names the address we sent to.
+"""
+
+from __future__ import annotations
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from delivery.addresses import ADDRESS_IN_WORDING, InvalidAddress, normalize_address
+from delivery.bounces import judge
+from delivery.reports import parse_report
+
+PLAIN = "john.smith@example.com"
+
+# Words some rule reads as a reason, in English, Japanese and Chinese.
+_WORDS = [
+    "spam",
+    "junk",
+    "virus",
+    "blocked",
+    "banned",
+    "full",
+    "mailbox-full",
+    "quota",
+    "overquota",
+    "relay",
+    "dmarc",
+    "spf",
+    "rejected",
+    "denied",
+    "policy",
+    "blacklist",
+    "unknown",
+    "user",
+    "invalid",
+    "expired",
+    "timeout",
+    "disabled",
+    "inactive",
+    "suspended",
+    "filtered",
+    "宛先不明",
+    "用户",
+    "垃圾邮件",
+]
+_ASCII_WORDS = [w for w in _WORDS if w.isascii()]
+_SEPARATORS = st.sampled_from([".", "-", "_", "+"])
+
+
+def _local(words: list[str]) -> st.SearchStrategy[str]:
+    return st.builds(
+        lambda parts, sep: sep.join(parts),
+        st.lists(st.sampled_from(words), min_size=1, max_size=3),
+        _SEPARATORS,
+    )
+
+
+_LABEL = st.sampled_from(
+    ["example", "spam-filter", "mail", "quota", "blocked", "例子", "антиспам", "münchen"]
+)
+_TOP = st.sampled_from(["com", "jp", "org", "中国", "рф"])
+_DOMAIN = st.builds(
+    lambda labels, top: ".".join([*labels, top]), st.lists(_LABEL, min_size=1, max_size=2), _TOP
+)
+
+
+def _address(words: list[str]) -> st.SearchStrategy[str]:
+    return st.builds(lambda local, domain: f"{local}@{domain}", _local(words), _DOMAIN)
+
+
+def _valid(address: str) -> bool:
+    try:
+        normalize_address(address)
+    except InvalidAddress:
+        return False
+    return True
+
+
+# (SMTP code, enhanced status, reply): the address in angle brackets, as Postfix, sendmail,
+# qmail and Exchange quote it, so any address shape is taken out whole.
+BRACKETED = [
+    (
+        550,
+        "5.1.1",
+        "550 5.1.1 <{a}>: Recipient address rejected: User unknown in local recipient table",
+    ),
+    (550, "", "550 5.1.1 <{a}>: Recipient address rejected: User unknown in local recipient table"),
+    (550, "", "<{a}>... User unknown"),
+    (552, "5.2.2", "552 5.2.2 <{a}>: Mailbox full"),
+    (554, "5.7.1", "554 5.7.1 <{a}>: Relay access denied"),
+    (550, "", "550 Requested action not taken: mailbox unavailable <{a}>"),
+    (421, "4.7.0", "421 4.7.0 Try again later <{a}>"),
+]
+# The address bare, as Exim's and many plain-text bounces write it.
+BARE = [
+    (550, "", "{a}: no such user here"),
+    (552, "", "552 {a} mailbox is full"),
+    (550, "", "550 unknown user ({a})"),
+    (554, "", "554 message from sender refused, recipient {a}"),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    address=_address(_WORDS),
+    reply=st.sampled_from(BRACKETED),
+)
+def test_a_bracketed_address_is_never_read_as_words(address, reply):
+    code, enhanced, text = reply
+    expected = judge(code, enhanced, [text.format(a=PLAIN)], structured=bool(enhanced))
+    got = judge(code, enhanced, [text.format(a=address)], structured=bool(enhanced))
+    assert (got.bounce_class, got.evidence) == (expected.bounce_class, expected.evidence)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    address=_address(_ASCII_WORDS),
+    reply=st.sampled_from(BARE),
+    in_report=st.booleans(),
+)
+def test_a_bare_address_is_never_read_as_words(address, reply, in_report):
+    # A bare ASCII local part before an ASCII or internationalised domain. (A bare local part
+    # mixing scripts is not told apart from words glued to it, "宛先不明kijitora@…".)
+    code, enhanced, text = reply
+    expected = judge(code, enhanced, [text.format(a=PLAIN)], in_report=in_report)
+    got = judge(code, enhanced, [text.format(a=address)], in_report=in_report)
+    assert (got.bounce_class, got.evidence) == (expected.bounce_class, expected.evidence)
+
+
+def _dsn(address: str, status: str, diagnostic: str) -> bytes:
+    return f"""From: MAILER-DAEMON@mx.example.net
+To: sender@example.org
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+<{address}>: host mx.example.net said: {diagnostic} (in reply to RCPT TO command)
+
+--B
+Content-Type: message/global-delivery-status; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+Reporting-MTA: dns; mx.example.org
+
+Final-Recipient: utf-8; {address}
+Original-Recipient: utf-8; {address}
+Action: failed
+Status: {status}
+Diagnostic-Code: smtp; {diagnostic}
+
+--B--
+""".encode()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    address=_address(_WORDS),
+    reply=st.sampled_from(
+        [
+            ("5.1.1", "550 5.1.1 <{a}>: Recipient address rejected: User unknown"),
+            ("5.2.2", "552 5.2.2 <{a}>: Mailbox full"),
+            ("5.7.1", "554 5.7.1 <{a}>: Relay access denied"),
+        ]
+    ),
+)
+def test_a_dsn_names_an_internationalised_recipient(address, reply):
+    assume(_valid(address))
+    status, diagnostic = reply
+    expected = parse_report(_dsn(PLAIN, status, diagnostic.format(a=PLAIN))).recipients
+    report = parse_report(_dsn(address, status, diagnostic.format(a=address)))
+    assert [o.recipient for o in report.recipients] == [normalize_address(address)]
+    got = [(o.bounce_class, o.evidence) for o in report.recipients]
+    assert got == [(o.bounce_class, o.evidence) for o in expected]
+
+
+def test_the_shapes_the_properties_cover():
+    # The cases that were misread before: a U-label domain left "spam" or "virus" in the words
+    # and the DSN field named nobody.
+    report = parse_report(
+        _dsn("spam@例子.中国", "5.1.1", "550 5.1.1 <spam@例子.中国>: User unknown")
+    )
+    (outcome,) = report.recipients
+    assert outcome.recipient == "spam@xn--fsqu00a.xn--fiqs8s"
+    assert outcome.bounce_class == "invalid_address"
+    assert judge(550, "", ["virus@антиспам.рф: no such user here"]).bounce_class == (
+        "invalid_address"
+    )
+    # Words glued after an ASCII domain are still words, and only the address goes.
+    assert ADDRESS_IN_WORDING.sub("<address>", "kijitora@example.jp您好") == "<address>您好"

@@ -143,3 +143,19 @@ def test_a_plain_invalid_address_needs_no_note(account):
     intake(dsn("bob@example.org", "5.1.1", "550 5.1.1 User unknown", row.message_id))
 
     assert InboundReport.objects.get().note == ""
+
+
+def test_an_internationalised_recipient_is_matched_and_blocked_as_it_was_sent(account):
+    # RFC 6531/6533: the report writes the domain as U-labels; we stored it as A-labels. Its
+    # local part is one of the rules' words, which says nothing about the failure.
+    row = _sent(account, "spam@例子.中国")
+    assert row.address == "spam@xn--fsqu00a.xn--fiqs8s"
+
+    report = intake(
+        dsn("spam@例子.中国", "5.1.1", "550 5.1.1 <spam@例子.中国>: User unknown", row.message_id)
+    )
+
+    assert report.status == InboundReport.Status.MATCHED
+    event = DeliveryEvent.objects.get(type="bounced")
+    assert (event.bounce_class, event.bounce_evidence) == ("invalid_address", "dsn_5_1_x")
+    assert Block.objects.invalid().get().address == "spam@xn--fsqu00a.xn--fiqs8s"

@@ -68,6 +68,7 @@ SHAPES = [
     ("unclosed encoded words in the Subject", subject, b"[<br>=?utf-8?q?"),
     ("U-labels after an @ in a Diagnostic-Code", dsn, "a@例.".encode()),
     ("'<a@' in a plain bounce", plain, b"<a@"),
+    ("'host a.' in a plain bounce", plain, b"host a."),
 ]
 SIZES = (100_000, 200_000)
 

@@ -439,6 +439,23 @@ _SCANNER_STAMP = re.compile(
     re.I,
 )
 
+# The name of a mail server is no wording: "host mx1.spamexperts.com[192.0.2.1] said: 550 5.1.1
+# User unknown" is an unknown user, whichever filtering service runs the receiving MX. Only where
+# the text says the name is a server's: after "host" (Postfix, Exim), "dns;" (RFC 3464's MTA
+# fields), "talking to" (sendmail), "Generating server:" (Exchange), "relay=", or before its
+# bracketed IP address. Elsewhere a name may be the reason ("listed in zen.spamhaus.org").
+_NAME = r"[a-z0-9-]++(?:\.[a-z0-9-]++)++\.?"
+_SERVER_NAME = re.compile(
+    rf"(\b(?:host|dns\s*;|talking\s+to|generating\s+server\s*:|relay=)\s*)({_NAME})"
+    rf"|(?<![\w.-])({_NAME})(?=\s*\[(?:\d|ipv6:))",
+    re.I,
+)
+
+
+def _without_server_names(text: str) -> str:
+    return _SERVER_NAME.sub(lambda m: (m.group(1) or "") + "<host>", text)
+
+
 # A multi-line SMTP reply repeats its code, and often its enhanced status, on every line
 # (RFC 5321 §4.2.1: "550-5.1.1 The email account that you tried to reach does not" /
 # "550 5.1.1 exist."); Postfix's DSNs join the lines with spaces and keep the prefixes, sendmail's
@@ -516,6 +533,7 @@ def _from_texts(texts: list[str]) -> tuple[str | None, str]:
         # ASCII text holds ASCII addresses only: the cheaper pattern finds them all.
         text = (ADDRESS_IN_TEXT if text.isascii() else ADDRESS_IN_WORDING).sub("<address>", text)
         text = _SCANNER_STAMP.sub(" ", text)
+        text = _without_server_names(text)
         for rule in ACTIVE_RULES:
             if rule.id in off or not rule.pattern.search(text):
                 continue

@@ -1,10 +1,11 @@
-"""Properties of how a reply's words are read, whatever the failed address looks like
-(Hypothesis).
+"""Properties of how a reply's words are read, whatever the names in it (Hypothesis).
 
-A local part is a person's choice, not the server's words: "spam@", "mailbox-full@",
-"blocked.user@" or an internationalised address (RFC 6531: a UTF-8 local part, U-label
-domains) must give the same verdict as "john.smith@example.com" in the same reply, and a DSN
-that names such an address (RFC 6533's utf-8 address type) names the address we sent to.
+A local part is a person's choice and a server's name an operator's, not the server's words:
+"spam@", "mailbox-full@", "blocked.user@", an internationalised address (RFC 6531: a UTF-8
+local part, U-label domains) or an MX run by a filtering service ("mx1.spamexperts.com",
+"d1.ess.barracudanetworks.com") must give the same verdict as "john.smith@example.com" at
+"mx.example.com" in the same reply, and a DSN that names such an address (RFC 6533's utf-8
+address type) names the address we sent to.
 """
 
 from __future__ import annotations
@@ -197,3 +198,92 @@ def test_the_shapes_the_properties_cover():
     )
     # Words glued after an ASCII domain are still words, and only the address goes.
     assert ADDRESS_IN_WORDING.sub("<address>", "kijitora@example.jp您好") == "<address>您好"
+
+
+_HOST_LABEL = st.sampled_from(
+    [
+        *("mx1", "spam", "spamexperts", "barracuda", "ess", "virus-gw", "junk", "blocked"),
+        *("relay", "quota", "full", "filter", "dmarc", "mail-protect", "spf", "rbl", "policy"),
+    ]
+)
+_SERVER = st.builds(
+    lambda labels, top: ".".join([*labels, top]),
+    st.lists(_HOST_LABEL, min_size=1, max_size=3),
+    st.sampled_from(["com", "net", "example"]),
+)
+REPLIES = [
+    ("5.1.1", "550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown"),
+    ("5.0.0", "550 No such user here"),
+    ("5.2.2", "552 5.2.2 Mailbox full"),
+    ("5.0.0", "550 Requested action not taken: mailbox unavailable"),
+    ("5.7.1", "550 5.7.1 Message rejected"),
+    ("4.2.2", "452 4.2.2 Over quota"),
+]
+
+
+def _server_dsn(server: str, status: str, reply: str) -> bytes:
+    return f"""From: MAILER-DAEMON@mx.example.org
+To: sender@example.org
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+This is the mail system at host {server}.
+
+<bob@example.com>: host {server}[192.0.2.1] said: {reply} (in reply to RCPT TO command)
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; {server}
+
+Final-Recipient: rfc822; bob@example.com
+Action: failed
+Status: {status}
+Remote-MTA: dns; {server}
+Diagnostic-Code: smtp; {reply}
+
+--B--
+""".encode()
+
+
+@settings(max_examples=200, deadline=None)
+@given(server=_SERVER, reply=st.sampled_from(REPLIES))
+def test_a_server_name_is_never_read_as_words(server, reply):
+    status, text = reply
+    expected = parse_report(_server_dsn("mx.example.com", status, text)).recipients
+    got = parse_report(_server_dsn(server, status, text)).recipients
+    assert [(o.bounce_class, o.evidence) for o in got] == [
+        (o.bounce_class, o.evidence) for o in expected
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(server=_SERVER, reply=st.sampled_from(REPLIES))
+def test_a_server_name_in_other_mtas_words_is_never_read_as_words(server, reply):
+    # Exim's "host NAME [IP]: reply", sendmail's "while talking to NAME.:" and Exchange's
+    # "Generating server: NAME", as the explanation beside the reply.
+    _, text = reply
+    code = int(text[:3])
+    explanations = [
+        f"SMTP error from remote mail server after RCPT TO:<bob@example.com>:\n"
+        f"    host {server} [192.0.2.1]: {text}",
+        f"... while talking to {server}.:\n>>> RCPT To:<bob@example.com>\n<<< {text}",
+        f"Generating server: {server.upper()}\nbob@example.com\nRemote Server returned '{text}'",
+    ]
+    for explanation in explanations:
+        plain = explanation.replace(server, "mx.example.com").replace(
+            server.upper(), "MX.EXAMPLE.COM"
+        )
+        expected = judge(code, "", [text, plain], in_report=True)
+        got = judge(code, "", [text, explanation], in_report=True)
+        assert (got.bounce_class, got.evidence) == (expected.bounce_class, expected.evidence)
+
+
+def test_a_block_list_named_in_a_reply_still_counts():
+    # Only a server's name goes: a block list's zone is the reason the mail was refused.
+    verdict = judge(554, "", ["554 5.7.1 Service unavailable; 192.0.2.1 found in zen.spamhaus.org"])
+    assert verdict.bounce_class == "blocked"

@@ -441,12 +441,15 @@ _SCANNER_STAMP = re.compile(
 
 # The name of a mail server is no wording: "host mx1.spamexperts.com[192.0.2.1] said: 550 5.1.1
 # User unknown" is an unknown user, whichever filtering service runs the receiving MX. Only where
-# the text says the name is a server's: after "host" (Postfix, Exim), "dns;" (RFC 3464's MTA
-# fields), "talking to" (sendmail), "Generating server:" (Exchange), "relay=", or before its
-# bracketed IP address. Elsewhere a name may be the reason ("listed in zen.spamhaus.org").
+# the text says the name is a server's or a domain looked up: after "host" (Postfix, Exim), "dns;"
+# (RFC 3464's MTA fields), "talking to" (sendmail), "Generating server:" (Exchange), "relay=",
+# "host named" (qmail), "name=" (Postfix's DNS errors), or before its bracketed IP address.
+# Elsewhere a name may be the reason ("listed in zen.spamhaus.org", Exchange's
+# "RESOLVER.ADR.RecipientNotFound").
 _NAME = r"[a-z0-9-]++(?:\.[a-z0-9-]++)++\.?"
 _SERVER_NAME = re.compile(
-    rf"(\b(?:host|dns\s*;|talking\s+to|generating\s+server\s*:|relay=)\s*)({_NAME})"
+    rf"(\b(?:host(?:\s+named)?|dns\s*;|talking\s+to|generating\s+server\s*:|relay=|name=)\s*)"
+    rf"({_NAME})"
     rf"|(?<![\w.-])({_NAME})(?=\s*\[(?:\d|ipv6:))",
     re.I,
 )

@@ -264,8 +264,9 @@ def test_a_server_name_is_never_read_as_words(server, reply):
 @settings(max_examples=200, deadline=None)
 @given(server=_SERVER, reply=st.sampled_from(REPLIES))
 def test_a_server_name_in_other_mtas_words_is_never_read_as_words(server, reply):
-    # Exim's "host NAME [IP]: reply", sendmail's "while talking to NAME.:" and Exchange's
-    # "Generating server: NAME", as the explanation beside the reply.
+    # Exim's "host NAME [IP]: reply", sendmail's "while talking to NAME.:", Exchange's
+    # "Generating server: NAME" and the domain a DNS failure names, as the explanation beside
+    # the reply.
     _, text = reply
     code = int(text[:3])
     explanations = [
@@ -273,6 +274,9 @@ def test_a_server_name_in_other_mtas_words_is_never_read_as_words(server, reply)
         f"    host {server} [192.0.2.1]: {text}",
         f"... while talking to {server}.:\n>>> RCPT To:<bob@example.com>\n<<< {text}",
         f"Generating server: {server.upper()}\nbob@example.com\nRemote Server returned '{text}'",
+        # The domain looked up: qmail's and Postfix's DNS failures.
+        f"Sorry, I couldn't find any host named {server}. (#5.1.2)",
+        f"Host or domain name not found. Name service error for name={server} type=MX",
     ]
     for explanation in explanations:
         plain = explanation.replace(server, "mx.example.com").replace(

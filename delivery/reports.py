@@ -936,9 +936,15 @@ def _classify(
 
 
 # A summary of the returned original ("Your message  To: …  Subject: …  Sent: …", Exchange's
-# NDRs and many others): the sender's own words, never the reason it failed.
+# NDRs and many others): the sender's own words, never the reason it failed. Exchange writes
+# the subject's label in the reader's language ("Betreff:", "Objet :", "件名:", "主题:" …).
+_SUBJECT_LABELS = (
+    "betreff|objet|asunto|oggetto|assunto|onderwerp|ämne|emne|aihe|temat|předmět|tárgy|тема"
+    "|konu|件名|主题|主旨|제목"
+)
 _QUOTED_HEADER_LINE = re.compile(
-    r"^[ \t>*]*(?:subject|to|cc|bcc|from|sent|date)[ \t]*:.*$", re.I | re.M
+    rf"^[ \t>*]*(?:subject|to|cc|bcc|from|sent|date|{_SUBJECT_LABELS})[ \t]*[:\uff1a].*$",
+    re.I | re.M,
 )
 
 

@@ -1,11 +1,12 @@
-"""Properties of how a reply's words are read, whatever the names in it (Hypothesis).
+"""Properties of how a bounce's words are read, whatever the names and the subject in it
+(Hypothesis).
 
-A local part is a person's choice and a server's name an operator's, not the server's words:
-"spam@", "mailbox-full@", "blocked.user@", an internationalised address (RFC 6531: a UTF-8
-local part, U-label domains) or an MX run by a filtering service ("mx1.spamexperts.com",
-"d1.ess.barracudanetworks.com") must give the same verdict as "john.smith@example.com" at
-"mx.example.com" in the same reply, and a DSN that names such an address (RFC 6533's utf-8
-address type) names the address we sent to.
+A local part is a person's choice, a server's name an operator's and a subject the sender's,
+not the server's words: "spam@", "mailbox-full@", "blocked.user@", an internationalised address
+(RFC 6531: a UTF-8 local part, U-label domains), an MX run by a filtering service
+("mx1.spamexperts.com", "d1.ess.barracudanetworks.com") or a subject "Spam alert: mailbox full"
+must give the same verdict as "john.smith@example.com" at "mx.example.com" about "Hello", and a
+DSN that names such an address (RFC 6533's utf-8 address type) names the address we sent to.
 """
 
 from __future__ import annotations
@@ -291,3 +292,47 @@ def test_a_block_list_named_in_a_reply_still_counts():
     # Only a server's name goes: a block list's zone is the reason the mail was refused.
     verdict = judge(554, "", ["554 5.7.1 Service unavailable; 192.0.2.1 found in zen.spamhaus.org"])
     assert verdict.bounce_class == "blocked"
+
+
+# Exchange's summary of the returned original, in the reader's language.
+NDR_SUMMARIES = [
+    "Your message did not reach some or all of the intended recipients.\n\n"
+    "      Subject:\t{subject}\n      Sent:\t1/1/2024 10:00 AM\n\n"
+    "The following recipient(s) cannot be reached:\n\n      bob@example.com\n            {reply}\n",
+    "Ihre Nachricht hat einige oder alle Empfänger nicht erreicht.\n\n"
+    "      Betreff:\t{subject}\n      Gesendet am:\t01.01.2024 10:00\n\n"
+    "Folgende(r) Empfänger konnte(n) nicht erreicht werden:\n\n"
+    "      bob@example.com\n            {reply}\n",
+    "Votre message n'a pas pu être remis.\n\n      Objet :\t{subject}\n\n"
+    "      bob@example.com\n            {reply}\n",
+    "メッセージは一部またはすべての受信者に届きませんでした。\n\n      件名:\t{subject}\n\n"
+    "      bob@example.com\n            {reply}\n",
+    "您的邮件未到达部分或全部预期收件人。\n\n      主题\uff1a{subject}\n\n"
+    "      bob@example.com\n            {reply}\n",
+]
+_SUBJECT = st.builds(
+    lambda words, sep: sep.join(words).capitalize(),
+    st.lists(
+        st.sampled_from([*_ASCII_WORDS, "mailbox full", "over quota", "try again"]), max_size=5
+    ),
+    st.sampled_from([" ", ": ", " - ", ", "]),
+)
+
+
+def _ndr(summary: str) -> bytes:
+    return (
+        "From: System Administrator <postmaster@example.com>\nTo: sender@example.org\n"
+        "Subject: Undeliverable: x\nMIME-Version: 1.0\n"
+        "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n" + summary
+    ).encode()
+
+
+@settings(max_examples=200, deadline=None)
+@given(subject=_SUBJECT, summary=st.sampled_from(NDR_SUMMARIES), reply=st.sampled_from(REPLIES))
+def test_the_quoted_subject_is_never_read_as_words(subject, summary, reply):
+    _, text = reply
+    expected = parse_report(_ndr(summary.format(subject="Hello", reply=text))).recipients
+    got = parse_report(_ndr(summary.format(subject=subject, reply=text))).recipients
+    assert [(o.recipient, o.bounce_class, o.evidence) for o in got] == [
+        (o.recipient, o.bounce_class, o.evidence) for o in expected
+    ]

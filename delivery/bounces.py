@@ -459,6 +459,15 @@ def _without_server_names(text: str) -> str:
     return _SERVER_NAME.sub(lambda m: (m.group(1) or "") + "<host>", text)
 
 
+# A local part where an MTA names the recipient by it alone: Postfix's local(8) 'unknown user:
+# "bob"', Domino's "User bob (bob@example.org) not listed in Domino Directory". It is a name
+# ("junk", "spam"), not words.
+_LOCAL = r"[\w.!#$%&'*+/=?^`{|}~-]++"
+_LOCAL_PART_ALONE = re.compile(
+    rf'(?<=user: "){_LOCAL}(?=")|(?<=\buser ){_LOCAL}(?= \(<address>\))', re.I
+)
+
+
 # A multi-line SMTP reply repeats its code, and often its enhanced status, on every line
 # (RFC 5321 §4.2.1: "550-5.1.1 The email account that you tried to reach does not" /
 # "550 5.1.1 exist."); Postfix's DSNs join the lines with spaces and keep the prefixes, sendmail's
@@ -536,7 +545,7 @@ def _from_texts(texts: list[str]) -> tuple[str | None, str]:
         # ASCII text holds ASCII addresses only: the cheaper pattern finds them all.
         text = (ADDRESS_IN_TEXT if text.isascii() else ADDRESS_IN_WORDING).sub("<address>", text)
         text = _SCANNER_STAMP.sub(" ", text)
-        text = _without_server_names(text)
+        text = _LOCAL_PART_ALONE.sub("<address>", _without_server_names(text))
         for rule in ACTIVE_RULES:
             if rule.id in off or not rule.pattern.search(text):
                 continue

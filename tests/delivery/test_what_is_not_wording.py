@@ -336,3 +336,20 @@ def test_the_quoted_subject_is_never_read_as_words(subject, summary, reply):
     assert [(o.recipient, o.bounce_class, o.evidence) for o in got] == [
         (o.recipient, o.bounce_class, o.evidence) for o in expected
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(local=_local(_ASCII_WORDS), status=st.sampled_from(["5.1.1", "5.0.0", ""]))
+def test_a_local_part_named_alone_is_never_read_as_words(local, status):
+    # Postfix's local(8) 'unknown user: "bob"' and Domino's "User bob (bob@…) not listed".
+    def texts(name: str) -> list[list[str]]:
+        address = f"{name}@example.net"
+        return [
+            [f'<{address}>: unknown user: "{name}"'],
+            [f"User {name} ({address}) not listed in Domino Directory"],
+        ]
+
+    for plain, named in zip(texts("john.smith"), texts(local), strict=True):
+        expected = judge(550, status, plain, in_report=True, structured=bool(status))
+        got = judge(550, status, named, in_report=True, structured=bool(status))
+        assert (got.bounce_class, got.evidence) == (expected.bounce_class, expected.evidence)

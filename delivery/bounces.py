@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .addresses import ADDRESS_IN_TEXT, ADDRESS_IN_WORDING
+from .addresses import ADDRESS_IN_ASCII_WORDING, ADDRESS_IN_WORDING
 from .models import BounceClass, BounceEvidence
 from .provenance import PROVENANCE, independent_sources
 
@@ -460,11 +460,20 @@ def _without_server_names(text: str) -> str:
 
 
 # A local part where an MTA names the recipient by it alone: Postfix's local(8) 'unknown user:
-# "bob"', Domino's "User bob (bob@example.org) not listed in Domino Directory". It is a name
-# ("junk", "spam"), not words.
+# "bob"', Domino's "User bob (bob@example.org) not listed in Domino Directory", sendmail's
+# local mailer ("bob... Deferred: …" at the start of a line; "bob" on its own line, then
+# "(expanded from: bob)"). It is a name ("junk", "spam"), not words. The line forms are looked
+# for before lines are joined.
 _LOCAL = r"[\w.!#$%&'*+/=?^`{|}~-]++"
 _LOCAL_PART_ALONE = re.compile(
-    rf'(?<=user: "){_LOCAL}(?=")|(?<=\buser ){_LOCAL}(?= \(<address>\))', re.I
+    rf'(?<=user: "){_LOCAL}(?=")|(?<=\buser ){_LOCAL}(?= \(<address>\))'
+    rf"|(?<=expanded from: ){_LOCAL}(?=\))",
+    re.I,
+)
+_LOCAL_PART_LINE = re.compile(
+    r"^[ \t]*+[\w!#$%&'*+/=?^`{|}~-][\w.!#$%&'*+/=?^`{|}~-]*?(?=\.\.\.[ \t])"
+    rf"|^[ \t]*+{_LOCAL}(?=[ \t]*+\r?\n[ \t]*+\(expanded from)",
+    re.M,
 )
 
 
@@ -541,9 +550,10 @@ def _from_texts(texts: list[str]) -> tuple[str | None, str]:
         # Links, addresses and antivirus stamps are not wording: neither a help page's path,
         # a local part such as "no-such-user@" nor "scanned for viruses" says anything
         # about this failure.
-        text = _URL.sub(" ", _words_of(text or ""))
+        text = _URL.sub(" ", _words_of(_LOCAL_PART_LINE.sub("<address>", text or "")))
         # ASCII text holds ASCII addresses only: the cheaper pattern finds them all.
-        text = (ADDRESS_IN_TEXT if text.isascii() else ADDRESS_IN_WORDING).sub("<address>", text)
+        pattern = ADDRESS_IN_ASCII_WORDING if text.isascii() else ADDRESS_IN_WORDING
+        text = pattern.sub("<address>", text)
         text = _SCANNER_STAMP.sub(" ", text)
         text = _LOCAL_PART_ALONE.sub("<address>", _without_server_names(text))
         for rule in ACTIVE_RULES:

@@ -950,7 +950,9 @@ _QUOTED_HEADER_LINE = re.compile(
 
 # An address in a report's wording; a line of a multi-line reply may start with one
 # ("552-bob@example.org has a full"), and its code belongs to the reply, not to the address.
-_WORDING_ADDRESS = re.compile(rf"(?<!{ADDRESS_CHARS})([245]\d\d-)?{ADDRESS_PATTERN}", re.ASCII)
+_WORDING_ADDRESS = re.compile(
+    rf"(?<!{ADDRESS_CHARS})([245]\d\d-)?{ADDRESS_CHARS}+@[\w-]++(?:\.[\w-]++)*+", re.ASCII
+)
 # The same in text that is not all ASCII, where an address may be internationalised.
 _WORDING_ADDRESS_ANY = re.compile(
     rf"(?a:(?<!{ADDRESS_CHARS})([245]\d\d-){ADDRESS_PATTERN})|{ADDRESS_IN_WORDING_PATTERN}"

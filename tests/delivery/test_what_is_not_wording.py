@@ -11,6 +11,10 @@ DSN that names such an address (RFC 6533's utf-8 address type) names the address
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -353,3 +357,35 @@ def test_a_local_part_named_alone_is_never_read_as_words(local, status):
         expected = judge(550, status, plain, in_report=True, structured=bool(status))
         got = judge(550, status, named, in_report=True, structured=bool(status))
         assert (got.bounce_class, got.evidence) == (expected.bounce_class, expected.evidence)
+
+
+SAMPLES = Path("/work/shared/cases/bounces")
+
+
+@pytest.mark.parametrize("name", ["spam.blocked", "mailbox-full.virus", "junk"])
+def test_renaming_the_failed_recipient_of_a_real_bounce_changes_no_verdict(name):
+    # Each public sample that blames one recipient, with that recipient's local part renamed
+    # wherever it stands before an "@": addresses at dotless hosts ("@localhost"), sendmail's
+    # "bob... Deferred" and "(expanded from: bob)" lines included.
+    changed, checked = [], 0
+    for path in sorted(SAMPLES.glob("*.eml")):
+        raw = path.read_bytes()
+        outcomes = [o for o in parse_report(raw).recipients if o.recipient]
+        if len(outcomes) != 1 or len(outcomes[0].recipient.split("@")[0]) < 3:
+            continue
+        (outcome,) = outcomes
+        local = outcome.recipient.split("@")[0].encode()
+        renamed = re.sub(
+            re.escape(local) + rb"(?=@|\.\.\. |\)|\r?\n[ \t]*\(expanded)",
+            name.encode(),
+            raw,
+            flags=re.I,
+        )
+        if renamed == raw:
+            continue
+        checked += 1
+        (after,) = [o for o in parse_report(renamed).recipients if o.recipient]
+        if (after.bounce_class, after.evidence) != (outcome.bounce_class, outcome.evidence):
+            changed.append((path.name, outcome.bounce_class, after.bounce_class, after.rule))
+    assert checked > 250
+    assert changed == []

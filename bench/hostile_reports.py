@@ -69,6 +69,7 @@ SHAPES = [
     ("U-labels after an @ in a Diagnostic-Code", dsn, "a@例.".encode()),
     ("'<a@' in a plain bounce", plain, b"<a@"),
     ("'host a.' in a plain bounce", plain, b"host a."),
+    ("'a.' in a Diagnostic-Code", dsn, b"a."),
 ]
 SIZES = (100_000, 200_000)
 

@@ -455,8 +455,22 @@ _SERVER_NAME = re.compile(
 )
 
 
+# Any other domain name in lower case ("mx.junk-mail.example", "for 'spam-filter.example'") is
+# a name too, unless it is a DNS block list's zone, which can be the reason ("blocked using
+# zen.spamhaus.org"). Exchange's dotted codes ("RESOLVER.ADR.RecipientNotFound") are not lower
+# case, and stay words.
+_DOMAIN_NAME = re.compile(r"(?<![\w.@-])(?:[a-z0-9-]++\.)+[a-z]{2,24}\.?(?![\w@-])")
+_BLOCK_LIST_ZONE = re.compile(
+    r"spamhaus|spamcop|sorbs|barracudacentral|abuseat|uceprotect|surbl|uribl|mailspike"
+    r"|spamrats|psbl|backscatterer|senderscore|dnsbl|\brbl|\bbl\b|blocklist|blacklist"
+)
+
+
 def _without_server_names(text: str) -> str:
-    return _SERVER_NAME.sub(lambda m: (m.group(1) or "") + "<host>", text)
+    text = _SERVER_NAME.sub(lambda m: (m.group(1) or "") + "<host>", text)
+    return _DOMAIN_NAME.sub(
+        lambda m: m.group(0) if _BLOCK_LIST_ZONE.search(m.group(0)) else "<host>", text
+    )
 
 
 # A local part where an MTA names the recipient by it alone: Postfix's local(8) 'unknown user:

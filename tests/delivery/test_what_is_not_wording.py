@@ -389,3 +389,38 @@ def test_renaming_the_failed_recipient_of_a_real_bounce_changes_no_verdict(name)
             changed.append((path.name, outcome.bounce_class, after.bounce_class, after.rule))
     assert checked > 250
     assert changed == []
+
+
+# Where the recipient's domain may decide: a provider's documented codes for its own mailboxes
+# (row 13a), Microsoft's and Google Groups' own report formats.
+_PROVIDER_DOMAIN = re.compile(r"hotmail|outlook|live|msn|gmx|web\.de|googlegroups", re.I)
+
+
+@pytest.mark.parametrize("domain", ["junk-blocked.example", "spam.full-quota.example"])
+def test_renaming_the_failed_recipients_domain_in_a_real_bounce_changes_no_verdict(domain):
+    # The domain renamed everywhere it stands as a name: in addresses, in its MX hosts' names
+    # ("mx.example.com"), in Exim's "all hosts for 'example.com'", in a DNS error.
+    changed, checked = [], 0
+    for path in sorted(SAMPLES.glob("*.eml")):
+        raw = path.read_bytes()
+        outcomes = [o for o in parse_report(raw).recipients if o.recipient]
+        if len(outcomes) != 1 or outcomes[0].bounce_class == "complaint":
+            continue
+        (outcome,) = outcomes
+        old = outcome.recipient.split("@")[1]
+        if _PROVIDER_DOMAIN.search(old) or outcome.rule == "unavailable.1":
+            continue
+        renamed = re.sub(
+            rb"(?<![\w-])" + re.escape(old.encode()) + rb"(?![\w-])",
+            domain.encode(),
+            raw,
+            flags=re.I,
+        )
+        if renamed == raw:
+            continue
+        checked += 1
+        (after,) = [o for o in parse_report(renamed).recipients if o.recipient]
+        if (after.bounce_class, after.evidence) != (outcome.bounce_class, outcome.evidence):
+            changed.append((path.name, outcome.bounce_class, after.bounce_class, after.rule))
+    assert checked > 250
+    assert changed == []

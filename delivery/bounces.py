@@ -474,14 +474,14 @@ def _without_server_names(text: str) -> str:
 
 
 # A local part where an MTA names the recipient by it alone: Postfix's local(8) 'unknown user:
-# "bob"', Domino's "User bob (bob@example.org) not listed in Domino Directory", sendmail's
-# local mailer ("bob... Deferred: …" at the start of a line; "bob" on its own line, then
-# "(expanded from: bob)"). It is a name ("junk", "spam"), not words. The line forms are looked
-# for before lines are joined.
+# "bob"', Domino's "User bob (bob@example.org) not listed in Domino Directory", CommuniGate's
+# "LOCAL module(account bob) reports:", sendmail's local mailer ("bob... Deferred: …" at the
+# start of a line; "bob" on its own line, then "(expanded from: bob)"). It is a name ("junk",
+# "spam"), not words. The line forms are looked for before lines are joined.
 _LOCAL = r"[\w.!#$%&'*+/=?^`{|}~-]++"
 _LOCAL_PART_ALONE = re.compile(
     rf'(?<=user: "){_LOCAL}(?=")|(?<=\buser ){_LOCAL}(?= \(<address>\))'
-    rf"|(?<=expanded from: ){_LOCAL}(?=\))",
+    rf"|(?<=expanded from: ){_LOCAL}(?=\))|(?<=\(account ){_LOCAL}(?=\))",
     re.I,
 )
 _LOCAL_PART_LINE = re.compile(

@@ -959,10 +959,20 @@ _WORDING_ADDRESS_ANY = re.compile(
 )
 
 
+# A DSN's fields that name an address or a host (RFC 3464 §2.2, §2.3): names, never wording.
+# ("Final-Recipient: LOCAL;<junk>", "Remote-MTA: dns; mx.spam-filter.example").
+_NAME_FIELD_LINE = re.compile(
+    r"^[ \t]*(?:final-recipient|original-recipient|x-actual-recipient|reporting-mta|remote-mta"
+    r"|received-from-mta|x-postfix-sender|dsn-gateway)[ \t]*:.*$",
+    re.I | re.M,
+)
+
+
 def _wording(text: str) -> str:
-    """What a report says about the failure: without the returned original's header lines or
-    addresses (a local part such as "no-such-user@…" says nothing about the failure)."""
-    text = _QUOTED_HEADER_LINE.sub("", text)
+    """What a report says about the failure: without the returned original's header lines,
+    the DSN's name fields or addresses (a local part such as "no-such-user@…" says nothing
+    about the failure)."""
+    text = _NAME_FIELD_LINE.sub("", _QUOTED_HEADER_LINE.sub("", text))
     pattern = _WORDING_ADDRESS if text.isascii() else _WORDING_ADDRESS_ANY
     return pattern.sub(lambda m: (m.group(1) or "") + "<address>", text)
 

@@ -33,6 +33,8 @@ ADDRESS_IN_TEXT = re.compile(rf"(?<!{ADDRESS_CHARS}){ADDRESS_PATTERN}", re.ASCII
 # the ASCII shape stops where the script changes. For text that is not all ASCII (ASCII text
 # needs only ADDRESS_IN_ASCII_WORDING). Possessive runs: hostile text must not be read from
 # every position (see ADDRESS_IN_TEXT).
+# The common shape, or at a host with no dot ("kijitora@localhost": local delivery).
+ADDRESS_OR_LOCAL_HOST = ADDRESS_CHARS + r"+@[\w-]++(?:\.[\w-]++)*+"
 _U_LABEL = r"[A-Za-z0-9_-]*+[^\W\x00-\x7f][\w-]*+"
 _U_DOMAIN = (
     rf"(?:[A-Za-z0-9_-]++\.)*+{_U_LABEL}(?:\.[\w-]++)++"  # a U-label before the last dot
@@ -43,15 +45,13 @@ ADDRESS_IN_WORDING_PATTERN = (
     # A DSN's address field ("Final-Recipient: utf-8; 用户@example.com", RFC 6533).
     r"|(?i:(?<=rfc822;)|(?<=utf-8;))[ \t]*+[^\s<>@;]++@[^\s<>@;]++"
     rf"|(?<![\w.!#$%&'*+/=?^`{{|}}~-])[\w.!#$%&'*+/=?^`{{|}}~-]++@(?:{_U_DOMAIN})"
-    rf"|(?a:(?<!{ADDRESS_CHARS}){ADDRESS_CHARS}+@[\w-]++(?:\.[\w-]++)*+)"
+    rf"|(?a:(?<!{ADDRESS_CHARS}){ADDRESS_OR_LOCAL_HOST})"
 )
 ADDRESS_IN_WORDING = re.compile(ADDRESS_IN_WORDING_PATTERN)
 # The same for text that is all ASCII, where the common shape is all there is. A host with no
 # dot is a domain too ("kijitora@localhost", "bob@sims-ms-daemon": local delivery), though no
 # recipient we send to has one.
-ADDRESS_IN_ASCII_WORDING = re.compile(
-    rf"(?<!{ADDRESS_CHARS}){ADDRESS_CHARS}+@[\w-]++(?:\.[\w-]++)*+", re.ASCII
-)
+ADDRESS_IN_ASCII_WORDING = re.compile(rf"(?<!{ADDRESS_CHARS}){ADDRESS_OR_LOCAL_HOST}", re.ASCII)
 
 
 class InvalidAddress(ValueError):

@@ -24,6 +24,7 @@ from .addresses import (
     ADDRESS_CHARS,
     ADDRESS_IN_TEXT,
     ADDRESS_IN_WORDING_PATTERN,
+    ADDRESS_OR_LOCAL_HOST,
     ADDRESS_PATTERN,
     InvalidAddress,
     domain_of,
@@ -951,7 +952,7 @@ _QUOTED_HEADER_LINE = re.compile(
 # An address in a report's wording; a line of a multi-line reply may start with one
 # ("552-bob@example.org has a full"), and its code belongs to the reply, not to the address.
 _WORDING_ADDRESS = re.compile(
-    rf"(?<!{ADDRESS_CHARS})([245]\d\d-)?{ADDRESS_CHARS}+@[\w-]++(?:\.[\w-]++)*+", re.ASCII
+    rf"(?<!{ADDRESS_CHARS})([245]\d\d-)?{ADDRESS_OR_LOCAL_HOST}", re.ASCII
 )
 # The same in text that is not all ASCII, where an address may be internationalised.
 _WORDING_ADDRESS_ANY = re.compile(

@@ -1182,12 +1182,32 @@ _TO_ADDRESS = re.compile(
 )
 
 
+# An address that starts a line only because the prose was wrapped there: the sentence runs
+# through it ("The address to which your message was addressed,\nuser1@example.gov, did not
+# match …": the line above ends mid-sentence and words follow) ...
+_SENTENCE_GOES_ON = re.compile(
+    r"[>\]'\"]?(?:,[ \t]+[a-z]+|[ \t]+(?:although|and|or|but|which|who|whose))[ \t]"
+)
+_LINE_ENDS_MID_SENTENCE = re.compile(r"[^\s.:!?;>)\]][ \t]*\r?\n[ \t]*+[<\"'\[]?\Z")
+# ... or it is who to write to ("For further assistance, please contact\n<support@…>").
+_ASKS_TO_WRITE = re.compile(
+    r"(?<![\w.@-])(?:contact|write to|e-?mail|reach|send (?:an? )?(?:e-?mail|message) to)"
+    r"(?: us)?(?: at)?[ \t]*\r?\n[ \t]*+[<\"'\[]?\Z",
+    re.I,
+)
+
+
 def _anchored_addresses(text: str, excluded: set[str]) -> list[str | None]:
     """Addresses that start a line of the explanation: the usual shape of a failed recipient."""
     found: list[str | None] = []
     for match in _ADDRESS_AT_LINE_START.finditer(text):
         line = text[match.start() : text.find("\n", match.start()) % (len(text) + 1)]
         if re.match(r"\s*(from|reply-to|return-path|[\w -]*sender[\w -]*)\s*:", line, re.I):
+            continue
+        before = text[max(0, match.start(1) - 80) : match.start(1)]
+        if _ASKS_TO_WRITE.search(before) or (
+            _LINE_ENDS_MID_SENTENCE.search(before) and _SENTENCE_GOES_ON.match(text, match.end())
+        ):
             continue
         address = _normalize(match.group(1))
         if address and address not in excluded and address not in found:

@@ -7,6 +7,8 @@ report that names where an alias led never proves the alias dead.
 
 from __future__ import annotations
 
+import textwrap
+
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -104,3 +106,44 @@ def test_a_forward_s_dead_mailbox_never_proves_the_alias_dead(addresses, status)
     assert (outcome.recipient, outcome.final_recipient) == (alias, target)
     assert outcome.bounce_class != "invalid_address"
     assert not outcome.hard
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    addresses=distinct_addresses(2),
+    prose=st.sampled_from(
+        [
+            "For further assistance with this problem, please contact <{a}>.",
+            "If you think this report is wrong, please write to {a} and quote it in full.",
+            "The standard form of an address at this site is {a}, although people may choose"
+            " another one to publish.",
+            "The address your message was sent to is not the one called {a}, which belongs"
+            " to another person.",
+        ]
+    ),
+    width=st.integers(min_value=60, max_value=100),
+    indent=st.sampled_from(["", "  "]),
+)
+def test_a_sentence_wrapped_at_an_address_names_no_recipient(addresses, prose, width, indent):
+    """Each MTA wraps its explanation at its own width; where a wrapped sentence happens to put
+    another address at the start of a line, that address is still not the failed recipient."""
+    recipient, other = addresses
+    paragraph = textwrap.fill(
+        "I'm sorry to have to inform you that your message could not be delivered"
+        f" to one or more recipients. {prose.format(a=other)}",
+        width,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+    )
+    raw = (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\n"
+        "To: news@mail.acme.example\n"
+        "Subject: Undelivered Mail Returned to Sender\n\n"
+        f"{paragraph}\n\n"
+        f"<{recipient}>: host mx.example.net said: 550 5.1.1 User unknown\n"
+    ).encode()
+
+    outcomes = parse_report(raw).failed
+
+    assert [(o.recipient, o.bounce_class) for o in outcomes] == [(recipient, "invalid_address")]

@@ -20,6 +20,7 @@ API key: the time a sender's MTA or script waits, the report stored, beside the 
 from __future__ import annotations
 
 import argparse
+import base64
 import email
 import json
 import logging
@@ -52,6 +53,19 @@ def dsn(run: bytes) -> bytes:
     return HEAD + DSN + run + b"\n--B--\n"
 
 
+def encoded_dsn(run: bytes) -> bytes:
+    """The DSN's delivery-status part sent base64 (RFC 6533 allows it for the global one)."""
+    fields = DSN.split(b"message/delivery-status\n\n", 1)[1] + run
+    head = DSN.split(b"message/delivery-status\n\n", 1)[0]
+    return (
+        HEAD
+        + head
+        + b"message/delivery-status\nContent-Transfer-Encoding: base64\n\n"
+        + base64.encodebytes(fields)
+        + b"--B--\n"
+    )
+
+
 def subject(run: bytes) -> bytes:
     return HEAD.replace(b"Undelivered Mail Returned to Sender", run) + b"\nmailbox unavailable\n"
 
@@ -65,6 +79,8 @@ SHAPES = [
     ("'from550-' in a plain bounce", plain, b"from550-"),
     ("digits in a Diagnostic-Code", dsn, b"5"),
     ("blank lines in a delivery-status part", dsn, b"\n"),
+    ("blank lines, delivery-status in base64", encoded_dsn, b"\n"),
+    ("digits, delivery-status in base64", encoded_dsn, b"5"),
     ("unclosed encoded words in the Subject", subject, b"[<br>=?utf-8?q?"),
     ("U-labels after an @ in a Diagnostic-Code", dsn, "a@例.".encode()),
     ("'<a@' in a plain bounce", plain, b"<a@"),
@@ -88,6 +104,18 @@ BIG = [
     ("a bounce returning a 5 MB attachment", FULL_RETURN),
     ("5 MB of short lines in a plain bounce", plain(b"x\n" * (2 * MB + MB // 2))),
     ("2 MB of blank lines in a delivery-status part", dsn(b"\n" * 2 * MB)),
+    ("the same, sent base64", encoded_dsn(b"\n" * 2 * MB)),
+    (
+        "100 base64 delivery-status parts of 20 KB",
+        HEAD
+        + DSN.split(b"--B\nContent-Type: message/delivery-status", 1)[0]
+        + b"".join(
+            b"--B\nContent-Type: message/delivery-status\nContent-Transfer-Encoding: base64\n\n"
+            + base64.encodebytes(b"Final-Recipient: rfc822; bob@example.org\n" + b"x" * 20_000)
+            for _ in range(100)
+        )
+        + b"--B--\n",
+    ),
 ]
 
 

@@ -227,7 +227,32 @@ class TooManyParts(ValueError):
     pass
 
 
-def _message_from_bytes(raw: bytes) -> email.message.Message:
+_ENCODINGS_OF_A_MESSAGE_PART = ("base64", "quoted-printable")
+
+
+def _is_encoded_message(part: email.message.Message, ctype: str) -> bool:
+    return ctype.startswith("message/") and (
+        str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+        in _ENCODINGS_OF_A_MESSAGE_PART
+    )
+
+
+class _Part(email.message.Message):
+    """A part as the email package makes it, but a message/* part sent base64 or
+    quoted-printable keeps its body as text while the message is parsed (the parser would read
+    the encoded body as fields or headers), to be decoded and read after (_message_from_bytes).
+    """
+
+    parsing = True
+
+    def get_content_type(self) -> str:
+        ctype = super().get_content_type()
+        if self.parsing and _is_encoded_message(self, ctype):
+            return "text/plain"
+        return ctype
+
+
+def _parsed(raw: bytes) -> email.message.Message:
     """The email package's parse, stopped past MAX_PARTS parts."""
     made = 0
 
@@ -236,9 +261,38 @@ def _message_from_bytes(raw: bytes) -> email.message.Message:
         made += 1
         if made > MAX_PARTS:
             raise TooManyParts(f"more than {MAX_PARTS:,} MIME parts")
-        return email.message.Message(*args, **kwargs)
+        return _Part(*args, **kwargs)
 
-    return email.message_from_bytes(raw, _class=part)
+    message = email.message_from_bytes(raw, _class=part)
+    for each in message.walk():
+        each.parsing = False
+    return message
+
+
+# At most this many encoded message/* parts are decoded in one message (each is parsed again).
+_MAX_ENCODED_MESSAGE_PARTS = 20
+
+
+def _message_from_bytes(raw: bytes) -> email.message.Message:
+    """The message, with its message/* parts sent base64 or quoted-printable read as what they
+    carry.
+
+    RFC 6533 lets message/global-delivery-status, message/global and message/global-headers
+    take either encoding through 7-bit relays, and some MTAs encode a message/delivery-status
+    or a returned message/rfc822 so too (RFC 3464 §2.1 and RFC 2046 §5.2.1 want them unencoded).
+    Before, the DSN's fields in such a part were never read. An encoded part inside a decoded
+    one stays as it is: no MTA nests them, and each level would parse the message again.
+    """
+    message = _parsed(raw)
+    encoded = [p for p in message.walk() if _is_encoded_message(p, p.get_content_type())]
+    for part in encoded[:_MAX_ENCODED_MESSAGE_PARTS]:
+        body = part.get_payload(decode=True) or b""
+        body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        # The part's own type over the decoded body, read as the email package reads it.
+        container = _parsed(f"Content-Type: {part.get_content_type()}\n\n".encode() + body)
+        del part["Content-Transfer-Encoding"]
+        part.set_payload(container.get_payload())
+    return message
 
 
 def _parse(raw: bytes, forwarded: bool = False) -> Report:

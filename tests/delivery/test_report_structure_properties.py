@@ -10,6 +10,9 @@ and was lost.
 
 from __future__ import annotations
 
+import base64
+import quopri
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +39,7 @@ CONTENT_TYPES = [
     "application/json",
 ]
 TRANSFER_ENCODINGS = ["", "base64", "quoted-printable", "8bit", "x-uuencode"]
+ENCODERS = {"base64": base64.encodebytes, "quoted-printable": quopri.encodestring}
 LINES = [
     "",
     " folded",
@@ -91,6 +95,9 @@ def parts(draw: st.DrawFn, depth: int = 0) -> str:
             body += f"--{boundary}--\n"
     else:
         body = "\n".join(draw(st.lists(st.sampled_from(LINES), max_size=12)))
+        if encoding in ENCODERS and draw(st.booleans()):
+            # Encoded as it says (a message/* part too: RFC 6533), or left raw as it does not.
+            body = ENCODERS[encoding](body.encode("utf-8", "surrogateescape")).decode("ascii")
     return f"{head}\n\n{body}"
 
 

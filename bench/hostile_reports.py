@@ -66,6 +66,11 @@ def encoded_dsn(run: bytes) -> bytes:
     )
 
 
+def html(run: bytes) -> bytes:
+    """A bounce whose explanation is HTML only, as Exchange Online writes it."""
+    return HEAD + b"Content-Type: text/html\n\n<html><body><p>&lt;bob@example.org&gt;: " + run
+
+
 def subject(run: bytes) -> bytes:
     return HEAD.replace(b"Undelivered Mail Returned to Sender", run) + b"\nmailbox unavailable\n"
 
@@ -81,6 +86,8 @@ SHAPES = [
     ("blank lines in a delivery-status part", dsn, b"\n"),
     ("blank lines, delivery-status in base64", encoded_dsn, b"\n"),
     ("digits, delivery-status in base64", encoded_dsn, b"5"),
+    ("unclosed '<p ' in an HTML bounce", html, b"<p "),
+    ("unclosed '<style ' in an HTML bounce", html, b"<style "),
     ("unclosed encoded words in the Subject", subject, b"[<br>=?utf-8?q?"),
     ("U-labels after an @ in a Diagnostic-Code", dsn, "a@例.".encode()),
     ("'<a@' in a plain bounce", plain, b"<a@"),

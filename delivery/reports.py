@@ -185,7 +185,10 @@ def _part_text(part: email.message.Message) -> str:
         if isinstance(inner, list):
             return "\n\n".join(_flatten(m) for m in inner if isinstance(m, email.message.Message))
         return str(inner or "")
-    return _decode_bytes(payload, part.get_content_charset())
+    # A base64 or quoted-printable body keeps the CRLF line breaks it was encoded with (RFC
+    # 2045 §6.8 encodes text in its canonical CRLF form); everything here reads "\n".
+    text = _decode_bytes(payload, part.get_content_charset())
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _flatten(message: email.message.Message) -> str:
@@ -422,7 +425,7 @@ def _original_headers(
     for part in parts:
         if part.get_content_maintype() != "text":
             continue
-        _, inline = _split_original(_part_text(part))
+        _, inline = _split_original(_readable_text(part))
         if inline is not None:
             return inline
     return None
@@ -785,7 +788,7 @@ def _delivery_status(
         for part in parts:
             if part.get_content_maintype() != "text":
                 continue
-            text = _split_original(_part_text(part))[0]
+            text = _split_original(_readable_text(part))[0]
             match = _DSN_FIELD_START.search(text)
             if match:
                 paragraph = text.rfind("\n\n", 0, match.start()) + 1
@@ -877,14 +880,41 @@ def _whole_reply(diagnostic: str, human: str) -> str:
     return " ".join(reply)
 
 
-_HTML_BREAK = re.compile(r"<(?:br|/?p|/?div|/?tr|/?li|/?h\d)\b[^>]*>", re.I)
-_HTML_TAG = re.compile(r"<[^>]+>")
+# A tag that ends a line, with the source's own line break after it ("…<br>\n" is one break).
+_HTML_BREAK = re.compile(
+    r"<(?:br|/?p|/?div|/?tr|/?li|/?h\d|/?pre|/?table)\b[^<>]*+>(?:[ \t]*+\n)?", re.I
+)
+# A tag's text never holds "<": else each unclosed "<" read to the end of the text.
+_HTML_TAG = re.compile(r"<[^<>]++>")
+# Elements whose text is not shown: a style sheet's rules are no explanation.
+_HTML_HIDDEN_START = re.compile(r"<(style|script|head)[\s/>]", re.I)
+
+
+def _without_hidden_elements(text: str) -> str:
+    """`text` without its style, script and head elements. Each search starts where the last
+    ended, and an unclosed element ends the text: the work is linear in any input."""
+    kept, position = [], 0
+    while start := _HTML_HIDDEN_START.search(text, position):
+        kept.append(text[position : start.start()])
+        end = re.compile(rf"</{start.group(1)}\s*>", re.I).search(text, start.end())
+        if end is None:
+            return "".join(kept)
+        position = end.end()
+    kept.append(text[position:])
+    return "".join(kept)
 
 
 def _html_text(text: str) -> str:
     """An HTML explanation as text: its line breaks kept, its other tags gone, its entities
     read ("couldn&#39;t", "&lt;bob@example.org&gt;": Exchange Online writes them so)."""
+    text = _without_hidden_elements(text)
     return html.unescape(_HTML_TAG.sub(" ", _HTML_BREAK.sub("\n", text)))
+
+
+def _readable_text(part: email.message.Message) -> str:
+    """A text part as a person reads it: an HTML one without its markup."""
+    text = _part_text(part)
+    return _html_text(text) if part.get_content_type() == "text/html" else text
 
 
 def _human_text(message: email.message.Message, parts: list[email.message.Message]) -> str:
@@ -895,10 +925,7 @@ def _human_text(message: email.message.Message, parts: list[email.message.Messag
         if ctype in ("message/rfc822", "message/global", "text/rfc822-headers"):
             break
         if ctype.startswith(("text/plain", "text/html")) and not part.get_filename():
-            text = _part_text(part)
-            if ctype.startswith("text/html"):
-                text = _html_text(text)
-            texts.append(_split_original(text)[0])
+            texts.append(_split_original(_readable_text(part))[0])
     # An explanation is a few lines; past this it is something else, and costs time.
     return "\n".join(texts)[:MAX_EXPLANATION]
 

@@ -1,0 +1,222 @@
+"""The same report in the other forms MTAs give it is read the same.
+
+Every public sample, changed as below, must give the outcomes and the returned message id it
+gives as it is:
+- its message/* parts sent base64 or quoted-printable: RFC 6533 lets message/global-delivery-
+  status, message/global and message/global-headers be encoded so through 7-bit relays, and
+  some MTAs encode a message/delivery-status or a returned message/rfc822 so too;
+- its explanation as HTML (Exchange Online and most providers write one), with the returned
+  original's headers quoted in it;
+- its text parts base64-encoded in their canonical form, with CRLF line breaks (RFC 2045 §6.8).
+"""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.message
+import html
+import quopri
+import re
+from pathlib import Path
+
+import pytest
+
+from delivery.reports import parse_report
+
+SAMPLES = Path("/work/shared/cases/bounces")
+_ENCODE = {
+    "base64": base64.encodebytes,
+    "quoted-printable": lambda data: quopri.encodestring(data),
+}
+_BOUNDARY = re.compile(
+    rb'^Content-Type:\s*multipart/[^\n]*?(?:\n[ \t][^\n]*)*?boundary="?([^";\n]+)', re.I | re.M
+)
+_MESSAGE_PART = re.compile(rb"^Content-Type:\s*message/(delivery-status|rfc822)\b", re.I | re.M)
+
+
+def encoded_message_parts(raw: bytes, encoding: str) -> bytes | None:
+    """`raw` with the body of each message/delivery-status and message/rfc822 part of its outer
+    multipart encoded as `encoding`, or None when it has no such part sent unencoded."""
+    raw = raw.replace(b"\r\n", b"\n")
+    found = _BOUNDARY.search(raw)
+    if found is None:
+        return None
+    boundary = b"\n--" + found.group(1).strip()
+    pieces = raw.split(boundary + b"\n")
+    changed = False
+    for i, piece in enumerate(pieces[1:], start=1):
+        headers, blank, body = piece.partition(b"\n\n")
+        if not blank or not _MESSAGE_PART.search(headers):
+            continue
+        if re.search(rb"^Content-Transfer-Encoding:", headers, re.I | re.M):
+            continue
+        # The last part's body runs to the closing boundary; what follows stays as it is.
+        body, closing, rest = body.partition(boundary + b"--")
+        encoded = _ENCODE[encoding](body + b"\n").rstrip(b"\n")
+        header = f"\nContent-Transfer-Encoding: {encoding}\n\n".encode()
+        pieces[i] = headers + header + encoded + closing + rest
+        if not closing:
+            pieces[i] = headers + header + encoded
+        changed = True
+    return (boundary + b"\n").join(pieces) if changed else None
+
+
+def _read(raw: bytes) -> tuple[list[tuple], str | None]:
+    report = parse_report(raw)
+    outcomes = sorted(
+        (o.recipient or "", str(o.bounce_class), str(o.evidence), o.diagnostic)
+        for o in report.recipients
+    )
+    return outcomes, report.original_message_id
+
+
+@pytest.mark.parametrize("encoding", ["base64", "quoted-printable"])
+def test_every_sample_reads_the_same_with_its_message_parts_encoded(encoding):
+    checked, changed = 0, []
+    for path in sorted(SAMPLES.rglob("*.eml")):
+        raw = path.read_bytes()
+        encoded = encoded_message_parts(raw, encoding)
+        if encoded is None:
+            continue
+        checked += 1
+        if _read(encoded) != _read(raw):
+            changed.append(path.name)
+
+    assert checked > 150
+    assert changed == []
+
+
+def test_a_global_dsn_sent_base64_names_its_utf8_recipient():
+    """RFC 6533 §6.2: message/global-delivery-status may be base64 through a 7-bit relay."""
+    fields = (
+        "Reporting-MTA: dns; mx.example.net\n\n"
+        "Original-Recipient: utf-8; 用户@example.org\n"
+        "Final-Recipient: utf-8; 用户@example.org\n"
+        "Action: failed\nStatus: 5.1.1\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 没有这个用户\n"
+    ).encode()
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.net\n"
+        b"To: news@mail.acme.example\n"
+        b"Subject: Undelivered Mail Returned to Sender\n"
+        b"MIME-Version: 1.0\n"
+        b'Content-Type: multipart/report; report-type=global-delivery-status; boundary="b"\n\n'
+        b"--b\nContent-Type: text/plain\n\nDelivery failed.\n\n"
+        b"--b\nContent-Type: message/global-delivery-status\n"
+        b"Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(fields) + b"--b--\n"
+    )
+
+    (outcome,) = parse_report(raw).failed
+
+    assert outcome.recipient == "用户@example.org"
+    assert (outcome.bounce_class, outcome.status) == ("invalid_address", "5.1.1")
+
+
+def _explanation_parts(raw: bytes) -> tuple[email.message.Message, list[email.message.Message]]:
+    """The sample parsed, and the text/plain parts of its outer multipart."""
+    message = email.message_from_bytes(raw.replace(b"\r\n", b"\n"))
+    if message.get_content_maintype() != "multipart" or not message.is_multipart():
+        return message, []
+    return message, [p for p in message.get_payload() if p.get_content_type() == "text/plain"]
+
+
+def _set_text(part: email.message.Message, ctype: str, data: bytes, encoding: str) -> None:
+    del part["Content-Transfer-Encoding"]
+    part.set_type(ctype)
+    part.set_param("charset", "utf-8")
+    part.set_payload(data)
+    part["Content-Transfer-Encoding"] = encoding
+
+
+_MARKUP = {
+    # Each line ends with a break tag, as most HTML mail writes it.
+    "br": lambda text: (
+        "<html><body>"
+        + "<br>\n".join(html.escape(line) for line in text.split("\n"))
+        + "</body></html>"
+    ),
+    # Paragraphs, on one source line, under a style sheet whose rules are no words.
+    "p": lambda text: (
+        "<html><head><style>p { margin: 0 } .x { color: red }</style></head><body>"
+        + "".join(
+            "<p>" + "<br>".join(html.escape(line) for line in paragraph.split("\n")) + "</p>"
+            for paragraph in re.split(r"\n[ \t]*\n", text)
+        )
+        + "</body></html>"
+    ),
+    "pre": lambda text: f"<html><body><pre>{html.escape(text)}</pre></body></html>",
+}
+
+
+def _as_html(raw: bytes, markup: str) -> bytes | None:
+    message, parts = _explanation_parts(raw)
+    for part in parts:
+        try:
+            text = part.get_payload(decode=True).decode(part.get_content_charset() or "latin-1")
+        except (LookupError, UnicodeDecodeError):
+            return None  # not in its declared charset: the reader guesses, the change cannot
+        _set_text(part, "text/html", _MARKUP[markup](text).encode(), "8bit")
+    return message.as_bytes() if parts else None
+
+
+def _canonical_base64(raw: bytes) -> bytes | None:
+    message, parts = _explanation_parts(raw)
+    for part in parts:
+        data = part.get_payload(decode=True).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        _set_text(part, "text/plain", base64.encodebytes(data), "base64")
+    return message.as_bytes() if parts else None
+
+
+def _as_is(raw: bytes) -> bytes:
+    """The sample re-serialised the way the changed ones are, so that alone is no change."""
+    return email.message_from_bytes(raw.replace(b"\r\n", b"\n")).as_bytes()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda raw: _as_html(raw, "br"), id="html-br"),
+        pytest.param(lambda raw: _as_html(raw, "p"), id="html-p"),
+        pytest.param(lambda raw: _as_html(raw, "pre"), id="html-pre"),
+        pytest.param(_canonical_base64, id="base64-crlf"),
+    ],
+)
+def test_every_sample_reads_the_same_with_its_explanation_in_another_form(change):
+    checked, changed = 0, []
+    for path in sorted(SAMPLES.glob("*.eml")):
+        raw = path.read_bytes()
+        changed_raw = change(raw)
+        if changed_raw is None:
+            continue
+        checked += 1
+        if _read(changed_raw) != _read(_as_is(raw)):
+            changed.append(path.name)
+
+    assert checked > 150
+    assert changed == []
+
+
+def test_an_html_bounce_s_style_sheet_is_no_words_and_its_quoted_headers_are_the_original():
+    """Exchange Online's NDR is HTML: a style sheet (whose class names may be any words) and
+    the original's headers quoted in the page."""
+    raw = (
+        b"From: Microsoft Outlook <postmaster@outlook.example>\n"
+        b"To: news@mail.acme.example\n"
+        b"Subject: Undeliverable: Hello\n"
+        b"MIME-Version: 1.0\n"
+        b"Content-Type: text/html; charset=utf-8\n\n"
+        b"<html><head><style>.rejected-spam { color: red } .blocked { margin: 0 }</style>"
+        b"</head><body>\n<header>Delivery has failed</header>\n"
+        b"<p>Your message to &lt;bob@example.org&gt; couldn't be delivered.</p>\n"
+        b"<p>Remote server returned '550 5.1.1 &lt;bob@example.org&gt;: User unknown'</p>\n"
+        b"<p>Original message headers:</p>\n<pre>Received: from mail.acme.example\n"
+        b"Message-ID: &lt;m1@mail.acme.example&gt;\nFrom: news@mail.acme.example\n"
+        b"To: bob@example.org\nSubject: Hello\n</pre></body></html>\n"
+    )
+
+    report = parse_report(raw)
+
+    (outcome,) = report.failed
+    assert (outcome.recipient, outcome.bounce_class) == ("bob@example.org", "invalid_address")
+    assert report.original_message_id == "<m1@mail.acme.example>"

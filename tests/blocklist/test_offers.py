@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from blocklist import actions, changes, custom
@@ -92,6 +93,8 @@ def test_the_api_check_links_to_the_actions(api_client, account, other_account):
     ]
 
 
+# The page shows the last 7 days by default, and the bounces are of 2026-11-28.
+@time_machine.travel("2026-11-28T13:00:00Z", tick=False)
 def test_bounced_rows_offer_remove_or_whitelist(alice_client, account, other_account):
     bounce(account, "mine@example.com")
     bounce(other_account, "theirs@example.com")

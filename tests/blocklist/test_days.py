@@ -30,6 +30,7 @@ def api_addresses(client, **params) -> list[str]:
     return [row["address"] for row in r.json()["results"]]
 
 
+@time_machine.travel("2026-11-30T12:00:00Z", tick=False)  # the block is active, whenever this runs
 def test_the_api_page_and_query_agree_on_the_local_day(
     shanghai_block, account, api_client, alice_client
 ):

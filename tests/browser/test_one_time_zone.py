@@ -3,6 +3,8 @@ named on the page; a bad queue filter shows the form and its error, and no figur
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from delivery.ingest import ingest_events
@@ -12,13 +14,16 @@ from tests.scenarios import scenario_events
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = [(1366, 900), (390, 844)]
+# The bounce's day, relative to today: its block is released 180 days after it.
+BOUNCED = datetime.now(UTC).date() - timedelta(days=3)
+LOCAL_DAY = BOUNCED + timedelta(days=1)
 
 
 @pytest.fixture
 def kolkata(account):
     account.time_zone = "Asia/Kolkata"
     account.save()
-    stamp = "2026-11-27T19:00:00Z"  # 00:30 on the 28th in Kolkata
+    stamp = f"{BOUNCED}T19:00:00Z"  # 00:30 on the next day in Kolkata
     ingest_events(
         account,
         [
@@ -40,11 +45,11 @@ def kolkata(account):
 def test_blocklist_lists_local_days_and_names_the_zone(page, login, alice, kolkata, width, height):
     page.set_viewport_size({"width": width, "height": height})
     login(alice)
-    page.goto("/blocklist/invalid/?start=2026-11-28&end=2026-11-28")
+    page.goto(f"/blocklist/invalid/?start={LOCAL_DAY}&end={LOCAL_DAY}")
     assert "Asia/Kolkata" in page.locator("#timezone-note").inner_text()
     row = page.locator("#blocks tbody tr", has_text="gone@example.com")
-    assert "2026-11-28 00:30" in row.inner_text()
-    page.goto("/blocklist/invalid/?start=2026-11-27&end=2026-11-27")
+    assert f"{LOCAL_DAY} 00:30" in row.inner_text()
+    page.goto(f"/blocklist/invalid/?start={BOUNCED}&end={BOUNCED}")
     assert page.locator("#blocks tbody tr", has_text="gone@example.com").count() == 0
 
     page.goto("/blocklist/rejects/?start=garbage")

@@ -89,6 +89,7 @@ def _range():
 
 
 @pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)  # the bounce's block is active, whenever this runs
 def test_the_send_gate_sees_a_hard_bounce_and_an_unsubscribe_before_any_fold(account, deferred):
     ingest_events(
         account,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
 
 from blocklist.changes import SYSTEM
 from blocklist.custom import add_custom_blocks
@@ -34,6 +35,8 @@ def _block_three(account) -> None:
     add_custom_blocks(account, ["vip@gmail.com"], actor=SYSTEM)
 
 
+# The bounce is of 2026-11-28: its block is active then, whenever this runs.
+@time_machine.travel("2026-11-29T12:00:00Z", tick=False)
 def test_blocked_recipients_get_a_rejected_event_with_the_reason(api_client, account):
     _block_three(account)
     body = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +26,8 @@ from tencent.actions import ACTIONS
 pytestmark = pytest.mark.django_db
 
 DAY = "2026-11-29"
+# An expiry date must be in the future, whenever the tests run.
+EXPIRES = (datetime.now(UTC).date() + timedelta(days=365)).isoformat()
 
 
 def _b64(text: str) -> str:
@@ -47,9 +50,9 @@ VALID = {
         "EmailAddress": "a@b.com",
     },
     "DeleteBlackList": {"EmailAddressList": ["a@b.com"]},
-    "CreateCustomBlacklist": {"Emails": ["a@b.com"], "ExpireDate": "2027-01-01"},
+    "CreateCustomBlacklist": {"Emails": ["a@b.com"], "ExpireDate": EXPIRES},
     "ListCustomBlacklist": {"Offset": 0, "Limit": 10, "Status": 0, "Email": "a@b.com"},
-    "UpdateCustomBlackList": {"Id": 1, "Email": "a@b.com", "ExpireDate": "2027-01-01"},
+    "UpdateCustomBlackList": {"Id": 1, "Email": "a@b.com", "ExpireDate": EXPIRES},
     "DeleteCustomBlackList": {"Emails": ["a@b.com"]},
     "GetStatisticsReport": {
         "StartDate": DAY,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import tencentcloud.common.abstract_client as abstract_client
@@ -23,6 +24,8 @@ from tests.tencent.conftest import call
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("frozen_day")]
 
 TODAY = "2026-11-29"
+# An expiry date must be in the future, whenever the tests run.
+EXPIRES = (datetime.now(UTC).date() + timedelta(days=365)).isoformat()
 DAY = {"RequestDate": TODAY, "Offset": 0, "Limit": 100}
 MAIL = {
     "FromEmailAddress": "Acme <news@mail.acme.example>",
@@ -59,10 +62,10 @@ def test_every_action_round_trips(live_ses, account, sender, one_call_per_second
         "UpdateCustomBlackList",
         Id=row["Id"],
         Email="dave@gmail.com",
-        ExpireDate="2027-01-01",
+        ExpireDate=EXPIRES,
     )
     (row,) = call(live_ses, "ListCustomBlacklist", Offset=0, Limit=10, Status=2)["Data"]
-    assert row["ExpireDate"] == "2027-01-01"
+    assert row["ExpireDate"] == EXPIRES
     call(live_ses, "DeleteCustomBlackList", Emails=["dave@gmail.com"])
     assert call(live_ses, "ListCustomBlacklist", Offset=0, Limit=10, Status=2)["TotalCount"] == 0
 

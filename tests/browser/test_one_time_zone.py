@@ -3,9 +3,10 @@ named on the page; a bad queue filter shows the form and its error, and no figur
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from delivery.ingest import ingest_events
 from tests.events import make_event
@@ -14,16 +15,18 @@ from tests.scenarios import scenario_events
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = [(1366, 900), (390, 844)]
-# The bounce's day, relative to today: its block is released 180 days after it.
-BOUNCED = datetime.now(UTC).date() - timedelta(days=3)
-LOCAL_DAY = BOUNCED + timedelta(days=1)
+
+
+def _bounced_day() -> date:
+    """The bounce's day, three days ago: its block is released 180 days after it."""
+    return timezone.now().date() - timedelta(days=3)
 
 
 @pytest.fixture
 def kolkata(account):
     account.time_zone = "Asia/Kolkata"
     account.save()
-    stamp = f"{BOUNCED}T19:00:00Z"  # 00:30 on the next day in Kolkata
+    stamp = f"{_bounced_day()}T19:00:00Z"  # 00:30 on the next day in Kolkata
     ingest_events(
         account,
         [
@@ -45,11 +48,13 @@ def kolkata(account):
 def test_blocklist_lists_local_days_and_names_the_zone(page, login, alice, kolkata, width, height):
     page.set_viewport_size({"width": width, "height": height})
     login(alice)
-    page.goto(f"/blocklist/invalid/?start={LOCAL_DAY}&end={LOCAL_DAY}")
+    bounced = _bounced_day()
+    local_day = bounced + timedelta(days=1)
+    page.goto(f"/blocklist/invalid/?start={local_day}&end={local_day}")
     assert "Asia/Kolkata" in page.locator("#timezone-note").inner_text()
     row = page.locator("#blocks tbody tr", has_text="gone@example.com")
-    assert f"{LOCAL_DAY} 00:30" in row.inner_text()
-    page.goto(f"/blocklist/invalid/?start={BOUNCED}&end={BOUNCED}")
+    assert f"{local_day} 00:30" in row.inner_text()
+    page.goto(f"/blocklist/invalid/?start={bounced}&end={bounced}")
     assert page.locator("#blocks tbody tr", has_text="gone@example.com").count() == 0
 
     page.goto("/blocklist/rejects/?start=garbage")

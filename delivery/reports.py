@@ -1269,11 +1269,11 @@ _TO_ADDRESS = re.compile(
 _SENTENCE_GOES_ON = re.compile(
     r"[>\]'\"]?(?:,[ \t]+[a-z]+|[ \t]+(?:although|and|or|but|which|who|whose))[ \t]"
 )
-_LINE_ENDS_MID_SENTENCE = re.compile(r"[^\s.:!?;>)\]][ \t]*\r?\n[ \t]*+[<\"'\[]?\Z")
+_LINE_ENDS_MID_SENTENCE = re.compile(r"[^\s.:!?;>)\]][ \t]*\n[ \t]*+[<\"'\[]?\Z")
 # ... or it is who to write to ("For further assistance, please contact\n<support@…>").
 _ASKS_TO_WRITE = re.compile(
     r"(?<![\w.@-])(?:contact|write to|e-?mail|reach|send (?:an? )?(?:e-?mail|message) to)"
-    r"(?: us)?(?: at)?[ \t]*\r?\n[ \t]*+[<\"'\[]?\Z",
+    r"(?: us)?(?: at)?[ \t]*\n[ \t]*+[<\"'\[]?\Z",
     re.I,
 )
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import quopri
+
 from delivery.bounces import find_enhanced_status
+
+# A body encoded as its Content-Transfer-Encoding says.
+TRANSFER_ENCODERS = {"base64": base64.encodebytes, "quoted-printable": quopri.encodestring}
 
 
 def sendmail_report(replies: dict[str, list[str]]) -> bytes:

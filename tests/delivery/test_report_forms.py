@@ -16,19 +16,15 @@ import base64
 import email
 import email.message
 import html
-import quopri
 import re
 from pathlib import Path
 
 import pytest
 
 from delivery.reports import parse_report
+from tests.delivery.bounce_reports import TRANSFER_ENCODERS
 
 SAMPLES = Path("/work/shared/cases/bounces")
-_ENCODE = {
-    "base64": base64.encodebytes,
-    "quoted-printable": lambda data: quopri.encodestring(data),
-}
 _BOUNDARY = re.compile(
     rb'^Content-Type:\s*multipart/[^\n]*?(?:\n[ \t][^\n]*)*?boundary="?([^";\n]+)', re.I | re.M
 )
@@ -53,11 +49,9 @@ def encoded_message_parts(raw: bytes, encoding: str) -> bytes | None:
             continue
         # The last part's body runs to the closing boundary; what follows stays as it is.
         body, closing, rest = body.partition(boundary + b"--")
-        encoded = _ENCODE[encoding](body + b"\n").rstrip(b"\n")
+        encoded = TRANSFER_ENCODERS[encoding](body + b"\n").rstrip(b"\n")
         header = f"\nContent-Transfer-Encoding: {encoding}\n\n".encode()
         pieces[i] = headers + header + encoded + closing + rest
-        if not closing:
-            pieces[i] = headers + header + encoded
         changed = True
     return (boundary + b"\n").join(pieces) if changed else None
 

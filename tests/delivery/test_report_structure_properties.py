@@ -10,14 +10,11 @@ and was lost.
 
 from __future__ import annotations
 
-import base64
-import quopri
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from delivery.reports import BOUNCE, COMPLAINT, NOT_A_BOUNCE, _parse, parse_report
-from tests.delivery.bounce_reports import dsn_report
+from tests.delivery.bounce_reports import TRANSFER_ENCODERS, dsn_report
 
 CONTENT_TYPES = [
     "multipart/report; report-type=delivery-status",
@@ -39,7 +36,6 @@ CONTENT_TYPES = [
     "application/json",
 ]
 TRANSFER_ENCODINGS = ["", "base64", "quoted-printable", "8bit", "x-uuencode"]
-ENCODERS = {"base64": base64.encodebytes, "quoted-printable": quopri.encodestring}
 LINES = [
     "",
     " folded",
@@ -95,9 +91,11 @@ def parts(draw: st.DrawFn, depth: int = 0) -> str:
             body += f"--{boundary}--\n"
     else:
         body = "\n".join(draw(st.lists(st.sampled_from(LINES), max_size=12)))
-        if encoding in ENCODERS and draw(st.booleans()):
+        if encoding in TRANSFER_ENCODERS and draw(st.booleans()):
             # Encoded as it says (a message/* part too: RFC 6533), or left raw as it does not.
-            body = ENCODERS[encoding](body.encode("utf-8", "surrogateescape")).decode("ascii")
+            body = TRANSFER_ENCODERS[encoding](body.encode("utf-8", "surrogateescape")).decode(
+                "ascii"
+            )
     return f"{head}\n\n{body}"
 
 

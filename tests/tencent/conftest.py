@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +32,8 @@ from tencent.models import Tc3Key
 # Blocks from bounces last 180 days: tests that make them run on a fixed day (the clock
 # ticks on, for the SDK's timestamps and the server alike).
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+# An expiry date in the future whenever the tests run (the API refuses one in the past).
+EXPIRES = (datetime.now(UTC).date() + timedelta(days=365)).isoformat()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,12 +21,11 @@ from blocklist import changes, custom
 from blocklist.models import Block
 from delivery.sending import add_sender_identity
 from tencent.actions import ACTIONS
+from tests.tencent.conftest import EXPIRES
 
 pytestmark = pytest.mark.django_db
 
 DAY = "2026-11-29"
-# An expiry date must be in the future, whenever the tests run.
-EXPIRES = (datetime.now(UTC).date() + timedelta(days=365)).isoformat()
 
 
 def _b64(text: str) -> str:

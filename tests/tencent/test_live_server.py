@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import time
-from datetime import UTC, datetime, timedelta
 
 import pytest
 import tencentcloud.common.abstract_client as abstract_client
@@ -19,13 +18,11 @@ from delivery.ingest import ingest_events
 from delivery.sending import add_sender_identity
 from tests.blocklist.conftest import bounce
 from tests.events import make_event
-from tests.tencent.conftest import call
+from tests.tencent.conftest import EXPIRES, call
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("frozen_day")]
 
 TODAY = "2026-11-29"
-# An expiry date must be in the future, whenever the tests run.
-EXPIRES = (datetime.now(UTC).date() + timedelta(days=365)).isoformat()
 DAY = {"RequestDate": TODAY, "Offset": 0, "Limit": 100}
 MAIL = {
     "FromEmailAddress": "Acme <news@mail.acme.example>",

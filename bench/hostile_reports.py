@@ -88,6 +88,7 @@ SHAPES = [
     ("digits, delivery-status in base64", encoded_dsn, b"5"),
     ("unclosed '<p ' in an HTML bounce", html, b"<p "),
     ("unclosed '<style ' in an HTML bounce", html, b"<style "),
+    ("indented '<br' lines in an HTML bounce", html, b"\n    <br"),
     ("unclosed encoded words in the Subject", subject, b"[<br>=?utf-8?q?"),
     ("U-labels after an @ in a Diagnostic-Code", dsn, "a@例.".encode()),
     ("'<a@' in a plain bounce", plain, b"<a@"),

@@ -880,9 +880,11 @@ def _whole_reply(diagnostic: str, human: str) -> str:
     return " ".join(reply)
 
 
-# A tag that ends a line, with the source's own line break after it ("…<br>\n" is one break).
+# A break tag with the source's own line breaks around it is one break: "…<br>\n" and
+# "…\n<br>\n" alike, as a browser shows them ("<br>\n<br>" still makes a blank line).
 _HTML_BREAK = re.compile(
-    r"<(?:br|/?p|/?div|/?tr|/?li|/?h\d|/?pre|/?table)\b[^<>]*+>(?:[ \t]*+\n)?", re.I
+    r"(?:\n[ \t]*+)?<(?:br|/?p|/?div|/?tr|/?li|/?h\d|/?pre|/?table)\b[^<>]*+>(?:[ \t]*+\n)?",
+    re.I,
 )
 # A tag's text never holds "<": else each unclosed "<" read to the end of the text.
 _HTML_TAG = re.compile(r"<[^<>]++>")

@@ -140,6 +140,12 @@ _MARKUP = {
         + "</body></html>"
     ),
     "pre": lambda text: f"<html><body><pre>{html.escape(text)}</pre></body></html>",
+    # Each break tag on a source line of its own, as some HTML writers lay it out.
+    "br-own-line": lambda text: (
+        "<html><body>\n"
+        + "\n<br>\n".join(html.escape(line) for line in text.split("\n"))
+        + "\n</body></html>"
+    ),
 }
 
 
@@ -173,6 +179,7 @@ def _as_is(raw: bytes) -> bytes:
         pytest.param(lambda raw: _as_html(raw, "br"), id="html-br"),
         pytest.param(lambda raw: _as_html(raw, "p"), id="html-p"),
         pytest.param(lambda raw: _as_html(raw, "pre"), id="html-pre"),
+        pytest.param(lambda raw: _as_html(raw, "br-own-line"), id="html-br-own-line"),
         pytest.param(_canonical_base64, id="base64-crlf"),
     ],
 )

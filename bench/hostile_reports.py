@@ -107,6 +107,24 @@ FULL_RETURN = (
     b"--C\nContent-Type: text/plain\n\nhi\n--C\nContent-Type: application/pdf\n"
     b"Content-Transfer-Encoding: base64\n\n" + b"QUJD" * (MB + MB // 4) + b"\n--C--\n\n--B--\n"
 )
+
+
+def forwarded_nest(count: int) -> bytes:
+    """A person's message attaching `count` messages that each attach two more, none a
+    report: every attached message is read again to look for a forwarded report in it."""
+    leaf = b"From: a@example.org\nSubject: x\n\nhello\n"
+    middle = (
+        b'From: b@example.org\nSubject: Fwd\nContent-Type: multipart/mixed; boundary="M"\n\n'
+        + b"".join(b"--M\nContent-Type: message/rfc822\n\n" + leaf for _ in range(2))
+        + b"--M--\n"
+    )
+    return (
+        b'From: alice@example.org\nSubject: Fwd\nContent-Type: multipart/mixed; boundary="O"\n\n'
+        + b"".join(b"--O\nContent-Type: message/rfc822\n\n" + middle for _ in range(count))
+        + b"--O--\n"
+    )
+
+
 # Whole messages of a few megabytes: a bounce returning a big original, and hostile ones.
 BIG = [
     ("a bounce returning a 5 MB attachment", FULL_RETURN),
@@ -124,6 +142,7 @@ BIG = [
         )
         + b"--B--\n",
     ),
+    ("1,500 attached messages attaching 2 each", forwarded_nest(1_500)),
 ]
 
 

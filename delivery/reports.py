@@ -298,7 +298,15 @@ def _message_from_bytes(raw: bytes) -> email.message.Message:
     return message
 
 
-def _parse(raw: bytes, forwarded: bool = False) -> Report:
+# How deep a forwarded report is looked for: a bounce attached by a person may itself quote the
+# bounce it passes on (a relay's notice around a Postfix bounce). Each level parses its parts
+# once more, so the work stays linear in the message.
+_MAX_FORWARDING_DEPTH = 2
+# A person forwards one report, or a few; past these, attached messages are not read again.
+_MAX_FORWARDED_MESSAGES = 10
+
+
+def _parse(raw: bytes, depth: int = 0) -> Report:
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogateescape")
     raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -321,11 +329,13 @@ def _parse(raw: bytes, forwarded: bool = False) -> Report:
         or _auto_reply(message, strong_only=False)
         or Report(kind=NOT_A_BOUNCE)
     )
-    if not forwarded and report.kind != COMPLAINT and not _has_server_reply(report):
+    if depth < _MAX_FORWARDING_DEPTH and report.kind != COMPLAINT and not _has_server_reply(report):
         # Perhaps a bounce forwarded inline by a person or a relay: read the bounce inside.
-        inner = _forwarded_bounce(parts)
+        inner = _forwarded_bounce(parts, report.kind != NOT_A_BOUNCE, depth + 1)
         if inner is not None:
-            report = inner
+            # Read whole on its own: its subject and returned original are its own, never
+            # the message that carried it (that one is the forwarded report itself).
+            return inner
     report.subject = subject
     if report.original_headers is None:
         report.original_headers = original
@@ -363,16 +373,28 @@ _FORWARDED_BOUNCE = re.compile(
 )
 
 
-def _forwarded_bounce(parts: list[email.message.Message]) -> Report | None:
+def _forwarded_bounce(
+    parts: list[email.message.Message], outer_is_report: bool, depth: int
+) -> Report | None:
+    """A report forwarded inside this message. Inline, or attached to a bounce of its own
+    (whose returned original may be any message), it must quote a server's reply. Attached
+    to a message that is no report ("Forward as attachment"), it is read as it stands: it
+    keeps its own headers, so it is judged as if it had come on its own."""
+    attached = 0
     for part in parts:
         if part.get_content_type() in ("message/rfc822", "message/global"):
+            attached += 1
             inner = part.get_payload()
-            if isinstance(inner, list) and inner:
+            if attached <= _MAX_FORWARDED_MESSAGES and isinstance(inner, list) and inner:
                 try:
-                    report = _parse(inner[0].as_bytes(), forwarded=True)
+                    report = _parse(inner[0].as_bytes(), depth)
                 except Exception:  # an attachment we cannot re-serialise: not a bounce then
                     continue
                 if report.kind == BOUNCE and _has_server_reply(report):
+                    return report
+                if not outer_is_report and (
+                    report.kind == COMPLAINT or (report.kind == BOUNCE and report.failed)
+                ):
                     return report
             continue
         if not part.get_content_type().startswith("text/plain"):
@@ -389,7 +411,7 @@ def _forwarded_bounce(parts: list[email.message.Message]) -> Report | None:
         inner = text[start:]
         if re.match(r"\s*>", inner):
             inner = re.sub(r"^> ?", "", inner, flags=re.M)
-        report = _parse(inner.lstrip().encode("utf-8", "surrogateescape"), forwarded=True)
+        report = _parse(inner.lstrip().encode("utf-8", "surrogateescape"), depth)
         if report.kind == BOUNCE and _has_server_reply(report):
             return report
     return None

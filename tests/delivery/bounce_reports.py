@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import email
+import email.message
 import quopri
 
 from delivery.bounces import find_enhanced_status
@@ -77,3 +79,22 @@ def dsn_report(blocks: str) -> bytes:
         f"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx\n\n{blocks}\n"
         "--B--\n"
     ).encode()
+
+
+def forwarded_as_attachment(raw: bytes, note: str = "Why did this one come back?\n") -> bytes:
+    """`raw` attached to a person's message, as a mail client's "Forward as attachment" sends
+    it."""
+    outer = email.message.Message()
+    outer["From"] = "Alice <alice@customer.example>"
+    outer["To"] = "bounces@console.example"
+    outer["Subject"] = "Fwd: returned mail"
+    outer["MIME-Version"] = "1.0"
+    outer.set_type("multipart/mixed")
+    text = email.message.Message()
+    text.set_payload(note)
+    attached = email.message.Message()
+    attached.set_type("message/rfc822")
+    attached.set_payload([email.message_from_bytes(raw.replace(b"\r\n", b"\n"))])
+    outer.attach(text)
+    outer.attach(attached)
+    return outer.as_bytes()

@@ -13,8 +13,9 @@ from django.core.management import call_command
 
 from delivery.intake import intake
 from delivery.models import DeliveryEvent, InboundReport, Message, OutboundRecipient
+from delivery.reports import parse_report
 from delivery.sending import SendRequest, add_sender_identity, send_email
-from tests.delivery.bounce_reports import dsn_report
+from tests.delivery.bounce_reports import dsn_report, forwarded_as_attachment, qmail_report
 
 pytestmark = pytest.mark.django_db
 
@@ -120,6 +121,21 @@ def test_a_report_quoting_thousands_of_ids_is_matched_in_one_query(
     with django_assert_max_num_queries(50):
         report = intake(raw)
     assert report.message_id == row.message_id
+
+
+def test_a_bounce_forwarded_as_an_attachment_is_taken_in_for_the_message_it_returns(account):
+    """A person forwards a plain-text bounce that quotes no reply code ("Forward as
+    attachment"): it is read as it stands, and its returned copy names our message."""
+    row = _sent(account, "kijitora@example.net")
+    bounce = qmail_report("<kijitora@example.net>:\nSorry, no mailbox here by that name.\n")
+    bounce += f"\nX-SES-Message-ID: {row.message_id}\nSubject: Hi\n\nx\n".encode()
+
+    report = intake(forwarded_as_attachment(bounce))
+
+    assert (report.status, report.kind, report.message_id) == ("matched", "bounce", row.message_id)
+    event = DeliveryEvent.objects.get(message__message_id=row.message_id, type="bounced")
+    (direct,) = parse_report(bounce).failed
+    assert event.bounce_class == direct.bounce_class  # as if it had come on its own
 
 
 def _quote_our_header(raw: bytes, message_id: str) -> bytes:

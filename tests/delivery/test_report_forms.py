@@ -7,7 +7,9 @@ gives as it is:
   some MTAs encode a message/delivery-status or a returned message/rfc822 so too;
 - its explanation as HTML (Exchange Online and most providers write one), with the returned
   original's headers quoted in it;
-- its text parts base64-encoded in their canonical form, with CRLF line breaks (RFC 2045 §6.8).
+- its text parts base64-encoded in their canonical form, with CRLF line breaks (RFC 2045 §6.8);
+- forwarded by a person as an attachment (message/rfc822, as mail clients' "Forward as
+  attachment" sends it).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from delivery.reports import parse_report
-from tests.delivery.bounce_reports import TRANSFER_ENCODERS
+from delivery.reports import NOT_A_BOUNCE, parse_report
+from tests.delivery.bounce_reports import TRANSFER_ENCODERS, forwarded_as_attachment
 
 SAMPLES = Path("/work/shared/cases/bounces")
 _BOUNDARY = re.compile(
@@ -221,3 +223,35 @@ def test_an_html_bounce_s_style_sheet_is_no_words_and_its_quoted_headers_are_the
     (outcome,) = report.failed
     assert (outcome.recipient, outcome.bounce_class) == ("bob@example.org", "invalid_address")
     assert report.original_message_id == "<m1@mail.acme.example>"
+
+
+def test_every_sample_reads_the_same_forwarded_as_an_attachment():
+    """The attached report keeps its own headers, so it is read as if it had come on its own:
+    plain-text bounces and feedback reports too, not only DSNs. Its returned original is its
+    own: the forwarded report is not the message it returns (a message id of None stays None)."""
+    reports, changed = 0, []
+    for path in sorted(SAMPLES.glob("*.eml")):
+        raw = path.read_bytes()
+        as_is, forwarded = _as_is(raw), forwarded_as_attachment(raw)
+        kind = parse_report(as_is).kind
+        expected, got = (kind, _read(as_is)), (parse_report(forwarded).kind, _read(forwarded))
+        if kind == NOT_A_BOUNCE:
+            # Ordinary mail, an auto-reply or a delivery notice: that it stays no report counts.
+            expected, got = expected[0], got[0]
+        reports += kind != NOT_A_BOUNCE
+        if got != expected:
+            changed.append(path.name)
+
+    assert reports > 300
+    assert changed == []
+
+
+def test_a_person_s_message_forwarding_an_ordinary_message_is_no_report():
+    ordinary = (
+        b"From: Bob <bob@example.org>\nTo: alice@customer.example\n"
+        b"Subject: Lunch\nMessage-ID: <lunch-1@example.org>\n\nNoon at the usual place?\n"
+    )
+    report = parse_report(forwarded_as_attachment(ordinary, "See below.\n"))
+
+    assert report.kind == NOT_A_BOUNCE
+    assert report.recipients == []

@@ -94,6 +94,8 @@ SHAPES = [
     ("'<a@' in a plain bounce", plain, b"<a@"),
     ("'host a.' in a plain bounce", plain, b"host a."),
     ("'a.' in a Diagnostic-Code", dsn, b"a."),
+    ("'Subject: x' lines in a plain bounce", plain, b"Subject: x\n"),
+    ("'Subject: failure' lines, plain bounce", plain, b"Subject: failure\n"),
 ]
 SIZES = (100_000, 200_000)
 

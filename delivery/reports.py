@@ -371,6 +371,21 @@ _FORWARDED_BOUNCE = re.compile(
     r"^(?:> ?)?(?:From:?\s.*(?:mailer-daemon|postmaster)|Content-Type:\s*multipart/report)",
     re.I | re.M,
 )
+_FORWARDED_SUBJECT = re.compile(r"^(?:> ?)?Subject:[ \t]*(.*)$", re.I | re.M)
+
+
+def _forwarded_header_line(text: str) -> re.Match[str] | None:
+    """A line of the header block a person's client writes above a bounce it forwards inline:
+    its From names a mail system, or else its Subject may be a bounce's ("failure notice"
+    from "<>", "Delivery Failure" from a "System Administrator", a list manager's "Loop
+    Alert"). The first one: a postmaster's address further down is the returned original's.
+    Only a bounce that quotes a server's reply is taken from there (`_forwarded_bounce`)."""
+    found = [m for m in (_FORWARDED_BOUNCE.search(text),) if m is not None]
+    for match in _FORWARDED_SUBJECT.finditer(text):
+        if _BOUNCE_SUBJECT.search(match.group(1)) or _MAYBE_BOUNCE_SUBJECT.search(match.group(1)):
+            found.append(match)
+            break
+    return min(found, key=lambda m: m.start(), default=None)
 
 
 def _forwarded_bounce(
@@ -400,7 +415,7 @@ def _forwarded_bounce(
         if not part.get_content_type().startswith("text/plain"):
             continue
         text = _part_text(part)
-        match = _FORWARDED_BOUNCE.search(text)
+        match = _forwarded_header_line(text)
         if match is None:
             continue
         # Back up to the first line of the header block the match is in.

@@ -9,7 +9,7 @@ gives as it is:
   original's headers quoted in it;
 - its text parts base64-encoded in their canonical form, with CRLF line breaks (RFC 2045 §6.8);
 - forwarded by a person as an attachment (message/rfc822, as mail clients' "Forward as
-  attachment" sends it).
+  attachment" sends it), or inline, under the header block Gmail or Outlook writes above it.
 """
 
 from __future__ import annotations
@@ -255,3 +255,60 @@ def test_a_person_s_message_forwarding_an_ordinary_message_is_no_report():
 
     assert report.kind == NOT_A_BOUNCE
     assert report.recipients == []
+
+
+# The header block a mail client writes above a message it forwards inline.
+_INLINE_FORWARD = {
+    "gmail": "---------- Forwarded message ---------\nFrom: {From}\nDate: {Date}\n"
+    "Subject: {Subject}\nTo: {To}\n\n\n",
+    "outlook": "________________________________\nFrom: {From}\nSent: {Date}\nTo: {To}\n"
+    "Subject: {Subject}\n\n",
+}
+
+
+def _message(headers: dict[str, str], text: str) -> bytes:
+    message = email.message.EmailMessage()
+    for name, value in headers.items():
+        message[name] = value
+    message.set_content(text)
+    return message.as_bytes()
+
+
+def _forwarded_inline(raw: bytes, style: str) -> tuple[bytes, bytes] | None:
+    """A one-part bounce as its client shows it (only From, Date, Subject and To of its
+    headers), and that forwarded inline in `style`; None when it cannot be rewritten so."""
+    message = email.message_from_bytes(raw.replace(b"\r\n", b"\n"))
+    if message.is_multipart():
+        return None
+    try:
+        text = message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
+    except (LookupError, UnicodeDecodeError):
+        return None
+    shown = {
+        name: " ".join(str(message.get(name, "")).split()).encode("ascii", "replace").decode()
+        for name in ("From", "Date", "Subject", "To")
+    }
+    note = "Why did this one come back?\n\n" + _INLINE_FORWARD[style].format(**shown)
+    person = {"From": "Alice <alice@customer.example>", "To": "bounces@console.example"}
+    return _message(shown, text), _message({**person, "Subject": "Fwd: bounce"}, note + text)
+
+
+@pytest.mark.parametrize("style", sorted(_INLINE_FORWARD))
+def test_a_bounce_quoting_a_reply_reads_the_same_forwarded_inline(style):
+    """The header block above the forwarded text starts the bounce: its From names a mail
+    system, or its Subject may be a bounce's ("failure notice" from "<>")."""
+    checked, changed = 0, []
+    for path in sorted(SAMPLES.glob("*.eml")):
+        pair = _forwarded_inline(path.read_bytes(), style)
+        if pair is None:
+            continue
+        shown, forwarded = pair
+        report = parse_report(shown)
+        if report.kind != "bounce" or not any(o.status or o.smtp_code for o in report.failed):
+            continue  # inline, only a bounce that quotes a server's reply is read
+        checked += 1
+        if (parse_report(forwarded).kind, _read(forwarded)[0]) != (report.kind, _read(shown)[0]):
+            changed.append(path.name)
+
+    assert checked > 90
+    assert changed == []

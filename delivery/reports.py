@@ -1098,6 +1098,17 @@ def _wording(text: str) -> str:
     return pattern.sub(lambda m: (m.group(1) or "") + "<address>", text)
 
 
+# Tags a mail gateway puts before the subject of mail it lets through: "[EXTERNAL]",
+# "***SPAM***", "[SUSPECTED SPAM]", "{Spam?}". A subject's first words are read after them.
+_SUBJECT_TAGS = re.compile(
+    r"^(?:[ \t]*(?:\[[^\]\n]{0,40}\]|\*{1,3}[^*\n]{0,40}\*{1,3}|\{[^}\n]{0,40}\}))+[ \t]*"
+)
+
+
+def _untagged_subject(message: email.message.Message) -> str:
+    return _SUBJECT_TAGS.sub("", _header_text(message.get("Subject")).strip(), count=1)
+
+
 # --- Auto-replies (RFC 3834) -----------------------------------------------------------------
 
 _AUTO_REPLY_SUBJECT = re.compile(
@@ -1110,7 +1121,7 @@ _AUTO_REPLY_SUBJECT = re.compile(
 def _auto_reply(message: email.message.Message, strong_only: bool) -> Report | None:
     # MTAs mark their bounces Auto-Submitted too, so that header alone is a weak sign.
     auto = _header_text(message.get("Auto-Submitted")).strip().lower()
-    subject = _header_text(message.get("Subject")).strip()
+    subject = _untagged_subject(message)
     if (
         (auto.startswith("auto-replied") and not strong_only)
         or message.get("X-Autoreply")
@@ -1165,15 +1176,15 @@ def _plain_bounce(
     original: email.message.Message | None,
 ) -> Report | None:
     sender = _header_text(message.get("From"))
-    subject = _header_text(message.get("Subject"))
+    subject, untagged = _header_text(message.get("Subject")), _untagged_subject(message)
     failed_header = message.get_all("X-Failed-Recipients") or []
     text = _human_text(message, parts)
     from_daemon = bool(_BOUNCE_SENDER.search(sender))
     # A person replying to or forwarding a bounce is not a bounce (a forwarded one is read later).
-    by_person = not from_daemon and re.match(r"\s*(re|fwd?|aw|wg|tr|sv)\s*:", subject, re.I)
+    by_person = not from_daemon and re.match(r"\s*(re|fwd?|aw|wg|tr|sv)\s*:", untagged, re.I)
     looks_like_bounce = (
         bool(failed_header)
-        or (bool(_BOUNCE_SUBJECT.search(subject)) and not by_person)
+        or (any(map(_BOUNCE_SUBJECT.search, (subject, untagged))) and not by_person)
         or (
             (from_daemon or _MAYBE_BOUNCE_SUBJECT.search(subject) or not _first_address(sender))
             and (from_daemon or _BOUNCE_BODY.search(text))

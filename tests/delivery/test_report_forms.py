@@ -9,7 +9,8 @@ gives as it is:
   original's headers quoted in it;
 - its text parts base64-encoded in their canonical form, with CRLF line breaks (RFC 2045 §6.8);
 - forwarded by a person as an attachment (message/rfc822, as mail clients' "Forward as
-  attachment" sends it), or inline, under the header block Gmail or Outlook writes above it.
+  attachment" sends it), or inline, under the header block Gmail or Outlook writes above it;
+- a mail gateway's tag before its subject ("[EXTERNAL]", "***SPAM***").
 """
 
 from __future__ import annotations
@@ -312,3 +313,69 @@ def test_a_bounce_quoting_a_reply_reads_the_same_forwarded_inline(style):
 
     assert checked > 90
     assert changed == []
+
+
+GATEWAY_TAGS = ["[EXTERNAL] ", "***SPAM*** ", "[SUSPECTED SPAM] ", "{Spam?} [EXT] "]
+
+
+def _tagged(raw: bytes, tag: str) -> bytes | None:
+    message = email.message_from_bytes(raw.replace(b"\r\n", b"\n"))
+    subject = message.get("Subject")
+    if not isinstance(subject, str) or not subject.isascii():
+        return None  # a raw 8-bit subject: the email package cannot write it back as it was
+    message.replace_header("Subject", tag + subject)
+    return message.as_bytes()
+
+
+@pytest.mark.parametrize("tag", GATEWAY_TAGS)
+def test_every_sample_reads_the_same_with_a_gateway_tag_before_its_subject(tag):
+    checked, changed = 0, []
+    for path in sorted(SAMPLES.glob("*.eml")):
+        raw = path.read_bytes()
+        tagged = _tagged(raw, tag)
+        if tagged is None:
+            continue
+        checked += 1
+        as_is = _as_is(raw)
+        if (parse_report(tagged).kind, _read(tagged)) != (parse_report(as_is).kind, _read(as_is)):
+            changed.append(path.name)
+
+    assert checked > 300
+    assert changed == []
+
+
+def _tagged_message(tag: str, sender: str, subject: str, body: str) -> bytes:
+    return f"From: {sender}\nTo: news@acme.example\nSubject: {tag}{subject}\n\n{body}".encode()
+
+
+@pytest.mark.parametrize("tag", ["", *GATEWAY_TAGS])
+def test_a_subject_s_first_words_are_read_after_a_gateway_s_tag(tag):
+    """What only a subject's first words tell: Microsoft's "Non-Delivery:" (here from an
+    ordinary address, as old Exchange servers sent it), an auto-reply's "Automatic reply:", a
+    person's "Fwd:"."""
+    non_delivery = _tagged_message(
+        tag,
+        "<admin@example.com>",
+        "Non-Delivery: Hello",
+        "--- Non-Delivery Report ---\nThe email below could not be delivered to the following"
+        ' user:\n\n"Bob" <bob@example.org>\n',
+    )
+    auto_reply = _tagged_message(
+        tag,
+        "Bob <bob@example.org>",
+        "Automatic reply: Your order failed to ship",
+        "I am out of the office. Your message was not delivered to my team; write to\n"
+        "carol@example.org instead.\n",
+    )
+    by_person = _tagged_message(
+        tag,
+        "Alice <alice@customer.example>",
+        "Fwd: Undeliverable: Hello",
+        "Why was this one not delivered? It was for\ndave@example.org\n",
+    )
+
+    outcomes = [
+        [(o.recipient, o.action) for o in parse_report(raw).recipients]
+        for raw in (non_delivery, auto_reply, by_person)
+    ]
+    assert outcomes == [[("bob@example.org", "failed")], [], []]

@@ -171,6 +171,24 @@ def _canonical_base64(raw: bytes) -> bytes | None:
     return message.as_bytes() if parts else None
 
 
+# The banner a receiving organisation's gateway puts above mail from outside (Exchange Online
+# transport rules and most secure email gateways): words of links, attachments and senders.
+BANNER = (
+    b"CAUTION: This email originated from outside of the organization. Do not click links or "
+    b"open attachments unless you recognize the sender and know the content is safe.\n\n"
+)
+
+
+def _with_banner(raw: bytes) -> bytes | None:
+    message, parts = _explanation_parts(raw)
+    for part in parts[:1]:
+        charset = part.get_content_charset() or "us-ascii"
+        data = BANNER + part.get_payload(decode=True).replace(b"\r\n", b"\n")
+        _set_text(part, "text/plain", data, "8bit")
+        part.set_param("charset", charset)
+    return message.as_bytes() if parts else None
+
+
 def _as_is(raw: bytes) -> bytes:
     """The sample re-serialised the way the changed ones are, so that alone is no change."""
     return email.message_from_bytes(raw.replace(b"\r\n", b"\n")).as_bytes()
@@ -379,3 +397,22 @@ def test_a_subject_s_first_words_are_read_after_a_gateway_s_tag(tag):
         for raw in (non_delivery, auto_reply, by_person)
     ]
     assert outcomes == [[("bob@example.org", "failed")], [], []]
+
+
+def test_every_sample_is_judged_the_same_under_a_gateway_s_banner():
+    """The banner's words of links, attachments and senders are no reason. Where a bounce
+    quotes no reply, its explanation is shown as the reply, banner included: the class,
+    evidence, recipient and returned message id stay."""
+    checked, changed = 0, []
+    for path in sorted(SAMPLES.glob("*.eml")):
+        raw = path.read_bytes()
+        bannered = _with_banner(raw)
+        if bannered is None:
+            continue
+        checked += 1
+        (before, before_id), (after, after_id) = _read(_as_is(raw)), _read(bannered)
+        if ([o[:3] for o in after], after_id) != ([o[:3] for o in before], before_id):
+            changed.append(path.name)
+
+    assert checked > 150
+    assert changed == []

@@ -412,9 +412,9 @@ def _forwarded_bounce(
                 ):
                     return report
             continue
-        if not part.get_content_type().startswith("text/plain"):
+        if part.get_content_type() not in ("text/plain", "text/html"):
             continue
-        text = _part_text(part)
+        text = _readable_text(part)  # Outlook forwards in HTML
         match = _forwarded_header_line(text)
         if match is None:
             continue
@@ -925,6 +925,8 @@ _HTML_BREAK = re.compile(
 )
 # A tag's text never holds "<": else each unclosed "<" read to the end of the text.
 _HTML_TAG = re.compile(r"<[^<>]++>")
+# Tags that open a line leave no space there: "<b>From:</b> …" is a header line.
+_HTML_TAGS_AT_LINE_START = re.compile(r"^(?:<[^<>]++>)++", re.M)
 # Elements whose text is not shown: a style sheet's rules are no explanation.
 _HTML_HIDDEN_START = re.compile(r"<(style|script|head)[\s/>]", re.I)
 
@@ -946,8 +948,8 @@ def _without_hidden_elements(text: str) -> str:
 def _html_text(text: str) -> str:
     """An HTML explanation as text: its line breaks kept, its other tags gone, its entities
     read ("couldn&#39;t", "&lt;bob@example.org&gt;": Exchange Online writes them so)."""
-    text = _without_hidden_elements(text)
-    return html.unescape(_HTML_TAG.sub(" ", _HTML_BREAK.sub("\n", text)))
+    text = _HTML_BREAK.sub("\n", _without_hidden_elements(text))
+    return html.unescape(_HTML_TAG.sub(" ", _HTML_TAGS_AT_LINE_START.sub("", text)))
 
 
 def _readable_text(part: email.message.Message) -> str:

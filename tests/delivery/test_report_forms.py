@@ -282,14 +282,17 @@ _INLINE_FORWARD = {
     "Subject: {Subject}\nTo: {To}\n\n\n",
     "outlook": "________________________________\nFrom: {From}\nSent: {Date}\nTo: {To}\n"
     "Subject: {Subject}\n\n",
+    # Outlook's HTML: the block's labels in bold, every line ending in a break.
+    "outlook-html": "<hr>\n<b>From:</b> {From}<br>\n<b>Sent:</b> {Date}<br>\n<b>To:</b> {To}<br>\n"
+    "<b>Subject:</b> {Subject}<br>\n<br>\n",
 }
 
 
-def _message(headers: dict[str, str], text: str) -> bytes:
+def _message(headers: dict[str, str], text: str, subtype: str = "plain") -> bytes:
     message = email.message.EmailMessage()
     for name, value in headers.items():
         message[name] = value
-    message.set_content(text)
+    message.set_content(text, subtype=subtype)
     return message.as_bytes()
 
 
@@ -307,9 +310,16 @@ def _forwarded_inline(raw: bytes, style: str) -> tuple[bytes, bytes] | None:
         name: " ".join(str(message.get(name, "")).split()).encode("ascii", "replace").decode()
         for name in ("From", "Date", "Subject", "To")
     }
-    note = "Why did this one come back?\n\n" + _INLINE_FORWARD[style].format(**shown)
+    note = "Why did this one come back?\n\n"
     person = {"From": "Alice <alice@customer.example>", "To": "bounces@console.example"}
-    return _message(shown, text), _message({**person, "Subject": "Fwd: bounce"}, note + text)
+    person["Subject"] = "Fwd: bounce"
+    if style.endswith("-html"):
+        block = _INLINE_FORWARD[style].format(**{k: html.escape(v) for k, v in shown.items()})
+        lines = "<br>\n".join(html.escape(line) for line in text.split("\n"))
+        page = f"<html><body>{html.escape(note)}<br>\n{block}{lines}</body></html>"
+        return _message(shown, text), _message(person, page, "html")
+    note += _INLINE_FORWARD[style].format(**shown)
+    return _message(shown, text), _message(person, note + text)
 
 
 @pytest.mark.parametrize("style", sorted(_INLINE_FORWARD))

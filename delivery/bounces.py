@@ -161,7 +161,7 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             r"unable to relay|we do not relay|relay not permitted|relay access",
             r"reverse (dns|lookup)|\bptr\b|rdns|\bfcrdns|dns (ptr|reverse)",
             r"client host (rejected|blocked)|(client|sending|your) (host|ip|server) .{0,40}rejected",
-            r"(helo|ehlo) .{0,30}(rejected|invalid)",
+            r"(helo|ehlo) .{0,30}(rejected|invalid|does ?n[o']t exist|not found)",
             r"black ?list|block ?list|\bdnsbl|\brbl\b|spamhaus|spamcop|barracuda|sorbs",
             r"(?<!not )\blisted (on|in|at)\b|(is|are) listed|ip .{0,40}(block|listed|banned)",
             r"reputation|poor reputation|complaints|unwanted messages",
@@ -195,6 +195,11 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             # GMX/WEB.DE/IONOS "Reject due to policy restrictions" / "policy violations" (the
             # connection refused before any recipient), Zoho "restricted by policy".
             r"due to policy (restrictions?|violations?)|restricted by policy",
+            # What does not exist is the sender: the reverse-path of MAIL FROM (RFC 5321
+            # §4.1.1.2), "Mail from address does not exist", "the domain in your From address
+            # does not exist", a sender callout's "sender does not exist". Never the recipient.
+            r"(mail[- ]?from|from|return[- ]path|reverse[- ]path) (address|domain)\b.{0,30}"
+            r"\b(does ?n[o']t exist|not found)|\bsender (does ?n[o']t|did ?n[o']t) exist",
         ),
     ),
     # The content was refused: spam, viruses, filters, headers.
@@ -396,6 +401,9 @@ _SAYS_TEMPORARY = re.compile(r"\btry again\b|\btemporar(y|ily)\b", re.I)
 
 # A DSN's own field names (Final-Recipient, Original-Recipient) say nothing of the SMTP stage.
 _AT_RCPT = re.compile(r"rcpt|(?<!final-)(?<!original-)recipient", re.I)
+# The reply answered MAIL FROM, as Postfix and Exim name the stage: no recipient had been
+# given yet (RFC 5321 §3.3), so whatever it says is unknown is the sender.
+_AT_MAIL_FROM = re.compile(r"(in reply to|after) mail from\b", re.I)
 
 
 def _codes(enhanced: str, text: str) -> tuple[tuple[int, int, int] | None, int | None]:
@@ -697,6 +705,8 @@ def judge(
     # An invalid address blocks the address for every account: it needs strong evidence.
     if temporary:
         return Verdict(OTHER, rule=rule, reason="a temporary failure cannot prove it")
+    if _AT_MAIL_FROM.search(words):
+        return Verdict(BLOCKED, rule=rule, reason="the reply answered MAIL FROM: the sender")
     if subject_detail is not None and subject_detail[0] == 7 and subject_detail not in _CODES:
         # "User unknown" under a security or policy status: a filter refused the recipient,
         # which says nothing certain about the address.

@@ -100,6 +100,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "sender.28": ("v5sendmail",),
     "sender.29": ("doc:exim", "doc:mimecast"),
     "sender.30": ("doc:gmx",),
+    "sender.31": ("rfc5321",),
     "content.1": ("doc:gmail", "amavis", "dragonfly", "exim", "postfix"),
     "content.2": ("receivingses", "rfc3464", "sendmail"),
     "content.3": ("rfc3463", "receivingses", "sendmail"),

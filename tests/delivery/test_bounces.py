@@ -223,6 +223,46 @@ def test_in_a_report_an_unknown_user_under_a_mailbox_status_needs_the_rcpt_stage
     assert classify_reply(550, "5.2.1", bare) == "other"
 
 
+@pytest.mark.parametrize(
+    "texts",
+    [
+        # Postfix and Exim name the command a reply answered; at MAIL FROM no recipient had
+        # been given yet (RFC 5321 §3.3), so what is unknown is the sender.
+        ["550 5.1.1 <news@acme.example>... User unknown (in reply to MAIL FROM command)"],
+        [
+            "SMTP error from remote mail server after MAIL FROM:<news@acme.example> SIZE=1022:",
+            "553 5.1.0 acme.example does not exist",
+        ],
+        ["550 5.1.1 Unknown user (in reply to MAIL FROM command)", ">>> RCPT To:<bob@x.org>"],
+    ],
+)
+def test_an_unknown_address_at_mail_from_is_the_sender_never_the_recipient(texts):
+    verdict = judge(550, "", texts, in_report=True)
+
+    assert (verdict.bounce_class, verdict.reason) == (
+        "blocked",
+        "the reply answered MAIL FROM: the sender",
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "550 Mail from address does not exist",
+        "550 The domain in your From address does not exist",
+        "550 Return path address does not exist",
+        "550 Callout verification failure: sender does not exist",
+        "550 5.7.1 Your HELO hostname does not exist (in reply to RCPT TO command)",
+        "554 <mail.acme.example>: Helo command rejected: Host not found",
+    ],
+)
+def test_what_does_not_exist_may_be_the_sender_or_its_host(text):
+    """Servers that check the sender answer at RCPT TO too, in words that name the sender,
+    its reverse-path or its HELO name as what does not exist."""
+    assert classify_texts(550, "", [text], in_report=True) == "blocked"
+    assert classify_reply(550, "", text) == "blocked"
+
+
 def test_a_reply_on_several_lines_is_read_as_one():
     # RFC 5321 §4.2.1: every line but the last starts "code-", and the server breaks the text
     # where it likes, inside a phrase too.

@@ -198,8 +198,10 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             # What does not exist is the sender: the reverse-path of MAIL FROM (RFC 5321
             # §4.1.1.2), "Mail from address does not exist", "the domain in your From address
             # does not exist", a sender callout's "sender does not exist". Never the recipient.
-            r"(mail[- ]?from|from|return[- ]path|reverse[- ]path) (address|domain)\b.{0,30}"
-            r"\b(does ?n[o']t exist|not found)|\bsender (does ?n[o']t|did ?n[o']t) exist",
+            r"\b(mail[- ]?from|return[- ]path|reverse[- ]path|envelope[- ]from"
+            r"|from:? (address|domain|header)|(sender|author)'?s (address|domain)"
+            r"|your (e-?mail )?(address|domain)|(domain|address) in the from:? header)\b"
+            r".{0,30}\b(does ?n[o']t exist|not found)|\bsender (does ?n[o']t|did ?n[o']t) exist",
         ),
     ),
     # The content was refused: spam, viruses, filters, headers.
@@ -403,7 +405,7 @@ _SAYS_TEMPORARY = re.compile(r"\btry again\b|\btemporar(y|ily)\b", re.I)
 _AT_RCPT = re.compile(r"rcpt|(?<!final-)(?<!original-)recipient", re.I)
 # The reply answered MAIL FROM, as Postfix and Exim name the stage: no recipient had been
 # given yet (RFC 5321 §3.3), so whatever it says is unknown is the sender.
-_AT_MAIL_FROM = re.compile(r"(in reply to|after) mail from\b", re.I)
+_AT_MAIL_FROM = re.compile(r"\b(in reply to|after|in|at) mail from\b", re.I)
 
 
 def _codes(enhanced: str, text: str) -> tuple[tuple[int, int, int] | None, int | None]:

@@ -234,6 +234,7 @@ def test_in_a_report_an_unknown_user_under_a_mailbox_status_needs_the_rcpt_stage
             "553 5.1.0 acme.example does not exist",
         ],
         ["550 5.1.1 Unknown user (in reply to MAIL FROM command)", ">>> RCPT To:<bob@x.org>"],
+        ["550 Unknown user news@acme.example in MAIL FROM"],
     ],
 )
 def test_an_unknown_address_at_mail_from_is_the_sender_never_the_recipient(texts):
@@ -252,6 +253,10 @@ def test_an_unknown_address_at_mail_from_is_the_sender_never_the_recipient(texts
         "550 The domain in your From address does not exist",
         "550 Return path address does not exist",
         "550 Callout verification failure: sender does not exist",
+        "550 sender's address does not exist",
+        "550 Your e-mail address does not exist",
+        "550 Domain in the From header does not exist",
+        "550 Reverse path does not exist",
         "550 5.7.1 Your HELO hostname does not exist (in reply to RCPT TO command)",
         "554 <mail.acme.example>: Helo command rejected: Host not found",
     ],

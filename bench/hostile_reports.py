@@ -96,6 +96,7 @@ SHAPES = [
     ("'a.' in a Diagnostic-Code", dsn, b"a."),
     ("'Subject: x' lines in a plain bounce", plain, b"Subject: x\n"),
     ("'Subject: failure' lines, plain bounce", plain, b"Subject: failure\n"),
+    ("'no such user or mailbox full', plain", plain, b"550 no such user or mailbox full "),
 ]
 SIZES = (100_000, 200_000)
 

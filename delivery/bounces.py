@@ -561,6 +561,47 @@ def rules_switched_off(rule_ids: frozenset[str]) -> Iterator[None]:
         _switched_off.reset(token)
 
 
+def _wording(text: str | None) -> str:
+    """What the rules read of a text. Links, addresses and antivirus stamps are not wording:
+    neither a help page's path, a local part such as "no-such-user@" nor "scanned for viruses"
+    says anything about this failure."""
+    text = _URL.sub(" ", _words_of(_LOCAL_PART_LINE.sub("<address>", text or "")))
+    # ASCII text holds ASCII addresses only: the cheaper pattern finds them all.
+    pattern = ADDRESS_IN_ASCII_WORDING if text.isascii() else ADDRESS_IN_WORDING
+    text = pattern.sub("<address>", text)
+    text = _SCANNER_STAMP.sub(" ", text)
+    return _LOCAL_PART_ALONE.sub("<address>", _without_server_names(text))
+
+
+def _families_in(text: str) -> set[str]:
+    """Every clear failure one text names, not only its first."""
+    text, off = _wording(text), _switched_off.get()
+    return {
+        rule.family
+        for rule in ACTIVE_RULES
+        if rule.family not in (OTHER, REFUSED) and rule.id not in off and rule.pattern.search(text)
+    }
+
+
+# "User does not exist or mailbox is full": the text offers causes as alternatives.
+_ALTERNATIVES = re.compile(r"\b(or|oder|ou|o)\b", re.I)
+# Classes that are one cause, whichever of their families names it.
+_SAME_CAUSE = {INVALID: {INVALID, INVALID_HOST}, INVALID_HOST: {INVALID, INVALID_HOST}}
+
+
+def _offers_alternatives(texts: list[str], family: str) -> bool:
+    """The text whose words decided names `family` and another cause, joined by "or": the
+    server does not say which, so it claims neither."""
+    for text in texts:
+        if not text:
+            continue
+        named = _families_in(text)
+        if family in named:
+            others = named - _SAME_CAUSE.get(family, {family})
+            return bool(others) and bool(_ALTERNATIVES.search(_words_of(text)))
+    return False
+
+
 def _from_texts(texts: list[str]) -> tuple[str | None, str]:
     """The first clear family, looking at each text in turn; else the first vague one.
     Returns (family, id of the rule that found it).
@@ -571,15 +612,7 @@ def _from_texts(texts: list[str]) -> tuple[str | None, str]:
     vague: tuple[str | None, str] = (None, "")
     off = _switched_off.get()
     for index, text in enumerate(texts):
-        # Links, addresses and antivirus stamps are not wording: neither a help page's path,
-        # a local part such as "no-such-user@" nor "scanned for viruses" says anything
-        # about this failure.
-        text = _URL.sub(" ", _words_of(_LOCAL_PART_LINE.sub("<address>", text or "")))
-        # ASCII text holds ASCII addresses only: the cheaper pattern finds them all.
-        pattern = ADDRESS_IN_ASCII_WORDING if text.isascii() else ADDRESS_IN_WORDING
-        text = pattern.sub("<address>", text)
-        text = _SCANNER_STAMP.sub(" ", text)
-        text = _LOCAL_PART_ALONE.sub("<address>", _without_server_names(text))
+        text = _wording(text)
         for rule in ACTIVE_RULES:
             if rule.id in off or not rule.pattern.search(text):
                 continue
@@ -685,6 +718,12 @@ def judge(
     else:
         bounce_class, rule = OTHER, (f"status:{status_text}" if status else "")
 
+    if bounce_class == family in (INVALID, INVALID_HOST, FULL) and _offers_alternatives(
+        texts, family
+    ):
+        # "User does not exist or mailbox is full": a global block or a full-inbox auto-block
+        # needs the cause named, not offered among others (the issue's "weak or conflicting").
+        return Verdict(OTHER, rule=rule, reason="the reply offers several causes")
     address_status = subject_detail in _ADDRESS_CODES
     if bounce_class == DISABLED and address_status and not temporary:
         if not (rule == "disabled.3" or subject_detail == (1, 6)):  # disabled.3: "has moved"

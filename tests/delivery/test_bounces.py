@@ -268,6 +268,34 @@ def test_what_does_not_exist_may_be_the_sender_or_its_host(text):
     assert classify_reply(550, "", text) == "blocked"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "550 User does not exist or mailbox is full",
+        "550 Mailbox unknown or over quota",
+        "550 User unknown, mailbox full, or message refused",
+    ],
+)
+def test_a_reply_offering_causes_as_alternatives_claims_none(text):
+    """Neither a global block nor a full-inbox auto-block rests on a cause the server only
+    offers among others."""
+    verdict = judge(550, "", [text + " (in reply to RCPT TO command)"], in_report=True)
+
+    assert (verdict.bounce_class, verdict.reason) == ("other", "the reply offers several causes")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "550 Unknown user or domain (in reply to RCPT TO command)",  # one cause either way
+        "550 5.1.1 The email account that you tried to reach does not exist. Please try"
+        " double-checking the recipient's email address for typos or unnecessary spaces.",
+    ],
+)
+def test_an_or_that_offers_no_other_cause_changes_nothing(text):
+    assert judge(550, "", [text], in_report=True).bounce_class == "invalid_address"
+
+
 def test_a_reply_on_several_lines_is_read_as_one():
     # RFC 5321 §4.2.1: every line but the last starts "code-", and the server breaks the text
     # where it likes, inside a phrase too.

@@ -116,7 +116,9 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             r"too frequently sending|transient reject by behaviou?r spam",
             # The sender's own quota (Exchange Online 5.2.2 "Submission quota exceeded",
             # Gmail 4.7.28 "the quota for sending messages"): never a full mailbox.
-            r"submission quota|quota for sending",
+            # Exchange Online's store refusing the sender's submission (SMTP AUTH) is about its
+            # own mailbox too: "STOREDRV.Submission.Exception:QuotaExceeded…" (sent items).
+            r"submission ?quota|quota for sending|storedrv\.submission\b",
             # Too many connections or sessions from the sending host at once (Comcast "421 -
             # [Too many sessions opened]", GoDaddy "too many sessions from <ip>", Rackspace,
             # Orange): a concurrency limit, whatever the MTA's report says around it ("host X

@@ -594,13 +594,18 @@ _SAME_CAUSE = {INVALID: {INVALID, INVALID_HOST}, INVALID_HOST: {INVALID, INVALID
 def _offers_alternatives(texts: list[str], family: str) -> bool:
     """The text whose words decided names `family` and another cause, joined by "or": the
     server does not say which, so it claims neither."""
+    off = _switched_off.get()
     for text in texts:
-        if not text:
+        wording = _wording(text)
+        if not any(
+            rule.family == family and rule.id not in off and rule.pattern.search(wording)
+            for rule in ACTIVE_RULES
+        ):
             continue
-        named = _families_in(text)
-        if family in named:
-            others = named - _SAME_CAUSE.get(family, {family})
-            return bool(others) and bool(_ALTERNATIVES.search(_words_of(text)))
+        # Only a text that offers alternatives is read for every cause it names.
+        if not _ALTERNATIVES.search(wording):
+            return False
+        return bool(_families_in(text) - _SAME_CAUSE.get(family, {family}))
     return False
 
 

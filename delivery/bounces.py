@@ -731,6 +731,14 @@ def judge(
         # "User does not exist or mailbox is full": a global block or a full-inbox auto-block
         # needs the cause named, not offered among others (the issue's "weak or conflicting").
         return Verdict(OTHER, rule=rule, reason="the reply offers several causes")
+    if family == INVALID_HOST and recipient_domain:
+        looked_up = {name.lower().rstrip(".") for name in _looked_up_names(text)}
+        if looked_up and recipient_domain.lower() not in looked_up:
+            # "Name service error for name=relay.internal type=A": the host that could not be
+            # found is a relay's or an MX's, not the recipient's domain. A broken smart host
+            # would otherwise block every recipient it was handed.
+            named = ", ".join(sorted(looked_up))
+            return Verdict(OTHER, rule=rule, reason=f"the failed lookup was for {named}")
     address_status = subject_detail in _ADDRESS_CODES
     if bounce_class == DISABLED and address_status and not temporary:
         if not (rule == "disabled.3" or subject_detail == (1, 6)):  # disabled.3: "has moved"
@@ -796,6 +804,21 @@ def judge(
             return Verdict(OTHER, rule=rule, reason="the wording says it may work later")
         return Verdict(INVALID, evidence=WORDING, rule=rule)
     return Verdict(OTHER, rule=rule, reason="no 5xx reply or 5.1.x status backs the wording")
+
+
+# The name a failed DNS lookup was for, as MTAs write it: Postfix "Name service error for
+# name=example.org type=MX", sendmail "Host unknown (Name server: example.org: host not
+# found)", DragonFly "DNS lookup failure: host example.org not found".
+_LOOKED_UP = re.compile(
+    r"\bname=([\w-]+(?:\.[\w-]+)+)\.? type="
+    r"|name server: ([\w-]+(?:\.[\w-]+)+)\.?: host not found"
+    r"|dns lookup failure: host ([\w-]+(?:\.[\w-]+)+)\.? not found",
+    re.I,
+)
+
+
+def _looked_up_names(text: str) -> list[str]:
+    return [next(name for name in m.groups() if name) for m in _LOOKED_UP.finditer(text)]
 
 
 def _named_elsewhere(texts: list[str]) -> set[str]:

@@ -296,6 +296,36 @@ def test_an_or_that_offers_no_other_cause_changes_nothing(text):
     assert judge(550, "", [text], in_report=True).bounce_class == "invalid_address"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Postfix, when its relay host or the recipient domain's MX host does not resolve.
+        ("Name service error for name=smtp.relay.acme.internal type=A: Host not found", "other"),
+        ("Name service error for name=mx1.example.org type=A: Host not found", "other"),
+        ("Name service error for name=example.org type=MX: Host not found", "invalid_address"),
+        # sendmail and DragonFly name the host the same way.
+        ("Host unknown (Name server: relay.acme.internal: host not found)", "other"),
+        ("Host unknown (Name server: example.org.: host not found)", "invalid_address"),
+        ("DNS lookup failure: host relay.acme.internal not found", "other"),
+    ],
+)
+def test_a_failed_dns_lookup_proves_nothing_of_a_domain_it_was_not_for(text, expected):
+    """A smart host that cannot be found fails every recipient it is handed: that must not
+    put every one of them on the global list."""
+    verdict = judge(
+        550,
+        "5.1.2",
+        ["Host or domain name not found. " + text],
+        in_report=True,
+        structured=True,
+        recipient_domain="example.org",
+    )
+
+    assert verdict.bounce_class == expected
+    if expected == "other":
+        assert verdict.reason.startswith("the failed lookup was for ")
+
+
 def test_a_reply_on_several_lines_is_read_as_one():
     # RFC 5321 §4.2.1: every line but the last starts "code-", and the server breaks the text
     # where it likes, inside a phrase too.

@@ -840,6 +840,11 @@ def _delivery_status(
         # Final-Recipient may be where an alias or a forward led (§2.3.2).
         final = _address_from_field(block.get("final-recipient") or "")
         recipient = _address_from_field(block.get("original-recipient") or "") or final
+        # sendmail names the address an alias of Final-Recipient expanded to, the one that
+        # failed, in X-Actual-Recipient (a program's is "X-Unix; |…": no address).
+        actual = block.get("x-actual-recipient") or ""
+        if re.match(r"\s*(rfc822|utf-8)\s*;", actual, re.I):
+            final = _address_from_field(actual) or final
         diagnostic = _clean(block.get("diagnostic-code", ""))
         diagnostic = re.sub(r"^(smtp|x-[\w-]+|x-unix)\s*;\s*", "", diagnostic, flags=re.I)
         status = _enhanced(block.get("status", ""))

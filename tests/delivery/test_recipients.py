@@ -3,6 +3,8 @@ postmaster, a mail daemon or a mailing list. Small synthetic messages, one rule 
 
 from __future__ import annotations
 
+import pytest
+
 from delivery.recipients import (
     is_group_service_address,
     is_role_or_list,
@@ -266,6 +268,34 @@ Status: 5.1.1
     # The mailbox that does not exist is the forward's target: bob@ exists as an alias.
     assert outcome.bounce_class == "other"
     assert "forwards to" in outcome.reason
+
+
+@pytest.mark.parametrize(
+    ("actual", "final_recipient", "bounce_class"),
+    [
+        # sendmail names where the alias expanded to in X-Actual-Recipient.
+        ("rfc822; bob.old@mail.example.net", "bob.old@mail.example.net", "other"),
+        ("RFC822; bob@example.org", None, "invalid_address"),  # no alias: the same address
+        ("X-Unix; |/home/bob/mail/catch.pl", None, "invalid_address"),  # a program, no address
+    ],
+)
+def test_sendmail_s_actual_recipient_is_where_an_alias_led(actual, final_recipient, bounce_class):
+    raw = dsn_fields(
+        f"""
+Final-Recipient: RFC822; bob@example.org
+X-Actual-Recipient: {actual}
+Action: failed
+Status: 5.1.1
+"""
+    )
+
+    (outcome,) = parse_report(raw).failed
+
+    assert (outcome.recipient, outcome.final_recipient, outcome.bounce_class) == (
+        "bob@example.org",
+        final_recipient,
+        bounce_class,
+    )
 
 
 def test_a_full_forward_target_still_says_the_mail_did_not_arrive():

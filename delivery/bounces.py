@@ -410,6 +410,21 @@ _AT_RCPT = re.compile(r"rcpt|(?<!final-)(?<!original-)recipient", re.I)
 _AT_MAIL_FROM = re.compile(r"\b(in reply to|after|in|at) mail from\b", re.I)
 
 
+# The name a failed DNS lookup was for, as MTAs write it: Postfix "Name service error for
+# name=example.org type=MX", sendmail "Host unknown (Name server: example.org: host not
+# found)", DragonFly "DNS lookup failure: host example.org not found".
+_LOOKED_UP = re.compile(
+    r"\bname=([\w-]+(?:\.[\w-]+)+)\.? type="
+    r"|name server: ([\w-]+(?:\.[\w-]+)+)\.?: host not found"
+    r"|dns lookup failure: host ([\w-]+(?:\.[\w-]+)+)\.? not found",
+    re.I,
+)
+
+
+def _looked_up_names(text: str) -> list[str]:
+    return [next(name for name in m.groups() if name) for m in _LOOKED_UP.finditer(text)]
+
+
 def _codes(enhanced: str, text: str) -> tuple[tuple[int, int, int] | None, int | None]:
     """The most telling enhanced code (a specific one over x.0.0) and the SMTP reply class."""
     found = [
@@ -725,8 +740,10 @@ def judge(
     else:
         bounce_class, rule = OTHER, (f"status:{status_text}" if status else "")
 
-    if bounce_class == family in (INVALID, INVALID_HOST, FULL) and _offers_alternatives(
-        texts, family
+    if (
+        family in (INVALID, INVALID_HOST, FULL)
+        and bounce_class == family
+        and _offers_alternatives(texts, family)
     ):
         # "User does not exist or mailbox is full": a global block or a full-inbox auto-block
         # needs the cause named, not offered among others (the issue's "weak or conflicting").
@@ -804,21 +821,6 @@ def judge(
             return Verdict(OTHER, rule=rule, reason="the wording says it may work later")
         return Verdict(INVALID, evidence=WORDING, rule=rule)
     return Verdict(OTHER, rule=rule, reason="no 5xx reply or 5.1.x status backs the wording")
-
-
-# The name a failed DNS lookup was for, as MTAs write it: Postfix "Name service error for
-# name=example.org type=MX", sendmail "Host unknown (Name server: example.org: host not
-# found)", DragonFly "DNS lookup failure: host example.org not found".
-_LOOKED_UP = re.compile(
-    r"\bname=([\w-]+(?:\.[\w-]+)+)\.? type="
-    r"|name server: ([\w-]+(?:\.[\w-]+)+)\.?: host not found"
-    r"|dns lookup failure: host ([\w-]+(?:\.[\w-]+)+)\.? not found",
-    re.I,
-)
-
-
-def _looked_up_names(text: str) -> list[str]:
-    return [next(name for name in m.groups() if name) for m in _LOOKED_UP.finditer(text)]
 
 
 def _named_elsewhere(texts: list[str]) -> set[str]:

@@ -380,7 +380,8 @@ def _forwarded_header_line(text: str) -> re.Match[str] | None:
     from "<>", "Delivery Failure" from a "System Administrator", a list manager's "Loop
     Alert"). The first one: a postmaster's address further down is the returned original's.
     Only a bounce that quotes a server's reply is taken from there (`_forwarded_bounce`)."""
-    found = [m for m in (_FORWARDED_BOUNCE.search(text),) if m is not None]
+    by_sender = _FORWARDED_BOUNCE.search(text)
+    found = [by_sender] if by_sender else []
     for match in _FORWARDED_SUBJECT.finditer(text):
         if _BOUNCE_SUBJECT.search(match.group(1)) or _MAYBE_BOUNCE_SUBJECT.search(match.group(1)):
             found.append(match)

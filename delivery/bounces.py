@@ -117,8 +117,13 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             # The sender's own quota (Exchange Online 5.2.2 "Submission quota exceeded",
             # Gmail 4.7.28 "the quota for sending messages"): never a full mailbox.
             # Exchange Online's store refusing the sender's submission (SMTP AUTH) is about its
-            # own mailbox too: "STOREDRV.Submission.Exception:QuotaExceeded…" (sent items).
-            r"submission ?quota|quota for sending|storedrv\.submission\b",
+            # own mailbox too: "STOREDRV.Submission.Exception:QuotaExceeded…" (sent items), as
+            # is any full mailbox or quota the reply gives the sender ("Your mailbox is full,
+            # you cannot send", "Quota exceeded for sender …", "Outbox full").
+            r"submission ?quota|quota for sending|storedrv\.submission\b"
+            r"|\b(sender'?s|sending|your|outgoing) (e-?mail )?(account )?(mail ?box|account|quota)"
+            r"\b.{0,20}\b(full|over ?quota|quota exceeded)|quota exceeded for (the )?sender"
+            r"|\bout ?box (is )?full",
             # Too many connections or sessions from the sending host at once (Comcast "421 -
             # [Too many sessions opened]", GoDaddy "too many sessions from <ip>", Rackspace,
             # Orange): a concurrency limit, whatever the MTA's report says around it ("host X
@@ -768,6 +773,9 @@ def judge(
         # "550 5.7.1 Email quota exceeded" (Gmail): a quota under a policy status is the
         # sender's allowance, not the recipient's mailbox (RFC 3463 X.2.2 is the full mailbox).
         return Verdict(OTHER, rule=rule, reason=f"a quota under policy status {status_text}")
+    if bounce_class == FULL and _AT_MAIL_FROM.search(words):
+        # A full mailbox named before any recipient (RFC 5321 §3.3) is the sender's.
+        return Verdict(OTHER, rule=rule, reason="the reply answered MAIL FROM: the sender")
     if bounce_class in (MAILER, TOO_BIG, RATE, DISABLED, SYSTEM_FULL, TLS):
         return Verdict(OTHER, rule=rule)
     if bounce_class == REFUSED:

@@ -326,6 +326,24 @@ def test_a_failed_dns_lookup_proves_nothing_of_a_domain_it_was_not_for(text, exp
         assert verdict.reason.startswith("the failed lookup was for ")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "552 Your mailbox is full, you cannot send until you free up space",
+        "552 The sender's mailbox is over quota",
+        "452 Quota exceeded for sender news@acme.example",
+        "552 Outbox full",
+        "552 Mailbox full (in reply to MAIL FROM command)",
+        "554 5.2.2 mailbox full; STOREDRV.Submission.Exception:QuotaExceededException",
+    ],
+)
+def test_the_sender_s_full_mailbox_or_quota_is_never_the_recipient_s(text):
+    """A full-mailbox verdict can auto-block the recipient: only the recipient's counts."""
+    verdict = judge(int(text[:3]), "", [text], in_report=True)
+
+    assert verdict.bounce_class == "other"
+
+
 def test_a_reply_on_several_lines_is_read_as_one():
     # RFC 5321 §4.2.1: every line but the last starts "code-", and the server breaks the text
     # where it likes, inside a phrase too.

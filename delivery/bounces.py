@@ -421,7 +421,8 @@ _AT_MAIL_FROM = re.compile(r"\b(in reply to|after|in|at) mail from\b", re.I)
 _LOOKED_UP = re.compile(
     r"\bname=([\w-]+(?:\.[\w-]+)+)\.? type="
     r"|name server: ([\w-]+(?:\.[\w-]+)+)\.?: host not found"
-    r"|dns lookup failure: host ([\w-]+(?:\.[\w-]+)+)\.? not found",
+    r"|dns lookup failure: host ([\w-]+(?:\.[\w-]+)+)\.? not found"
+    r"|(?<![\w.@-])([\w-]+(?:\.[\w-]+)+)\.? (?:does ?n[o']t exist|not found)",
     re.I,
 )
 
@@ -753,14 +754,6 @@ def judge(
         # "User does not exist or mailbox is full": a global block or a full-inbox auto-block
         # needs the cause named, not offered among others (the issue's "weak or conflicting").
         return Verdict(OTHER, rule=rule, reason="the reply offers several causes")
-    if family == INVALID_HOST and recipient_domain:
-        looked_up = {name.lower().rstrip(".") for name in _looked_up_names(text)}
-        if looked_up and recipient_domain.lower() not in looked_up:
-            # "Name service error for name=relay.internal type=A": the host that could not be
-            # found is a relay's or an MX's, not the recipient's domain. A broken smart host
-            # would otherwise block every recipient it was handed.
-            named = ", ".join(sorted(looked_up))
-            return Verdict(OTHER, rule=rule, reason=f"the failed lookup was for {named}")
     address_status = subject_detail in _ADDRESS_CODES
     if bounce_class == DISABLED and address_status and not temporary:
         if not (rule == "disabled.3" or subject_detail == (1, 6)):  # disabled.3: "has moved"
@@ -805,6 +798,15 @@ def judge(
     if subject_detail is not None and subject_detail[0] == 2:
         # A mailbox status says the mailbox exists (RFC 3463 X.2.X): the words conflict.
         return Verdict(OTHER, rule=rule, reason=f"status {status_text} says the mailbox exists")
+    if family in (INVALID, INVALID_HOST) and recipient_domain:
+        looked_up = {name.lower().rstrip(".") for name in _looked_up_names(text)}
+        if looked_up and recipient_domain.lower() not in looked_up:
+            # "Name service error for name=relay.internal type=A", "550 acme.example does
+            # not exist": what could not be found is a relay's, an MX's or the sender's name,
+            # not the recipient's domain. A broken smart host would otherwise block every
+            # recipient it was handed.
+            named = ", ".join(sorted(looked_up))
+            return Verdict(OTHER, rule=rule, reason=f"the failed lookup was for {named}")
     conflicting = _named_elsewhere(texts) & _CONTRADICT_INVALID
     if conflicting:
         # One text says the address is unknown, another that the mailbox is full or that a

@@ -327,6 +327,28 @@ def test_a_failed_dns_lookup_proves_nothing_of_a_domain_it_was_not_for(text, exp
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("550 acme.example does not exist", "other"),  # the sender's domain
+        ("553 sorry, mail.acme.example does not exist (#5.1.2)", "other"),
+        ("550 example.org does not exist", "invalid_address"),
+        ("550 Domain example.org does not exist", "invalid_address"),
+        ("550 5.1.1 <bob@example.org> not found", "invalid_address"),  # an address, no domain
+    ],
+)
+def test_a_domain_that_does_not_exist_must_be_the_recipient_s(text, expected):
+    verdict = judge(
+        int(text[:3]),
+        "",
+        [text + " (in reply to RCPT TO command)"],
+        in_report=True,
+        recipient_domain="example.org",
+    )
+
+    assert verdict.bounce_class == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "552 Your mailbox is full, you cannot send until you free up space",

@@ -418,11 +418,14 @@ _AT_MAIL_FROM = re.compile(r"\b(in reply to|after|in|at) mail from\b", re.I)
 # The name a failed DNS lookup was for, as MTAs write it: Postfix "Name service error for
 # name=example.org type=MX", sendmail "Host unknown (Name server: example.org: host not
 # found)", DragonFly "DNS lookup failure: host example.org not found".
+# A host name: labels and dots, the last label starting with a letter ("550-5.1.1" is a reply
+# code and an enhanced status, no name).
+_HOST_NAME = r"((?:[\w-]+\.)+[a-z][a-z\d-]*)\.?"
 _LOOKED_UP = re.compile(
-    r"\bname=([\w-]+(?:\.[\w-]+)+)\.? type="
-    r"|name server: ([\w-]+(?:\.[\w-]+)+)\.?: host not found"
-    r"|dns lookup failure: host ([\w-]+(?:\.[\w-]+)+)\.? not found"
-    r"|(?<![\w.@-])([\w-]+(?:\.[\w-]+)+)\.? (?:does ?n[o']t exist|not found)",
+    rf"\bname={_HOST_NAME} type="
+    rf"|name server: {_HOST_NAME}: host not found"
+    rf"|dns lookup failure: host {_HOST_NAME} not found"
+    rf"|(?<![\w.@-]){_HOST_NAME} (?:does ?n[o']t exist|not found)",
     re.I,
 )
 

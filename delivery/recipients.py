@@ -85,11 +85,17 @@ def own_addresses(message: email.message.Message) -> set[str]:
     return found
 
 
-def list_of(address: str) -> str | None:
-    """The list a plumbing address serves: `owner-x@`, `x-request@`, `x-bounces+…@` → `x@`."""
+_LIST_PREFIX = re.compile(r"^owner-", re.I)
+_LIST_SUFFIX = re.compile(r"-(owner|request|bounces?|admin)(\+.*)?$", re.I)
+
+
+def lists_of(address: str) -> set[str]:
+    """The lists a plumbing address may serve: `owner-x@`, `x-request@`, `x-bounces+…@` → `x@`.
+    Both readings of an address that has a prefix and a suffix: `owner-bounces@` is the
+    bounce address of a list named "owner" or the owner of one named "bounces"."""
     local, _, domain = address.rpartition("@")
-    base = _LIST_LOCAL_PART.sub("", local)
-    return f"{base}@{domain}" if base and base != local else None
+    bases = {pattern.sub("", local) for pattern in (_LIST_PREFIX, _LIST_SUFFIX)}
+    return {f"{base}@{domain}" for base in bases if base and base != local}
 
 
 def untrusted(message: email.message.Message, original: email.message.Message | None) -> set[str]:
@@ -101,7 +107,7 @@ def untrusted(message: email.message.Message, original: email.message.Message | 
                 found.update(a.lower() for a in _ADDRESS.findall(str(value)))
     # A list's bounce or request address names the list itself: a bounce that went back to
     # `x-bounces@` is about a member of `x@`, never about the list (Mailman, Majordomo, Sympa).
-    found |= {base for base in map(list_of, found) if base}
+    found |= {base for address in found for base in lists_of(address)}
     return found
 
 

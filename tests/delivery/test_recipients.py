@@ -377,6 +377,28 @@ c=US;a= ;p=EXAMPLE;o=Nexus;dda:SMTP=bob@example.org; on Fri, 4 Oct 2002
     assert outcome.recipient == "bob@example.org"
 
 
+def test_a_list_named_owner_is_never_blamed_either():
+    """`owner-bounces@` is the bounce address of a list named "owner" (or the owner of one
+    named "bounces"): neither list is the failed recipient. Hypothesis found this one."""
+    raw = message(
+        """
+From: Mail Delivery System <MAILER-DAEMON@mx.example.net>
+To: owner-bounces@lists.example.net
+Subject: Undelivered Mail Returned to Sender
+""",
+        """
+I'm sorry to have to inform you that your message could not be delivered.
+
+550 5.1.1 User unknown (the account of bob@example.org)
+This message was sent to the owner@lists.example.net list.
+""",
+    )
+
+    (outcome,) = parse_report(raw).failed
+
+    assert outcome.recipient == "bob@example.org"
+
+
 def test_an_address_the_mail_came_from_is_never_the_recipient():
     raw = message(
         """

@@ -587,7 +587,7 @@ def rules_switched_off(rule_ids: frozenset[str]) -> Iterator[None]:
         _switched_off.reset(token)
 
 
-def _wording(text: str | None) -> str:
+def _rule_text(text: str | None) -> str:
     """What the rules read of a text. Links, addresses and antivirus stamps are not wording:
     neither a help page's path, a local part such as "no-such-user@" nor "scanned for viruses"
     says anything about this failure."""
@@ -599,13 +599,15 @@ def _wording(text: str | None) -> str:
     return _LOCAL_PART_ALONE.sub("<address>", _without_server_names(text))
 
 
-def _families_in(text: str) -> set[str]:
-    """Every clear failure one text names, not only its first."""
-    text, off = _wording(text), _switched_off.get()
+def _families_in(rule_text: str) -> set[str]:
+    """Every clear failure one text (as `_rule_text` gives it) names, not only its first."""
+    off = _switched_off.get()
     return {
         rule.family
         for rule in ACTIVE_RULES
-        if rule.family not in (OTHER, REFUSED) and rule.id not in off and rule.pattern.search(text)
+        if rule.family not in (OTHER, REFUSED)
+        and rule.id not in off
+        and rule.pattern.search(rule_text)
     }
 
 
@@ -620,16 +622,16 @@ def _offers_alternatives(texts: list[str], family: str) -> bool:
     server does not say which, so it claims neither."""
     off = _switched_off.get()
     for text in texts:
-        wording = _wording(text)
+        rule_text = _rule_text(text)
         if not any(
-            rule.family == family and rule.id not in off and rule.pattern.search(wording)
+            rule.family == family and rule.id not in off and rule.pattern.search(rule_text)
             for rule in ACTIVE_RULES
         ):
             continue
         # Only a text that offers alternatives is read for every cause it names.
-        if not _ALTERNATIVES.search(wording):
+        if not _ALTERNATIVES.search(rule_text):
             return False
-        return bool(_families_in(text) - _SAME_CAUSE.get(family, {family}))
+        return bool(_families_in(rule_text) - _SAME_CAUSE.get(family, {family}))
     return False
 
 
@@ -643,7 +645,7 @@ def _from_texts(texts: list[str]) -> tuple[str | None, str]:
     vague: tuple[str | None, str] = (None, "")
     off = _switched_off.get()
     for index, text in enumerate(texts):
-        text = _wording(text)
+        text = _rule_text(text)
         for rule in ACTIVE_RULES:
             if rule.id in off or not rule.pattern.search(text):
                 continue

@@ -1113,8 +1113,8 @@ _SUBJECT_TAGS = re.compile(
 )
 
 
-def _untagged_subject(message: email.message.Message) -> str:
-    return _SUBJECT_TAGS.sub("", _header_text(message.get("Subject")).strip(), count=1)
+def _untagged(subject: str) -> str:
+    return _SUBJECT_TAGS.sub("", subject.strip(), count=1)
 
 
 # --- Auto-replies (RFC 3834) -----------------------------------------------------------------
@@ -1129,7 +1129,7 @@ _AUTO_REPLY_SUBJECT = re.compile(
 def _auto_reply(message: email.message.Message, strong_only: bool) -> Report | None:
     # MTAs mark their bounces Auto-Submitted too, so that header alone is a weak sign.
     auto = _header_text(message.get("Auto-Submitted")).strip().lower()
-    subject = _untagged_subject(message)
+    subject = _untagged(_header_text(message.get("Subject")))
     if (
         (auto.startswith("auto-replied") and not strong_only)
         or message.get("X-Autoreply")
@@ -1184,7 +1184,8 @@ def _plain_bounce(
     original: email.message.Message | None,
 ) -> Report | None:
     sender = _header_text(message.get("From"))
-    subject, untagged = _header_text(message.get("Subject")), _untagged_subject(message)
+    subject = _header_text(message.get("Subject"))
+    untagged = _untagged(subject)
     failed_header = message.get_all("X-Failed-Recipients") or []
     text = _human_text(message, parts)
     from_daemon = bool(_BOUNCE_SENDER.search(sender))

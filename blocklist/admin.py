@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html_join
 
 from delivery.models import BounceEvidence
 from sesconsole.models import Account
 
-from . import actions, changes
-from .models import AutoBlockSetting, Block, History, Whitelist
+from . import actions, changes, surges
+from .models import AutoBlockSetting, Block, History, InvalidSurge, Whitelist
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -210,3 +211,97 @@ class AutoBlockSettingAdmin(admin.ModelAdmin):
     list_filter = ["enabled"]
     list_select_related = ["account"]
     raw_id_fields = ["account"]
+
+
+@admin.register(InvalidSurge)
+class InvalidSurgeAdmin(admin.ModelAdmin):
+    """Surges of invalid-address verdicts at one domain: judge whether the addresses are
+    really gone (block them) or the receiver was at fault (dismiss)."""
+
+    list_display = [
+        "domain",
+        "opened_at",
+        "verdicts_at_opening",
+        "usual_per_window",
+        "held",
+        "hold_until",
+        "decision",
+        "decided_by",
+        "decision_count",
+    ]
+    list_filter = ["decision", ("decided_at", admin.EmptyFieldListFilter)]
+    search_fields = ["domain"]
+    date_hierarchy = "opened_at"
+    fields = [
+        "domain",
+        "window_start",
+        "opened_at",
+        "hold_until",
+        "verdicts_at_opening",
+        "usual_per_window",
+        "held",
+        "accounts",
+        "replies",
+        "decision",
+        "decided_at",
+        "decided_by",
+        "decision_count",
+    ]
+    readonly_fields = fields
+    actions = ["block_held", "dismiss"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # opened by ingestion only
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="verdicts by account")
+    def accounts(self, surge: InvalidSurge):
+        rows = (
+            surges.held_events(surge)
+            .values("account__name")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "account__name")[:20]
+        )
+        return format_html_join(
+            "", "<div>{}: {}</div>", ((r["account__name"], r["n"]) for r in rows)
+        )
+
+    @admin.display(description="most frequent replies")
+    def replies(self, surge: InvalidSurge):
+        rows = (
+            surges.held_events(surge)
+            .values("response_text")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "response_text")[:5]
+        )
+        return format_html_join(
+            "",
+            "<div>{} times: <code>{}</code></div>",
+            ((r["n"], r["response_text"][:300]) for r in rows),
+        )
+
+    def _decide(self, request, queryset, decide, done: str) -> None:
+        for surge in queryset.filter(decision="").order_by("pk"):
+            try:
+                n = decide(surge.pk, actor=_actor(request))
+            except surges.AlreadyDecided as decided:
+                self.message_user(request, str(decided), level="warning")
+                continue
+            self.message_user(request, done.format(domain=surge.domain, n=n))
+
+    @admin.action(description="Block the held addresses (they do not exist)")
+    def block_held(self, request, queryset: QuerySet[InvalidSurge]):
+        self._decide(
+            request, queryset, surges.block_held, "Blocked {n} address(es) held at {domain}."
+        )
+
+    @admin.action(description="Dismiss: a fault at the receiver (lift the surge's blocks)")
+    def dismiss(self, request, queryset: QuerySet[InvalidSurge]):
+        self._decide(
+            request,
+            queryset,
+            surges.dismiss,
+            "Dismissed the surge at {domain}; lifted {n} block(s).",
+        )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.utils import timezone
 from sesconsole.lib.sql import insert_new_rows
 from sesconsole.models import Account
 
-from .models import Block, History, Whitelist
+from .models import INVALID_BLOCK_DAYS, Block, History, Whitelist
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,42 @@ def insert_blocks(
     for at, ids in by_time.items():
         write_history(ids, History.Action.ADDED, account=account, actor=actor, detail=detail, at=at)
     return inserted
+
+
+def insert_invalid_blocks(account: Account, invalid: dict, *, actor: Actor, detail: str) -> int:
+    """Global invalid-address blocks triggered by `account`, one per address of `invalid`
+    (address → its bounced DeliveryEvent), keeping the reply and its evidence; the 180 days
+    run from the bounce. An address already blocked keeps its first block. Also ends
+    `account`'s own whitelists of them: its sending has just shown they are bad."""
+    if not invalid:
+        return 0
+    release_due_for(Block.Kind.INVALID, list(invalid), None)
+    inserted = insert_blocks(
+        [
+            Block(
+                kind=Block.Kind.INVALID,
+                address=address,
+                account=account,
+                reason=Block.Reason.INVALID_ADDRESS,
+                response_text=event.response_text,
+                bounce_evidence=event.bounce_evidence,
+                event=event,
+                blocked_at=event.timestamp,
+                expires_at=event.timestamp + timedelta(days=INVALID_BLOCK_DAYS),
+            )
+            for address, event in invalid.items()
+        ],
+        account=account,
+        actor=actor,
+        detail=detail,
+    )
+    end_whitelists(
+        Whitelist.objects.active().filter(account=account, address__in=list(invalid)),
+        account=account,
+        actor=actor,
+        detail="Your sending bounced again: the whitelist ended.",
+    )
+    return len(inserted)
 
 
 def write_history(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 
 from delivery.models import BounceClass, DeliveryEvent, EventType
 from sesconsole.models import Account
 
-from .changes import SYSTEM, end_whitelists, insert_blocks, release_due_for
+from . import surges
+from .changes import SYSTEM, insert_blocks, insert_invalid_blocks, release_due_for
 from .jobs import auto_block_full_inboxes
-from .models import INVALID_BLOCK_DAYS, Block, Whitelist
+from .models import Block
 
 
 def apply_events(account: Account, events: Sequence[DeliveryEvent]) -> None:
@@ -20,6 +20,7 @@ def apply_events(account: Account, events: Sequence[DeliveryEvent]) -> None:
       keeping the bounce reply. If the address is already blocked, the first block stands
       (its trigger, reply and 180-day clock are kept). The bounce also ends `account`'s
       own whitelist of that address: its sending has just shown the address is bad.
+      Not while a surge of such verdicts at the recipient's domain is held (blocklist.surges).
     - complained / unsubscribed → a reject block for `account`; the first one stands.
     - bounced/mailbox_full → a custom block, only if `account` turned auto-block on
       (the same function the auto-block job runs as a catch-up).
@@ -40,31 +41,12 @@ def apply_events(account: Account, events: Sequence[DeliveryEvent]) -> None:
             rejects.setdefault(recipient, event)
 
     if invalid:
-        release_due_for(Block.Kind.INVALID, list(invalid), None)
-        insert_blocks(
-            [
-                Block(
-                    kind=Block.Kind.INVALID,
-                    address=address,
-                    account=account,
-                    reason=Block.Reason.INVALID_ADDRESS,
-                    response_text=event.response_text,
-                    bounce_evidence=event.bounce_evidence,
-                    event=event,
-                    blocked_at=event.timestamp,
-                    expires_at=event.timestamp + timedelta(days=INVALID_BLOCK_DAYS),
-                )
-                for address, event in invalid.items()
-            ],
-            account=account,
+        held = surges.held_domains(invalid)
+        insert_invalid_blocks(
+            account,
+            {a: e for a, e in invalid.items() if surges.domain_of(e) not in held},
             actor=SYSTEM,
             detail="Bounced: invalid address.",
-        )
-        end_whitelists(
-            Whitelist.objects.active().filter(account=account, address__in=list(invalid)),
-            account=account,
-            actor=SYSTEM,
-            detail="Your sending bounced again: the whitelist ended.",
         )
     if rejects:
         release_due_for(Block.Kind.REJECT, list(rejects), account)

@@ -350,3 +350,61 @@ class AutoBlockSetting(models.Model):
 
     def __str__(self) -> str:
         return f"Auto-block for {self.account}: {'on' if self.enabled else 'off'}"
+
+
+class InvalidSurge(models.Model):
+    """A surge of invalid-address verdicts at one recipient domain, held for staff to judge.
+
+    A provider fault can answer "550 5.1.1 does not exist" for every mailbox it holds
+    (Gmail did on 14 and 15 December 2020, 6 h 41 min in all). Each reply is the strongest
+    evidence a bounce can carry, so no classifier can tell; only the number can. While a
+    surge holds, new invalid-address verdicts for its domain block nothing: staff block
+    them (the addresses really are gone) or dismiss the surge (which also lifts the blocks
+    made in its window before it opened). An undecided surge stops holding at
+    `hold_until`, so a domain's blocking never stays off unattended. docs/blocklist.md.
+    """
+
+    class Decision(models.TextChoices):
+        BLOCKED = "blocked", "Blocked: the addresses do not exist"
+        DISMISSED = "dismissed", "Dismissed: a fault at the receiver"
+
+    domain = models.CharField(max_length=253, help_text="The recipient domain (normalised).")
+    window_start = models.DateTimeField(
+        help_text="Verdicts for the domain from this time on belong to the surge."
+    )
+    opened_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="Verdicts stored from this time until `hold_until` are held.",
+    )
+    hold_until = models.DateTimeField(help_text="New verdicts are held until then.")
+    verdicts_at_opening = models.PositiveIntegerField(
+        help_text="Invalid-address verdicts for the domain in the window that opened it."
+    )
+    usual_per_window = models.FloatField(
+        help_text="The domain's usual number of verdicts in a window of that length."
+    )
+    held = models.PositiveIntegerField(default=0, help_text="Verdicts held, not blocked.")
+    decision = models.CharField(max_length=9, choices=Decision, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=100, blank=True)
+    decision_count = models.PositiveIntegerField(
+        default=0, help_text="Blocks the decision made (blocked) or lifted (dismissed)."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain"], condition=Q(decision=""), name="surge_one_undecided_per_domain"
+            ),
+            models.CheckConstraint(
+                condition=Q(decision="", decided_at=None)
+                | (~Q(decision="") & Q(decided_at__isnull=False)),
+                name="surge_decided_at_iff_decision",
+            ),
+        ]
+        indexes = [models.Index(fields=["-opened_at"], name="surge_opened")]
+
+    def __str__(self) -> str:
+        return (
+            f"Surge of invalid-address verdicts at {self.domain} ({self.opened_at:%Y-%m-%d %H:%M})"
+        )

@@ -245,6 +245,14 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # A blocklist upload (100,000 addresses fit in about 3 MB) is refused above this, with 413.
 BLOCKLIST_UPLOAD_MAX_BYTES = env_int("BLOCKLIST_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
+# A surge of invalid-address verdicts at one domain is held for staff, not blocked
+# (blocklist.surges): at least MIN verdicts in WINDOW and FACTOR times the domain's usual
+# number over the BASELINE before it; held for up to HOLD hours. MIN 0 turns it off.
+INVALID_SURGE_MIN_VERDICTS = env_int("INVALID_SURGE_MIN_VERDICTS", 25)
+INVALID_SURGE_FACTOR = env_int("INVALID_SURGE_FACTOR", 10)
+INVALID_SURGE_WINDOW_MINUTES = env_int("INVALID_SURGE_WINDOW_MINUTES", 60)
+INVALID_SURGE_BASELINE_DAYS = env_int("INVALID_SURGE_BASELINE_DAYS", 7)
+INVALID_SURGE_HOLD_HOURS = env_int("INVALID_SURGE_HOLD_HOURS", 6)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,0 +1,265 @@
+"""Surges of invalid-address verdicts at one recipient domain: held at ingest, judged by staff.
+
+An invalid-address block is global and lasts 180 days, so a receiver's fault that answers
+"550 5.1.1 user unknown" for every mailbox would block a whole provider's users for every
+account. The reply alone cannot show it (it is the strongest evidence a bounce carries);
+the count can. When one domain's verdicts in a window reach `min_verdicts` and `factor`
+times its usual number (its verdicts in the `baseline` before, scaled to the window), a
+surge opens: that batch's and later verdicts for the domain are held, not blocked, until
+staff decide or `hold` runs out. The verdicts themselves are kept as events, so nothing
+is lost: deciding "blocked" makes the blocks they would have made. docs/blocklist.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Max, Value
+from django.db.models.functions import StrIndex, Substr
+from django.utils import timezone
+
+from delivery.models import BounceClass, DeliveryEvent, EventType
+
+from .changes import Actor, insert_invalid_blocks, release
+from .models import Block, History, InvalidSurge
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Limits:
+    window: timedelta
+    min_verdicts: int  # 0 turns surge holds off
+    factor: float
+    baseline: timedelta
+    hold: timedelta
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        return cls(
+            window=timedelta(minutes=settings.INVALID_SURGE_WINDOW_MINUTES),
+            min_verdicts=settings.INVALID_SURGE_MIN_VERDICTS,
+            factor=settings.INVALID_SURGE_FACTOR,
+            baseline=timedelta(days=settings.INVALID_SURGE_BASELINE_DAYS),
+            hold=timedelta(hours=settings.INVALID_SURGE_HOLD_HOURS),
+        )
+
+
+def domain_of(event: DeliveryEvent) -> str:
+    return event.message.recipient_domain or event.message.recipient.rpartition("@")[2]
+
+
+def held_domains(invalid: dict[str, DeliveryEvent]) -> set[str]:
+    """The domains of these new invalid-address verdicts (address → event) whose verdicts
+    are held: a surge holds there already, or these verdicts make one."""
+    limits = Limits.from_settings()
+    if limits.min_verdicts <= 0:
+        return set()
+    by_domain: dict[str, list[DeliveryEvent]] = {}
+    for event in invalid.values():
+        by_domain.setdefault(domain_of(event), []).append(event)
+    now = timezone.now()
+    held = set(
+        InvalidSurge.objects.filter(
+            decision="", hold_until__gt=now, domain__in=list(by_domain)
+        ).values_list("domain", flat=True)
+    )
+    # Verdicts count by the bounces' own time, so a replayed backlog is judged as it
+    # happened; one window, ending at the newest verdict of the batch, serves every domain.
+    end = max(e.timestamp for e in invalid.values())
+    start = end - limits.window
+    recent = _verdicts_by_domain(set(by_domain) - held, start, end)
+    for domain, events in by_domain.items():
+        recent[domain] = recent.get(domain, 0) + sum(start <= e.timestamp <= end for e in events)
+    crowded = {d for d, n in recent.items() if n >= limits.min_verdicts and d not in held}
+    # Staff's decision on a surge covers the verdicts before it: count only those after.
+    decided = (
+        InvalidSurge.objects.filter(domain__in=list(crowded), decided_at__gt=start)
+        .values("domain")
+        .annotate(last=Max("decided_at"))
+        .values_list("domain", "last")
+    )
+    for domain, last in decided if crowded else ():
+        recent[domain] = _verdicts_by_domain([domain], last, end).get(domain, 0) + sum(
+            last <= e.timestamp <= end for e in by_domain[domain]
+        )
+        if recent[domain] < limits.min_verdicts:
+            crowded.discard(domain)
+    if crowded:
+        usual = _usual_verdicts(crowded, start, limits.baseline)
+        scale = limits.window / limits.baseline
+        for domain in sorted(crowded):
+            usual_per_window = usual.get(domain, 0) * scale
+            if recent[domain] >= limits.factor * usual_per_window:
+                # Holding begins with this batch: its verdicts were stored a moment ago.
+                opened_at = min(e.received_at for e in by_domain[domain])
+                _open(domain, start, opened_at, now + limits.hold, recent[domain], usual_per_window)
+                held.add(domain)
+    for domain in held:
+        InvalidSurge.objects.filter(domain=domain, decision="").update(
+            held=F("held") + len(by_domain.get(domain, ()))
+        )
+    return held
+
+
+def _verdicts_by_domain(domains: Iterable[str], start: datetime, end: datetime) -> dict[str, int]:
+    """Invalid-address blocks made from bounces between start and end, per recipient domain
+    (released ones too: they were verdicts all the same)."""
+    domains = list(domains)
+    if not domains:
+        return {}
+    rows = (
+        Block.objects.filter(
+            kind=Block.Kind.INVALID,
+            reason=Block.Reason.INVALID_ADDRESS,
+            blocked_at__gte=start,
+            blocked_at__lte=end,
+        )
+        .annotate(domain=Substr("address", StrIndex("address", Value("@")) + 1))
+        .filter(domain__in=domains)
+        .values("domain")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["domain"]: row["n"] for row in rows}
+
+
+def _usual_verdicts(domains: set[str], start: datetime, baseline: timedelta) -> dict[str, int]:
+    """Each domain's verdicts over the baseline before `start`. A big provider's week is
+    tens of thousands of rows and it moves slowly, so it is counted once per domain per
+    ten minutes (bench/blocklist.py measures both)."""
+    bucket = int(start.timestamp() // 600)
+    keys = {d: f"surge-usual:{baseline.days}:{bucket}:{d}" for d in domains}
+    cached = cache.get_many(list(keys.values()))
+    missing = [d for d, key in keys.items() if key not in cached]
+    counted = _verdicts_by_domain(missing, start - baseline, start)
+    cache.set_many({keys[d]: counted.get(d, 0) for d in missing}, timeout=900)
+    return {d: cached[key] if key in cached else counted.get(d, 0) for d, key in keys.items()}
+
+
+def _open(
+    domain: str, start, opened_at, hold_until, verdicts: int, usual_per_window: float
+) -> None:
+    """Open a surge at `domain`, or make its undecided one hold again (one per domain)."""
+    for _ in range(2):  # a concurrent writer may open it between our read and our insert
+        surge = InvalidSurge.objects.select_for_update().filter(domain=domain, decision="").first()
+        if surge is not None:
+            surge.hold_until = max(surge.hold_until, hold_until)
+            surge.save(update_fields=["hold_until"])
+            return
+        try:
+            with transaction.atomic():
+                InvalidSurge.objects.create(
+                    domain=domain,
+                    window_start=start,
+                    opened_at=opened_at,
+                    hold_until=hold_until,
+                    verdicts_at_opening=verdicts,
+                    usual_per_window=usual_per_window,
+                )
+        except IntegrityError:
+            continue
+        logger.warning(
+            "Invalid-address verdicts at %s are held: %d in the window, usually %.1f.",
+            domain,
+            verdicts,
+            usual_per_window,
+        )
+        return
+
+
+class AlreadyDecided(Exception):
+    pass
+
+
+def block_held(surge_id: int, *, actor: Actor) -> int:
+    """Staff judged the verdicts true: block every address the surge held, as the bounces
+    would have (each triggered by its own account, from its bounce's time). Returns the
+    number of new blocks; safe to run again (an address blocked already keeps its block)."""
+    with transaction.atomic():
+        surge = _undecided(surge_id)
+        by_account: dict[int, dict[str, DeliveryEvent]] = {}
+        accounts = {}
+        for event in held_events(surge):
+            accounts[event.account_id] = event.account
+            by_account.setdefault(event.account_id, {}).setdefault(event.message.recipient, event)
+        count = sum(
+            insert_invalid_blocks(
+                accounts[account_id],
+                invalid,
+                actor=actor,
+                detail=f"Bounced: invalid address (held in a surge at {surge.domain}, then "
+                f"judged by {actor.label}).",
+            )
+            for account_id, invalid in by_account.items()
+        )
+        _decide(surge, InvalidSurge.Decision.BLOCKED, actor, count)
+    return count
+
+
+def dismiss(surge_id: int, *, actor: Actor) -> int:
+    """Staff judged the verdicts a receiver's fault: block none of the held ones, and lift
+    the blocks bounces made at the domain in the surge's window before it opened.
+    Returns the number of blocks lifted."""
+    with transaction.atomic():
+        surge = _undecided(surge_id)
+        made_in_window = Block.objects.filter(
+            kind=Block.Kind.INVALID,
+            reason=Block.Reason.INVALID_ADDRESS,
+            blocked_at__gte=surge.window_start,
+            blocked_at__lte=surge.hold_until,
+            address__endswith="@" + surge.domain,
+        )
+        lifted = release(
+            made_in_window,
+            Block.Release.REMOVED,
+            History.Action.REMOVED,
+            account=None,
+            actor=actor,
+            detail=f"Lifted: part of a surge at {surge.domain} that {actor.label} judged "
+            "a fault at the receiver.",
+        )
+        _decide(surge, InvalidSurge.Decision.DISMISSED, actor, len(lifted))
+    return len(lifted)
+
+
+def held_events(surge: InvalidSurge):
+    """The invalid-address verdicts for the surge's domain stored while it held (the
+    verdicts before blocked as always, and an account may have removed those since)."""
+    return (
+        DeliveryEvent.objects.filter(
+            type=EventType.BOUNCED,
+            bounce_class=BounceClass.INVALID_ADDRESS,
+            message__recipient_domain=surge.domain,
+            received_at__gte=surge.opened_at,
+            received_at__lte=surge.hold_until,
+            # Partitions are by event time; a bounce arrives within days of its sending.
+            timestamp__gte=surge.window_start - timedelta(days=7),
+        )
+        .exclude(message__recipient="")
+        .select_related("message", "account")
+        .order_by("timestamp", "pk")
+    )
+
+
+def _undecided(surge_id: int) -> InvalidSurge:
+    surge = InvalidSurge.objects.select_for_update().get(pk=surge_id)
+    if surge.decision:
+        raise AlreadyDecided(
+            f"The surge at {surge.domain} was already decided ({surge.get_decision_display()})."
+        )
+    return surge
+
+
+def _decide(surge: InvalidSurge, decision: str, actor: Actor, count: int) -> None:
+    surge.decision = decision
+    surge.decided_at = timezone.now()
+    surge.decided_by = actor.label
+    surge.decision_count = count
+    surge.save(update_fields=["decision", "decided_at", "decided_by", "decision_count"])

@@ -1,0 +1,327 @@
+"""A surge of invalid-address verdicts at one domain is held for staff, not blocked.
+
+Limits here are small (5 verdicts in an hour, 10 times the usual over 7 days); the product's
+defaults are in settings (INVALID_SURGE_*). Everything goes through real ingestion.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from blocklist import gate, surges
+from blocklist.changes import Actor
+from blocklist.models import INVALID_BLOCK_DAYS, Block, History, InvalidSurge
+from delivery.ingest import ingest_events
+from tests.events import make_event
+
+pytestmark = pytest.mark.django_db
+
+_n = itertools.count(1)
+OUTAGE = "550 5.1.1 The email account that you tried to reach does not exist."
+
+
+@pytest.fixture(autouse=True)
+def small_limits(settings):
+    settings.INVALID_SURGE_MIN_VERDICTS = 5
+    settings.INVALID_SURGE_FACTOR = 10
+    settings.INVALID_SURGE_WINDOW_MINUTES = 60
+    settings.INVALID_SURGE_BASELINE_DAYS = 7
+    settings.INVALID_SURGE_HOLD_HOURS = 6
+
+
+@pytest.fixture
+def staff(staff_user):
+    return Actor(staff_user, "staff:staff")
+
+
+def bounces(account, addresses, at, text=OUTAGE):
+    """One batch of requests, then one batch of invalid-address bounces, `at` that time."""
+    ids = {a: f"s-{next(_n)}" for a in addresses}
+    stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    ingest_events(
+        account, [make_event("request", m, to=a, timestamp=stamp) for a, m in ids.items()]
+    )
+    return ingest_events(
+        account,
+        [
+            make_event(
+                "bounced",
+                m,
+                timestamp=stamp,
+                smtp={"code": 550, "enhanced": "5.1.1", "text": text},
+                bounce_class="invalid_address",
+            )
+            for m in ids.values()
+        ],
+    )
+
+
+def blocked(account, addresses) -> set[str]:
+    verdicts = gate.check(account, addresses)
+    return {a for a in addresses if verdicts[a].blocked}
+
+
+def people(n, domain="gmail.test", start=0):
+    return [f"user{i}@{domain}" for i in range(start, start + n)]
+
+
+@pytest.fixture
+def an_hour_ago():
+    return timezone.now() - timedelta(hours=1)
+
+
+def test_the_verdicts_that_make_a_surge_and_those_after_it_are_held(account, an_hour_ago):
+    for i, address in enumerate(people(4)):
+        bounces(account, [address], an_hour_ago + timedelta(minutes=i))
+    assert blocked(account, people(4)) == set(people(4)), "below the limit every verdict blocks"
+
+    result = bounces(account, people(2, start=4), an_hour_ago + timedelta(minutes=10))
+    assert result.accepted == 2, "the verdicts themselves are stored"
+    surge = InvalidSurge.objects.get()
+    assert (surge.domain, surge.decision, surge.held) == ("gmail.test", "", 2)
+    assert surge.verdicts_at_opening == 6 and surge.usual_per_window == 0
+    assert blocked(account, people(2, start=4)) == set()
+
+    bounces(account, people(3, start=6), an_hour_ago + timedelta(minutes=20))
+    assert blocked(account, people(3, start=6)) == set()
+    assert InvalidSurge.objects.get().held == 5
+
+
+def test_other_domains_block_as_always_during_a_surge(account, an_hour_ago):
+    bounces(account, people(6), an_hour_ago)
+    assert InvalidSurge.objects.filter(domain="gmail.test").exists()
+    bounces(account, people(2, domain="example.org"), an_hour_ago + timedelta(minutes=1))
+    assert blocked(account, people(2, domain="example.org")) == set(people(2, domain="example.org"))
+    assert not InvalidSurge.objects.filter(domain="example.org").exists()
+
+
+def test_a_domain_that_usually_has_this_many_verdicts_has_no_surge(account, an_hour_ago):
+    # 7 days of a busy domain's verdicts: about 2 an hour, so 6 in one hour is not 10 times it.
+    Block.objects.bulk_create(
+        Block(
+            kind=Block.Kind.INVALID,
+            reason=Block.Reason.INVALID_ADDRESS,
+            account=account,
+            address=f"old{i}@gmail.test",
+            blocked_at=an_hour_ago - timedelta(hours=2 + i / 2),
+            expires_at=an_hour_ago + timedelta(days=170),
+        )
+        for i in range(330)
+    )
+    bounces(account, people(6), an_hour_ago + timedelta(minutes=30))
+    assert not InvalidSurge.objects.exists()
+    assert blocked(account, people(6)) == set(people(6))
+
+
+def test_the_same_number_spread_over_hours_is_no_surge(account):
+    start = timezone.now() - timedelta(hours=12)
+    for i, address in enumerate(people(12)):
+        bounces(account, [address], start + timedelta(hours=i))
+    assert not InvalidSurge.objects.exists()
+    assert blocked(account, people(12)) == set(people(12))
+
+
+def test_a_limit_of_zero_turns_surges_off(account, an_hour_ago, settings):
+    settings.INVALID_SURGE_MIN_VERDICTS = 0
+    bounces(account, people(50), an_hour_ago)
+    assert not InvalidSurge.objects.exists()
+    assert blocked(account, people(50)) == set(people(50))
+
+
+def test_blocking_the_held_verdicts_makes_the_blocks_they_would_have_made(
+    account, other_account, an_hour_ago, staff
+):
+    bounces(account, people(4), an_hour_ago)
+    bounces(other_account, people(3, start=4), an_hour_ago + timedelta(minutes=5))
+    bounces(account, people(2, start=7), an_hour_ago + timedelta(minutes=6))
+    surge = InvalidSurge.objects.get()
+    assert blocked(account, people(9)) == set(people(4))
+
+    assert surges.block_held(surge.pk, actor=staff) == 5
+    assert blocked(account, people(9)) == set(people(9))
+    block = Block.objects.get(address="user4@gmail.test")
+    assert block.account == other_account, "each block keeps the account whose sending caused it"
+    assert block.response_text == OUTAGE and block.bounce_evidence
+    assert block.blocked_at == an_hour_ago.replace(microsecond=0) + timedelta(minutes=5)
+    assert block.expires_at == block.blocked_at + timedelta(days=INVALID_BLOCK_DAYS)
+    added = History.objects.get(block=block)
+    assert added.actor_label == "staff:staff" and "held in a surge at gmail.test" in added.detail
+    surge.refresh_from_db()
+    assert (surge.decision, surge.decided_by, surge.decision_count) == ("blocked", "staff:staff", 5)
+
+    with pytest.raises(surges.AlreadyDecided):
+        surges.block_held(surge.pk, actor=staff)
+    assert Block.objects.count() == 9
+
+    bounces(account, ["late@gmail.test"], an_hour_ago + timedelta(minutes=30))
+    assert blocked(account, ["late@gmail.test"]) == {"late@gmail.test"}, "decided: no longer held"
+
+
+def test_dismissing_lifts_the_blocks_of_the_window_and_blocks_nothing_held(
+    account, an_hour_ago, staff
+):
+    bounces(account, ["before@gmail.test"], an_hour_ago - timedelta(hours=3))
+    bounces(account, ["elsewhere@example.org"], an_hour_ago)
+    for i, address in enumerate(people(4)):
+        bounces(account, [address], an_hour_ago + timedelta(minutes=i))
+    bounces(account, people(3, start=4), an_hour_ago + timedelta(minutes=5))
+    surge = InvalidSurge.objects.get()
+
+    assert surges.dismiss(surge.pk, actor=staff) == 4
+    assert blocked(account, people(7)) == set()
+    assert blocked(account, ["before@gmail.test", "elsewhere@example.org"]) == {
+        "before@gmail.test",
+        "elsewhere@example.org",
+    }, "blocks outside the surge's window or domain stay"
+    lifted = Block.objects.get(address="user0@gmail.test")
+    assert lifted.release_reason == Block.Release.REMOVED
+    removed = History.objects.get(block=lifted, action=History.Action.REMOVED)
+    assert "a fault at the receiver" in removed.detail and removed.actor_label == "staff:staff"
+    surge.refresh_from_db()
+    assert (surge.decision, surge.decision_count) == ("dismissed", 4)
+    with pytest.raises(surges.AlreadyDecided):
+        surges.dismiss(surge.pk, actor=staff)
+
+
+def test_an_undecided_surge_stops_holding_when_its_hold_runs_out(account, an_hour_ago):
+    bounces(account, people(6), an_hour_ago - timedelta(hours=3))
+    surge = InvalidSurge.objects.get()
+    InvalidSurge.objects.filter(pk=surge.pk).update(
+        hold_until=timezone.now() - timedelta(seconds=1)
+    )
+    bounces(account, ["after@gmail.test"], an_hour_ago + timedelta(minutes=30))
+    assert blocked(account, ["after@gmail.test"]) == {"after@gmail.test"}
+    surge.refresh_from_db()
+    assert surge.decision == "" and surge.held == 6, "still there for staff to judge"
+
+
+def test_a_new_surge_at_the_domain_holds_again_under_the_undecided_one(account, an_hour_ago):
+    bounces(account, people(6), an_hour_ago - timedelta(hours=5))
+    InvalidSurge.objects.update(hold_until=timezone.now() - timedelta(seconds=1))
+    bounces(account, people(6, start=6), an_hour_ago)
+    surge = InvalidSurge.objects.get()
+    assert surge.hold_until > timezone.now() and surge.held == 12
+    assert blocked(account, people(12)) == set()
+
+
+def test_staff_judge_surges_in_the_admin(staff_client, account, an_hour_ago):
+    bounces(account, people(6), an_hour_ago)
+    surge = InvalidSurge.objects.get()
+    page = staff_client.get(f"/admin/blocklist/invalidsurge/{surge.pk}/change/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "acme: 6" in body and "6 times: <code>" + OUTAGE in body
+
+    listing = staff_client.get("/admin/blocklist/invalidsurge/")
+    assert listing.status_code == 200 and "gmail.test" in listing.content.decode()
+
+    response = staff_client.post(
+        "/admin/blocklist/invalidsurge/",
+        {"action": "block_held", "_selected_action": [surge.pk]},
+        follow=True,
+    )
+    assert "Blocked 6 address(es) held at gmail.test." in response.content.decode()
+    assert blocked(account, people(6)) == set(people(6))
+
+    again = staff_client.post(
+        "/admin/blocklist/invalidsurge/",
+        {"action": "dismiss", "_selected_action": [surge.pk]},
+        follow=True,
+    )
+    assert again.status_code == 200
+    assert blocked(account, people(6)) == set(people(6)), "a decided surge is not decided again"
+
+
+def test_through_the_api_the_answer_is_unchanged_and_the_check_says_not_blocked(
+    api_client, account, an_hour_ago
+):
+    stamp = an_hour_ago.strftime("%Y-%m-%dT%H:%M:%SZ")
+    requests = [
+        make_event("request", f"api-{i}", to=a, timestamp=stamp) for i, a in enumerate(people(6))
+    ]
+    smtp = {"code": 550, "enhanced": "5.1.1", "text": OUTAGE}
+    failures = [make_event("bounced", f"api-{i}", timestamp=stamp, smtp=smtp) for i in range(6)]
+    r = api_client.post("/api/v1/events/", requests + failures, format="json")
+    assert r.status_code == 200 and r.json()["accepted"] == 12 and r.json()["errors"] == []
+    assert InvalidSurge.objects.get().held == 6
+
+    r = api_client.post("/api/v1/blocklist/check/", {"addresses": people(6)}, format="json")
+    assert [v["blocked"] for v in r.json()["results"]] == [False] * 6
+
+
+def test_blocking_the_held_verdicts_leaves_alone_what_an_account_removed_before(
+    account, an_hour_ago, staff, actor
+):
+    from blocklist import actions
+
+    bounces(account, people(4), an_hour_ago)
+    actions.remove_invalid_blocks(account, ["user0@gmail.test"], actor=actor, note="verified")
+    bounces(account, people(2, start=4), an_hour_ago + timedelta(minutes=1))
+    surge = InvalidSurge.objects.get()
+
+    assert surges.block_held(surge.pk, actor=staff) == 2
+    assert blocked(account, people(6)) == set(people(6)) - {"user0@gmail.test"}
+
+
+def _bounce_each(account, verdicts):
+    """One batch of requests, then one batch of bounces: `verdicts` is [(address, time)]."""
+    stamp = {a: at.strftime("%Y-%m-%dT%H:%M:%SZ") for a, at in verdicts}
+    ids = {a: f"p-{next(_n)}" for a, _ in verdicts}
+    smtp = {"code": 550, "enhanced": "5.1.1", "text": OUTAGE}
+    ingest_events(
+        account, [make_event("request", ids[a], to=a, timestamp=stamp[a]) for a, _ in verdicts]
+    )
+    ingest_events(
+        account, [make_event("bounced", ids[a], timestamp=stamp[a], smtp=smtp) for a, _ in verdicts]
+    )
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    batches=st.lists(
+        st.lists(st.tuples(st.integers(0, 2), st.integers(0, 240)), min_size=1, max_size=8),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_every_verdict_is_blocked_or_held_and_none_is_lost(account, other_account, staff, batches):
+    start = timezone.now() - timedelta(hours=6)
+    with transaction.atomic():
+        cache.clear()  # each example is a new installation: no usual numbers yet
+        n = itertools.count()
+        sent: list[tuple[str, int]] = []  # (address, minute)
+        for i, batch in enumerate(batches):
+            verdicts = [(f"p{next(n)}@dom{d}.test", minute) for d, minute in batch]
+            _bounce_each(
+                (account, other_account)[i % 2],
+                [(a, start + timedelta(minutes=m)) for a, m in verdicts],
+            )
+            sent += verdicts
+        addresses = [a for a, _ in sent]
+        held = set(addresses) - blocked(account, addresses)
+        opened = list(InvalidSurge.objects.all())
+
+        # What is not blocked is held by a surge at its domain, and counted there.
+        assert {a.partition("@")[2] for a in held} <= {s.domain for s in opened}
+        assert sum(s.held for s in opened) == len(held)
+        # A surge opens only where 5 verdicts (the test's limit) fell within one hour.
+        for surge in opened:
+            minutes = sorted(m for a, m in sent if a.endswith("@" + surge.domain))
+            assert any(minutes[k + 4] - minutes[k] <= 60 for k in range(len(minutes) - 4))
+        # Blocking what was held loses nothing: every verdict is then a block.
+        for surge in opened:
+            surges.block_held(surge.pk, actor=staff)
+        assert blocked(account, addresses) == set(addresses)
+        transaction.set_rollback(True)

@@ -4,8 +4,8 @@ An invalid-address block is global and lasts 180 days, so a receiver's fault tha
 "550 5.1.1 user unknown" for every mailbox would block a whole provider's users for every
 account. The reply alone cannot show it (it is the strongest evidence a bounce carries);
 the count can. When one domain's verdicts in a window reach `min_verdicts` and `factor`
-times its usual number (its verdicts in the `baseline` before, scaled to the window), a
-surge opens: that batch's and later verdicts for the domain are held, not blocked, until
+times its usual number (its verdicts in the `baseline` before, or in the history there
+is, scaled to the window; with less than a window of history, no judgement), a surge opens: that batch's and later verdicts for the domain are held, not blocked, until
 staff decide or `hold` runs out. The verdicts themselves are kept as events, so nothing
 is lost: deciding "blocked" makes the blocks they would have made. docs/blocklist.md.
 """
@@ -91,9 +91,13 @@ def held_domains(invalid: dict[str, DeliveryEvent]) -> set[str]:
         )
         if recent[domain] < limits.min_verdicts:
             crowded.discard(domain)
-    if crowded:
-        usual = _usual_verdicts(crowded, start, limits.baseline)
-        scale = limits.window / limits.baseline
+    # The usual number comes from the history there is: up to `baseline`, and none at all
+    # (no judgement, no hold) before the installation has a window's worth of verdicts.
+    first = _first_verdict_at() if crowded else None
+    observed = start - max(first or start, start - limits.baseline)
+    if crowded and observed >= limits.window:
+        usual = _usual_verdicts(crowded, start, observed)
+        scale = limits.window / observed
         for domain in sorted(crowded):
             usual_per_window = usual.get(domain, 0) * scale
             if recent[domain] >= limits.factor * usual_per_window:
@@ -130,15 +134,30 @@ def _verdicts_by_domain(domains: Iterable[str], start: datetime, end: datetime) 
     return {row["domain"]: row["n"] for row in rows}
 
 
-def _usual_verdicts(domains: set[str], start: datetime, baseline: timedelta) -> dict[str, int]:
-    """Each domain's verdicts over the baseline before `start`. A big provider's week is
-    tens of thousands of rows and it moves slowly, so it is counted once per domain per
+def _first_verdict_at() -> datetime | None:
+    """When the installation's first invalid-address verdict was blocked (cached an hour)."""
+    first = cache.get("surge-first-verdict")
+    if first is None:
+        first = (
+            Block.objects.filter(kind=Block.Kind.INVALID, reason=Block.Reason.INVALID_ADDRESS)
+            .order_by("blocked_at")
+            .values_list("blocked_at", flat=True)
+            .first()
+        )
+        if first is not None:
+            cache.set("surge-first-verdict", first, timeout=3600)
+    return first
+
+
+def _usual_verdicts(domains: set[str], start: datetime, observed: timedelta) -> dict[str, int]:
+    """Each domain's verdicts in the `observed` time before `start`. A big provider's week
+    is tens of thousands of rows and it moves slowly, so it is counted once per domain per
     ten minutes (bench/blocklist.py measures both)."""
     bucket = int(start.timestamp() // 600)
-    keys = {d: f"surge-usual:{baseline.days}:{bucket}:{d}" for d in domains}
+    keys = {d: f"surge-usual:{observed // timedelta(minutes=10)}:{bucket}:{d}" for d in domains}
     cached = cache.get_many(list(keys.values()))
     missing = [d for d, key in keys.items() if key not in cached]
-    counted = _verdicts_by_domain(missing, start - baseline, start)
+    counted = _verdicts_by_domain(missing, start - observed, start)
     cache.set_many({keys[d]: counted.get(d, 0) for d in missing}, timeout=900)
     return {d: cached[key] if key in cached else counted.get(d, 0) for d, key in keys.items()}
 

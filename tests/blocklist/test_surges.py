@@ -37,6 +37,12 @@ def small_limits(settings):
     settings.INVALID_SURGE_HOLD_HOURS = 6
 
 
+@pytest.fixture(autouse=True)
+def history(account):
+    """An installation with days of verdicts: its usual numbers are known (none at gmail.test)."""
+    bounces(account, ["first@elsewhere.test"], timezone.now() - timedelta(days=3))
+
+
 @pytest.fixture
 def staff(staff_user):
     return Actor(staff_user, "staff:staff")
@@ -129,6 +135,35 @@ def test_the_same_number_spread_over_hours_is_no_surge(account):
     assert blocked(account, people(12)) == set(people(12))
 
 
+def test_a_new_installation_judges_no_surge_before_it_has_an_hour_of_verdicts(account):
+    Block.objects.all().delete()  # history (a fixture) never happened: this is the first hour
+    bounces(account, people(20), timezone.now() - timedelta(minutes=30))
+    assert not InvalidSurge.objects.exists()
+    assert blocked(account, people(20)) == set(people(20))
+
+
+def test_the_usual_number_of_a_young_installation_comes_from_the_hours_it_has(account):
+    # Two days of history (the fixture's first verdict is 3 days back), 3 verdicts an hour
+    # at gmail.test: 6 in an hour is no surge, though over 7 days that would be usual 2.
+    Block.objects.all().delete()
+    first = timezone.now() - timedelta(days=2)
+    Block.objects.bulk_create(
+        Block(
+            kind=Block.Kind.INVALID,
+            reason=Block.Reason.INVALID_ADDRESS,
+            account=account,
+            address=f"old{i}@gmail.test",
+            blocked_at=first + timedelta(minutes=20 * i),
+            expires_at=first + timedelta(days=180),
+        )
+        for i in range(3 * 44)
+    )
+    bounces(account, people(6), timezone.now() - timedelta(minutes=10))
+    assert not InvalidSurge.objects.exists()
+    bounces(account, people(60, start=6), timezone.now() - timedelta(minutes=5))
+    assert InvalidSurge.objects.get().usual_per_window == pytest.approx(3, abs=0.3)
+
+
 def test_a_limit_of_zero_turns_surges_off(account, an_hour_ago, settings):
     settings.INVALID_SURGE_MIN_VERDICTS = 0
     bounces(account, people(50), an_hour_ago)
@@ -159,7 +194,7 @@ def test_blocking_the_held_verdicts_makes_the_blocks_they_would_have_made(
 
     with pytest.raises(surges.AlreadyDecided):
         surges.block_held(surge.pk, actor=staff)
-    assert Block.objects.count() == 9
+    assert Block.objects.filter(address__endswith="@gmail.test").count() == 9
 
     bounces(account, ["late@gmail.test"], an_hour_ago + timedelta(minutes=30))
     assert blocked(account, ["late@gmail.test"]) == {"late@gmail.test"}, "decided: no longer held"

@@ -74,10 +74,36 @@ def held_domains(invalid: dict[str, DeliveryEvent]) -> set[str]:
     # happened; one window, ending at the newest verdict of the batch, serves every domain.
     end = max(e.timestamp for e in invalid.values())
     start = end - limits.window
-    recent = _verdicts_by_domain(set(by_domain) - held, start, end)
-    for domain, events in by_domain.items():
-        recent[domain] = recent.get(domain, 0) + sum(start <= e.timestamp <= end for e in events)
-    crowded = {d for d, n in recent.items() if n >= limits.min_verdicts and d not in held}
+    candidates = {d: events for d, events in by_domain.items() if d not in held}
+    for domain, (verdicts, usual) in _surging(candidates, start, end, limits).items():
+        # Holding begins with this batch: its verdicts were stored a moment ago.
+        opened_at = min(e.received_at for e in by_domain[domain])
+        _open(domain, start, opened_at, now + limits.hold, verdicts, usual)
+        held.add(domain)
+    for domain in held:
+        InvalidSurge.objects.filter(domain=domain, decision="").update(
+            held=F("held") + len(by_domain[domain])
+        )
+    return held
+
+
+def _surging(
+    by_domain: dict[str, list[DeliveryEvent]], start: datetime, end: datetime, limits: Limits
+) -> dict[str, tuple[int, float]]:
+    """Of these domains (with their new verdicts), those whose verdicts in [start, end]
+    make a surge: domain → (verdicts in the window, usual number in a window)."""
+
+    def in_window(since: datetime) -> dict[str, int]:
+        counted = _verdicts_by_domain(by_domain, since, end)
+        return {
+            d: counted.get(d, 0) + sum(since <= e.timestamp <= end for e in events)
+            for d, events in by_domain.items()
+        }
+
+    recent = in_window(start)
+    crowded = {d for d, n in recent.items() if n >= limits.min_verdicts}
+    if not crowded:
+        return {}
     # Staff's decision on a surge covers the verdicts before it: count only those after.
     decided = (
         InvalidSurge.objects.filter(domain__in=list(crowded), decided_at__gt=start)
@@ -85,31 +111,23 @@ def held_domains(invalid: dict[str, DeliveryEvent]) -> set[str]:
         .annotate(last=Max("decided_at"))
         .values_list("domain", "last")
     )
-    for domain, last in decided if crowded else ():
-        recent[domain] = _verdicts_by_domain([domain], last, end).get(domain, 0) + sum(
-            last <= e.timestamp <= end for e in by_domain[domain]
-        )
+    for domain, last in decided:
+        recent[domain] = in_window(last)[domain]
         if recent[domain] < limits.min_verdicts:
             crowded.discard(domain)
-    # The usual number comes from the history there is: up to `baseline`, and none at all
-    # (no judgement, no hold) before the installation has a window's worth of verdicts.
+    # The usual number comes from the history there is, up to `baseline`; with less than
+    # a window's worth of it there is none, so no judgement and no hold.
     first = _first_verdict_at() if crowded else None
     observed = start - max(first or start, start - limits.baseline)
-    if crowded and observed >= limits.window:
-        usual = _usual_verdicts(crowded, start, observed)
-        scale = limits.window / observed
-        for domain in sorted(crowded):
-            usual_per_window = usual.get(domain, 0) * scale
-            if recent[domain] >= limits.factor * usual_per_window:
-                # Holding begins with this batch: its verdicts were stored a moment ago.
-                opened_at = min(e.received_at for e in by_domain[domain])
-                _open(domain, start, opened_at, now + limits.hold, recent[domain], usual_per_window)
-                held.add(domain)
-    for domain in held:
-        InvalidSurge.objects.filter(domain=domain, decision="").update(
-            held=F("held") + len(by_domain.get(domain, ()))
-        )
-    return held
+    if observed < limits.window:
+        return {}
+    usual = _usual_verdicts(crowded, start, observed)
+    scale = limits.window / observed
+    return {
+        d: (recent[d], usual[d] * scale)
+        for d in sorted(crowded)
+        if recent[d] >= limits.factor * usual[d] * scale
+    }
 
 
 def _verdicts_by_domain(domains: Iterable[str], start: datetime, end: datetime) -> dict[str, int]:

@@ -220,6 +220,7 @@ class InvalidSurgeAdmin(admin.ModelAdmin):
 
     list_display = [
         "domain",
+        "holding",
         "opened_at",
         "verdicts_at_opening",
         "usual_per_window",
@@ -234,6 +235,7 @@ class InvalidSurgeAdmin(admin.ModelAdmin):
     date_hierarchy = "opened_at"
     fields = [
         "domain",
+        "holding",
         "window_start",
         "opened_at",
         "hold_until",
@@ -255,6 +257,10 @@ class InvalidSurgeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(boolean=True, description="holding now")
+    def holding(self, surge: InvalidSurge) -> bool:
+        return not surge.decision and surge.hold_until > timezone.now()
 
     @admin.display(description="verdicts by account")
     def accounts(self, surge: InvalidSurge):

@@ -257,6 +257,7 @@ def test_staff_judge_surges_in_the_admin(staff_client, account, an_hour_ago):
 
     listing = staff_client.get("/admin/blocklist/invalidsurge/")
     assert listing.status_code == 200 and "gmail.test" in listing.content.decode()
+    assert 'alt="True"' in listing.content.decode(), "shown as holding now"
 
     response = staff_client.post(
         "/admin/blocklist/invalidsurge/",

@@ -276,8 +276,10 @@ def held_events(surge: InvalidSurge):
             message__recipient_domain=surge.domain,
             received_at__gte=surge.opened_at,
             received_at__lte=surge.hold_until,
-            # Partitions are by event time; a bounce arrives within days of its sending.
-            timestamp__gte=surge.window_start - timedelta(days=7),
+            # Partitions are by event time: a bounce is stored within hours of its time, so
+            # a day either side reads only the partitions of the surge's days.
+            timestamp__gte=surge.window_start - timedelta(days=1),
+            timestamp__lte=surge.hold_until + timedelta(days=1),
         )
         .exclude(message__recipient="")
         .select_related("message", "account")

@@ -16,12 +16,16 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Value
 from django.db.models.functions import StrIndex, Substr
+from django.urls import reverse
 from django.utils import timezone
 
 from delivery.models import BounceClass, DeliveryEvent, EventType
@@ -192,7 +196,7 @@ def _open(
             return
         try:
             with transaction.atomic():
-                InvalidSurge.objects.create(
+                surge = InvalidSurge.objects.create(
                     domain=domain,
                     window_start=start,
                     opened_at=opened_at,
@@ -208,7 +212,52 @@ def _open(
             verdicts,
             usual_per_window,
         )
+        transaction.on_commit(partial(_ask_staff, surge.pk))
         return
+
+
+def _ask_staff(surge_id: int) -> None:
+    from .tasks import tell_staff_of_surge
+
+    try:
+        tell_staff_of_surge.apply_async((surge_id,), retry=False)
+    except Exception:  # the broker is down: the admin lists the surge all the same
+        logger.warning("could not ask staff about surge %s", surge_id, exc_info=True)
+
+
+def tell_staff(surge_id: int) -> int:
+    """Mail the active staff users who have an address: a surge waits for their judgement,
+    and holds only until `hold_until`. Returns the number of staff mailed."""
+    surge = InvalidSurge.objects.get(pk=surge_id)
+    staff = list(
+        get_user_model()
+        .objects.filter(is_staff=True, is_active=True)
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("email", flat=True)
+    )
+    if not staff or surge.decision:
+        return 0
+    # The console's public address (the one tracking links in sent mail point at).
+    base = settings.SENDING_TRACKING_BASE_URL.rstrip("/")
+    link = base + reverse("admin:blocklist_invalidsurge_change", args=[surge.pk])
+    send_mail(
+        f"Invalid-address verdicts at {surge.domain} are held for your review",
+        f"{surge.verdicts_at_opening} invalid-address verdicts at {surge.domain} came in "
+        f"within an hour (from {surge.window_start:%Y-%m-%d %H:%M} UTC); it usually has "
+        f"{surge.usual_per_window:.1f}. That many at once is more often a fault at the "
+        "receiver than addresses that are gone, and a block would stop mail to each of them "
+        "for every account for 180 days.\n\n"
+        f"New verdicts for {surge.domain} block nothing until you decide, or until "
+        f"{surge.hold_until:%Y-%m-%d %H:%M} UTC.\n\n"
+        f"Judge them: {link}\n"
+        "- Block the held addresses, if they really do not exist;\n"
+        "- Dismiss, if the receiver was at fault (this also lifts the blocks made at "
+        f"{surge.domain} in the hour before the surge opened).\n",
+        None,
+        staff,
+    )
+    return len(staff)
 
 
 class AlreadyDecided(Exception):

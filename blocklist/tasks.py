@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import jobs
+from . import jobs, surges
 
 
 @shared_task
@@ -20,3 +20,8 @@ def lift_expired_custom_blocks() -> int:
 @shared_task
 def auto_block_full_inboxes() -> int:
     return jobs.auto_block_full_inboxes()
+
+
+@shared_task
+def tell_staff_of_surge(surge_id: int) -> int:
+    return surges.tell_staff(surge_id)

@@ -46,3 +46,48 @@ def test_the_worker_releases_due_blocks(celery_worker_process, account):
         "expired",
         "released",
     ]
+
+
+@pytest.fixture
+def staff_mailbox(monkeypatch):
+    """A real SMTP server where the worker's mail to staff goes (set before it starts)."""
+    from tests.delivery.smtp_server import SmtpServer
+
+    with SmtpServer() as server:
+        monkeypatch.setenv("EMAIL_HOST", "127.0.0.1")
+        monkeypatch.setenv("EMAIL_PORT", str(server.port))
+        monkeypatch.setenv("SENDING_TRACKING_BASE_URL", "https://console.example")
+        yield server.handler
+
+
+def test_the_worker_mails_staff_when_a_surge_opens(
+    staff_mailbox, celery_worker_process, account, settings
+):
+    from blocklist.models import InvalidSurge
+    from tests.blocklist.conftest import bounce
+    from tests.factories import UserFactory
+
+    settings.INVALID_SURGE_MIN_VERDICTS = 5
+    UserFactory(username="ops", is_staff=True, email="ops@console.example")
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    bounce(
+        account,
+        "first@elsewhere.test",
+        timestamp=f"{an_hour_ago - timedelta(days=2):%Y-%m-%dT%H:%M:%SZ}",
+    )
+    for i in range(6):  # each bounce its own committed batch, as separate requests would be
+        bounce(
+            account,
+            f"u{i}@gmail.test",
+            timestamp=f"{an_hour_ago + timedelta(minutes=i):%Y-%m-%dT%H:%M:%SZ}",
+        )
+
+    surge = InvalidSurge.objects.get()
+    _wait_for(lambda: staff_mailbox.received)
+    [received] = staff_mailbox.received
+    assert received.rcpt_tos == ["ops@console.example"]
+    assert received.message["Subject"] == (
+        "Invalid-address verdicts at gmail.test are held for your review"
+    )
+    body = received.message.get_payload(decode=True).decode()
+    assert f"https://console.example/admin/blocklist/invalidsurge/{surge.pk}/change/" in body

@@ -361,3 +361,36 @@ def test_every_verdict_is_blocked_or_held_and_none_is_lost(account, other_accoun
             surges.block_held(surge.pk, actor=staff)
         assert blocked(account, addresses) == set(addresses)
         transaction.set_rollback(True)
+
+
+def test_staff_are_asked_by_mail_when_a_surge_opens(
+    account, an_hour_ago, staff_user, django_capture_on_commit_callbacks, mailoutbox, settings
+):
+    from blocklist import tasks
+    from tests.factories import UserFactory
+
+    staff_user.email = "ops@console.example"
+    staff_user.save()
+    UserFactory(username="gone", is_staff=True, is_active=False, email="gone@console.example")
+    UserFactory(username="member", email="member@console.example")
+    settings.SENDING_TRACKING_BASE_URL = "https://console.example/"
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        bounces(account, people(6), an_hour_ago)
+    surge = InvalidSurge.objects.get()
+    assert len([c for c in callbacks if getattr(c, "func", None) is surges._ask_staff]) == 1
+
+    assert tasks.tell_staff_of_surge(surge.pk) == 1
+    [mail] = mailoutbox
+    assert mail.to == ["ops@console.example"]
+    assert mail.subject == "Invalid-address verdicts at gmail.test are held for your review"
+    assert f"https://console.example/admin/blocklist/invalidsurge/{surge.pk}/change/" in mail.body
+    assert "6 invalid-address verdicts at gmail.test" in mail.body
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        bounces(account, people(3, start=6), an_hour_ago + timedelta(minutes=1))
+    assert not [c for c in callbacks if getattr(c, "func", None) is surges._ask_staff], (
+        "asked once per surge, not per batch it holds"
+    )
+    surges.dismiss(surge.pk, actor=Actor(staff_user, "staff:staff"))
+    assert tasks.tell_staff_of_surge(surge.pk) == 0, "a decided surge asks nobody"

@@ -5,8 +5,9 @@ An invalid-address block is global and lasts 180 days, so a receiver's fault tha
 account. The reply alone cannot show it (it is the strongest evidence a bounce carries);
 the count can. When one domain's verdicts in a window reach `min_verdicts` and `factor`
 times its usual number (its verdicts in the `baseline` before, or in the history there
-is, scaled to the window; with less than a window of history, no judgement), a surge opens: that batch's and later verdicts for the domain are held, not blocked, until
-staff decide or `hold` runs out. The verdicts themselves are kept as events, so nothing
+is, scaled to the window; with less than a window of history, no judgement), and, where
+there are several accounts, at least two accounts' sending met them, a surge opens: that batch's and later verdicts for the domain are held, not blocked, until staff
+decide (staff are mailed) or `hold` runs out. The verdicts themselves are kept as events, so nothing
 is lost: deciding "blocked" makes the blocks they would have made. docs/blocklist.md.
 """
 
@@ -29,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from delivery.models import BounceClass, DeliveryEvent, EventType
+from sesconsole.models import Account
 
 from .changes import Actor, insert_invalid_blocks, release
 from .models import Block, History, InvalidSurge
@@ -106,6 +108,13 @@ def _surging(
 
     recent = in_window(start)
     crowded = {d for d, n in recent.items() if n >= limits.min_verdicts}
+    if crowded and Account.objects.count() > 1:
+        # A receiver's fault reaches every account that mails it; one account's verdicts
+        # alone are its own list's, and must not hold every other account's.
+        accounts = _accounts_by_domain(crowded, start, end)
+        for domain in list(crowded):
+            if len(accounts.get(domain, set()) | {e.account_id for e in by_domain[domain]}) < 2:
+                crowded.discard(domain)
     if not crowded:
         return {}
     # Staff's decision on a surge covers the verdicts before it: count only those after.
@@ -154,6 +163,27 @@ def _verdicts_by_domain(domains: Iterable[str], start: datetime, end: datetime) 
         .order_by()
     )
     return {row["domain"]: row["n"] for row in rows}
+
+
+def _accounts_by_domain(domains: Iterable[str], start: datetime, end: datetime) -> dict:
+    """The accounts whose sending made the invalid-address blocks between start and end,
+    per recipient domain."""
+    rows = (
+        Block.objects.filter(
+            kind=Block.Kind.INVALID,
+            reason=Block.Reason.INVALID_ADDRESS,
+            blocked_at__gte=start,
+            blocked_at__lte=end,
+        )
+        .annotate(domain=Substr("address", StrIndex("address", Value("@")) + 1))
+        .filter(domain__in=list(domains))
+        .values_list("domain", "account_id")
+        .distinct()
+    )
+    accounts: dict[str, set[int]] = {}
+    for domain, account_id in rows:
+        accounts.setdefault(domain, set()).add(account_id)
+    return accounts
 
 
 def _first_verdict_at() -> datetime | None:
@@ -244,8 +274,8 @@ def tell_staff(surge_id: int) -> int:
     send_mail(
         f"Invalid-address verdicts at {surge.domain} are held for your review",
         f"{surge.verdicts_at_opening} invalid-address verdicts at {surge.domain} came in "
-        f"within an hour (from {surge.window_start:%Y-%m-%d %H:%M} UTC); it usually has "
-        f"{surge.usual_per_window:.1f}. That many at once is more often a fault at the "
+        f"within an hour (from {surge.window_start:%Y-%m-%d %H:%M} UTC), against "
+        f"{surge.usual_per_window:.1f} in a usual hour. That many at once is more often a fault at the "
         "receiver than addresses that are gone, and a block would stop mail to each of them "
         "for every account for 180 days.\n\n"
         f"New verdicts for {surge.domain} block nothing until you decide, or until "

@@ -164,6 +164,19 @@ def test_the_usual_number_of_a_young_installation_comes_from_the_hours_it_has(ac
     assert InvalidSurge.objects.get().usual_per_window == pytest.approx(3, abs=0.3)
 
 
+def test_one_accounts_bad_list_holds_nothing_where_there_are_other_accounts(
+    account, other_account, an_hour_ago
+):
+    bounces(account, people(20), an_hour_ago)
+    assert not InvalidSurge.objects.exists()
+    assert blocked(account, people(20)) == set(people(20)), "its own list's, blocked as always"
+
+    bounces(other_account, people(1, start=20), an_hour_ago + timedelta(minutes=1))
+    surge = InvalidSurge.objects.get()
+    assert surge.verdicts_at_opening == 21 and surge.held == 1
+    assert blocked(account, people(1, start=20)) == set()
+
+
 def test_a_limit_of_zero_turns_surges_off(account, an_hour_ago, settings):
     settings.INVALID_SURGE_MIN_VERDICTS = 0
     bounces(account, people(50), an_hour_ago)
@@ -338,6 +351,7 @@ def test_every_verdict_is_blocked_or_held_and_none_is_lost(account, other_accoun
         cache.clear()  # each example is a new installation: no usual numbers yet
         n = itertools.count()
         sent: list[tuple[str, int]] = []  # (address, minute)
+        senders: dict[str, set[int]] = {}  # domain → the accounts whose verdicts fell there
         for i, batch in enumerate(batches):
             verdicts = [(f"p{next(n)}@dom{d}.test", minute) for d, minute in batch]
             _bounce_each(
@@ -345,6 +359,8 @@ def test_every_verdict_is_blocked_or_held_and_none_is_lost(account, other_accoun
                 [(a, start + timedelta(minutes=m)) for a, m in verdicts],
             )
             sent += verdicts
+            for a, _ in verdicts:
+                senders.setdefault(a.partition("@")[2], set()).add(i % 2)
         addresses = [a for a, _ in sent]
         held = set(addresses) - blocked(account, addresses)
         opened = list(InvalidSurge.objects.all())
@@ -352,8 +368,10 @@ def test_every_verdict_is_blocked_or_held_and_none_is_lost(account, other_accoun
         # What is not blocked is held by a surge at its domain, and counted there.
         assert {a.partition("@")[2] for a in held} <= {s.domain for s in opened}
         assert sum(s.held for s in opened) == len(held)
-        # A surge opens only where 5 verdicts (the test's limit) fell within one hour.
+        # A surge opens only where 5 verdicts (the test's limit) fell within one hour, and
+        # (two accounts here) where both accounts' sending met them.
         for surge in opened:
+            assert senders[surge.domain] == {0, 1}
             minutes = sorted(m for a, m in sent if a.endswith("@" + surge.domain))
             assert any(minutes[k + 4] - minutes[k] <= 60 for k in range(len(minutes) - 4))
         # Blocking what was held loses nothing: every verdict is then a block.

@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from sesconsole.lib.form_errors import summary_errors
+from sesconsole.lib.pagination import CappedPaginator
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, local_today, zone_of
 from sesconsole.tenancy import console_view
 
@@ -69,7 +70,9 @@ def _checked(f) -> dict:
 def _page(request: HttpRequest, f: BlockFilter) -> dict:
     checked = _checked(f)
     qs = f.qs if not checked["invalid"] else f.queryset.none()
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Capped: counting every invalid-address block an account may see took 10-15 s at 5M
+    # blocks (docs/performance.md); past the cap the page says "more than".
+    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     sort_params = params.copy()

@@ -168,3 +168,21 @@ def test_lists_sort_and_paginate(alice_client, account):
     assert "(sorted ascending)" in html
     page2 = alice_client.get(reverse("blocklist:custom"), {"sort": "address", "page": 2})
     assert "u59@example.com" in page2.content.decode()
+
+
+def test_a_long_list_counts_up_to_the_cap_and_says_more(alice_client, account, monkeypatch):
+    from sesconsole.lib.pagination import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "cap", 100)
+    custom.add_custom_blocks(
+        account, [f"u{i:03}@example.com" for i in range(130)], actor=changes.SYSTEM
+    )
+    first = alice_client.get(reverse("blocklist:custom"), {"sort": "address"}).content.decode()
+    assert "Page 1 of 2 (more than 100 in all)" in first
+    last = alice_client.get(reverse("blocklist:custom"), {"sort": "address", "page": 2})
+    html = last.content.decode()
+    assert "u099@example.com" in html and "u100@example.com" not in html
+    assert "Pages stop here" in html
+
+    few = alice_client.get(reverse("blocklist:custom"), {"address": "u001@example.com"})
+    assert "1 in all." in few.content.decode() and "more than" not in few.content.decode()

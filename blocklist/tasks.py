@@ -1,4 +1,5 @@
-"""Periodic blocklist jobs: thin wrappers around one service function each."""
+"""Blocklist work for the worker: the periodic jobs (thin wrappers around one service function
+each) and the staff mail about a surge of invalid-address verdicts."""
 
 from __future__ import annotations
 

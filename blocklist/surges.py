@@ -32,8 +32,9 @@ from django.utils import timezone
 from delivery.models import BounceClass, DeliveryEvent, EventType
 from sesconsole.models import Account
 
-from .changes import Actor, insert_invalid_blocks, release
-from .models import Block, History, InvalidSurge
+from . import actions
+from .changes import Actor, insert_invalid_blocks
+from .models import Block, InvalidSurge
 
 logger = logging.getLogger(__name__)
 
@@ -99,14 +100,14 @@ def _surging(
     """Of these domains (with their new verdicts), those whose verdicts in [start, end]
     make a surge: domain → (verdicts in the window, usual number in a window)."""
 
-    def in_window(since: datetime) -> dict[str, int]:
-        counted = _verdicts_by_domain(by_domain, since, end)
+    def in_window(since: datetime, domains: Iterable[str]) -> dict[str, int]:
+        counted = _verdicts_by_domain(domains, since, end)
         return {
-            d: counted.get(d, 0) + sum(since <= e.timestamp <= end for e in events)
-            for d, events in by_domain.items()
+            d: counted.get(d, 0) + sum(since <= e.timestamp <= end for e in by_domain[d])
+            for d in domains
         }
 
-    recent = in_window(start)
+    recent = in_window(start, by_domain)
     crowded = {d for d, n in recent.items() if n >= limits.min_verdicts}
     if crowded and Account.objects.count() > 1:
         # A receiver's fault reaches every account that mails it; one account's verdicts
@@ -125,7 +126,7 @@ def _surging(
         .values_list("domain", "last")
     )
     for domain, last in decided:
-        recent[domain] = in_window(last)[domain]
+        recent[domain] = in_window(last, [domain])[domain]
         if recent[domain] < limits.min_verdicts:
             crowded.discard(domain)
     # The usual number comes from the history there is, up to `baseline`; with less than
@@ -143,32 +144,10 @@ def _surging(
     }
 
 
-def _verdicts_by_domain(domains: Iterable[str], start: datetime, end: datetime) -> dict[str, int]:
-    """Invalid-address blocks made from bounces between start and end, per recipient domain
-    (released ones too: they were verdicts all the same)."""
-    domains = list(domains)
-    if not domains:
-        return {}
-    rows = (
-        Block.objects.filter(
-            kind=Block.Kind.INVALID,
-            reason=Block.Reason.INVALID_ADDRESS,
-            blocked_at__gte=start,
-            blocked_at__lte=end,
-        )
-        .annotate(domain=Substr("address", StrIndex("address", Value("@")) + 1))
-        .filter(domain__in=domains)
-        .values("domain")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return {row["domain"]: row["n"] for row in rows}
-
-
-def _accounts_by_domain(domains: Iterable[str], start: datetime, end: datetime) -> dict:
-    """The accounts whose sending made the invalid-address blocks between start and end,
-    per recipient domain."""
-    rows = (
+def _verdict_blocks(domains: Iterable[str], start: datetime, end: datetime):
+    """Invalid-address blocks made from bounces between start and end at these recipient
+    domains (released ones too: they were verdicts all the same), each with its `domain`."""
+    return (
         Block.objects.filter(
             kind=Block.Kind.INVALID,
             reason=Block.Reason.INVALID_ADDRESS,
@@ -177,9 +156,21 @@ def _accounts_by_domain(domains: Iterable[str], start: datetime, end: datetime) 
         )
         .annotate(domain=Substr("address", StrIndex("address", Value("@")) + 1))
         .filter(domain__in=list(domains))
-        .values_list("domain", "account_id")
-        .distinct()
     )
+
+
+def _verdicts_by_domain(domains: Iterable[str], start: datetime, end: datetime) -> dict[str, int]:
+    """The number of those blocks per domain."""
+    domains = list(domains)
+    if not domains:
+        return {}
+    rows = _verdict_blocks(domains, start, end).values("domain").annotate(n=Count("pk")).order_by()
+    return {row["domain"]: row["n"] for row in rows}
+
+
+def _accounts_by_domain(domains: Iterable[str], start: datetime, end: datetime) -> dict:
+    """The accounts whose sending made those blocks, per domain."""
+    rows = _verdict_blocks(domains, start, end).values_list("domain", "account_id").distinct()
     accounts: dict[str, set[int]] = {}
     for domain, account_id in rows:
         accounts.setdefault(domain, set()).add(account_id)
@@ -325,24 +316,14 @@ def dismiss(surge_id: int, *, actor: Actor) -> int:
     Returns the number of blocks lifted."""
     with transaction.atomic():
         surge = _undecided(surge_id)
-        made_in_window = Block.objects.filter(
-            kind=Block.Kind.INVALID,
-            reason=Block.Reason.INVALID_ADDRESS,
-            blocked_at__gte=surge.window_start,
-            blocked_at__lte=surge.hold_until,
-            address__endswith="@" + surge.domain,
-        )
-        lifted = release(
-            made_in_window,
-            Block.Release.REMOVED,
-            History.Action.REMOVED,
-            account=None,
+        lifted = actions.release_blocks(
+            _verdict_blocks([surge.domain], surge.window_start, surge.hold_until),
             actor=actor,
-            detail=f"Lifted: part of a surge at {surge.domain} that {actor.label} judged "
+            note=f"Lifted: part of a surge at {surge.domain} that {actor.label} judged "
             "a fault at the receiver.",
         )
-        _decide(surge, InvalidSurge.Decision.DISMISSED, actor, len(lifted))
-    return len(lifted)
+        _decide(surge, InvalidSurge.Decision.DISMISSED, actor, lifted)
+    return lifted
 
 
 def held_events(surge: InvalidSurge):

@@ -48,24 +48,27 @@ def staff(staff_user):
     return Actor(staff_user, "staff:staff")
 
 
-def bounces(account, addresses, at, text=OUTAGE):
+def bounces(account, addresses, at):
     """One batch of requests, then one batch of invalid-address bounces, `at` that time."""
-    ids = {a: f"s-{next(_n)}" for a in addresses}
-    stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return bounce_each(account, [(a, at) for a in addresses])
+
+
+def bounce_each(account, verdicts):
+    """One batch of requests, then one batch of invalid-address bounces: `verdicts` is
+    [(address, time)]."""
+    stamp = {a: at.strftime("%Y-%m-%dT%H:%M:%SZ") for a, at in verdicts}
+    ids = {a: f"s-{next(_n)}" for a, _ in verdicts}
+    smtp = {"code": 550, "enhanced": "5.1.1", "text": OUTAGE}
     ingest_events(
-        account, [make_event("request", m, to=a, timestamp=stamp) for a, m in ids.items()]
+        account, [make_event("request", ids[a], to=a, timestamp=stamp[a]) for a, _ in verdicts]
     )
     return ingest_events(
         account,
         [
             make_event(
-                "bounced",
-                m,
-                timestamp=stamp,
-                smtp={"code": 550, "enhanced": "5.1.1", "text": text},
-                bounce_class="invalid_address",
+                "bounced", ids[a], timestamp=stamp[a], smtp=smtp, bounce_class="invalid_address"
             )
-            for m in ids.values()
+            for a, _ in verdicts
         ],
     )
 
@@ -320,19 +323,6 @@ def test_blocking_the_held_verdicts_leaves_alone_what_an_account_removed_before(
     assert blocked(account, people(6)) == set(people(6)) - {"user0@gmail.test"}
 
 
-def _bounce_each(account, verdicts):
-    """One batch of requests, then one batch of bounces: `verdicts` is [(address, time)]."""
-    stamp = {a: at.strftime("%Y-%m-%dT%H:%M:%SZ") for a, at in verdicts}
-    ids = {a: f"p-{next(_n)}" for a, _ in verdicts}
-    smtp = {"code": 550, "enhanced": "5.1.1", "text": OUTAGE}
-    ingest_events(
-        account, [make_event("request", ids[a], to=a, timestamp=stamp[a]) for a, _ in verdicts]
-    )
-    ingest_events(
-        account, [make_event("bounced", ids[a], timestamp=stamp[a], smtp=smtp) for a, _ in verdicts]
-    )
-
-
 @settings(
     max_examples=25,
     deadline=None,
@@ -354,7 +344,7 @@ def test_every_verdict_is_blocked_or_held_and_none_is_lost(account, other_accoun
         senders: dict[str, set[int]] = {}  # domain → the accounts whose verdicts fell there
         for i, batch in enumerate(batches):
             verdicts = [(f"p{next(n)}@dom{d}.test", minute) for d, minute in batch]
-            _bounce_each(
+            bounce_each(
                 (account, other_account)[i % 2],
                 [(a, start + timedelta(minutes=m)) for a, m in verdicts],
             )

@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from delivery.models import Message
 from sesconsole.lib.sql import insert_new_rows
 from sesconsole.models import Account
 
-from .models import INVALID_BLOCK_DAYS, Block, History, Whitelist
+from .models import INVALID_BLOCK_DAYS, AddressList, Block, History, VisibleBlock, Whitelist
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ def insert_invalid_blocks(account: Account, invalid: dict, *, actor: Actor, deta
         actor=actor,
         detail=detail,
     )
+    show_new_invalid_blocks(account, inserted, {a: e.timestamp for a, e in invalid.items()})
     end_whitelists(
         Whitelist.objects.active().filter(account=account, address__in=list(invalid)),
         account=account,
@@ -116,6 +118,48 @@ def insert_invalid_blocks(account: Account, invalid: dict, *, actor: Actor, deta
         detail="Your sending bounced again: the whitelist ended.",
     )
     return len(inserted)
+
+
+def show_new_invalid_blocks(
+    account: Account, inserted: list[tuple[int, str]], blocked_at: dict[str, datetime]
+) -> None:
+    """Show new invalid-address blocks, (id, address), to the account whose sending
+    triggered them and to every account that has mailed their addresses."""
+    if not inserted:
+        return
+    ids = {address: pk for pk, address in inserted}
+    mailed = (
+        Message.objects.filter(recipient__in=list(ids))
+        .values_list("account_id", "recipient")
+        .distinct()
+    )
+    pairs = {(account.pk, address) for address in ids} | set(mailed)
+    VisibleBlock.objects.bulk_create(
+        [
+            VisibleBlock(
+                account_id=account_id, block_id=ids[address], blocked_at=blocked_at[address]
+            )
+            for account_id, address in pairs
+        ],
+        ignore_conflicts=True,
+        batch_size=2000,
+    )
+
+
+def show_blocks_mailed(account: Account, addresses: Iterable[str]) -> None:
+    """Show `account` the active invalid-address blocks of addresses its mail has just
+    gone to (or been stopped for): from now on it has mailed them. One query when none is
+    blocked, the common case."""
+    found = list(
+        Block.objects.filter(
+            kind=Block.Kind.INVALID, released_at=None, address__any=AddressList(list(addresses))
+        ).values_list("pk", "blocked_at")
+    )
+    if found:
+        VisibleBlock.objects.bulk_create(
+            [VisibleBlock(account=account, block_id=pk, blocked_at=at) for pk, at in found],
+            ignore_conflicts=True,
+        )
 
 
 def write_history(

@@ -8,7 +8,13 @@ from delivery.models import BounceClass, DeliveryEvent, EventType
 from sesconsole.models import Account
 
 from . import surges
-from .changes import SYSTEM, insert_blocks, insert_invalid_blocks, release_due_for
+from .changes import (
+    SYSTEM,
+    insert_blocks,
+    insert_invalid_blocks,
+    release_due_for,
+    show_blocks_mailed,
+)
 from .jobs import auto_block_full_inboxes
 from .models import Block
 
@@ -24,6 +30,8 @@ def apply_events(account: Account, events: Sequence[DeliveryEvent]) -> None:
     - complained / unsubscribed → a reject block for `account`; the first one stands.
     - bounced/mailbox_full → a custom block, only if `account` turned auto-block on
       (the same function the auto-block job runs as a catch-up).
+    - any event → `account` may see the invalid-address blocks of the addresses its mail
+      went to (blocklist.models.VisibleBlock).
     """
     invalid: dict[str, DeliveryEvent] = {}
     rejects: dict[str, DeliveryEvent] = {}
@@ -72,3 +80,4 @@ def apply_events(account: Account, events: Sequence[DeliveryEvent]) -> None:
         )
     if full:
         auto_block_full_inboxes(account=account, event_ids=full)
+    show_blocks_mailed(account, {e.message.recipient for e in events if e.message.recipient})

@@ -228,6 +228,38 @@ class Block(models.Model):
 Block._meta.get_field("address").register_lookup(AnyOf)
 
 
+class VisibleBlock(models.Model):
+    """An invalid-address block one account may see: its sending triggered the block or has
+    mailed (or tried to mail) the address (blocklist.queries.invalid_blocks_visible_to).
+
+    Written when a block is made, for its trigger and every account that mailed the address
+    before (blocklist.changes), and when events bring an account's mail to an address
+    already blocked (blocklist.consumer). A list then reads one account's rows, newest
+    first, instead of testing every global block against the account's mail, which took
+    10 s for an account with few blocks among 5M (docs/performance.md). `blocked_at`
+    repeats the block's so that the key also gives the list its order. Rows of released
+    blocks stay, as the blocks do; the lists skip them.
+    """
+
+    pk = models.CompositePrimaryKey("account", "blocked_at", "block")
+    account = models.ForeignKey(
+        Account,
+        models.CASCADE,
+        related_name="+",
+        db_index=False,  # served by the key
+    )
+    blocked_at = models.DateTimeField()
+    block = models.ForeignKey(
+        Block,
+        models.CASCADE,
+        related_name="visible_to",
+        db_index=False,  # blocks are never deleted (released_at is stamped instead)
+    )
+
+    def __str__(self) -> str:
+        return f"{self.block_id} visible to {self.account_id}"
+
+
 class WhitelistQuerySet(models.QuerySet["Whitelist"]):
     def active(self) -> WhitelistQuerySet:
         return self.filter(removed_at=None)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import date, tzinfo
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from delivery.addresses import InvalidAddress, normalize_address
-from delivery.models import Message
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, day_bounds, zone_of
 from sesconsole.models import Account
 
@@ -21,13 +20,13 @@ def invalid_blocks_visible_to(
     """Active invalid-address blocks an account may see, blocked within [start, end].
 
     An account sees the blocks its sending triggered and those of addresses it has
-    mailed (or tried to); other tenants' recipients stay private.
+    mailed (or tried to); other tenants' recipients stay private. Read from its
+    VisibleBlock rows: the equal `blocked_at` lets the key's order serve the list's.
     """
-    mailed = Message.objects.filter(account=account, recipient=OuterRef("address"))
     qs = (
         Block.objects.invalid()
         .active()
-        .filter(Q(account=account) | Exists(mailed))
+        .filter(visible_to__account=account, visible_to__blocked_at=F("blocked_at"))
         .annotate(
             whitelisted=Exists(
                 Whitelist.objects.active().filter(account=account, block=OuterRef("pk"))

@@ -76,6 +76,9 @@ class Message(models.Model):
             models.Index(
                 fields=["account", "recipient", "-requested_at"], name="message_account_recipient"
             ),
+            # Which accounts mailed an address: a new invalid-address block is shown to
+            # each of them (blocklist.changes.show_new_invalid_blocks).
+            models.Index(fields=["recipient", "account"], name="message_recipient_account"),
             # Email status filtered by status.
             models.Index(
                 fields=["account", "status", "-requested_at"], name="message_account_status"

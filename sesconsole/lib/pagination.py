@@ -18,8 +18,13 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def _counted(self) -> int:
-        # COUNT over a LIMITed subquery: reads at most cap + 1 index entries.
-        return self.object_list[: self.cap + 1].count()
+        # COUNT over a LIMITed subquery: reads at most cap + 1 index entries. Any cap + 1
+        # rows tell "more than", so a queryset's order is dropped: it would make the
+        # database read in that order (by address, say) when another path is cheaper.
+        rows = self.object_list
+        if hasattr(rows, "order_by"):
+            rows = rows.order_by()
+        return rows[: self.cap + 1].count()
 
     @property
     def count(self) -> int:

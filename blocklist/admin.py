@@ -260,7 +260,7 @@ class InvalidSurgeAdmin(admin.ModelAdmin):
 
     @admin.display(boolean=True, description="holding now")
     def holding(self, surge: InvalidSurge) -> bool:
-        return not surge.decision and surge.hold_until > timezone.now()
+        return surge.holding
 
     @admin.display(description="verdicts by account")
     def accounts(self, surge: InvalidSurge):

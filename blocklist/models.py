@@ -440,3 +440,8 @@ class InvalidSurge(models.Model):
         return (
             f"Surge of invalid-address verdicts at {self.domain} ({self.opened_at:%Y-%m-%d %H:%M})"
         )
+
+    @property
+    def holding(self) -> bool:
+        """Whether new verdicts for the domain are held now."""
+        return not self.decision and self.hold_until > timezone.now()

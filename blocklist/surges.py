@@ -24,12 +24,12 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Value
+from django.db.models import Count, F, Max, Q, Value
 from django.db.models.functions import StrIndex, Substr
 from django.urls import reverse
 from django.utils import timezone
 
-from delivery.models import BounceClass, DeliveryEvent, EventType
+from delivery.models import BounceClass, DeliveryEvent, EventType, Message
 from sesconsole.models import Account
 
 from . import actions
@@ -59,7 +59,11 @@ class Limits:
 
 
 def domain_of(event: DeliveryEvent) -> str:
-    return event.message.recipient_domain or event.message.recipient.rpartition("@")[2]
+    return recipient_domain_of(event.message)
+
+
+def recipient_domain_of(message: Message) -> str:
+    return message.recipient_domain or message.recipient.rpartition("@")[2]
 
 
 def held_domains(invalid: dict[str, DeliveryEvent]) -> set[str]:
@@ -344,6 +348,38 @@ def held_events(surge: InvalidSurge):
         .exclude(message__recipient="")
         .select_related("message", "account")
         .order_by("timestamp", "pk")
+    )
+
+
+def surge_that_held(
+    message: Message, events: Iterable[DeliveryEvent] | None = None
+) -> InvalidSurge | None:
+    """The surge that held this message's invalid-address verdict, so that it blocked
+    nothing, or None. `events`: the message's events, if loaded already (its page has
+    them); one query with them, two without."""
+    if not message.recipient:
+        return None
+    if events is None:
+        events = DeliveryEvent.objects.filter(
+            account_id=message.account_id,
+            message=message,
+            type=EventType.BOUNCED,
+            bounce_class=BounceClass.INVALID_ADDRESS,
+        )
+    held_then = Q()
+    for event in events:
+        if event.type == EventType.BOUNCED and event.bounce_class == BounceClass.INVALID_ADDRESS:
+            # As held_events: stored while the surge held, and before any decision on it.
+            at = event.received_at
+            held_then |= Q(opened_at__lte=at, hold_until__gte=at) & (
+                Q(decided_at=None) | Q(decided_at__gt=at)
+            )
+    if not held_then:
+        return None
+    return (
+        InvalidSurge.objects.filter(held_then, domain=recipient_domain_of(message))
+        .order_by("-opened_at")
+        .first()
     )
 
 

@@ -20,6 +20,7 @@ from blocklist import gate, surges
 from blocklist.changes import Actor
 from blocklist.models import INVALID_BLOCK_DAYS, Block, History, InvalidSurge
 from delivery.ingest import ingest_events
+from delivery.models import DeliveryEvent, Message
 from tests.events import make_event
 
 pytestmark = pytest.mark.django_db
@@ -402,3 +403,16 @@ def test_staff_are_asked_by_mail_when_a_surge_opens(
     )
     surges.dismiss(surge.pk, actor=Actor(staff_user, "staff:staff"))
     assert tasks.tell_staff_of_surge(surge.pk) == 0, "a decided surge asks nobody"
+
+
+def test_finding_the_surge_that_held_a_verdict_takes_one_query(
+    account, an_hour_ago, django_assert_num_queries
+):
+    bounces(account, people(6), an_hour_ago)
+    surge = InvalidSurge.objects.get()
+    message = Message.objects.get(account=account, recipient="user5@gmail.test")
+    events = list(DeliveryEvent.objects.filter(message=message))
+    with django_assert_num_queries(1):  # the surge
+        assert surges.surge_that_held(message, events) == surge
+    with django_assert_num_queries(2):  # the message's invalid-address bounces, the surge
+        assert surges.surge_that_held(message) == surge

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from blocklist.offers import invalid_block_offers
+from blocklist.surges import surge_that_held
 from sesconsole.lib.csv_export import csv_response, queryset_csv
 from sesconsole.lib.csv_zones import with_zone
 from sesconsole.lib.downloads import for_excel
@@ -25,7 +26,14 @@ from .api import email_detail
 from .content import sent_content_context
 from .exports import MESSAGE_COLUMNS
 from .filters import MessageFilter, paged_by_status
-from .models import DeliveryEvent, Message, OutboundEmail, SenderIdentity, SendingSettings
+from .models import (
+    BounceClass,
+    DeliveryEvent,
+    Message,
+    OutboundEmail,
+    SenderIdentity,
+    SendingSettings,
+)
 from .partitions import retention_cutoff, retention_days
 from .sending import SendError, SendRequest, send_email, settings_for
 
@@ -123,6 +131,10 @@ def message_detail(request: HttpRequest, account: Account, message_id: str) -> H
     offer = None
     if message.status == Message.Status.BOUNCED and message.recipient:
         offer = invalid_block_offers(account, [message.recipient]).get(message.recipient)
+    surge = None
+    if message.bounce_class == BounceClass.INVALID_ADDRESS and offer is None:
+        # No block to offer: say why, if a surge at the domain held the verdict.
+        surge = surge_that_held(message, events)
     with timezone.override(zone_of(account)):
         return render(
             request,
@@ -135,6 +147,7 @@ def message_detail(request: HttpRequest, account: Account, message_id: str) -> H
                 "retention_days": retention_days(),
                 "timezone": str(zone_of(account)),
                 "offer": offer,
+                "surge": surge,
                 **sent_content_context(account, message),
             },
         )

@@ -7,11 +7,15 @@ defaults are in settings (INVALID_SURGE_*). Everything goes through real ingesti
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
 from django.db import transaction
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -403,6 +407,128 @@ def test_staff_are_asked_by_mail_when_a_surge_opens(
     )
     surges.dismiss(surge.pk, actor=Actor(staff_user, "staff:staff"))
     assert tasks.tell_staff_of_surge(surge.pk) == 0, "a decided surge asks nobody"
+
+
+# --- a held verdict's message page says why no block was made ------------------------------
+
+
+def note_on(client, account, address) -> str | None:
+    """The surge note on the page of `account`'s message to `address` (its text, with
+    spaces collapsed), or None."""
+    message = Message.objects.get(account=account, recipient=address)
+    page = client.get(reverse("delivery:message_detail", args=[message.message_id]))
+    assert page.status_code == 200
+    found = re.search(r'id="surge-held"><p>(.*?)</p>', page.content.decode(), re.S)
+    return " ".join(found[1].split()) if found else None
+
+
+def local(at, zone="UTC") -> str:
+    return at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+def holding_note(surge, zone="UTC") -> str:
+    return (
+        f"No block was made for this address: from {local(surge.opened_at, zone)}, "
+        f'"does not exist" replies from {surge.domain} have come in far more often than '
+        "usual, which is how a fault at the receiver looks. Staff are checking them; until "
+        "they decide, this reply does not block the address. Replies like it from "
+        f"{surge.domain} are held, not blocked, until {local(surge.hold_until, zone)} "
+        "unless staff decide sooner."
+    )
+
+
+def test_a_held_verdicts_page_says_staff_are_checking(alice_client, account, an_hour_ago):
+    account.time_zone = "America/Los_Angeles"
+    account.save()
+    bounces(account, people(6), an_hour_ago)
+    surge = InvalidSurge.objects.get()
+    note = note_on(alice_client, account, "user5@gmail.test")
+    assert note == holding_note(surge, "America/Los_Angeles"), "in the account's time zone"
+
+
+def test_a_dismissed_verdicts_page_says_staff_judged_it_a_fault_at_the_receiver(
+    alice_client, account, an_hour_ago, staff
+):
+    bounces(account, people(6), an_hour_ago)
+    surge = InvalidSurge.objects.get()
+    surges.dismiss(surge.pk, actor=staff)
+    assert note_on(alice_client, account, "user5@gmail.test") == (
+        f'No block was made for this address: from {local(surge.opened_at)}, "does not '
+        'exist" replies from gmail.test came in far more often than usual, and staff judged '
+        "them a fault at gmail.test, not addresses that are gone."
+    )
+
+
+def test_a_verdict_held_until_the_hold_ran_out_says_it_was_held(alice_client, account, an_hour_ago):
+    bounces(account, people(6), an_hour_ago)
+    InvalidSurge.objects.update(hold_until=timezone.now())  # just after the verdicts came
+    surge = InvalidSurge.objects.get()
+    note = note_on(alice_client, account, "user5@gmail.test")
+    assert note.startswith(
+        f"No block was made for this address: from {local(surge.opened_at)} until "
+        f'{local(surge.hold_until)}, "does not exist" replies from gmail.test came in'
+    )
+    assert "held for staff to check rather than blocked" in note
+    assert note.endswith("Staff have not decided on them yet.")
+
+
+def test_a_verdict_staff_blocked_shows_the_block_then_says_it_was_removed(
+    alice_client, account, an_hour_ago, staff, actor
+):
+    from blocklist import actions
+
+    bounces(account, people(6), an_hour_ago)
+    surges.block_held(InvalidSurge.objects.get().pk, actor=staff)
+    message = Message.objects.get(account=account, recipient="user5@gmail.test")
+    page = alice_client.get(reverse("delivery:message_detail", args=[message.message_id]))
+    assert 'id="block-offer"' in page.content.decode(), "the block itself, as always"
+    assert 'id="surge-held"' not in page.content.decode()
+
+    actions.remove_invalid_blocks(account, ["user5@gmail.test"], actor=actor, note="verified")
+    note = note_on(alice_client, account, "user5@gmail.test")
+    assert "They judged the replies true and blocked this address" in note
+    assert note.endswith("that block has since been removed or has run out.")
+
+
+def test_a_verdict_the_surge_did_not_hold_gets_no_note(
+    alice_client, account, an_hour_ago, staff, actor
+):
+    from blocklist import actions
+
+    for i, address in enumerate(people(4)):
+        bounces(account, [address], an_hour_ago + timedelta(minutes=i))
+    bounces(account, people(2, start=4), an_hour_ago + timedelta(minutes=5))
+    bounces(account, ["other@example.org"], an_hour_ago + timedelta(minutes=6))
+    surges.dismiss(InvalidSurge.objects.get().pk, actor=staff)  # lifts user0-3's blocks
+    bounces(account, ["late@gmail.test"], an_hour_ago + timedelta(minutes=7))
+    actions.remove_invalid_blocks(
+        account, ["other@example.org", "late@gmail.test"], actor=actor, note="verified"
+    )
+    assert blocked(account, ["user0@gmail.test", "other@example.org", "late@gmail.test"]) == set()
+
+    assert note_on(alice_client, account, "user5@gmail.test"), "held: the note"
+    assert note_on(alice_client, account, "user0@gmail.test") is None, "before the surge"
+    assert note_on(alice_client, account, "other@example.org") is None, "another domain"
+    assert note_on(alice_client, account, "late@gmail.test") is None, "after the decision"
+
+
+def test_another_accounts_page_shows_the_surge_and_nothing_of_ours(
+    alice_client, account, other_account, bob, an_hour_ago
+):
+    bounces(account, people(5), an_hour_ago)
+    bounces(other_account, ["theirs@gmail.test"], an_hour_ago + timedelta(minutes=1))
+    bounces(account, people(2, start=5), an_hour_ago + timedelta(minutes=2))
+    surge = InvalidSurge.objects.get()
+    assert surge.held == 3
+    assert note_on(alice_client, account, "user6@gmail.test")
+
+    bob_client = Client()
+    bob_client.force_login(bob)
+    # The domain, the times and the state: no counts, accounts, addresses or replies.
+    assert note_on(bob_client, other_account, "theirs@gmail.test") == holding_note(surge)
+    ours = Message.objects.get(account=account, recipient="user6@gmail.test")
+    page = bob_client.get(reverse("delivery:message_detail", args=[ours.message_id]))
+    assert page.status_code == 404 and b"gmail.test" not in page.content
 
 
 def test_finding_the_surge_that_held_a_verdict_takes_one_query(

@@ -5,7 +5,7 @@ releasing 1M due blocks, each beside a bare-SQL floor measured in the same run.
     BENCH_DATABASE_URL=postgres://... .venv/bin/python bench/blocklist.py
 
 The database is created, migrated and seeded with set-based SQL (generate_series) on the first
-run; later runs reuse the 5M blocks, after VACUUM ANALYZE (the machine's PostgreSQL runs
+run, with the accounts' mail (a big sender, 98 mid-sized ones and a small one; `MAIL`); later runs reuse the 5M blocks, after VACUUM ANALYZE (the machine's PostgreSQL runs
 with autovacuum off, and an earlier run's expiry leaves dead rows). Targets (DESIGN.md):
 check ≤ 10 ms, expiry of 1M ≤ 20 s. Also timed as a client gets it: the whole
 `POST /api/v1/blocklist/check/` request, and the blocklist pages as a member opens them
@@ -65,7 +65,10 @@ def seed(cursor) -> int:
         return cursor.fetchone()[0]
     print(f"seeding {BLOCKS:,} blocks (once)…", flush=True)
     t = time.perf_counter()
-    cursor.execute("TRUNCATE blocklist_history, blocklist_whitelist, blocklist_block CASCADE")
+    # The mail goes too: seed_mail shows the new blocks to the accounts that mailed them.
+    cursor.execute(
+        "TRUNCATE blocklist_history, blocklist_whitelist, blocklist_block, delivery_message CASCADE"
+    )
     cursor.execute(
         "INSERT INTO sesconsole_account (name, display_name, time_zone, created_at) "
         "SELECT 'bench-' || g, '', 'UTC', now() FROM generate_series(1, 100) g "
@@ -96,6 +99,74 @@ def seed(cursor) -> int:
     cursor.execute("VACUUM ANALYZE blocklist_block")
     print(f"seeded in {time.perf_counter() - t:.0f} s", flush=True)
     return first
+
+
+# Mail as the accounts sent it: the bench account is a big sender (1M messages, 3% of them
+# to addresses with an invalid-address block, most triggered by other accounts), 98 accounts
+# send 10,000 each (2.5% to blocked addresses), and `small` (created here) 1,000 (10%).
+MAIL = [
+    # (message id prefix, account expression, messages, every Nth to a blocked address, g → its index)
+    ("big", "%(first)s", 1_000_000, 33, "g / 33 * 5"),
+    ("o", "%(first)s + 1 + g %% 98", 980_000, 40, "g / 40 * 5 + 1"),
+    ("s", "%(small)s", 1_000, 10, "g * 1000 + 2"),
+]
+
+
+def seed_mail(cursor, first: int) -> int:
+    """The accounts' messages (MAIL) and which invalid-address blocks each may see, once;
+    returns the small account's id. Rows as the product writes them: the seed's blocks
+    are shown to their triggers and to every account that mailed their addresses."""
+    cursor.execute(
+        "INSERT INTO sesconsole_account (name, display_name, time_zone, created_at) "
+        "VALUES ('bench-small', '', 'UTC', now()) ON CONFLICT (name) DO NOTHING"
+    )
+    cursor.execute("SELECT id FROM sesconsole_account WHERE name = 'bench-small'")
+    small = cursor.fetchone()[0]
+    cursor.execute("SELECT 1 FROM delivery_message WHERE message_id = 's-1'")
+    if cursor.fetchone():
+        cursor.execute("VACUUM ANALYZE delivery_message")
+        cursor.execute("VACUUM ANALYZE blocklist_visibleblock")
+        return small
+    print("seeding 1,981,000 messages (once)…", flush=True)
+    t = time.perf_counter()
+    for prefix, account, count, every, index in MAIL:
+        # A blocked address of the seed: index % 5 < 3 is an invalid-address block.
+        cursor.execute(
+            f"""
+            INSERT INTO delivery_message (message_id, from_address, sender_domain, recipient,
+                recipient_domain, subject, requested_at, status, bounce_class, response_text,
+                open_count, click_count, created_at, account_id)
+            SELECT '{prefix}-' || g, 'news@shop.example', 'shop.example',
+                CASE WHEN g %% {every} = 0
+                     THEN 'user' || ({index}) || '@d' || (({index}) %% 5000) || '.example.com'
+                     ELSE '{prefix}' || g || '@m' || (g %% 3000) || '.example.org' END,
+                '', 'News', now() - (g %% 170) * interval '1 day', 'delivered', '', '', 0, 0,
+                now(), {account}
+            FROM generate_series(1, %(count)s) g
+            """,
+            {"first": first, "small": small, "count": count},
+        )
+    cursor.execute(
+        """
+        INSERT INTO blocklist_visibleblock (account_id, blocked_at, block_id)
+        SELECT DISTINCT m.account_id, b.blocked_at, b.id
+        FROM blocklist_block b JOIN delivery_message m ON m.recipient = b.address
+        WHERE b.kind = 'invalid' AND b.released_at IS NULL
+        ON CONFLICT DO NOTHING
+        """
+    )
+    cursor.execute(
+        """
+        INSERT INTO blocklist_visibleblock (account_id, blocked_at, block_id)
+        SELECT account_id, blocked_at, id FROM blocklist_block
+        WHERE kind = 'invalid' AND released_at IS NULL
+        ON CONFLICT DO NOTHING
+        """
+    )
+    cursor.execute("VACUUM ANALYZE delivery_message")
+    cursor.execute("VACUUM ANALYZE blocklist_visibleblock")
+    print(f"seeded in {time.perf_counter() - t:.0f} s", flush=True)
+    return small
 
 
 def timed(fn, runs: int = RUNS) -> tuple[float, float]:
@@ -148,7 +219,31 @@ def bench_check(cursor, account_id: int) -> dict:
     }
 
 
-def bench_requests(account_id: int) -> list[tuple[str, float, float]]:
+def bench_list_floor(cursor, account_id: int) -> tuple[float, float]:
+    """The invalid-address list's two statements as bare SQL: the count up to the cap and
+    the first page (median / p95 ms, summed per run)."""
+    active = (
+        "b.kind = 'invalid' AND b.released_at IS NULL "
+        "AND (b.expires_at IS NULL OR b.expires_at > now())"
+    )
+    joined = (
+        "FROM blocklist_visibleblock v JOIN blocklist_block b "
+        "ON b.id = v.block_id AND b.blocked_at = v.blocked_at "
+        f"WHERE v.account_id = %s AND {active}"
+    )
+
+    def floor():
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 {joined} LIMIT 10001) c", [account_id])
+        cursor.fetchall()
+        cursor.execute(
+            f"SELECT b.* {joined} ORDER BY b.blocked_at DESC, b.id DESC LIMIT 50", [account_id]
+        )
+        cursor.fetchall()
+
+    return timed(floor, 10)
+
+
+def bench_requests(account_id: int, small_id: int) -> list[tuple[str, float, float]]:
     """Whole requests (median / p95 ms): the check API with 1,000 addresses, the pages."""
     import json
 
@@ -164,6 +259,10 @@ def bench_requests(account_id: int) -> list[tuple[str, float, float]]:
     Membership.objects.get_or_create(account=account, user=user)
     page = Client()
     page.force_login(user)
+    small_user, _ = get_user_model().objects.get_or_create(username="bench-small-member")
+    Membership.objects.get_or_create(account_id=small_id, user=small_user)
+    small_page = Client()
+    small_page.force_login(small_user)
     blocked = [f"user{g}@d{g % 5000}.example.com" for g in range(100, 100 + 100 * 100, 100)]
     fresh = [f"reader{i}@mail{i % 50}.example.org" for i in range(RECIPIENTS - len(blocked))]
     body = json.dumps({"addresses": blocked + fresh})
@@ -172,9 +271,9 @@ def bench_requests(account_id: int) -> list[tuple[str, float, float]]:
         response = api.post("/api/v1/blocklist/check/", body, content_type="application/json")
         assert response.status_code == 200, response.content[:200]
 
-    def get(url: str):
+    def get(url: str, client=page):
         def run():
-            response = page.get(url)
+            response = client.get(url)
             assert response.status_code == 200, (url, response.status_code)
 
         return run
@@ -182,7 +281,17 @@ def bench_requests(account_id: int) -> list[tuple[str, float, float]]:
     cases = [
         ("POST /api/v1/blocklist/check/, 1,000 addresses", check, RUNS),
         ("page: blocklist overview", get("/blocklist/"), 10),
-        ("page: invalid-address blocks, first page", get("/blocklist/invalid/"), 10),
+        ("page: invalid-address blocks, first page (1M messages)", get("/blocklist/invalid/"), 10),
+        (
+            "page: invalid-address blocks, sorted by address (1M messages)",
+            get("/blocklist/invalid/?sort=address"),
+            10,
+        ),
+        (
+            "page: invalid-address blocks, first page (1,000 messages)",
+            get("/blocklist/invalid/", small_page),
+            10,
+        ),
         ("page: reject blocks, first page", get("/blocklist/rejects/"), 10),
     ]
     return [(label, *timed(fn, runs)) for label, fn, runs in cases]
@@ -339,10 +448,13 @@ def main() -> None:
         first = seed(cursor)
         cursor.execute("SELECT count(*) FROM blocklist_block WHERE released_at IS NULL")
         active = cursor.fetchone()[0]
+        small = seed_mail(cursor, first)
         c = bench_check(cursor, first)
-        requests = bench_requests(first)
+        floors = {"1M messages": bench_list_floor(cursor, first)}
+        floors["1,000 messages"] = bench_list_floor(cursor, small)
+        requests = bench_requests(first, small)
         if os.environ.get("BENCH_ONLY") == "check":
-            print(c, requests)
+            print(c, floors, requests)
             return
         surge = bench_surge_check(cursor)
         if os.environ.get("BENCH_ONLY") == "surge":
@@ -385,6 +497,11 @@ def main() -> None:
     print("|---|---|")
     for label, med, p95 in requests:
         print(f"| {label} | {med:.1f} / {p95:.1f} ms |")
+    for label, (med, p95) in floors.items():
+        print(
+            f"| floor: the invalid-address list's count and page as bare SQL ({label}) "
+            f"| {med:.1f} / {p95:.1f} ms |"
+        )
 
 
 if __name__ == "__main__":

@@ -355,8 +355,9 @@ def surge_that_held(
     message: Message, events: Iterable[DeliveryEvent] | None = None
 ) -> InvalidSurge | None:
     """The surge that held this message's invalid-address verdict, so that it blocked
-    nothing, or None. `events`: the message's events, if loaded already (its page has
-    them); one query with them, two without."""
+    nothing, or whose dismissal lifted the block the verdict made just before the surge
+    opened (then `surge.lifted` is True), or None. `events`: the message's events, if
+    loaded already (its page has them); one query with them, two without."""
     if not message.recipient:
         return None
     if events is None:
@@ -374,13 +375,23 @@ def surge_that_held(
             held_then |= Q(opened_at__lte=at, hold_until__gte=at) & (
                 Q(decided_at=None) | Q(decided_at__gt=at)
             )
+            # As dismiss: the blocks of the window before the surge opened are lifted.
+            held_then |= Q(
+                decision=InvalidSurge.Decision.DISMISSED,
+                window_start__lte=event.timestamp,
+                opened_at__gt=at,
+            )
     if not held_then:
         return None
-    return (
+    surge = (
         InvalidSurge.objects.filter(held_then, domain=recipient_domain_of(message))
         .order_by("-opened_at")
         .first()
     )
+    if surge is not None:
+        verdicts = [e for e in events if e.bounce_class == BounceClass.INVALID_ADDRESS]
+        surge.lifted = all(e.received_at < surge.opened_at for e in verdicts)
+    return surge
 
 
 def _undecided(surge_id: int) -> InvalidSurge:

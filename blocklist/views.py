@@ -67,12 +67,18 @@ def _checked(f) -> dict:
     return {"invalid": True, "invalid_summary": summary_errors(f.form)}
 
 
+class ListPaginator(CappedPaginator):
+    # Sorted by address, expiry or stops, a count in that order may walk that column's
+    # index far: any 10,001 rows are as good (0.7 s less for a big sender's list by address).
+    count_in_order = False
+
+
 def _page(request: HttpRequest, f: BlockFilter) -> dict:
     checked = _checked(f)
     qs = f.qs if not checked["invalid"] else f.queryset.none()
     # Capped: counting every invalid-address block an account may see took 10-15 s at 5M
     # blocks (docs/performance.md); past the cap the page says "more than".
-    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = ListPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     sort_params = params.copy()

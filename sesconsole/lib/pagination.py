@@ -15,14 +15,16 @@ CAP = 10_000
 
 class CappedPaginator(Paginator):
     cap = CAP
+    # Any cap + 1 rows tell "more than", so the count need not read in the list's order.
+    # Email status keeps it (its order is an index range the count stops early in); a list
+    # whose orders can be costly to read in sets False (the blocklist's, sorted by address).
+    count_in_order = True
 
     @cached_property
     def _counted(self) -> int:
-        # COUNT over a LIMITed subquery: reads at most cap + 1 index entries. Any cap + 1
-        # rows tell "more than", so a queryset's order is dropped: it would make the
-        # database read in that order (by address, say) when another path is cheaper.
+        # COUNT over a LIMITed subquery: reads at most cap + 1 index entries.
         rows = self.object_list
-        if hasattr(rows, "order_by"):
+        if not self.count_in_order:
             rows = rows.order_by()
         return rows[: self.cap + 1].count()
 

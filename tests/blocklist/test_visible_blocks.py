@@ -72,6 +72,14 @@ def test_a_new_block_of_the_address_is_seen_again(account, other_account, actor)
     assert VisibleBlock.objects.filter(account=other_account).count() == 2  # one per block
 
 
+@pytest.mark.django_db
+def test_a_deleted_account_takes_its_rows_along(account, other_account):
+    mail(other_account, "gone@example.com")
+    bounce(account, "gone@example.com")
+    other_account.delete()
+    assert list(VisibleBlock.objects.values_list("account", flat=True)) == [account.pk]
+
+
 ADDRESSES = ["a@example.com", "b@example.com", "c@example.org"]
 steps = st.lists(
     st.tuples(

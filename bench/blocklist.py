@@ -439,6 +439,20 @@ def bench_surge_check(cursor) -> dict:
     }
 
 
+def bench_recent_blocks(cursor) -> dict:
+    """The hourly job that shows recent blocks to the accounts that mailed them."""
+    from blocklist import jobs
+
+    cursor.execute(
+        "SELECT count(*) FROM blocklist_block WHERE kind = 'invalid' AND released_at IS NULL "
+        "AND blocked_at >= now() - %s * interval '1 day'",
+        [jobs.RECENT_BLOCK_DAYS],
+    )
+    blocks = cursor.fetchone()[0]
+    med, p95 = timed(jobs.show_recent_blocks, 3)
+    return {"blocks": blocks, "job_med_ms": med, "job_p95_ms": p95}
+
+
 def main() -> None:
     ensure_database()
     setup_django()
@@ -456,10 +470,14 @@ def main() -> None:
         if os.environ.get("BENCH_ONLY") == "check":
             print(c, floors, requests)
             return
+        if os.environ.get("BENCH_ONLY") == "recent":
+            print(bench_recent_blocks(cursor))
+            return
         surge = bench_surge_check(cursor)
         if os.environ.get("BENCH_ONLY") == "surge":
             print(surge)
             return
+        recent = bench_recent_blocks(cursor)
         e = bench_expiry(cursor, first)
 
     print(
@@ -492,6 +510,10 @@ def main() -> None:
         f"| expiry job, {e['released']:,} due blocks (with history) | {e['job_s']:.1f} s "
         f"| {e['floor_s']:.1f} s ({e['floor_rows']:,} rows, one UPDATE) "
         f"| {e['job_s'] / e['floor_s']:.1f}x | ≤ 20 s |"
+    )
+    print(
+        f"| show_recent_blocks, {recent['blocks']:,} blocks of the last "
+        f"days' bounces | {recent['job_med_ms'] / 1000:.1f} s | — | — | — |"
     )
     print("\n| whole request (test client) | median / p95 |")
     print("|---|---|")

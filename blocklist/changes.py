@@ -125,25 +125,36 @@ def show_new_invalid_blocks(
 ) -> None:
     """Show new invalid-address blocks, (id, address), to the account whose sending
     triggered them and to every account that has mailed their addresses."""
-    if not inserted:
-        return
-    ids = {address: pk for pk, address in inserted}
+    blocks = [(pk, address, blocked_at[address]) for pk, address in inserted]
+    VisibleBlock.objects.bulk_create(
+        [VisibleBlock(account=account, block_id=pk, blocked_at=at) for pk, _, at in blocks],
+        ignore_conflicts=True,
+    )
+    show_to_mailers(blocks)
+
+
+def show_to_mailers(blocks: list[tuple[int, str, datetime]]) -> int:
+    """Show invalid-address blocks, (id, address, blocked_at), to every account that has
+    mailed their addresses (one index range per address). Returns the rows written,
+    those already there included."""
+    if not blocks:
+        return 0
+    by_address = {address: (pk, at) for pk, address, at in blocks}
     mailed = (
-        Message.objects.filter(recipient__in=list(ids))
+        Message.objects.filter(recipient__in=list(by_address))
         .values_list("account_id", "recipient")
         .distinct()
     )
-    pairs = {(account.pk, address) for address in ids} | set(mailed)
-    VisibleBlock.objects.bulk_create(
-        [
-            VisibleBlock(
-                account_id=account_id, block_id=ids[address], blocked_at=blocked_at[address]
-            )
-            for account_id, address in pairs
-        ],
-        ignore_conflicts=True,
-        batch_size=2000,
-    )
+    rows = [
+        VisibleBlock(
+            account_id=account_id,
+            block_id=by_address[address][0],
+            blocked_at=by_address[address][1],
+        )
+        for account_id, address in mailed
+    ]
+    VisibleBlock.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    return len(rows)
 
 
 def show_blocks_mailed(account: Account, addresses: Iterable[str]) -> None:

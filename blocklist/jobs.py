@@ -13,7 +13,7 @@ from django.utils import timezone
 from delivery.models import BounceClass, DeliveryEvent, EventType
 from sesconsole.models import Account
 
-from .changes import SYSTEM, release, write_history
+from .changes import SYSTEM, release, show_to_mailers, write_history
 from .models import INVALID_BLOCK_DAYS, AutoBlockSetting, Block, History, Whitelist
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,30 @@ def _release_chunk_pg(kind: str, release_reason: str, action: str, now, chunk: i
             {"kind": kind, "now": now, "chunk": chunk, "reason": release_reason, "action": action},
         )
         return cursor.rowcount
+
+
+RECENT_BLOCK_DAYS = 3
+
+
+def show_recent_blocks(now: datetime | None = None, chunk: int = 5_000) -> int:
+    """Show the invalid-address blocks of recent bounces (RECENT_BLOCK_DAYS) to every
+    account that has mailed their addresses. Ingestion does this as it goes; this catches
+    what two transactions committing at once hid from each other (one account's mail to
+    an address, another's block of it), which happens as bounces come in: days, not
+    months, after their time. Returns the rows it wrote, those already there included."""
+    since = (now or timezone.now()) - timedelta(days=RECENT_BLOCK_DAYS)
+    recent = (
+        Block.objects.invalid()
+        .filter(released_at=None, blocked_at__gte=since)
+        .order_by("-blocked_at", "-pk")
+        .values_list("pk", "address", "blocked_at")
+    )
+    blocks = list(recent)
+    total = 0
+    for start in range(0, len(blocks), chunk):
+        total += show_to_mailers(blocks[start : start + chunk])
+    log.info("showed %d recent invalid-address block(s) to the accounts that mailed them", total)
+    return total
 
 
 def auto_block_full_inboxes(

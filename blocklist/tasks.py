@@ -24,5 +24,10 @@ def auto_block_full_inboxes() -> int:
 
 
 @shared_task
+def show_recent_blocks() -> int:
+    return jobs.show_recent_blocks()
+
+
+@shared_task
 def tell_staff_of_surge(surge_id: int) -> int:
     return surges.tell_staff(surge_id)

@@ -352,6 +352,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "blocklist.tasks.auto_block_full_inboxes",
         "schedule": 600.0,
     },
+    # Which accounts see a block is written at ingest; this catches concurrent writers.
+    "blocklist-show-recent-blocks": {
+        "task": "blocklist.tasks.show_recent_blocks",
+        "schedule": 3600.0,
+    },
     # Minute rollups serve the live view only.
     "prune-minute-rollups": {
         "task": "stats.tasks.prune_minute_rollups",

@@ -184,6 +184,7 @@ def test_the_beat_schedule_registers_every_job(settings):
         "blocklist.tasks.release_invalid_blocks",
         "blocklist.tasks.lift_expired_custom_blocks",
         "blocklist.tasks.auto_block_full_inboxes",
+        "blocklist.tasks.show_recent_blocks",
     } <= tasks
 
 

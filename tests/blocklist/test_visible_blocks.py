@@ -4,15 +4,18 @@ rule itself (its sending triggered the block, or it has mailed the address)."""
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from blocklist import actions, queries
+from blocklist import actions, jobs, queries
 from blocklist.models import Block, VisibleBlock
 from delivery.ingest import ingest_events
 from delivery.models import Message
@@ -78,6 +81,22 @@ def test_a_deleted_account_takes_its_rows_along(account, other_account):
     bounce(account, "gone@example.com")
     other_account.delete()
     assert list(VisibleBlock.objects.values_list("account", flat=True)) == [account.pk]
+
+
+@pytest.mark.django_db
+def test_the_hourly_job_shows_a_block_two_transactions_hid_from_each_other(account, other_account):
+    bounce(account, "gone@example.com")
+    # Mail stored by a transaction that did not yet see the block, and committed after the
+    # block's own look for earlier mail: no row from either side.
+    Message.objects.create(account=other_account, message_id="late", recipient="gone@example.com")
+    assert seen(other_account) == set()
+
+    assert jobs.show_recent_blocks() == 2  # the trigger's row is there already
+    assert seen(other_account) == {"gone@example.com"}
+    assert jobs.show_recent_blocks() == 2 and VisibleBlock.objects.count() == 2  # no twice
+
+    with time_machine.travel(timezone.now() + timedelta(days=jobs.RECENT_BLOCK_DAYS)):
+        assert jobs.show_recent_blocks() == 0, "older bounces: ingestion saw to them"
 
 
 ADDRESSES = ["a@example.com", "b@example.com", "c@example.org"]

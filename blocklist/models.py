@@ -260,7 +260,11 @@ class VisibleBlock(models.Model):
         Block,
         models.CASCADE,
         related_name="visible_to",
-        db_index=False,  # blocks are never deleted (released_at is stamped instead)
+        # Blocks are never deleted (released_at is stamped instead), so no index by block;
+        # and no database constraint, whose check on deleting a block (an account's, with
+        # the account) would then read every row for each one. Django's delete cascades.
+        db_index=False,
+        db_constraint=False,
     )
 
     def __str__(self) -> str:

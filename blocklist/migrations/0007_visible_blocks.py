@@ -42,6 +42,7 @@ class Migration(migrations.Migration):
                 (
                     "block",
                     models.ForeignKey(
+                        db_constraint=False,
                         db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="visible_to",

@@ -22,6 +22,7 @@ from delivery.models import Message
 from sesconsole.models import Account
 from tests.blocklist.conftest import bounce
 from tests.events import make_event
+from tests.factories import AccountFactory
 
 _n = itertools.count(1)
 
@@ -81,6 +82,9 @@ def test_a_deleted_account_takes_its_rows_along(account, other_account):
     bounce(account, "gone@example.com")
     other_account.delete()
     assert list(VisibleBlock.objects.values_list("account", flat=True)) == [account.pk]
+    mail(AccountFactory(), "gone@example.com")
+    account.delete()  # its blocks go with it, and every account's rows of them
+    assert not VisibleBlock.objects.exists()
 
 
 @pytest.mark.django_db

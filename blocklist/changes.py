@@ -161,9 +161,12 @@ def show_blocks_mailed(account: Account, addresses: Iterable[str]) -> None:
     """Show `account` the active invalid-address blocks of addresses its mail has just
     gone to (or been stopped for): from now on it has mailed them. One query when none is
     blocked, the common case."""
+    addresses = list(addresses)
+    if not addresses:
+        return
     found = list(
         Block.objects.filter(
-            kind=Block.Kind.INVALID, released_at=None, address__any=AddressList(list(addresses))
+            kind=Block.Kind.INVALID, released_at=None, address__any=AddressList(addresses)
         ).values_list("pk", "blocked_at")
     )
     if found:

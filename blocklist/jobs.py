@@ -108,8 +108,9 @@ def show_recent_blocks(now: datetime | None = None, chunk: int = 5_000) -> int:
     """Show the invalid-address blocks of recent bounces (RECENT_BLOCK_DAYS) to every
     account that has mailed their addresses. Ingestion does this as it goes; this catches
     what two transactions committing at once hid from each other (one account's mail to
-    an address, another's block of it), which happens as bounces come in: days, not
-    months, after their time. Returns the rows it wrote, those already there included."""
+    an address, another's block of it), and mail whose recipient a deferred fold filled in
+    after its events came. Both happen as bounces come in: days, not months, after their
+    time. Returns the rows it wrote, those already there included."""
     since = (now or timezone.now()) - timedelta(days=RECENT_BLOCK_DAYS)
     recent = (
         Block.objects.invalid()

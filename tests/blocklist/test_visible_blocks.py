@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from blocklist import actions, jobs, queries
 from blocklist.models import Block, VisibleBlock
+from delivery.fold import fold_all
 from delivery.ingest import ingest_events
 from delivery.models import Message
 from sesconsole.models import Account
@@ -101,6 +102,23 @@ def test_the_hourly_job_shows_a_block_two_transactions_hid_from_each_other(accou
 
     with time_machine.travel(timezone.now() + timedelta(days=jobs.RECENT_BLOCK_DAYS)):
         assert jobs.show_recent_blocks() == 0, "older bounces: ingestion saw to them"
+
+
+@pytest.mark.django_db
+def test_the_hourly_job_shows_a_block_to_mail_whose_recipient_a_deferred_fold_filled_in(
+    account, other_account, settings
+):
+    settings.INGEST_FOLD = "deferred"
+    # The message is first stored from an event that names no recipient; the request
+    # naming it waits for a worker's fold.
+    ingest_events(other_account, [make_event("delivered", "d-1")])
+    ingest_events(other_account, [make_event("request", "d-1", to="gone@example.com")])
+    bounce(account, "gone@example.com")
+    fold_all()
+    assert Message.objects.get(message_id="d-1").recipient == "gone@example.com"
+    assert seen(other_account) == set(), "nothing saw the recipient arrive"
+    jobs.show_recent_blocks()
+    assert seen(other_account) == {"gone@example.com"} == by_the_rule(other_account)
 
 
 ADDRESSES = ["a@example.com", "b@example.com", "c@example.org"]

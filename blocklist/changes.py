@@ -126,26 +126,31 @@ def show_new_invalid_blocks(
     """Show new invalid-address blocks, (id, address), to the account whose sending
     triggered them and to every account that has mailed their addresses."""
     blocks = [(pk, address, blocked_at[address]) for pk, address in inserted]
+    triggers = [VisibleBlock(account=account, block_id=pk, blocked_at=at) for pk, _, at in blocks]
     VisibleBlock.objects.bulk_create(
-        [VisibleBlock(account=account, block_id=pk, blocked_at=at) for pk, _, at in blocks],
-        ignore_conflicts=True,
+        triggers + _mailer_rows(blocks), ignore_conflicts=True, batch_size=2000
     )
-    show_to_mailers(blocks)
 
 
 def show_to_mailers(blocks: list[tuple[int, str, datetime]]) -> int:
     """Show invalid-address blocks, (id, address, blocked_at), to every account that has
-    mailed their addresses (one index range per address). Returns the rows written,
-    those already there included."""
+    mailed their addresses. Returns the rows written, those already there included."""
+    rows = _mailer_rows(blocks)
+    VisibleBlock.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    return len(rows)
+
+
+def _mailer_rows(blocks: list[tuple[int, str, datetime]]) -> list[VisibleBlock]:
+    """A row for each account with mail to each block's address (one index range each)."""
     if not blocks:
-        return 0
+        return []
     by_address = {address: (pk, at) for pk, address, at in blocks}
     mailed = (
         Message.objects.filter(recipient__in=list(by_address))
         .values_list("account_id", "recipient")
         .distinct()
     )
-    rows = [
+    return [
         VisibleBlock(
             account_id=account_id,
             block_id=by_address[address][0],
@@ -153,8 +158,6 @@ def show_to_mailers(blocks: list[tuple[int, str, datetime]]) -> int:
         )
         for account_id, address in mailed
     ]
-    VisibleBlock.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
-    return len(rows)
 
 
 def show_blocks_mailed(account: Account, addresses: Iterable[str]) -> None:

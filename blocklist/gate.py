@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from delivery.addresses import MAX_ADDRESS_LENGTH, InvalidAddress, normalize_address
@@ -68,6 +68,10 @@ def _is_normal(value) -> bool:
     )
 
 
+# The reasons' labels, looked up once: get_reason_display() rebuilds its table per call,
+# which cost more than the rest of a 1,000-address check's Python.
+_REASON_LABELS = dict(Block.Reason.choices)
+
 # Which block wins when several match: an address that does not exist is the strongest
 # fact, then the recipient's own wish, then the account's rule.
 _PRECEDENCE = {Block.Kind.INVALID: 0, Block.Kind.REJECT: 1, Block.Kind.CUSTOM: 2}
@@ -84,7 +88,7 @@ def check(
 
     An address that cannot be normalised gets a verdict (keyed by the input, stripped)
     with valid=False, blocked=True and reject_reason "invalid_address".
-    Queries: 1 for the blocks; +1 for whitelists when an invalid-address block matched;
+    Queries: 1 for the blocks; +1 for the whitelists when one overrides a block;
     +1 UPDATE with record_stops when anything is blocked.
     """
     now = now or timezone.now()
@@ -132,13 +136,23 @@ def check(
             released_at=None,
             address__any=AddressList(wanted),
         )
+        # Asked per row in the same query, so the common case (no whitelist) costs no
+        # second round trip.
+        .annotate(
+            whitelisted=Exists(
+                Whitelist.objects.active().filter(account=account, block=OuterRef("pk"))
+            )
+        )
     )
     whitelisted: dict[int, Whitelist] = {}
-    invalid_ids = [b.pk for b in blocks if b.kind == Block.Kind.INVALID]
-    if invalid_ids:
+    # Only an invalid-address block can be overridden by a whitelist.
+    whitelisted_ids = [b.pk for b in blocks if b.whitelisted and b.kind == Block.Kind.INVALID]
+    if whitelisted_ids:
         whitelisted = {
             w.block_id: w
-            for w in Whitelist.objects.active().filter(account=account, block_id__in=invalid_ids)
+            for w in Whitelist.objects.active().filter(
+                account=account, block_id__in=whitelisted_ids
+            )
         }
 
     for block in sorted(blocks, key=lambda b: (_PRECEDENCE[b.kind], b.blocked_at)):
@@ -151,7 +165,7 @@ def check(
             kind=block.kind,
             id=block.pk,
             reason=block.reason,
-            reason_label=block.get_reason_display(),
+            reason_label=_REASON_LABELS.get(block.reason, block.reason),
             since=block.blocked_at,
             until=block.expires_at,
             response_text=block.response_text if own else "",
@@ -181,7 +195,7 @@ def check(
         if not verdict.blocked:
             verdict.blocked = True
             verdict.kind = block.kind
-            verdict.reason = block.get_reason_display()
+            verdict.reason = match.reason_label
             verdict.since = block.blocked_at
             verdict.until = block.expires_at
             verdict.reject_reason = block.reject_reason

@@ -114,11 +114,20 @@ def test_a_batch_costs_a_handful_of_queries(
     actions.whitelist_addresses(account, ["x@example.com"], actor=actor)
     custom.add_custom_blocks(account, ["c@example.com"], actor=actor)
     addresses = [f"user{i}@example.com" for i in range(1000)] + ["x@example.com", "c@example.com"]
-    # 1: the blocks of the batch; 2: the account's whitelists of the invalid ones among them;
-    # 3: the UPDATE of the stop counters.
+    # 1: the blocks of the batch, each flagged when the account whitelisted it; 2: those
+    # whitelists (their notes and times); 3: the UPDATE of the stop counters.
     with django_assert_num_queries(3):
         verdicts = gate.check(account, addresses, record_stops=True)
     assert sum(v.blocked for v in verdicts.values()) == 1
+
+
+def test_a_batch_without_whitelists_is_one_query(account, other_account, django_assert_num_queries):
+    bounce(other_account, "x@example.com")
+    addresses = [f"user{i}@example.com" for i in range(1000)] + ["x@example.com"]
+    with django_assert_num_queries(1):
+        verdicts = gate.check(account, addresses)
+    assert verdicts["x@example.com"].blocked
+    assert verdicts["x@example.com"].reason == "Address does not exist"
 
 
 @pytest.mark.parametrize(

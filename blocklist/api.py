@@ -52,6 +52,7 @@ from .gate import check
 from .models import Block, History, Whitelist
 from .offers import verdict_json
 from .queries import auto_block_setting, invalid_blocks_visible_to
+from .surges import verdicts_held
 from .upload import MAX_UPLOAD_LINES, refuse_oversized_body
 
 MAX_ADDRESSES_PER_CALL = 1000
@@ -246,7 +247,8 @@ class CheckView(APIView):
         account = require_account(request)
         data = _valid(AddressesSerializer, request)
         verdicts = check(account, data["addresses"])
-        return Response({"results": [verdict_json(v) for v in verdicts.values()]})
+        held = verdicts_held(account, [a for a, v in verdicts.items() if v.valid and not v.matches])
+        return Response({"results": [verdict_json(v, held.get(a)) for a, v in verdicts.items()]})
 
 
 class _BlockViewSet(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
 
@@ -20,6 +21,9 @@ from delivery.addresses import InvalidAddress, normalize_address
 from sesconsole.models import Account
 
 from .gate import Match, Verdict, check
+
+if TYPE_CHECKING:
+    from .surges import HeldVerdict
 
 
 @dataclass(frozen=True)
@@ -133,8 +137,10 @@ def invalid_block_offers(account: Account, addresses: Iterable[str]) -> dict[str
     return out
 
 
-def verdict_json(verdict: Verdict) -> dict:
-    """A verdict as the API answers it, with the actions that apply."""
+def verdict_json(verdict: Verdict, held: HeldVerdict | None = None) -> dict:
+    """A verdict as the API answers it, with the actions that apply and, for an address
+    no block matches, the surge that held its latest invalid-address verdict (or null)."""
     data = asdict(verdict)
     data["actions"] = [offer.as_json() for offer in offers_for(verdict)]
+    data["held_by_surge"] = held.as_json() if held is not None else None
     return data

@@ -13,6 +13,7 @@ is lost: deciding "blocked" makes the blocks they would have made. docs/blocklis
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Q, Value
+from django.db.models import Count, F, Max, Value
 from django.db.models.functions import StrIndex, Substr
 from django.urls import reverse
 from django.utils import timezone
@@ -367,31 +368,130 @@ def surge_that_held(
             type=EventType.BOUNCED,
             bounce_class=BounceClass.INVALID_ADDRESS,
         )
-    held_then = Q()
-    for event in events:
-        if event.type == EventType.BOUNCED and event.bounce_class == BounceClass.INVALID_ADDRESS:
-            # As held_events: stored while the surge held, and before any decision on it.
-            at = event.received_at
-            held_then |= Q(opened_at__lte=at, hold_until__gte=at) & (
-                Q(decided_at=None) | Q(decided_at__gt=at)
-            )
-            # As dismiss: the blocks of the window before the surge opened are lifted.
-            held_then |= Q(
-                decision=InvalidSurge.Decision.DISMISSED,
-                window_start__lte=event.timestamp,
-                opened_at__gt=at,
-            )
-    if not held_then:
+    verdicts = [
+        e
+        for e in events
+        if e.type == EventType.BOUNCED and e.bounce_class == BounceClass.INVALID_ADDRESS
+    ]
+    if not verdicts:
         return None
-    surge = (
-        InvalidSurge.objects.filter(held_then, domain=recipient_domain_of(message))
-        .order_by("-opened_at")
-        .first()
+    return _the_surge_that_held(
+        InvalidSurge.objects.filter(domain=recipient_domain_of(message)), verdicts
     )
-    if surge is not None:
-        verdicts = [e for e in events if e.bounce_class == BounceClass.INVALID_ADDRESS]
-        surge.lifted = all(e.received_at < surge.opened_at for e in verdicts)
-    return surge
+
+
+@dataclass(frozen=True)
+class HeldVerdict:
+    """An address's latest invalid-address verdict for an account's mail, and the surge
+    that held it (or lifted its block): what the blocking query says of a clear address."""
+
+    surge: InvalidSurge
+    message_id: str
+    bounced_at: datetime
+
+    @property
+    def state(self) -> str:
+        """holding | ran_out | dismissed | blocked (by staff, since removed) | lifted"""
+        if self.surge.decision == InvalidSurge.Decision.BLOCKED:
+            return "blocked"
+        if self.surge.lifted:
+            return "lifted"
+        if self.surge.decision == InvalidSurge.Decision.DISMISSED:
+            return "dismissed"
+        return "holding" if self.surge.holding else "ran_out"
+
+    def as_json(self) -> dict:
+        return {
+            "domain": self.surge.domain,
+            "state": self.state,
+            "surge_opened_at": self.surge.opened_at,
+            "hold_until": self.surge.hold_until,
+            "decided_at": self.surge.decided_at,
+            "message_id": self.message_id,
+            "bounced_at": self.bounced_at,
+        }
+
+
+def verdicts_held(account: Account, addresses: Iterable[str]) -> dict[str, HeldVerdict]:
+    """Of these normalised addresses, those whose latest invalid-address verdict for the
+    account's own mail a surge held (or whose block its dismissal lifted). For the blocking
+    query, of addresses no block matches: it says why a bounce blocked nothing. One query
+    (the surges at their domains) when no surge was ever there, two otherwise."""
+    by_domain: dict[str, list[str]] = {}
+    for address in dict.fromkeys(addresses):
+        by_domain.setdefault(address.rpartition("@")[2], []).append(address)
+    if not by_domain:
+        return {}
+    at_domain: dict[str, list[InvalidSurge]] = {}
+    for surge in InvalidSurge.objects.filter(domain__in=list(by_domain)):
+        at_domain.setdefault(surge.domain, []).append(surge)
+    if not at_domain:
+        return {}
+    # A verdict before any surge's window cannot have been held; a day's margin reads
+    # only the partitions of the surges' days (as held_events).
+    since = min(s.window_start for ss in at_domain.values() for s in ss) - timedelta(days=1)
+    rows = (
+        DeliveryEvent.objects.filter(
+            account=account,
+            type=EventType.BOUNCED,
+            bounce_class=BounceClass.INVALID_ADDRESS,
+            message__account=account,
+            message__recipient__in=[a for d in at_domain for a in by_domain[d]],
+            timestamp__gte=since,
+        )
+        .order_by("timestamp", "pk")
+        .values_list("message__recipient", "message__message_id", "timestamp", "received_at")
+    )
+    by_message: dict[tuple[str, str], list[_Verdict]] = {}
+    for address, message_id, timestamp, received_at in rows:
+        by_message.setdefault((address, message_id), []).append(_Verdict(timestamp, received_at))
+    # Per address, the message whose verdict came last: an older one's story is over.
+    latest: dict[str, tuple[str, list[_Verdict]]] = {}
+    for (address, message_id), verdicts in by_message.items():
+        if address not in latest or verdicts[-1].timestamp >= latest[address][1][-1].timestamp:
+            latest[address] = (message_id, verdicts)
+    found = {}
+    for address, (message_id, verdicts) in latest.items():
+        surge = _the_surge_that_held(at_domain[address.rpartition("@")[2]], verdicts)
+        if surge is not None:
+            found[address] = HeldVerdict(surge, message_id, verdicts[-1].timestamp)
+    return found
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    timestamp: datetime
+    received_at: datetime
+
+
+def _the_surge_that_held(surges: Iterable[InvalidSurge], verdicts) -> InvalidSurge | None:
+    """Of one domain's surges, the latest that held one of one message's invalid-address
+    verdicts or lifted its block, as a copy with `lifted` set (one surge may have held
+    one address's verdicts and lifted another's block)."""
+    found = max(
+        (s for s in surges if any(_held(s, v) for v in verdicts)),
+        key=lambda s: s.opened_at,
+        default=None,
+    )
+    if found is not None:
+        found = copy.copy(found)
+        found.lifted = all(v.received_at < found.opened_at for v in verdicts)
+    return found
+
+
+def _held(surge: InvalidSurge, verdict) -> bool:
+    at = verdict.received_at
+    # As held_events: stored while the surge held, and before any decision on it.
+    if surge.opened_at <= at <= surge.hold_until and (
+        surge.decided_at is None or surge.decided_at > at
+    ):
+        return True
+    # As dismiss: the blocks of the window before the surge opened are lifted.
+    return (
+        surge.decision == InvalidSurge.Decision.DISMISSED
+        and surge.window_start <= verdict.timestamp
+        and surge.opened_at > at
+    )
 
 
 def _undecided(surge_id: int) -> InvalidSurge:

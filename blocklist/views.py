@@ -53,6 +53,7 @@ from .gate import check
 from .models import Block, History, Whitelist
 from .offers import offers_for
 from .queries import auto_block_setting, invalid_blocks_visible_to
+from .surges import verdicts_held
 from .upload import MAX_UPLOAD_LINES, max_upload_bytes, refuse_oversized_body
 
 PAGE_SIZE = 50
@@ -159,8 +160,11 @@ def overview(request: HttpRequest, account) -> HttpResponse:
         addresses = [a for a in raw.replace(",", "\n").splitlines() if a.strip()]
         too_many = len(addresses) > MAX_QUERY_ADDRESSES
         verdicts = list(check(account, addresses[:MAX_QUERY_ADDRESSES]).values())
+        # An address no block matches may still have bounced "does not exist": say why.
+        held = verdicts_held(account, [v.address for v in verdicts if v.valid and not v.matches])
         for verdict in verdicts:
             verdict.offers = offers_for(verdict)
+            verdict.held = held.get(verdict.address)
     return _render(
         request,
         account,

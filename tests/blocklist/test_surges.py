@@ -549,3 +549,137 @@ def test_finding_the_surge_that_held_a_verdict_takes_one_query(
         assert surges.surge_that_held(message, events) == surge
     with django_assert_num_queries(2):  # the message's invalid-address bounces, the surge
         assert surges.surge_that_held(message) == surge
+
+
+# --- the blocking query says why a held verdict blocked nothing ----------------------------
+
+
+def held_by_surge(client, addresses) -> dict:
+    """The API's blocking query: address → its `held_by_surge` (None when absent)."""
+    response = client.post("/api/v1/blocklist/check/", {"addresses": addresses}, format="json")
+    assert response.status_code == 200
+    return {r["address"]: r["held_by_surge"] for r in response.json()["results"]}
+
+
+def query_note(client, address) -> str | None:
+    """The surge note in the console's blocking query row of `address`, or None."""
+    page = client.get(reverse("blocklist:overview"), {"q": address})
+    assert page.status_code == 200
+    row = re.search(
+        rf'<tr data-address="{re.escape(address)}">(.*?)</tr>', page.content.decode(), re.S
+    )
+    found = re.search(r'<p class="notice surge-held">(.*?)</p>', row[1], re.S)
+    return " ".join(re.sub(r"<[^>]+>", "", found[1]).split()) if found else None
+
+
+def test_the_blocking_query_says_a_held_verdict_blocked_nothing(
+    alice_client, api_client, account, an_hour_ago
+):
+    account.time_zone = "Asia/Shanghai"
+    account.save()
+    bounces(account, people(6), an_hour_ago)
+    surge = InvalidSurge.objects.get()
+    message = Message.objects.get(account=account, recipient="user5@gmail.test")
+
+    [held] = held_by_surge(api_client, ["user5@gmail.test"]).values()
+    assert held == {
+        "domain": "gmail.test",
+        "state": "holding",
+        "surge_opened_at": surge.opened_at.isoformat().replace("+00:00", "Z"),
+        "hold_until": surge.hold_until.isoformat().replace("+00:00", "Z"),
+        "decided_at": None,
+        "message_id": message.message_id,
+        "bounced_at": an_hour_ago.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+    }
+    note = query_note(alice_client, "user5@gmail.test")
+    assert note == (
+        'Your mail to it bounced with a "does not exist" reply on '
+        f"{local(an_hour_ago, 'Asia/Shanghai')}. " + holding_note(surge, "Asia/Shanghai")
+    )
+    page = alice_client.get(reverse("blocklist:overview"), {"q": "user5@gmail.test"})
+    assert reverse("delivery:message_detail", args=[message.message_id]) in page.content.decode()
+
+
+def test_the_blocking_query_names_each_state_of_a_held_verdict(
+    api_client, account, an_hour_ago, staff, actor
+):
+    from blocklist import actions
+
+    for i, address in enumerate(people(4)):
+        bounces(account, [address], an_hour_ago + timedelta(minutes=i))
+    bounces(account, people(2, start=4), an_hour_ago + timedelta(minutes=5))
+    surge = InvalidSurge.objects.get()
+    asked = ["user0@gmail.test", "user5@gmail.test", "first@elsewhere.test"]
+    states = held_by_surge(api_client, asked)
+    assert states["user0@gmail.test"] is None, "blocked: the block itself answers"
+    assert states["user5@gmail.test"]["state"] == "holding"
+    assert states["first@elsewhere.test"] is None, "blocked, and no surge there"
+
+    InvalidSurge.objects.update(hold_until=timezone.now())
+    assert held_by_surge(api_client, ["user5@gmail.test"])["user5@gmail.test"]["state"] == (
+        "ran_out"
+    )
+    surges.dismiss(surge.pk, actor=staff)  # lifts user0-3's blocks
+    states = held_by_surge(api_client, asked)
+    assert states["user0@gmail.test"]["state"] == "lifted"
+    assert states["user5@gmail.test"]["state"] == "dismissed"
+    assert states["user5@gmail.test"]["decided_at"] is not None
+
+    # A later verdict for the address, after the decision, blocks; once removed, the
+    # address's story is that later bounce's, which nothing held.
+    bounces(account, ["user5@gmail.test"], timezone.now() - timedelta(minutes=1))
+    assert held_by_surge(api_client, ["user5@gmail.test"])["user5@gmail.test"] is None
+    actions.remove_invalid_blocks(account, ["user5@gmail.test"], actor=actor, note="verified")
+    assert held_by_surge(api_client, ["user5@gmail.test"])["user5@gmail.test"] is None
+
+
+def test_a_verdict_staff_blocked_and_that_was_removed_says_so_in_the_blocking_query(
+    api_client, account, an_hour_ago, staff, actor
+):
+    from blocklist import actions
+
+    bounces(account, people(6), an_hour_ago)
+    surges.block_held(InvalidSurge.objects.get().pk, actor=staff)
+    assert held_by_surge(api_client, ["user5@gmail.test"])["user5@gmail.test"] is None
+    actions.remove_invalid_blocks(account, ["user5@gmail.test"], actor=actor, note="verified")
+    assert held_by_surge(api_client, ["user5@gmail.test"])["user5@gmail.test"]["state"] == (
+        "blocked"
+    )
+
+
+def test_the_blocking_query_tells_only_the_account_whose_mail_was_held(
+    api_client, other_api_client, bob, account, other_account, an_hour_ago
+):
+    bounces(account, people(5), an_hour_ago)
+    bounces(other_account, ["theirs@gmail.test"], an_hour_ago + timedelta(minutes=1))
+    bounces(account, people(2, start=5), an_hour_ago + timedelta(minutes=2))
+    ours = Message.objects.get(account=account, recipient="user6@gmail.test")
+    assert held_by_surge(api_client, ["user6@gmail.test"])["user6@gmail.test"]["message_id"] == (
+        ours.message_id
+    )
+    # Another account asking about our recipient learns nothing of our mail; of its own
+    # held verdict it learns its own message.
+    theirs = Message.objects.get(account=other_account, recipient="theirs@gmail.test")
+    asked = held_by_surge(other_api_client, ["user6@gmail.test", "theirs@gmail.test"])
+    assert asked["user6@gmail.test"] is None
+    assert asked["theirs@gmail.test"]["message_id"] == theirs.message_id
+    bob_client = Client()
+    bob_client.force_login(bob)
+    assert query_note(bob_client, "user6@gmail.test") is None
+    assert (
+        ours.message_id
+        not in bob_client.get(
+            reverse("blocklist:overview"), {"q": "user6@gmail.test\ntheirs@gmail.test"}
+        ).content.decode()
+    )
+
+
+def test_the_blocking_query_asks_one_query_more_and_a_second_only_where_surges_were(
+    account, an_hour_ago, django_assert_num_queries
+):
+    bounces(account, people(6), an_hour_ago)
+    with django_assert_num_queries(1):  # the surges at the addresses' domains: none
+        assert surges.verdicts_held(account, ["a@example.org", "b@example.net"]) == {}
+    with django_assert_num_queries(2):  # the surges, then the account's verdicts there
+        held = surges.verdicts_held(account, ["user5@gmail.test", "nobody@gmail.test"])
+    assert list(held) == ["user5@gmail.test"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -82,12 +83,8 @@ def held_domains(invalid: dict[str, DeliveryEvent]) -> set[str]:
             decision="", hold_until__gt=now, domain__in=list(by_domain)
         ).values_list("domain", flat=True)
     )
-    # Verdicts count by the bounces' own time, so a replayed backlog is judged as it
-    # happened; one window, ending at the newest verdict of the batch, serves every domain.
-    end = max(e.timestamp for e in invalid.values())
-    start = end - limits.window
     candidates = {d: events for d, events in by_domain.items() if d not in held}
-    for domain, (verdicts, usual) in _surging(candidates, start, end, limits).items():
+    for domain, (start, verdicts, usual) in _surging(candidates, limits).items():
         # Holding begins with this batch: its verdicts were stored a moment ago.
         opened_at = min(e.received_at for e in by_domain[domain])
         _open(domain, start, opened_at, now + limits.hold, verdicts, usual)
@@ -100,53 +97,66 @@ def held_domains(invalid: dict[str, DeliveryEvent]) -> set[str]:
 
 
 def _surging(
-    by_domain: dict[str, list[DeliveryEvent]], start: datetime, end: datetime, limits: Limits
-) -> dict[str, tuple[int, float]]:
-    """Of these domains (with their new verdicts), those whose verdicts in [start, end]
-    make a surge: domain → (verdicts in the window, usual number in a window)."""
+    by_domain: dict[str, list[DeliveryEvent]], limits: Limits
+) -> dict[str, tuple[datetime, int, float]]:
+    """Of these domains (with their new verdicts), those whose verdicts make a surge:
+    domain → (start of the window, verdicts in it, usual number in a window).
 
-    def in_window(since: datetime, domains: Iterable[str]) -> dict[str, int]:
-        counted = _verdicts_by_domain(domains, since, end)
-        return {
-            d: counted.get(d, 0) + sum(since <= e.timestamp <= end for e in by_domain[d])
-            for d in domains
-        }
-
-    recent = in_window(start, by_domain)
-    crowded = {d for d, n in recent.items() if n >= limits.min_verdicts}
-    if crowded and Account.objects.count() > 1:
-        # A receiver's fault reaches every account that mails it; one account's verdicts
-        # alone are its own list's, and must not hold every other account's.
-        accounts = _accounts_by_domain(crowded, start, end)
-        for domain in list(crowded):
-            if len(accounts.get(domain, set()) | {e.account_id for e in by_domain[domain]}) < 2:
-                crowded.discard(domain)
+    Verdicts count by the bounces' own time, so a replayed backlog is judged as it
+    happened: each domain's window is its busiest one ending at one of its new verdicts,
+    as a batch may span hours. One grouped count bounds them all first; only a domain
+    that could reach `min_verdicts` has its stored verdicts' times read."""
+    if not by_domain:
+        return {}
+    new = {
+        d: sorted((e.timestamp, e.account_id) for e in events) for d, events in by_domain.items()
+    }
+    span_start = min(times[0][0] for times in new.values()) - limits.window
+    span_end = max(times[-1][0] for times in new.values())
+    stored_in_span = _verdicts_by_domain(new, span_start, span_end)
+    crowded = [d for d in new if stored_in_span.get(d, 0) + len(new[d]) >= limits.min_verdicts]
     if not crowded:
         return {}
+    stored = _verdict_times(crowded, span_start, span_end)
     # Staff's decision on a surge covers the verdicts before it: count only those after.
-    decided = (
-        InvalidSurge.objects.filter(domain__in=list(crowded), decided_at__gt=start)
+    decided = dict(
+        InvalidSurge.objects.filter(domain__in=crowded, decided_at__gt=span_start)
         .values("domain")
         .annotate(last=Max("decided_at"))
         .values_list("domain", "last")
     )
-    for domain, last in decided:
-        recent[domain] = in_window(last, [domain])[domain]
-        if recent[domain] < limits.min_verdicts:
-            crowded.discard(domain)
+    several_accounts = Account.objects.count() > 1
+    windows: dict[str, tuple[datetime, int]] = {}
+    for domain in crowded:
+        verdicts = sorted(new[domain] + stored.get(domain, []))
+        times = [at for at, _ in verdicts]
+        best = None
+        for end, _ in new[domain]:
+            start = end - limits.window
+            since = max(start, decided.get(domain, start))
+            inside = verdicts[bisect_left(times, since) : bisect_right(times, end)]
+            # A receiver's fault reaches every account that mails it; one account's
+            # verdicts alone are its own list's, and must not hold every other account's.
+            if several_accounts and len({account for _, account in inside}) < 2:
+                continue
+            if best is None or len(inside) > best[1]:
+                best = (start, len(inside))
+        if best is not None and best[1] >= limits.min_verdicts:
+            windows[domain] = best
+    if not windows:
+        return {}
     # The usual number comes from the history there is, up to `baseline`; with less than
     # a window's worth of it there is none, so no judgement and no hold.
-    first = _first_verdict_at() if crowded else None
-    observed = start - max(first or start, start - limits.baseline)
-    if observed < limits.window:
-        return {}
-    usual = _usual_verdicts(crowded, start, observed)
-    scale = limits.window / observed
-    return {
-        d: (recent[d], usual[d] * scale)
-        for d in sorted(crowded)
-        if recent[d] >= limits.factor * usual[d] * scale
-    }
+    first = _first_verdict_at()
+    surging = {}
+    for domain, (start, verdicts) in sorted(windows.items()):
+        observed = start - max(first or start, start - limits.baseline)
+        if observed < limits.window:
+            continue
+        usual = _usual_verdicts({domain}, start, observed)[domain] * (limits.window / observed)
+        if verdicts >= limits.factor * usual:
+            surging[domain] = (start, verdicts, usual)
+    return surging
 
 
 def _verdict_blocks(domains: Iterable[str], start: datetime, end: datetime):
@@ -173,13 +183,13 @@ def _verdicts_by_domain(domains: Iterable[str], start: datetime, end: datetime) 
     return {row["domain"]: row["n"] for row in rows}
 
 
-def _accounts_by_domain(domains: Iterable[str], start: datetime, end: datetime) -> dict:
-    """The accounts whose sending made those blocks, per domain."""
-    rows = _verdict_blocks(domains, start, end).values_list("domain", "account_id").distinct()
-    accounts: dict[str, set[int]] = {}
-    for domain, account_id in rows:
-        accounts.setdefault(domain, set()).add(account_id)
-    return accounts
+def _verdict_times(domains: Iterable[str], start: datetime, end: datetime) -> dict:
+    """Those blocks' (time, account) per domain."""
+    rows = _verdict_blocks(domains, start, end).values_list("domain", "blocked_at", "account_id")
+    times: dict[str, list[tuple[datetime, int]]] = {}
+    for domain, at, account_id in rows:
+        times.setdefault(domain, []).append((at, account_id))
+    return times
 
 
 def _first_verdict_at() -> datetime | None:

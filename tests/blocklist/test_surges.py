@@ -259,6 +259,25 @@ def test_an_undecided_surge_stops_holding_when_its_hold_runs_out(account, an_hou
     assert surge.decision == "" and surge.held == 6, "still there for staff to judge"
 
 
+def test_a_backlog_batch_spanning_hours_is_judged_as_it_happened(
+    account, other_account, an_hour_ago
+):
+    """A replayed backlog may put hours of bounces in one batch: the surge in its first
+    hour counts, though the batch's newest verdict is hours later."""
+    early = (an_hour_ago - timedelta(hours=3)).replace(microsecond=0)
+    bounces(other_account, people(2, start=100), early)
+    result = bounce_each(
+        account,
+        [(a, early + timedelta(minutes=10 + i)) for i, a in enumerate(people(4))]
+        + [("late@gmail.test", an_hour_ago)],
+    )
+    assert result.accepted == 5
+    surge = InvalidSurge.objects.get()
+    assert surge.verdicts_at_opening == 6, "the other account's 2 and this batch's first 4"
+    assert surge.window_start == early + timedelta(minutes=13) - timedelta(hours=1)
+    assert blocked(account, [*people(4), "late@gmail.test"]) == set(), "the batch is held"
+
+
 def test_a_new_surge_at_the_domain_holds_again_under_the_undecided_one(account, an_hour_ago):
     bounces(account, people(6), an_hour_ago - timedelta(hours=5))
     InvalidSurge.objects.update(hold_until=timezone.now() - timedelta(seconds=1))

@@ -269,6 +269,36 @@ class RecipientPool:
         self.known.append(recipient)
         return recipient
 
+    def pick_at(self, domain: str) -> Recipient:
+        """A real person on the list at `domain` (one who signed up rightly)."""
+        at_domain = [r for r in self.known if r.domain == domain and not r.mistyped]
+        if at_domain:
+            return self.rng.choice(at_domain)
+        address = f"{self.rng.choice(LOCAL_NAMES)}{self.rng.randint(1, 99999)}@{domain}"
+        recipient = Recipient(address, domain, mistyped=False)
+        self.known.append(recipient)
+        return recipient
+
+
+@dataclass(frozen=True)
+class Outage:
+    """A receiver that answers "does not exist" for every mailbox for a while, as Gmail
+    did on 14 and 15 December 2020, while the accounts send it a newsletter each (`burst`
+    messages in its first half hour). The verdicts are the strongest a bounce carries; only
+    their number shows the fault, so they open a surge that holds them for staff instead
+    of blocking real people (blocklist.surges)."""
+
+    domain: str
+    start: datetime
+    end: datetime
+    burst: int = 15
+
+    def covers(self, domain: str, at: datetime) -> bool:
+        return domain == self.domain and self.start <= at < self.end
+
+    def burst_times(self, rng: random.Random) -> list[datetime]:
+        return sorted(self.start + timedelta(minutes=rng.uniform(0, 30)) for _ in range(self.burst))
+
 
 def request_times(
     start: datetime, end: datetime, per_day: int, rng: random.Random
@@ -324,7 +354,7 @@ def rejected_event(send: _Send, reason: str) -> dict:
     return send.event("rejected", send.at, subject=send.subject, reason=reason)
 
 
-def message_events(send: _Send, end: datetime) -> Iterator[dict]:
+def message_events(send: _Send, end: datetime, outage: Outage | None = None) -> Iterator[dict]:
     """What happens to a message the gate let through: events at or before `end`."""
     from django.conf import settings
 
@@ -340,7 +370,7 @@ def message_events(send: _Send, end: datetime) -> Iterator[dict]:
 
     yield from emit("request", send.at, subject=send.subject)
     t = send.at + timedelta(seconds=rng.uniform(0.5, 8))
-    if send.recipient.mistyped:
+    if send.recipient.mistyped or (outage is not None and outage.covers(domain, t)):
         yield from emit(
             "bounced", t, smtp=_reply(INVALID, domain, **fmt), bounce_class="invalid_address"
         )
@@ -425,8 +455,10 @@ def simulate(
     rng: random.Random,
     *,
     on_send: Callable[[], None] = lambda: None,
+    outage: Outage | None = None,
 ):
-    """Generate and ingest `per_day` sends a day per account in [start, end), in time order.
+    """Generate and ingest `per_day` sends a day per account in [start, end), in time order
+    (and, with an `outage`, each account's burst to its domain).
 
     Returns the summed IngestResult.
     """
@@ -440,9 +472,13 @@ def simulate(
     by_name = {account.name: account for account in accounts}
     sends = heapq.merge(
         *(
-            [(at, account.name) for at in request_times(start, end, per_day, rng)]
+            [(at, account.name, "") for at in request_times(start, end, per_day, rng)]
             for account in accounts
-        )
+        ),
+        *(
+            [(at, account.name, outage.domain) for at in outage.burst_times(rng)]
+            for account in (accounts if outage is not None else [])
+        ),
     )
     pools = {name: RecipientPool(rng) for name in by_name}
     pending: list[tuple[datetime, int, str, dict]] = []  # (time, order, account, event)
@@ -469,9 +505,9 @@ def simulate(
             else:
                 del blocking[address]
 
-    for n, (at, name) in enumerate(sends):
+    for n, (at, name, burst_domain) in enumerate(sends):
         account = by_name[name]
-        recipient = pools[name].pick()
+        recipient = pools[name].pick_at(burst_domain) if burst_domain else pools[name].pick()
         if min(blocking.get(recipient.address, [end]), default=end) <= at or len(pending) > 20_000:
             flush(at)
         send = _Send(name, sender_domains_for(name), recipient, at, n, rng)
@@ -479,7 +515,7 @@ def simulate(
         if verdict.blocked:
             events = [rejected_event(send, verdict.reject_reason)]
         else:
-            events = list(message_events(send, end))
+            events = list(message_events(send, end, outage))
         for event in events:
             ts = datetime.fromisoformat(event["timestamp"])
             heapq.heappush(pending, (ts, next(order), name, event))

@@ -10,8 +10,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from blocklist import surges
 from blocklist.gate import check
-from blocklist.models import Block, History
+from blocklist.models import Block, History, InvalidSurge
 from delivery.models import DeliveryEvent, Message
 from delivery.sending import retry_delay
 
@@ -20,7 +21,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def demo(account, other_account):
-    call_command("simulate_traffic", days=10, per_day=120, seed=3, verbosity=0)
+    # With the receiver fault setup_demo shows: gmail.com says "does not exist" to everyone.
+    call_command("simulate_traffic", days=10, per_day=120, seed=3, outage="gmail.com", verbosity=0)
     return [account, other_account]
 
 
@@ -82,6 +84,26 @@ def test_retries_are_spaced_as_delivery_spaces_them(demo):
         took = (bounce.timestamp - bounce.message.requested_at).total_seconds()
         assert backoff <= took <= backoff + 8 * (max_attempts + 1)
     assert not DeliveryEvent.objects.filter(response_text__contains="72 hours").exists()
+
+
+def test_the_receivers_fault_is_held_for_staff_not_blocked(demo):
+    surge = InvalidSurge.objects.get()
+    assert surge.domain == "gmail.com" and surge.holding
+    assert surge.verdicts_at_opening >= settings.INVALID_SURGE_MIN_VERDICTS
+    held = surges.held_events(surge)
+    # The verdicts before the count was reached blocked as always (dismissing lifts them).
+    assert held.count() == surge.held > 0
+    assert not Block.objects.filter(event__in=list(held)).exists()
+    # Real people: the fault's replies blocked none of the addresses they were about.
+    addresses = {e.message.recipient for e in held}
+    assert not any(v.blocked for v in check(demo[0], addresses).values())
+
+
+def test_an_outage_needs_a_day_of_traffic(account):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--outage needs at least a day of traffic"):
+        call_command("simulate_traffic", days=0.5, outage="gmail.com", verbosity=0)
 
 
 def test_setup_demo_prints_keys_once_then_where_to_get_one(db, monkeypatch):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from delivery import simulation
-from delivery.simulation import simulate
+from delivery.simulation import Outage, simulate
 from sesconsole.models import Account
 
 
@@ -30,6 +30,15 @@ class Command(BaseCommand):
             "--accounts", help="comma-separated account names (default: every account)"
         )
         parser.add_argument("--seed", type=int, help="random seed, for repeatable traffic")
+        parser.add_argument(
+            "--outage",
+            metavar="DOMAIN",
+            help=(
+                "a receiver fault at DOMAIN: for two hours, ending three hours ago, it answers "
+                '"does not exist" for every mailbox while each account sends it a burst; the '
+                "verdicts open a surge, held for staff (default: none)"
+            ),
+        )
 
     def handle(self, *args, **options):
         accounts = Account.objects.order_by("name")
@@ -46,7 +55,17 @@ class Command(BaseCommand):
         rng = random.Random(options["seed"])
         end = timezone.now()
         start = end - timedelta(days=options["days"])
+        outage = None
+        if options["outage"]:
+            if options["days"] < 1:
+                raise CommandError("--outage needs at least a day of traffic (--days 1).")
+            outage = Outage(
+                options["outage"].strip().lower(),
+                end - timedelta(hours=5),
+                end - timedelta(hours=3),
+            )
         expected = int(options["per_day"] * options["days"]) * len(accounts)
+        expected += outage.burst * len(accounts) if outage else 0
         with tqdm(
             total=expected,
             unit=" msgs",
@@ -61,6 +80,7 @@ class Command(BaseCommand):
                 options["per_day"],
                 rng,
                 on_send=lambda: bar.update(1),
+                outage=outage,
             )
         self.stdout.write(
             f"Ingested {total.accepted} events for {len(accounts)} account(s) over "

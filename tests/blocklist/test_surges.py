@@ -447,9 +447,9 @@ def local(at, zone="UTC") -> str:
 
 def holding_note(surge, zone="UTC") -> str:
     return (
-        f"No block was made for this address: from {local(surge.opened_at, zone)}, "
-        f'"does not exist" replies from {surge.domain} have come in far more often than '
-        "usual, which is how a fault at the receiver looks. Staff are checking them; until "
+        f"No block was made for this address: in the hour from "
+        f'{local(surge.window_start, zone)}, "does not exist" replies from {surge.domain} '
+        "came in far more often than usual, which is how a fault at the receiver looks. Staff are checking them; until "
         "they decide, this reply does not block the address. Replies like it from "
         f"{surge.domain} are held, not blocked, until {local(surge.hold_until, zone)} "
         "unless staff decide sooner."
@@ -472,9 +472,10 @@ def test_a_dismissed_verdicts_page_says_staff_judged_it_a_fault_at_the_receiver(
     surge = InvalidSurge.objects.get()
     surges.dismiss(surge.pk, actor=staff)
     assert note_on(alice_client, account, "user5@gmail.test") == (
-        f'No block was made for this address: from {local(surge.opened_at)}, "does not '
-        'exist" replies from gmail.test came in far more often than usual, and staff judged '
-        "them a fault at gmail.test, not addresses that are gone."
+        "No block was made for this address: in the hour from "
+        f'{local(surge.window_start)}, "does not exist" replies from gmail.test came in far '
+        "more often than usual, and staff judged them a fault at gmail.test, not addresses "
+        "that are gone."
     )
 
 
@@ -484,10 +485,12 @@ def test_a_verdict_held_until_the_hold_ran_out_says_it_was_held(alice_client, ac
     surge = InvalidSurge.objects.get()
     note = note_on(alice_client, account, "user5@gmail.test")
     assert note.startswith(
-        f"No block was made for this address: from {local(surge.opened_at)} until "
-        f'{local(surge.hold_until)}, "does not exist" replies from gmail.test came in'
+        f"No block was made for this address: in the hour from {local(surge.window_start)}, "
+        '"does not exist" replies from gmail.test came in'
     )
-    assert "held for staff to check rather than blocked" in note
+    assert f"held for staff to check rather than blocked, until {local(surge.hold_until)}." in (
+        note
+    )
     assert note.endswith("Staff have not decided on them yet.")
 
 
@@ -528,10 +531,10 @@ def test_a_verdict_the_surge_did_not_hold_gets_no_note(
 
     assert note_on(alice_client, account, "user5@gmail.test"), "held: the note"
     assert note_on(alice_client, account, "user0@gmail.test") == (
-        f'The block made for this address was lifted: from {local(surge.opened_at)}, "does '
-        'not exist" replies from gmail.test came in far more often than usual, and staff '
-        "judged them, and those just before, a fault at gmail.test, not addresses that are "
-        "gone."
+        "The block made for this address was lifted: in the hour from "
+        f'{local(surge.window_start)}, "does not exist" replies from gmail.test came in far '
+        "more often than usual, and staff judged them a fault at gmail.test, not addresses "
+        "that are gone."
     ), "in the window before the surge opened: lifted by the dismissal"
     assert note_on(alice_client, account, "early@gmail.test") is None, "before the window"
     assert note_on(alice_client, account, "other@example.org") is None, "another domain"

@@ -51,8 +51,8 @@ class Command(BaseCommand):
                 add_sender_identity(account, domain, verified=True)
 
         if created_any:
-            # With a receiver fault three hours ago: its surge is for staff to judge in the
-            # admin, and the held verdicts' pages say why they blocked nothing.
+            # With a receiver fault going on for the last two hours: its surge is for staff to
+            # judge in the admin, and the held verdicts' pages say why they blocked nothing.
             call_command(
                 "simulate_traffic",
                 days=options["days"],

@@ -34,8 +34,8 @@ class Command(BaseCommand):
             "--outage",
             metavar="DOMAIN",
             help=(
-                "a receiver fault at DOMAIN: for two hours, ending three hours ago, it answers "
-                '"does not exist" for every mailbox while each account sends it a burst; the '
+                "a receiver fault at DOMAIN: for the last two hours it has answered "
+                '"does not exist" for every mailbox while each account sent it a burst; the '
                 "verdicts open a surge, held for staff (default: none)"
             ),
         )
@@ -59,11 +59,9 @@ class Command(BaseCommand):
         if options["outage"]:
             if options["days"] < 1:
                 raise CommandError("--outage needs at least a day of traffic (--days 1).")
-            outage = Outage(
-                options["outage"].strip().lower(),
-                end - timedelta(hours=5),
-                end - timedelta(hours=3),
-            )
+            # Still going on when the traffic ends: the surge opens as the replay reaches
+            # it, a minute or so after its bounces' own time, as it would live.
+            outage = Outage(options["outage"].strip().lower(), end - timedelta(hours=2), end)
         expected = int(options["per_day"] * options["days"]) * len(accounts)
         expected += outage.burst * len(accounts) if outage else 0
         with tqdm(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -223,7 +224,7 @@ class InvalidSurgeAdmin(admin.ModelAdmin):
         "holding",
         "opened_at",
         "verdicts_at_opening",
-        "usual_per_window",
+        "usual",
         "held",
         "hold_until",
         "decision",
@@ -240,7 +241,7 @@ class InvalidSurgeAdmin(admin.ModelAdmin):
         "opened_at",
         "hold_until",
         "verdicts_at_opening",
-        "usual_per_window",
+        "usual",
         "held",
         "accounts",
         "replies",
@@ -261,6 +262,10 @@ class InvalidSurgeAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="holding now")
     def holding(self, surge: InvalidSurge) -> bool:
         return surge.holding
+
+    @admin.display(description="usual per window", ordering="usual_per_window")
+    def usual(self, surge: InvalidSurge) -> str:
+        return f"{surge.usual_per_window:.1f}"
 
     @admin.display(description="verdicts by account")
     def accounts(self, surge: InvalidSurge):
@@ -296,6 +301,19 @@ class InvalidSurgeAdmin(admin.ModelAdmin):
                 self.message_user(request, str(decided), level="warning")
                 continue
             self.message_user(request, done.format(domain=surge.domain, n=n))
+
+    # The staff mail links to a surge's page: its two decisions are buttons there too.
+    change_form_template = "admin/blocklist/invalidsurge/change_form.html"
+
+    def save_model(self, request, obj, form, change) -> None:
+        pass  # every field is read-only; a save would write back a stale `held` count
+
+    def response_change(self, request, obj: InvalidSurge):
+        for action in ("block_held", "dismiss"):
+            if f"_{action}" in request.POST:
+                getattr(self, action)(request, InvalidSurge.objects.filter(pk=obj.pk))
+                return redirect(request.path)
+        return super().response_change(request, obj)
 
     @admin.action(description="Block the held addresses (they do not exist)")
     def block_held(self, request, queryset: QuerySet[InvalidSurge]):

@@ -294,6 +294,7 @@ def test_staff_judge_surges_in_the_admin(staff_client, account, an_hour_ago):
     assert page.status_code == 200
     body = page.content.decode()
     assert "acme: 6" in body and "6 times: <code>" + OUTAGE in body
+    assert 'name="_dismiss"' in body and 'name="_block_held"' in body
 
     listing = staff_client.get("/admin/blocklist/invalidsurge/")
     assert listing.status_code == 200 and "gmail.test" in listing.content.decode()
@@ -314,6 +315,24 @@ def test_staff_judge_surges_in_the_admin(staff_client, account, an_hour_ago):
     )
     assert again.status_code == 200
     assert blocked(account, people(6)) == set(people(6)), "a decided surge is not decided again"
+
+
+def test_staff_decide_on_the_surges_own_page(staff_client, account, an_hour_ago):
+    bounces(account, people(6), an_hour_ago)
+    surge = InvalidSurge.objects.get()
+    InvalidSurge.objects.filter(pk=surge.pk).update(held=99)  # as ingestion would, meanwhile
+    url = f"/admin/blocklist/invalidsurge/{surge.pk}/change/"
+    page = staff_client.post(url, {"_dismiss": "Dismiss"}, follow=True)
+    assert "Dismissed the surge at gmail.test" in page.content.decode()
+    surge.refresh_from_db()
+    assert surge.decision == InvalidSurge.Decision.DISMISSED and surge.decided_by
+    assert surge.held == 99, "the page's save wrote nothing back"
+    body = page.content.decode()
+    assert 'name="_block_held"' not in body and "Dismissed: a fault at the receiver" in body
+
+    again = staff_client.post(url, {"_block_held": "Block"}, follow=True)
+    assert again.status_code == 200
+    assert blocked(account, people(6)) == set(), "a decided surge is not decided again"
 
 
 def test_through_the_api_the_answer_is_unchanged_and_the_check_says_not_blocked(

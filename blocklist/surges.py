@@ -147,16 +147,25 @@ def _surging(
         return {}
     # The usual number comes from the history there is, up to `baseline`; with less than
     # a window's worth of it there is none, so no judgement and no hold.
+    # The usual numbers are counted (and cached) per ten minutes of window start: the
+    # domains whose windows start in the same ten minutes share one count.
     first = _first_verdict_at()
+    groups: dict[int, list[str]] = {}
+    for domain, (start, _) in windows.items():
+        groups.setdefault(_ten_minutes(start), []).append(domain)
     surging = {}
-    for domain, (start, verdicts) in sorted(windows.items()):
+    for domains in groups.values():
+        start = min(windows[d][0] for d in domains)
         observed = start - max(first or start, start - limits.baseline)
         if observed < limits.window:
             continue
-        usual = _usual_verdicts({domain}, start, observed)[domain] * (limits.window / observed)
-        if verdicts >= limits.factor * usual:
-            surging[domain] = (start, verdicts, usual)
-    return surging
+        usual = _usual_verdicts(set(domains), start, observed)
+        for domain in sorted(domains):
+            verdicts = windows[domain][1]
+            per_window = usual[domain] * (limits.window / observed)
+            if verdicts >= limits.factor * per_window:
+                surging[domain] = (windows[domain][0], verdicts, per_window)
+    return dict(sorted(surging.items()))  # surges open in one order: no lock cycles
 
 
 def _verdict_blocks(domains: Iterable[str], start: datetime, end: datetime):
@@ -207,11 +216,15 @@ def _first_verdict_at() -> datetime | None:
     return first
 
 
+def _ten_minutes(at: datetime) -> int:
+    return int(at.timestamp() // 600)
+
+
 def _usual_verdicts(domains: set[str], start: datetime, observed: timedelta) -> dict[str, int]:
     """Each domain's verdicts in the `observed` time before `start`. A big provider's week
     is tens of thousands of rows and it moves slowly, so it is counted once per domain per
     ten minutes (bench/blocklist.py measures both)."""
-    bucket = int(start.timestamp() // 600)
+    bucket = _ten_minutes(start)
     keys = {d: f"surge-usual:{observed // timedelta(minutes=10)}:{bucket}:{d}" for d in domains}
     cached = cache.get_many(list(keys.values()))
     missing = [d for d, key in keys.items() if key not in cached]

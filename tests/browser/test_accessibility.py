@@ -150,3 +150,38 @@ def test_the_unsubscribe_page_has_no_violations(page, account):
     page.get_by_role("button", name="Unsubscribe").click()
     page.get_by_role("status").wait_for()
     assert violations(page) == []
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_held_verdicts_notes_have_no_violations(
+    page, login, alice, account, other_account, settings, width
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from delivery.models import Message
+    from tests.blocklist.test_surges import bounces, people
+
+    settings.INVALID_SURGE_MIN_VERDICTS = 5
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    bounces(account, ["first@elsewhere.test"], an_hour_ago - timedelta(days=3))
+    bounces(account, people(5), an_hour_ago)
+    bounces(other_account, ["theirs@gmail.test"], an_hour_ago + timedelta(minutes=1))
+    bounces(account, people(2, start=5), an_hour_ago + timedelta(minutes=2))
+    message = Message.objects.get(account=account, recipient="user6@gmail.test")
+
+    page.set_viewport_size({"width": width, "height": 900})
+    login(alice)
+    found = {}
+    for path, note in [
+        ("/blocklist/?q=user6@gmail.test", ".surge-held"),
+        (f"/messages/id/{message.message_id}/", "#surge-held"),
+    ]:
+        page.goto(path)
+        assert page.locator(note).is_visible(), path
+        if width < 900:
+            page.get_by_role("button", name="Menu").click()
+        if problems := violations(page):
+            found[path] = problems
+    assert found == {}

@@ -36,7 +36,7 @@ from sesconsole.models import Account
 
 from . import actions
 from .changes import Actor, insert_invalid_blocks
-from .models import Block, InvalidSurge
+from .models import INVALID_BLOCK_DAYS, Block, InvalidSurge
 
 logger = logging.getLogger(__name__)
 
@@ -445,8 +445,10 @@ def verdicts_held(account: Account, addresses: Iterable[str]) -> dict[str, HeldV
         by_domain.setdefault(address.rpartition("@")[2], []).append(address)
     if not by_domain:
         return {}
+    # A verdict held longer ago than a block lasts would have been released by now.
+    recent = timezone.now() - timedelta(days=INVALID_BLOCK_DAYS)
     at_domain: dict[str, list[InvalidSurge]] = {}
-    for surge in InvalidSurge.objects.filter(domain__in=list(by_domain)):
+    for surge in InvalidSurge.objects.filter(domain__in=list(by_domain), hold_until__gte=recent):
         at_domain.setdefault(surge.domain, []).append(surge)
     if not at_domain:
         return {}

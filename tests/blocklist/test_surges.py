@@ -724,3 +724,7 @@ def test_the_blocking_query_asks_one_query_more_and_a_second_only_where_surges_w
     with django_assert_num_queries(2):  # the surges, then the account's verdicts there
         held = surges.verdicts_held(account, ["user5@gmail.test", "nobody@gmail.test"])
     assert list(held) == ["user5@gmail.test"]
+    # A surge whose hold ended longer ago than a block lasts is not asked about.
+    InvalidSurge.objects.update(hold_until=timezone.now() - timedelta(days=INVALID_BLOCK_DAYS + 1))
+    with django_assert_num_queries(1):
+        assert surges.verdicts_held(account, ["user5@gmail.test"]) == {}

@@ -11,8 +11,10 @@ export SECRET_KEY="${SECRET_KEY:-insecure-development-key-never-use-in-productio
 export WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true
 export PORT="${PORT:-8000}"
 export SMTP_PORT="${SMTP_PORT:-1025}"
-# The worker relays to the sink; tracking links in sent mail point at the console.
+# The worker relays to the sink, the staff mail too (a surge of invalid-address verdicts);
+# tracking links in sent mail, and the staff mail's link, point at the console.
 export SENDING_RELAY_PORT="$SMTP_PORT"
+export EMAIL_PORT="${EMAIL_PORT:-$SMTP_PORT}"
 export SENDING_TRACKING_BASE_URL="${SENDING_TRACKING_BASE_URL:-http://127.0.0.1:$PORT}"
 
 "$PY" manage.py migrate --noinput -v0

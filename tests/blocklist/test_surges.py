@@ -385,6 +385,7 @@ def test_every_verdict_is_blocked_or_held_and_none_is_lost(account, other_accoun
         n = itertools.count()
         sent: list[tuple[str, int]] = []  # (address, minute)
         senders: dict[str, set[int]] = {}  # domain → the accounts whose verdicts fell there
+        owner: dict[str, int] = {}  # address → the account (0 or 1) that mailed it
         for i, batch in enumerate(batches):
             verdicts = [(f"p{next(n)}@dom{d}.test", minute) for d, minute in batch]
             bounce_each(
@@ -394,6 +395,7 @@ def test_every_verdict_is_blocked_or_held_and_none_is_lost(account, other_accoun
             sent += verdicts
             for a, _ in verdicts:
                 senders.setdefault(a.partition("@")[2], set()).add(i % 2)
+                owner[a] = i % 2
         addresses = [a for a, _ in sent]
         held = set(addresses) - blocked(account, addresses)
         opened = list(InvalidSurge.objects.all())
@@ -407,6 +409,13 @@ def test_every_verdict_is_blocked_or_held_and_none_is_lost(account, other_accoun
             assert senders[surge.domain] == {0, 1}
             minutes = sorted(m for a, m in sent if a.endswith("@" + surge.domain))
             assert any(minutes[k + 4] - minutes[k] <= 60 for k in range(len(minutes) - 4))
+        # The blocking query tells each account of its own held verdicts, and of no other's.
+        for i, sender in enumerate((account, other_account)):
+            found = surges.verdicts_held(sender, held)
+            assert set(found) == {a for a in held if owner[a] == i}
+            assert all(
+                h.state == "holding" and a.endswith("@" + h.surge.domain) for a, h in found.items()
+            )
         # Blocking what was held loses nothing: every verdict is then a block.
         for surge in opened:
             surges.block_held(surge.pk, actor=staff)

@@ -408,6 +408,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+# The sender of the console's own mail to staff (a surge of invalid-address verdicts).
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SES Console <noreply@localhost>")
 
 # The largest batch POST /api/v1/events/ takes.
 INGEST_MAX_BATCH = 1000

@@ -443,6 +443,7 @@ def test_staff_are_asked_by_mail_when_a_surge_opens(
     assert tasks.tell_staff_of_surge(surge.pk) == 1
     [mail] = mailoutbox
     assert mail.to == ["ops@console.example"]
+    assert mail.from_email == "SES Console <noreply@localhost>", "the default sender"
     assert mail.subject == "Invalid-address verdicts at gmail.test are held for your review"
     assert f"https://console.example/admin/blocklist/invalidsurge/{surge.pk}/change/" in mail.body
     assert "6 invalid-address verdicts at gmail.test" in mail.body

@@ -137,6 +137,14 @@ def invalid_block_offers(account: Account, addresses: Iterable[str]) -> dict[str
     return out
 
 
+def held_by_surges(events: Iterable) -> dict:
+    """For bounced rows with no block to offer: the surge that held each invalid-address
+    verdict (by event pk), so the row can say why it blocked nothing. One query."""
+    from .surges import surges_that_held_each
+
+    return surges_that_held_each(events)
+
+
 def verdict_json(verdict: Verdict, held: HeldVerdict | None = None) -> dict:
     """A verdict as the API answers it, with the actions that apply and, for an address
     no block matches, the surge that held its latest invalid-address verdict (or null)."""

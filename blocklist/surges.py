@@ -403,6 +403,30 @@ def surge_that_held(
     )
 
 
+def surges_that_held_each(events: Iterable[DeliveryEvent]) -> dict[int, InvalidSurge]:
+    """For these bounces (their messages loaded), by event pk: the surge that held each
+    invalid-address verdict among them, or whose dismissal lifted its block. For a list of
+    bounces such as the Bounced report's page; one query, the surges at their domains."""
+    verdicts = [
+        e
+        for e in events
+        if e.type == EventType.BOUNCED
+        and e.bounce_class == BounceClass.INVALID_ADDRESS
+        and e.message.recipient
+    ]
+    at_domain: dict[str, list[InvalidSurge]] = {}
+    if verdicts:
+        domains = {recipient_domain_of(e.message) for e in verdicts}
+        for surge in InvalidSurge.objects.filter(domain__in=domains):
+            at_domain.setdefault(surge.domain, []).append(surge)
+    found = {}
+    for event in verdicts:
+        surge = _the_surge_that_held(at_domain.get(recipient_domain_of(event.message), []), [event])
+        if surge is not None:
+            found[event.pk] = surge
+    return found
+
+
 @dataclass(frozen=True)
 class HeldVerdict:
     """An address's latest invalid-address verdict for an account's mail, and the surge

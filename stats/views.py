@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.text import Truncator
 
-from blocklist.offers import invalid_block_offers
+from blocklist.offers import held_by_surges, invalid_block_offers
 from delivery.exports import EVENT_COLUMNS
 from delivery.filters import EventFilter
 from delivery.models import BounceClass, DeliveryEvent, EventType
@@ -557,6 +557,10 @@ def _offer_block_actions(account: Account, page) -> None:
         event.offer = (
             offers.get(event.message.recipient) if event.type == EventType.BOUNCED else None
         )
+    # An invalid-address bounce with no block may have been held by a surge: say so.
+    held = held_by_surges(e for e in page.object_list if e.offer is None)
+    for event in page.object_list:
+        event.held_by = held.get(event.pk)
 
 
 TYPE_LABELS = {value: str(label) for value, label in EventType.choices}
@@ -602,6 +606,7 @@ def _event_rows(events: list, tz) -> list[dict]:
                 "user_agent": e.user_agent and _truncated(e.user_agent, 60),
                 "response_text": e.response_text and _truncated(e.response_text, 80),
                 "offer": getattr(e, "offer", None),
+                "held_by": getattr(e, "held_by", None),
             }
         )
     return rows

@@ -738,3 +738,33 @@ def test_the_blocking_query_asks_one_query_more_and_a_second_only_where_surges_w
     InvalidSurge.objects.update(hold_until=timezone.now() - timedelta(days=INVALID_BLOCK_DAYS + 1))
     with django_assert_num_queries(1):
         assert surges.verdicts_held(account, ["user5@gmail.test"]) == {}
+
+
+def test_the_bounced_report_marks_the_rows_a_surge_held(alice_client, account, an_hour_ago, staff):
+    bounces(account, ["early@gmail.test"], an_hour_ago - timedelta(hours=2))
+    for i, address in enumerate(people(4)):
+        bounces(account, [address], an_hour_ago + timedelta(minutes=i))
+    bounces(account, people(2, start=4), an_hour_ago + timedelta(minutes=5))
+    day = an_hour_ago.date()
+    query = {
+        "start": (day - timedelta(days=1)).isoformat(),
+        "end": (day + timedelta(days=1)).isoformat(),
+    }
+
+    def badges() -> dict[str, str]:
+        page = alice_client.get("/bounced/", query).content.decode()
+        rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)
+        found = {}
+        for row in rows:
+            recipient = re.search(r">([^<>]+@[^<>]+)</a>", row)
+            badge = re.search(r'<a class="badge held"[^>]*>(.*?)</a>', row)
+            if recipient and badge:
+                found[recipient[1]] = badge[1]
+        return found
+
+    assert badges() == {a: "not blocked: surge at gmail.test" for a in people(2, start=4)}
+    surges.dismiss(InvalidSurge.objects.get().pk, actor=staff)  # lifts user0-3's blocks
+    assert badges() == {
+        **{a: "block lifted: surge at gmail.test" for a in people(4)},
+        **{a: "not blocked: surge at gmail.test" for a in people(2, start=4)},
+    }, "early@ blocked before the window: no badge, its block stands"

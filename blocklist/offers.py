@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
 
 from django.urls import reverse
 
@@ -21,9 +20,7 @@ from delivery.addresses import InvalidAddress, normalize_address
 from sesconsole.models import Account
 
 from .gate import Match, Verdict, check
-
-if TYPE_CHECKING:
-    from .surges import HeldVerdict
+from .surges import HeldVerdict
 
 
 @dataclass(frozen=True)
@@ -135,14 +132,6 @@ def invalid_block_offers(account: Account, addresses: Iterable[str]) -> dict[str
             if offer is not None:
                 out[raw] = offer
     return out
-
-
-def held_by_surges(events: Iterable) -> dict:
-    """For bounced rows with no block to offer: the surge that held each invalid-address
-    verdict (by event pk), so the row can say why it blocked nothing. One query."""
-    from .surges import surges_that_held_each
-
-    return surges_that_held_each(events)
 
 
 def verdict_json(verdict: Verdict, held: HeldVerdict | None = None) -> dict:

@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.text import Truncator
 
-from blocklist.offers import held_by_surges, invalid_block_offers
+from blocklist.offers import invalid_block_offers
+from blocklist.surges import surges_that_held_each
 from delivery.exports import EVENT_COLUMNS
 from delivery.filters import EventFilter
 from delivery.models import BounceClass, DeliveryEvent, EventType
@@ -558,7 +559,7 @@ def _offer_block_actions(account: Account, page) -> None:
             offers.get(event.message.recipient) if event.type == EventType.BOUNCED else None
         )
     # An invalid-address bounce with no block may have been held by a surge: say so.
-    held = held_by_surges(e for e in page.object_list if e.offer is None)
+    held = surges_that_held_each(e for e in page.object_list if e.offer is None)
     for event in page.object_list:
         event.held_by = held.get(event.pk)
 

@@ -121,3 +121,30 @@ def test_event_rows_keep_quoting_cutting_and_local_time(alice_client, account):
     assert "<td>–</td>" in html  # no request: no sending time
     assert ">?</a>" in html  # nor recipient
     assert "machine</span>" in html
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_message_id_with_a_newline_is_listed_and_opens(alice_client, account):
+    """Ingestion accepts any message id; the pages that link to its message rendered a 500
+    for one with a newline (Django's `path` converter stops at one)."""
+    odd = "line\nbreak"
+    ingest_events(
+        account,
+        [
+            make_event("request", odd, to="nl@example.org", timestamp="2026-11-27T10:00:00Z"),
+            make_event(
+                "bounced",
+                odd,
+                timestamp="2026-11-27T10:00:05Z",
+                bounce_class="blocked",
+                smtp={"code": 554, "enhanced": "5.7.1", "text": "554 5.7.1 refused"},
+            ),
+        ],
+    )
+    link = "/messages/id/line%0Abreak/"
+    for page in ["/bounced/", "/messages/"]:
+        response = alice_client.get(page, RANGE)
+        assert response.status_code == 200, page
+        assert f'href="{link}"' in response.content.decode(), page
+    detail = alice_client.get(link)
+    assert detail.status_code == 200 and "nl@example.org" in detail.content.decode()

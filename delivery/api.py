@@ -420,7 +420,9 @@ class MessageViewSet(AccountScopedMixin, ExportMixin, viewsets.ReadOnlyModelView
     serializer_class = MessageSerializer
     filterset_class = MessageFilter
     lookup_field = "message_id"
-    lookup_value_regex = "[^/]+"
+    # Any id ingestion accepts: RFC 5322 Message-IDs may hold "/", and ids may hold a
+    # newline. `export/` is routed before this, so it stays the export.
+    lookup_value_regex = r"[\s\S]+"
     ordering_fields = ["requested_at", "status_at", "recipient", "status", "message_id"]
     ordering = ["-requested_at", "-pk"]
     ordering_then = STATUS_THEN

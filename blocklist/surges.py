@@ -414,11 +414,9 @@ def surges_that_held_each(events: Iterable[DeliveryEvent]) -> dict[int, InvalidS
         and e.bounce_class == BounceClass.INVALID_ADDRESS
         and e.message.recipient
     ]
-    at_domain: dict[str, list[InvalidSurge]] = {}
-    if verdicts:
-        domains = {recipient_domain_of(e.message) for e in verdicts}
-        for surge in InvalidSurge.objects.filter(domain__in=domains):
-            at_domain.setdefault(surge.domain, []).append(surge)
+    if not verdicts:
+        return {}
+    at_domain = _surges_at({recipient_domain_of(e.message) for e in verdicts})
     found = {}
     for event in verdicts:
         surge = _the_surge_that_held(at_domain.get(recipient_domain_of(event.message), []), [event])
@@ -471,9 +469,7 @@ def verdicts_held(account: Account, addresses: Iterable[str]) -> dict[str, HeldV
         return {}
     # A verdict held longer ago than a block lasts would have been released by now.
     recent = timezone.now() - timedelta(days=INVALID_BLOCK_DAYS)
-    at_domain: dict[str, list[InvalidSurge]] = {}
-    for surge in InvalidSurge.objects.filter(domain__in=list(by_domain), hold_until__gte=recent):
-        at_domain.setdefault(surge.domain, []).append(surge)
+    at_domain = _surges_at(by_domain, held_since=recent)
     if not at_domain:
         return {}
     # A verdict before any surge's window cannot have been held; a day's margin reads
@@ -505,6 +501,17 @@ def verdicts_held(account: Account, addresses: Iterable[str]) -> dict[str, HeldV
         if surge is not None:
             found[address] = HeldVerdict(surge, message_id, verdicts[-1].timestamp)
     return found
+
+
+def _surges_at(domains: Iterable[str], held_since: datetime | None = None) -> dict:
+    """The surges at these domains (holding until `held_since` or later), by domain."""
+    surges = InvalidSurge.objects.filter(domain__in=list(domains))
+    if held_since is not None:
+        surges = surges.filter(hold_until__gte=held_since)
+    at_domain: dict[str, list[InvalidSurge]] = {}
+    for surge in surges:
+        at_domain.setdefault(surge.domain, []).append(surge)
+    return at_domain
 
 
 @dataclass(frozen=True)

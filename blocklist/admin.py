@@ -13,7 +13,7 @@ from delivery.models import BounceEvidence
 from sesconsole.models import Account
 
 from . import actions, changes, surges
-from .models import AutoBlockSetting, Block, History, InvalidSurge, Whitelist
+from .models import INVALID_BLOCK_DAYS, AutoBlockSetting, Block, History, InvalidSurge, Whitelist
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -61,6 +61,58 @@ def _actor(request) -> changes.Actor:
     return changes.Actor(request.user, f"staff:{request.user.get_username()}"[:100])
 
 
+def _confirmed(request) -> bool:
+    return request.POST.get("post") == "yes"
+
+
+def _ask_first(modeladmin, request, *, title, question, consequences, addresses=(), more=0):
+    """Django's delete_selected way for a decision that cannot be undone in one click: the
+    action's first POST shows what it will do, and it runs when this page's form comes
+    back with post=yes. The form resends the POST it was asked with (the ticked rows of
+    one page, `select_across`, or the change page's button), and its URL keeps the list's
+    filters, so "select all" over millions of blocks is never a hidden input per row."""
+    return TemplateResponse(
+        request,
+        "admin/blocklist/confirm_action.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "question": question,
+            "consequences": consequences,
+            "addresses": addresses,
+            "more": more,
+            "resent": _resent(request),
+            "opts": modeladmin.model._meta,
+        },
+    )
+
+
+def _resent(request) -> list[tuple[str, str]]:
+    """The action's POST, for the next page's form to send again with its answer."""
+    return [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name not in ("csrfmiddlewaretoken", "index", "post")
+        for value in values
+    ]
+
+
+def _some_addresses(blocks: QuerySet[Block], total: int) -> dict:
+    """A sample for the confirmation page, never the whole selection."""
+    shown = list(blocks.values_list("address", flat=True)[:_SHOWN])
+    return {"addresses": shown, "more": max(total - len(shown), 0)}
+
+
+_SHOWN = 20
+
+_WHAT_RELEASE_MEANS = {
+    Block.Kind.INVALID: "system-wide, so every account can mail these addresses again.",
+    Block.Kind.REJECT: "their accounts can mail these people again, though they unsubscribed "
+    "or reported spam.",
+    Block.Kind.CUSTOM: "their accounts' own rules stop holding these addresses.",
+}
+
+
 @admin.register(Block)
 class BlockAdmin(admin.ModelAdmin):
     list_display = [
@@ -99,35 +151,75 @@ class BlockAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # never lose history: remove instead
 
+    def _ask_before_releasing(self, request, blocks: QuerySet[Block], *, title, question):
+        in_force = blocks.filter(released_at=None)
+        by_kind = dict(in_force.values_list("kind").annotate(n=Count("pk")).order_by())
+        total = sum(by_kind.values())
+        consequences = [
+            f"{by_kind[kind]} {label.lower()} block(s): {_WHAT_RELEASE_MEANS[kind]}"
+            for kind, label in Block.Kind.choices
+            if by_kind.get(kind)
+        ] or ["None of them is in force: nothing will change."]
+        consequences.append("Each release is written to the block's history.")
+        return _ask_first(
+            self,
+            request,
+            title=title,
+            question=question.format(n=total),
+            consequences=consequences,
+            **_some_addresses(in_force, total),
+        )
+
     @admin.action(description="Remove selected blocks (kept in history)")
     def remove(self, request, queryset: QuerySet[Block]):
+        if not _confirmed(request):
+            return self._ask_before_releasing(
+                request, queryset, title="Remove blocks", question="Remove {n} block(s) in force?"
+            )
         n = actions.release_blocks(queryset, actor=_actor(request))
         self.message_user(request, f"Removed {n} block(s).")
 
-    def _lift_by_evidence(self, request, queryset: QuerySet[Block], evidence: str) -> None:
+    def _lift_by_evidence(self, request, queryset: QuerySet[Block], evidence: str):
         """Lift the selected invalid-address blocks that rest on `evidence` only; the others
         stay (filter the list by evidence first to lift all of one strength)."""
         chosen = queryset.filter(kind=Block.Kind.INVALID, bounce_evidence=evidence)
+        label = BounceEvidence(evidence).label if evidence else "no recorded evidence"
+        if not _confirmed(request):
+            return self._ask_before_releasing(
+                request,
+                chosen,
+                title="Lift blocks by evidence",
+                question=f"Lift {{n}} invalid-address block(s) resting on {label}? The other "
+                "selected blocks stay.",
+            )
         n = actions.release_blocks(
             chosen, actor=_actor(request), note=f"Lifted by staff: evidence {evidence or 'none'}."
         )
-        label = BounceEvidence(evidence).label if evidence else "no recorded evidence"
         self.message_user(request, f"Lifted {n} invalid-address block(s) resting on {label}.")
+        return None
 
     @admin.action(description="Lift selected invalid-address blocks resting on wording only")
     def lift_wording(self, request, queryset: QuerySet[Block]):
-        self._lift_by_evidence(request, queryset, BounceEvidence.WORDING)
+        return self._lift_by_evidence(request, queryset, BounceEvidence.WORDING)
 
     @admin.action(description="Lift selected invalid-address blocks resting on a 5.1.x in text")
     def lift_text_5_1_x(self, request, queryset: QuerySet[Block]):
-        self._lift_by_evidence(request, queryset, BounceEvidence.TEXT_5_1_X)
+        return self._lift_by_evidence(request, queryset, BounceEvidence.TEXT_5_1_X)
 
     @admin.action(description="Lift selected invalid-address blocks with no recorded evidence")
     def lift_no_evidence(self, request, queryset: QuerySet[Block]):
-        self._lift_by_evidence(request, queryset, "")
+        return self._lift_by_evidence(request, queryset, "")
 
     @admin.action(description="Expire selected blocks now")
     def expire_now(self, request, queryset: QuerySet[Block]):
+        if not _confirmed(request):
+            return self._ask_before_releasing(
+                request,
+                queryset,
+                title="Expire blocks now",
+                question="Expire {n} block(s) in force now? They stop holding at once; the "
+                "expiry job releases them on its next run.",
+            )
         n = actions.set_expiry(
             queryset, timezone.now(), actor=_actor(request), note="Expired by staff."
         )
@@ -157,17 +249,20 @@ class BlockAdmin(admin.ModelAdmin):
             for refused in result.refused:
                 self.message_user(request, refused["message"], level="warning")
             return None
+        total = queryset.count()
         return TemplateResponse(
             request,
             "admin/blocklist/whitelist.html",
             {
                 **self.admin_site.each_context(request),
                 "title": "Whitelist for an account",
-                "blocks": queryset,
+                "total": total,
+                "blocks": queryset.select_related("account")[:_SHOWN],
+                "more": max(total - _SHOWN, 0),
+                "resent": _resent(request),
                 "accounts": Account.objects.exclude(Q(pk__in=queryset.values("account"))).order_by(
                     "name"
                 ),
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
                 "opts": self.model._meta,
             },
         )
@@ -302,6 +397,22 @@ class InvalidSurgeAdmin(admin.ModelAdmin):
                 continue
             self.message_user(request, done.format(domain=surge.domain, n=n))
 
+    def _ask_before_deciding(self, request, queryset, *, title, consequence):
+        """One line per selected surge, counted on the rows the decision will act on."""
+        lines = [
+            consequence(surge, surges.decision_preview(surge))
+            if not surge.decision
+            else f"{surge.domain}: decided already ({surge.get_decision_display()}), left as it is."
+            for surge in queryset.order_by("pk")
+        ]
+        return _ask_first(
+            self,
+            request,
+            title=title,
+            question=f"{title}? A decision is final.",
+            consequences=lines,
+        )
+
     # The staff mail links to a surge's page: its two decisions are buttons there too.
     change_form_template = "admin/blocklist/invalidsurge/change_form.html"
 
@@ -311,21 +422,46 @@ class InvalidSurgeAdmin(admin.ModelAdmin):
     def response_change(self, request, obj: InvalidSurge):
         for action in ("block_held", "dismiss"):
             if f"_{action}" in request.POST:
-                getattr(self, action)(request, InvalidSurge.objects.filter(pk=obj.pk))
-                return redirect(request.path)
+                asked = getattr(self, action)(request, InvalidSurge.objects.filter(pk=obj.pk))
+                return asked or redirect(request.path)
         return super().response_change(request, obj)
 
     @admin.action(description="Block the held addresses (they do not exist)")
     def block_held(self, request, queryset: QuerySet[InvalidSurge]):
+        if not _confirmed(request):
+            return self._ask_before_deciding(
+                request,
+                queryset,
+                title="Block the held addresses",
+                consequence=lambda surge, p: (
+                    f"{surge.domain}: {p.verdicts} held verdict(s) for {p.addresses} "
+                    f"address(es), from {p.accounts} account(s). {p.to_block} address(es) "
+                    f"will be blocked for every account for {INVALID_BLOCK_DAYS} days; "
+                    f"{p.addresses - p.to_block} are blocked already."
+                ),
+            )
         self._decide(
             request, queryset, surges.block_held, "Blocked {n} address(es) held at {domain}."
         )
+        return None
 
     @admin.action(description="Dismiss: a fault at the receiver (lift the surge's blocks)")
     def dismiss(self, request, queryset: QuerySet[InvalidSurge]):
+        if not _confirmed(request):
+            return self._ask_before_deciding(
+                request,
+                queryset,
+                title="Dismiss as a fault at the receiver",
+                consequence=lambda surge, p: (
+                    f"{surge.domain}: the {p.verdicts} held verdict(s) will never block, "
+                    f"and {p.to_lift} block(s) made from its bounces since "
+                    f"{surge.window_start:%Y-%m-%d %H:%M} UTC will be lifted for every account."
+                ),
+            )
         self._decide(
             request,
             queryset,
             surges.dismiss,
             "Dismissed the surge at {domain}; lifted {n} block(s).",
         )
+        return None

@@ -354,6 +354,43 @@ def dismiss(surge_id: int, *, actor: Actor) -> int:
     return lifted
 
 
+@dataclass(frozen=True)
+class DecisionPreview:
+    """What each decision on an undecided surge would do now (the admin asks before it runs)."""
+
+    verdicts: int  # held invalid-address verdicts
+    addresses: int  # their distinct recipients
+    accounts: int  # the accounts whose mail they were
+    to_block: int  # "block held": the addresses not blocked already (the new blocks)
+    to_lift: int  # "dismiss": the window's blocks still in force, lifted
+
+
+def decision_preview(surge: InvalidSurge) -> DecisionPreview:
+    """Counted on the same rows `block_held` and `dismiss` act on."""
+    held = held_events(surge).order_by()
+    totals = held.aggregate(
+        verdicts=Count("pk"),
+        addresses=Count("message__recipient", distinct=True),
+        accounts=Count("account", distinct=True),
+    )
+    recipients = held.values("message__recipient")
+    blocked_already = (
+        Block.objects.active()
+        .filter(kind=Block.Kind.INVALID, address__in=recipients)
+        .values("address")
+        .distinct()
+        .count()
+    )
+    to_lift = (
+        _verdict_blocks([surge.domain], surge.window_start, surge.hold_until)
+        .filter(released_at=None)
+        .count()
+    )
+    return DecisionPreview(
+        **totals, to_block=totals["addresses"] - blocked_already, to_lift=to_lift
+    )
+
+
 def held_events(surge: InvalidSurge):
     """The invalid-address verdicts for the surge's domain stored while it held (the
     verdicts before blocked as always, and an account may have removed those since)."""

@@ -53,3 +53,32 @@ def actor(alice):
     from blocklist.changes import Actor
 
     return Actor(alice, alice.username)
+
+
+def answer_yes(client, asked):
+    """Submit the confirmation page `asked` as a person would: its form's own fields, to the
+    URL it was shown at (which keeps the list's filters)."""
+    from html.parser import HTMLParser
+
+    class Form(HTMLParser):
+        fields: list[tuple[str, str]] = []
+        inside = False
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "form" and attrs.get("method") == "post":
+                self.inside, self.fields = True, []
+            elif tag == "input" and self.inside and attrs.get("type") == "hidden":
+                self.fields.append((attrs["name"], attrs.get("value", "")))
+
+        def handle_endtag(self, tag):
+            self.inside = self.inside and tag != "form"
+
+    form = Form()
+    form.feed(asked.content.decode())
+    data: dict[str, list[str]] = {}
+    for name, value in form.fields:
+        if name != "csrfmiddlewaretoken":
+            data.setdefault(name, []).append(value)
+    request = asked.wsgi_request
+    return client.post(request.get_full_path(), data, follow=True)

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from blocklist import changes, custom, gate
 from blocklist.models import Block, History, Whitelist
-from tests.blocklist.conftest import bounce
+from tests.blocklist.conftest import answer_yes, bounce
 
 pytestmark = pytest.mark.django_db
 
@@ -49,14 +49,20 @@ def _act(client, action, blocks, **extra):
     )
 
 
+def _act_and_confirm(client, action, blocks):
+    asked = _act(client, action, blocks)
+    assert "Yes, " in asked.content.decode(), "asked first"
+    return answer_yes(client, asked)
+
+
 def test_remove_expire_and_extend(staff_client, account, staff_user):
     custom.add_custom_blocks(account, ["a@example.com", "b@example.com"], actor=changes.SYSTEM)
     bounce(account, "c@example.com")
     a, b = Block.objects.custom().order_by("address")
     c = Block.objects.invalid().get()
-    r = _act(staff_client, "remove", [a])
+    r = _act_and_confirm(staff_client, "remove", [a])
     assert "Removed 1 block(s)." in r.content.decode()
-    r = _act(staff_client, "expire_now", [b])
+    r = _act_and_confirm(staff_client, "expire_now", [b])
     assert "Expired 1 block(s)." in r.content.decode()
     assert not gate.check(account, ["b@example.com"])["b@example.com"].blocked
     before = c.expires_at
@@ -65,6 +71,44 @@ def test_remove_expire_and_extend(staff_client, account, staff_user):
     c.refresh_from_db()
     assert (c.expires_at - before).days == 30
     assert History.objects.filter(actor=staff_user).count() == 3
+
+
+def test_removing_asks_first_and_changes_nothing_until_told_yes(staff_client, account):
+    custom.add_custom_blocks(account, ["a@example.com"], actor=changes.SYSTEM)
+    bounce(account, "c@example.com")
+    blocks = list(Block.objects.order_by("address"))
+
+    asked = _act(staff_client, "remove", blocks)
+    page = asked.content.decode()
+    assert "Remove 2 block(s) in force?" in page
+    assert "1 invalid address block(s): system-wide" in page
+    assert "1 custom block(s): their accounts&#x27; own rules" in page
+    assert "a@example.com" in page and "c@example.com" in page
+    assert Block.objects.active().count() == 2, "nothing changes on asking"
+
+    done = answer_yes(staff_client, asked)
+    assert "Removed 2 block(s)." in done.content.decode()
+    assert not Block.objects.active().exists()
+
+
+def test_select_all_is_carried_to_the_question_not_listed(staff_client, account, other_account):
+    addresses = [f"u{i:02}@example.com" for i in range(30)]
+    custom.add_custom_blocks(account, addresses, actor=changes.SYSTEM)
+    custom.add_custom_blocks(other_account, ["kept@example.com"], actor=changes.SYSTEM)
+    on_page = Block.objects.filter(account=account).first()
+    filtered = reverse(CHANGELIST) + "?q=acme"  # the list filtered to one account
+
+    asked = staff_client.post(
+        filtered,
+        {"action": "remove", "_selected_action": [on_page.pk], "select_across": "1"},
+        follow=True,
+    )
+    page = asked.content.decode()
+    assert "Remove 30 block(s) in force?" in page and "and 10 more." in page
+    assert page.count('name="_selected_action"') == 1, "one input per ticked row, not per block"
+
+    answer_yes(staff_client, asked)
+    assert set(Block.objects.active().values_list("address", flat=True)) == {"kept@example.com"}
 
 
 def test_whitelist_for_an_account_through_an_intermediate_page(

@@ -8,7 +8,7 @@ from django.urls import reverse
 from blocklist.models import Block
 from delivery.ingest import ingest_events
 from delivery.models import DeliveryEvent
-from tests.blocklist.conftest import bounce
+from tests.blocklist.conftest import answer_yes, bounce
 from tests.events import make_event
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +101,7 @@ def test_staff_filter_by_evidence_and_lift_only_the_weak_ones(staff_client, acco
     r = staff_client.get(changelist, {"bounce_evidence__exact": "wording"})
     assert b"words@example.com" in r.content and b"dsn@example.com" not in r.content
 
-    r = staff_client.post(
+    asked = staff_client.post(
         changelist,
         {
             "action": "lift_wording",
@@ -109,6 +109,11 @@ def test_staff_filter_by_evidence_and_lift_only_the_weak_ones(staff_client, acco
         },
         follow=True,
     )
+    question = asked.content.decode()
+    assert "Lift 1 invalid-address block(s) resting on" in question
+    assert "words@example.com" in question and "dsn@example.com" not in question
+    assert Block.objects.active().count() == 2, "nothing lifted on asking"
+    r = answer_yes(staff_client, asked)
 
     assert "Lifted 1 invalid-address block(s)" in r.content.decode()
     assert list(Block.objects.invalid().active().values_list("address", flat=True)) == [

@@ -25,6 +25,7 @@ from blocklist.changes import Actor
 from blocklist.models import INVALID_BLOCK_DAYS, Block, History, InvalidSurge
 from delivery.ingest import ingest_events
 from delivery.models import DeliveryEvent, Message
+from tests.blocklist.conftest import answer_yes
 from tests.events import make_event
 
 pytestmark = pytest.mark.django_db
@@ -200,6 +201,9 @@ def test_blocking_the_held_verdicts_makes_the_blocks_they_would_have_made(
     bounces(account, people(2, start=7), an_hour_ago + timedelta(minutes=6))
     surge = InvalidSurge.objects.get()
     assert blocked(account, people(9)) == set(people(4))
+    preview = surges.decision_preview(surge)
+    assert (preview.verdicts, preview.addresses, preview.accounts) == (5, 5, 2)
+    assert preview.to_block == 5, "what the admin asks about is what the decision does"
 
     assert surges.block_held(surge.pk, actor=staff) == 5
     assert blocked(account, people(9)) == set(people(9))
@@ -230,6 +234,8 @@ def test_dismissing_lifts_the_blocks_of_the_window_and_blocks_nothing_held(
         bounces(account, [address], an_hour_ago + timedelta(minutes=i))
     bounces(account, people(3, start=4), an_hour_ago + timedelta(minutes=5))
     surge = InvalidSurge.objects.get()
+    preview = surges.decision_preview(surge)
+    assert (preview.verdicts, preview.to_lift) == (3, 4)
 
     assert surges.dismiss(surge.pk, actor=staff) == 4
     assert blocked(account, people(7)) == set()
@@ -300,19 +306,29 @@ def test_staff_judge_surges_in_the_admin(staff_client, account, an_hour_ago):
     assert listing.status_code == 200 and "gmail.test" in listing.content.decode()
     assert 'alt="True"' in listing.content.decode(), "shown as holding now"
 
-    response = staff_client.post(
+    asked = staff_client.post(
         "/admin/blocklist/invalidsurge/",
         {"action": "block_held", "_selected_action": [surge.pk]},
         follow=True,
     )
+    question = asked.content.decode()
+    assert "Block the held addresses? A decision is final." in question
+    assert "gmail.test: 6 held verdict(s) for 6 address(es), from 1 account(s)." in question
+    assert "6 address(es) will be blocked for every account for 180 days" in question
+    assert blocked(account, people(6)) == set(), "nothing is decided on asking"
+    response = answer_yes(staff_client, asked)
     assert "Blocked 6 address(es) held at gmail.test." in response.content.decode()
     assert blocked(account, people(6)) == set(people(6))
 
-    again = staff_client.post(
+    asked = staff_client.post(
         "/admin/blocklist/invalidsurge/",
         {"action": "dismiss", "_selected_action": [surge.pk]},
         follow=True,
     )
+    assert "gmail.test: decided already (Blocked: the addresses do not exist), left as it is." in (
+        asked.content.decode()
+    )
+    again = answer_yes(staff_client, asked)
     assert again.status_code == 200
     assert blocked(account, people(6)) == set(people(6)), "a decided surge is not decided again"
 
@@ -322,7 +338,10 @@ def test_staff_decide_on_the_surges_own_page(staff_client, account, an_hour_ago)
     surge = InvalidSurge.objects.get()
     InvalidSurge.objects.filter(pk=surge.pk).update(held=99)  # as ingestion would, meanwhile
     url = f"/admin/blocklist/invalidsurge/{surge.pk}/change/"
-    page = staff_client.post(url, {"_dismiss": "Dismiss"}, follow=True)
+    asked = staff_client.post(url, {"_dismiss": "Dismiss"}, follow=True)
+    assert "the 6 held verdict(s) will never block, and 0 block(s)" in asked.content.decode()
+    assert not InvalidSurge.objects.get().decision, "nothing is decided on asking"
+    page = answer_yes(staff_client, asked)
     assert "Dismissed the surge at gmail.test" in page.content.decode()
     surge.refresh_from_db()
     assert surge.decision == InvalidSurge.Decision.DISMISSED and surge.decided_by
@@ -330,7 +349,7 @@ def test_staff_decide_on_the_surges_own_page(staff_client, account, an_hour_ago)
     body = page.content.decode()
     assert 'name="_block_held"' not in body and "Dismissed: a fault at the receiver" in body
 
-    again = staff_client.post(url, {"_block_held": "Block"}, follow=True)
+    again = answer_yes(staff_client, staff_client.post(url, {"_block_held": "Block"}))
     assert again.status_code == 200
     assert blocked(account, people(6)) == set(), "a decided surge is not decided again"
 

@@ -55,9 +55,9 @@ def actor(alice):
     return Actor(alice, alice.username)
 
 
-def answer_yes(client, asked):
-    """Submit the confirmation page `asked` as a person would: its form's own fields, to the
-    URL it was shown at (which keeps the list's filters)."""
+def answer_yes(client, asked, **chosen):
+    """Submit the confirmation page `asked` as a person would: its form's own fields (and
+    what they chose in it), to the URL it was shown at (which keeps the list's filters)."""
     from html.parser import HTMLParser
 
     class Form(HTMLParser):
@@ -80,5 +80,6 @@ def answer_yes(client, asked):
     for name, value in form.fields:
         if name != "csrfmiddlewaretoken":
             data.setdefault(name, []).append(value)
+    data.update(chosen)
     request = asked.wsgi_request
     return client.post(request.get_full_path(), data, follow=True)

@@ -118,7 +118,8 @@ def test_whitelist_for_an_account_through_an_intermediate_page(
     block = Block.objects.get()
     r = _act(staff_client, "whitelist", [block])
     assert b"Whitelist for an account" in r.content and b"globex" in r.content
-    r = _act(staff_client, "whitelist", [block], whitelist_account="globex")
+    assert not Whitelist.objects.exists()
+    r = answer_yes(staff_client, r, whitelist_account="globex")
     assert "Whitelisted 1 block(s) for globex." in r.content.decode()
     assert Whitelist.objects.get().account == other_account
 

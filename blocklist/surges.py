@@ -453,7 +453,11 @@ def surges_that_held_each(events: Iterable[DeliveryEvent]) -> dict[int, InvalidS
     ]
     if not verdicts:
         return {}
-    at_domain = _surges_at({recipient_domain_of(e.message) for e in verdicts})
+    # A surge that held a verdict or lifted its block held until after it was received.
+    at_domain = _surges_at(
+        {recipient_domain_of(e.message) for e in verdicts},
+        held_since=min(e.received_at for e in verdicts),
+    )
     found = {}
     for event in verdicts:
         surge = _the_surge_that_held(at_domain.get(recipient_domain_of(event.message), []), [event])

@@ -22,7 +22,7 @@ from sesconsole.lib.errors import ServiceError
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, local_midnight, zone_of
 from sesconsole.models import Account
 
-from .models import ALL, COUNTERS, Rollup, SeenDomain, Side, TrackedDomain
+from .models import ALL, COUNTERS, Rollup, SeenDomain, TrackedDomain
 from .rollups import MINUTE_RETENTION
 from .tail import counts_by_minute
 from .tracking import covered_intervals, gaps
@@ -289,23 +289,43 @@ def freshness(account: Account) -> Freshness:
     return Freshness(as_of=timezone.now(), latest_bucket=latest, backlog=backlog(account))
 
 
-def domain_choices(account: Account, days: int = 90) -> tuple[list[str], list[str]]:
-    """The sender and recipient domains of the account's last `days` days (filter menus):
-    the tracked ones and the SeenDomain list (two index ranges, whatever the traffic).
-    Names only: thousands of domains cost more to convert than to read."""
+DOMAIN_MENU_SIZE = 100  # suggestions a filter shows; past it, they follow what is typed
+DOMAIN_MENU_DAYS = 90
+
+
+def _menu_domains(account: Account, side: str, days: int):
+    """The account's domains on one side of the last `days` days, as two querysets: the
+    SeenDomain list and the tracked ones (index ranges, whatever the traffic)."""
     since = timezone.now() - timedelta(days=days)
-    found: dict[str, set[str]] = {Side.SENDER: set(), Side.RECIPIENT: set()}
-    seen = SeenDomain.objects.filter(account=account, last_seen__gte=since)
-    tracked = TrackedDomain.objects.filter(account=account).filter(
+    seen = SeenDomain.objects.filter(account=account, side=side, last_seen__gte=since)
+    tracked = TrackedDomain.objects.filter(account=account, side=side).filter(
         Q(until__isnull=True) | Q(until__gte=since)
     )
-    for rows in (seen, tracked):
-        for side, domain in rows.values_list("side", "domain"):
-            found[side].add(domain)
-    return (
-        sorted(d for d in found[Side.SENDER] if d),
-        sorted(d for d in found[Side.RECIPIENT] if d),
-    )
+    return [rows.exclude(domain="") for rows in (seen, tracked)]
+
+
+def domain_menu(
+    account: Account,
+    side: str,
+    *,
+    starting: str = "",
+    limit: int = DOMAIN_MENU_SIZE,
+    days: int = DOMAIN_MENU_DAYS,
+) -> list[str]:
+    """The first `limit` of the account's `side` domains (in order) that start with
+    `starting`: a filter's suggestions. An account with thousands of domains sends a
+    page a hundred of them, and the rest as its user types."""
+    found: set[str] = set()
+    for rows in _menu_domains(account, side, days):
+        if starting:
+            rows = rows.filter(domain__startswith=starting)
+        found.update(rows.order_by("domain").values_list("domain", flat=True)[:limit])
+    return sorted(found)[:limit]
+
+
+def domain_known(account: Account, side: str, domain: str, days: int = DOMAIN_MENU_DAYS) -> bool:
+    """Whether `domain` is one of the account's `side` domains a filter may name."""
+    return any(rows.filter(domain=domain).exists() for rows in _menu_domains(account, side, days))
 
 
 def bucket_floor(at: datetime) -> datetime:

@@ -10,4 +10,5 @@ urlpatterns = [
     path("spam-reports/", views.spam_reports, name="spam_reports"),
     path("bounced/", views.bounced, name="bounced"),
     path("unsubscriptions/", views.unsubscriptions, name="unsubscriptions"),
+    path("domains/", views.domains, name="domains"),
 ]

@@ -24,6 +24,7 @@ from django.utils.text import Truncator
 
 from blocklist.offers import invalid_block_offers
 from blocklist.surges import surges_that_held_each
+from delivery.addresses import InvalidAddress, normalize_domain
 from delivery.exports import EVENT_COLUMNS
 from delivery.filters import EventFilter
 from delivery.models import BounceClass, DeliveryEvent, EventType
@@ -32,14 +33,18 @@ from sesconsole.lib.csv_zones import with_zone
 from sesconsole.lib.downloads import for_excel, local_range
 from sesconsole.lib.form_errors import summary_errors, unique_errors
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, local_midnight, zone_of
-from sesconsole.lib.widgets import LongSelect
+from sesconsole.lib.widgets import SuggestInput
 from sesconsole.models import Account
 from sesconsole.tenancy import console_view
 
 from .exports import series_header, series_rows
+from .models import Side
 from .services import (
+    DOMAIN_MENU_DAYS,
+    DOMAIN_MENU_SIZE,
     StatsError,
-    domain_choices,
+    domain_known,
+    domain_menu,
     freshness,
     series,
     series_between,
@@ -58,32 +63,54 @@ PAGE_SIZE = 50
 
 
 class DomainField(forms.CharField):
-    """A domain menu: "All" or one of `domains`, as a ChoiceField takes it, but checked
-    against a set: a ChoiceField normalises and scans its thousands of choices per page."""
+    """A domain filter: empty for all, or one of the account's domains on one side, typed
+    with suggestions (sesconsole.lib.widgets.SuggestInput)."""
 
-    widget = LongSelect
+    widget = SuggestInput
 
-    def __init__(self, *, label: str, domains: list[str]):
-        super().__init__(label=label, required=False, strip=False)
-        self.domains = set(domains)
-        self.widget.choices = [("", "All"), *((d, d) for d in domains)]
+    def __init__(self, *, label: str, account: Account, side: str):
+        super().__init__(label=label, required=False)
+        self.account, self.side = account, side
+        suggestions = domain_menu(account, side)
+        self.widget.suggestions = suggestions
+        if len(suggestions) == DOMAIN_MENU_SIZE:
+            self.widget.suggest_url = f"{reverse('stats:domains')}?side={side}"
+        self.widget.attrs.update(
+            placeholder="All", autocomplete="off", spellcheck="false", autocapitalize="none"
+        )
 
-    @property
-    def choices(self) -> list[tuple[str, str]]:
-        return self.widget.choices
+    def to_python(self, value) -> str:
+        value = super().to_python(value)
+        try:
+            return normalize_domain(value) if value else ""
+        except InvalidAddress:
+            return value.lower()  # not a domain: `validate` says so
 
     def validate(self, value):
         super().validate(value)
-        if value and value not in self.domains:
+        # A NUL is the null-character validator's to report (PostgreSQL refuses it).
+        if value and "\x00" not in value and not domain_known(self.account, self.side, value):
+            direction = "from" if self.side == Side.SENDER else "to"
             raise forms.ValidationError(
-                forms.ChoiceField.default_error_messages["invalid_choice"],
+                "No mail %(direction)s %(value)s in the last %(days)s days: choose a domain "
+                "from the suggestions, or leave it empty for all.",
                 code="invalid_choice",
-                params={"value": value},
+                params={"direction": direction, "value": value, "days": DOMAIN_MENU_DAYS},
             )
 
 
-def _domain_field(label: str, domains: list[str]) -> DomainField:
-    return DomainField(label=label, domains=domains)
+def _has_domains(form: forms.Form) -> bool:
+    """Whether the account has sent anything in the menus' days (their suggestions)."""
+    return any(form.fields[f].widget.suggestions for f in ("sender_domain", "recipient_domain"))
+
+
+def _domain_fields(form: forms.Form, account: Account) -> None:
+    form.fields["sender_domain"] = DomainField(
+        label="Sender domain", account=account, side=Side.SENDER
+    )
+    form.fields["recipient_domain"] = DomainField(
+        label="Recipient domain", account=account, side=Side.RECIPIENT
+    )
 
 
 class QueueFilterForm(forms.Form):
@@ -95,10 +122,9 @@ class QueueFilterForm(forms.Form):
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, senders: list[str], recipients: list[str], **kwargs):
+    def __init__(self, *args, account: Account, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["sender_domain"] = _domain_field("Sender domain", senders)
-        self.fields["recipient_domain"] = _domain_field("Recipient domain", recipients)
+        _domain_fields(self, account)
 
     def clean(self):
         data = super().clean()
@@ -233,10 +259,9 @@ def _tiles(totals: dict) -> list[dict]:
 
 @console_view
 def queue_status(request: HttpRequest, account: Account) -> HttpResponse:
-    senders, recipients = domain_choices(account)
     data = request.GET.copy()
     data.setdefault("range", "24h")
-    form = QueueFilterForm(data, senders=senders, recipients=recipients)
+    form = QueueFilterForm(data, account=account)
     tz = zone_of(account)
     if not form.is_valid():
         # No figures for a filter that could not be applied: only the form and its errors.
@@ -310,7 +335,7 @@ def queue_status(request: HttpRequest, account: Account) -> HttpResponse:
                 "live": live,
                 "refresh_seconds": REFRESH_SECONDS,
                 "timezone": str(tz),
-                "has_data": bool(senders or recipients) or body["totals"]["requests"] > 0,
+                "has_data": _has_domains(form) or body["totals"]["requests"] > 0,
             },
         )
 
@@ -450,10 +475,8 @@ def _counts_page(request: HttpRequest, account: Account, report: CountsPage) -> 
         .with_message(),
         request=request,
     )
-    senders, recipients = domain_choices(account)
     form = events.form
-    form.fields["sender_domain"] = _domain_field("Sender domain", senders)
-    form.fields["recipient_domain"] = _domain_field("Recipient domain", recipients)
+    _domain_fields(form, account)
     if not report.by_class:
         del form.fields["bounce_class"]
     del form.fields["recipient"]
@@ -653,3 +676,16 @@ open_click = counts_page_view("open_click")
 spam_reports = counts_page_view("spam_reports")
 bounced = counts_page_view("bounced")
 unsubscriptions = counts_page_view("unsubscriptions")
+
+
+@console_view
+def domains(request: HttpRequest, account: Account) -> JsonResponse:
+    """A domain filter's suggestions as its user types: `?side=recipient&starting=gm`."""
+    side = request.GET.get("side")
+    if side not in Side.values:
+        return JsonResponse(
+            {"code": "invalid_side", "message": "side must be 'sender' or 'recipient'."},
+            status=400,
+        )
+    starting = request.GET.get("starting", "").replace("\x00", "").strip().lower()[:253]
+    return JsonResponse({"domains": domain_menu(account, side, starting=starting)})

@@ -39,3 +39,36 @@
     }
   });
 })();
+
+// A filter with suggestions (`data-suggest` on an input with a datalist, see
+// sesconsole/lib/widgets.py): the page holds only the first suggestions of an account with
+// thousands of domains; as the user types, ask for those that start with the text.
+(function () {
+  "use strict";
+  document.querySelectorAll("input[data-suggest]").forEach(function (input) {
+    var list = document.getElementById(input.getAttribute("list"));
+    var timer = null;
+    var asked = null;
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var starting = input.value.trim().toLowerCase();
+        if (starting === asked) { return; }
+        asked = starting;
+        fetch(input.dataset.suggest + "&starting=" + encodeURIComponent(starting), {
+          headers: { Accept: "application/json" }, credentials: "same-origin"
+        })
+          .then(function (response) { return response.ok ? response.json() : null; })
+          .then(function (body) {
+            if (!body || asked !== starting) { return; } // a later answer is on its way
+            list.replaceChildren.apply(list, body.domains.map(function (domain) {
+              var option = document.createElement("option");
+              option.value = domain;
+              return option;
+            }));
+          })
+          .catch(function () {}); // the suggestions already there stay
+      }, 150);
+    });
+  });
+})();

@@ -6,8 +6,12 @@ import csv
 import io
 
 import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
 
 from delivery.ingest import ingest_events
+from stats.models import SeenDomain, Side
+from stats.services import DOMAIN_MENU_SIZE
 from tests.scenarios import scenario_events
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -44,7 +48,7 @@ def test_queue_status_chart_follows_the_filters(page, login, alice, seeded):
     assert page.locator("#custom-dates").is_visible()
     assert "Data as of" in page.locator(".freshness").inner_text()
 
-    page.select_option("#id_sender_domain", "pay.example.com")
+    page.fill("#id_sender_domain", "pay.example.com")
     page.get_by_role("button", name="Apply").click()
     page.wait_for_url("**sender_domain=pay.example.com**")
     page.wait_for_selector("canvas[data-ready]")
@@ -90,7 +94,7 @@ def test_reports_filter_and_export(page, login, alice, seeded, url, total, rows,
     counts = _download(page, "#export-counts")
     assert [r["bucket_start"] for r in counts] == ["2026-11-27T00:00:00Z", "2026-11-28T00:00:00Z"]
 
-    page.select_option("#id_recipient_domain", domain)
+    page.fill("#id_recipient_domain", domain)
     page.get_by_role("button", name="Apply").click()
     page.wait_for_url(f"**recipient_domain={domain}**")
     page.wait_for_selector("canvas[data-ready]")
@@ -133,3 +137,24 @@ def test_live_range_refreshes_in_place(page, login, alice, account):
         "() => document.querySelector('.tile[data-key=\"requests\"] .value').textContent === '1'"
     )
     assert _chart_sum(page, "queue-chart", 0) == 1
+
+
+def test_a_domain_filter_suggests_as_the_user_types(page, login, alice, account):
+    """An account with more domains than the page carries: typing asks for the rest."""
+    now = timezone.now()
+    SeenDomain.objects.bulk_create(
+        SeenDomain(account=account, side=Side.RECIPIENT, domain=f"d{i:04}.example", last_seen=now)
+        for i in range(DOMAIN_MENU_SIZE + 50)
+    )
+    login(alice)
+    page.goto("/bounced/")
+    options = page.locator("#id_recipient_domain-suggestions option")
+    assert options.count() == DOMAIN_MENU_SIZE
+    page.locator("#id_recipient_domain").press_sequentially("d014")
+    expect(options).to_have_count(10)  # d0140 … d0149, asked for as typed
+    assert options.first.get_attribute("value") == "d0140.example"
+    page.fill("#id_recipient_domain", "d0149.example")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**recipient_domain=d0149.example**")
+    assert page.locator("#id_recipient_domain").input_value() == "d0149.example"
+    assert not page.locator(".error").count()

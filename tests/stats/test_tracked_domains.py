@@ -20,7 +20,7 @@ from delivery.models import Message
 from stats.models import ALL, COUNTERS, OTHER, Rollup, SeenDomain, TrackedDomain
 from stats.promotion import choose_tracked_domains
 from stats.rollups import rebuild
-from stats.services import domain_choices, series
+from stats.services import DOMAIN_MENU_SIZE, domain_known, domain_menu, series
 from tests.events import make_event
 
 pytestmark = pytest.mark.django_db
@@ -254,9 +254,13 @@ def test_rows_per_bucket_are_bounded_with_5000_recipient_domains(account, settin
     assert (
         series(account, day, day, "day", recipient_domain=quiet)["totals"]["requests"] == expected
     )
-    # The filter menus list every domain without reading the rollups.
-    _, recipients = domain_choices(account)
-    assert len(recipients) == SeenDomain.objects.filter(side="recipient").count() == 5000
+    # The filters suggest the first domains without reading the rollups, and know them all.
+    assert SeenDomain.objects.filter(side="recipient").count() == 5000
+    first = domain_menu(account, "recipient")
+    assert len(first) == DOMAIN_MENU_SIZE and first == sorted(first)
+    last = max(SeenDomain.objects.filter(side="recipient").values_list("domain", flat=True))
+    assert domain_known(account, "recipient", last) and last not in first
+    assert domain_menu(account, "recipient", starting=last) == [last]
 
 
 def test_the_job_is_safe_to_re_run(account, settings):
@@ -275,7 +279,8 @@ def test_tail_filters_never_read_another_accounts_events(account, other_account)
     ingest_events(account, [make_event("request", "mine", timestamp="2026-11-28T10:00:00Z")])
     totals = series(account, *DAYS, "day", recipient_domain="r0.test")["totals"]
     assert totals == dict.fromkeys(COUNTERS, 0)
-    assert domain_choices(account) == (["mail.example.com"], ["gmail.com"])
+    assert domain_menu(account, "sender") == ["mail.example.com"]
+    assert domain_menu(account, "recipient") == ["gmail.com"]
 
 
 def test_the_beat_job_tracks_every_accounts_busiest_domains(account, other_account, settings):

@@ -421,7 +421,7 @@ def bench_tables(account, end: datetime) -> list[tuple[str, float]]:
     ]
 
 
-def bench_requests(account, end: datetime) -> list[tuple[str, float]]:
+def bench_requests(account, end: datetime, repeat: int = 5) -> list[tuple[str, float]]:
     """Whole requests as a signed-in user or an API client gets them (median ms).
 
     Django's test client runs the full stack (middleware, session, authentication,
@@ -448,31 +448,36 @@ def bench_requests(account, end: datetime) -> list[tuple[str, float]]:
         def run():
             response = client.get(url)
             assert response.status_code == 200, (url, response.status_code)
-            b"".join(response) if response.streaming else response.content
+            return b"".join(response) if response.streaming else response.content
 
         return run
 
     cases = [
-        ("page: Email status (default 7 days)", get(page, "/messages/")),
-        ("page: queue status, last 24 h", get(page, "/queue/?range=24h")),
-        ("page: queue status, last 30 d", get(page, "/queue/?range=30d")),
-        ("page: queue status, 30 d, JSON (chart data)", get(page, "/queue/?range=30d&format=json")),
-        ("page: Open/Click events (default range)", get(page, "/open-click/")),
-        ("page: Bounced events (default range)", bounced := get(page, "/bounced/")),
-        ("API: statistics, 30 days by day", get(api, f"/api/v1/stats/?{month}")),
-        ("API: messages, 7 days, first page", get(api, f"/api/v1/messages/?{week}")),
+        ("page: Email status (default 7 days)", page, "/messages/"),
+        ("page: queue status, last 24 h", page, "/queue/?range=24h"),
+        ("page: queue status, last 30 d", page, "/queue/?range=30d"),
+        ("page: queue status, 30 d, JSON (chart data)", page, "/queue/?range=30d&format=json"),
+        ("page: Open/Click events (default range)", page, "/open-click/"),
+        ("page: Bounced events (default range)", page, "/bounced/"),
+        ("API: statistics, 30 days by day", api, f"/api/v1/stats/?{month}"),
+        ("API: messages, 7 days, first page", api, f"/api/v1/messages/?{week}"),
         (
             "API: open events, 1 day, first page",
-            get(api, f"/api/v1/event-lists/?type=opened&start={today}&end={today}"),
+            api,
+            f"/api/v1/event-lists/?type=opened&start={today}&end={today}",
         ),
     ]
-    results = [(label, _timed(run, 5)) for label, run in cases]
+    # Each with what it weighs as sent (uncompressed).
+    results = [
+        (f"{label} [{len(get(client, url)()) // 1000:,} KB]", _timed(get(client, url), repeat))
+        for label, client, url in cases
+    ]
     with _dismissed_surge_at_every_domain(end):
         # Every invalid-address row of the page then carries its "block lifted" badge
         # (blocklist.surges.surges_that_held_each), against a surge at each domain.
         badges = page.get("/bounced/").content.count(b'class="badge held"')
         label = f"page: Bounced events, a dismissed surge at every domain ({badges} badges)"
-        results.append((label, _timed(bounced, 5)))
+        results.append((label, _timed(get(page, "/bounced/"), repeat)))
     return results
 
 
@@ -552,6 +557,12 @@ def main() -> None:
         action="store_true",
         help="measure a database an earlier run seeded (same --domains); seed only if missing",
     )
+    parser.add_argument("--repeat", type=int, default=5, help="requests timed per page")
+    parser.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="with --reuse: only the whole requests (alternate trees to compare a change)",
+    )
     parser.add_argument("--export-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -602,23 +613,26 @@ def main() -> None:
             f"({info['rollup_bytes'] / 2**20:,.0f} MB with indexes): {sizes}"
         )
 
-    print(
-        "\n== Chart queries (median ms)             rollups   GROUP BY floor:"
-        " no index / covering index"
-    )
-    for label, ms, floor, indexed in bench_charts(account, end):
+    if not args.pages_only:
         print(
-            f"{label:<44} {ms:8.1f}   {floor:10.1f} ({floor / ms:5.0f}x)"
-            f"   {indexed:8.1f} ({indexed / ms:4.0f}x)"
+            "\n== Chart queries (median ms)             rollups   GROUP BY floor:"
+            " no index / covering index"
         )
+        for label, ms, floor, indexed in bench_charts(account, end):
+            print(
+                f"{label:<44} {ms:8.1f}   {floor:10.1f} ({floor / ms:5.0f}x)"
+                f"   {indexed:8.1f} ({indexed / ms:4.0f}x)"
+            )
 
-    print("\n== Table queries (median ms)")
-    for label, ms in bench_tables(account, end):
-        print(f"{label:<56} {ms:8.1f}")
+        print("\n== Table queries (median ms)")
+        for label, ms in bench_tables(account, end):
+            print(f"{label:<56} {ms:8.1f}")
 
-    print("\n== Whole requests (median ms of 5, Django test client)")
-    for label, ms in bench_requests(account, end):
-        print(f"{label:<56} {ms:8.1f}")
+    print(f"\n== Whole requests (median ms of {args.repeat}, Django test client)")
+    for label, ms in bench_requests(account, end, args.repeat):
+        print(f"{label:<64} {ms:8.1f}")
+    if args.pages_only:
+        return
 
     from delivery.models import DeliveryEvent
 

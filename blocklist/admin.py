@@ -151,7 +151,15 @@ class BlockAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # never lose history: remove instead
 
-    def _ask_before_releasing(self, request, blocks: QuerySet[Block], *, title, question):
+    def _ask_before_releasing(
+        self,
+        request,
+        blocks: QuerySet[Block],
+        *,
+        title,
+        question,
+        if_none="Nothing will change: none of the selected blocks is in force.",
+    ):
         in_force = blocks.filter(released_at=None)
         by_kind = dict(in_force.values_list("kind").annotate(n=Count("pk")).order_by())
         total = sum(by_kind.values())
@@ -159,8 +167,12 @@ class BlockAdmin(admin.ModelAdmin):
             f"{by_kind[kind]} {label.lower()} block(s): {_WHAT_RELEASE_MEANS[kind]}"
             for kind, label in Block.Kind.choices
             if by_kind.get(kind)
-        ] or ["None of them is in force: nothing will change."]
-        consequences.append("Each release is written to the block's history.")
+        ]
+        consequences = (
+            [*consequences, "Each release is written to the block's history."]
+            if consequences
+            else [if_none]
+        )
         return _ask_first(
             self,
             request,
@@ -191,6 +203,7 @@ class BlockAdmin(admin.ModelAdmin):
                 title="Lift blocks by evidence",
                 question=f"Lift {{n}} invalid-address block(s) resting on {label}? The other "
                 "selected blocks stay.",
+                if_none=f"Nothing will change: no selected block in force rests on {label}.",
             )
         n = actions.release_blocks(
             chosen, actor=_actor(request), note=f"Lifted by staff: evidence {evidence or 'none'}."

@@ -91,6 +91,16 @@ def test_removing_asks_first_and_changes_nothing_until_told_yes(staff_client, ac
     assert not Block.objects.active().exists()
 
 
+def test_a_lift_that_would_change_nothing_says_so(staff_client, account):
+    bounce(account, "dsn@example.com")  # a DSN's 5.1.1: not wording
+    asked = _act(staff_client, "lift_wording", Block.objects.all())
+    page = asked.content.decode()
+    assert "Lift 0 invalid-address block(s)" in page
+    assert "Nothing will change: no selected block in force rests on" in page
+    answer_yes(staff_client, asked)
+    assert Block.objects.active().count() == 1
+
+
 def test_select_all_is_carried_to_the_question_not_listed(staff_client, account, other_account):
     addresses = [f"u{i:02}@example.com" for i in range(30)]
     custom.add_custom_blocks(account, addresses, actor=changes.SYSTEM)

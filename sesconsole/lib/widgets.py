@@ -4,7 +4,7 @@
 domains of an account that sends to thousands of them. A `<select>` of 5,000 domains was
 180 KB of a 330 KB page, took ~20 ms a request to read and render, and could only be
 scrolled; a person types the first letters instead. When the page holds only the first
-suggestions, `static/console/suggest.js` asks for those that start with what is typed.
+suggestions, `static/console/console.js` asks for those that start with what is typed.
 """
 
 from __future__ import annotations

@@ -65,7 +65,9 @@ def _confirmed(request) -> bool:
     return request.POST.get("post") == "yes"
 
 
-def _ask_first(modeladmin, request, *, title, question, consequences, addresses=(), more=0):
+def _ask_first(
+    modeladmin, request, *, title, question, consequences, addresses=(), more=0, refused=""
+):
     """Django's delete_selected way for a decision that cannot be undone in one click: the
     action's first POST shows what it will do, and it runs when this page's form comes
     back with post=yes. The form resends the POST it was asked with (the ticked rows of
@@ -81,6 +83,7 @@ def _ask_first(modeladmin, request, *, title, question, consequences, addresses=
             "consequences": consequences,
             "addresses": addresses,
             "more": more,
+            "refused": refused,
             "resent": _resent(request),
             "opts": modeladmin.model._meta,
         },
@@ -97,6 +100,16 @@ def _resent(request) -> list[tuple[str, str]]:
     ]
 
 
+def _too_many(n: int) -> str:
+    if n <= RELEASE_LIMIT:
+        return ""
+    return (
+        f"Too many for one request: {n:,} blocks in force are selected, and one request "
+        f"releases at most {RELEASE_LIMIT:,}. Narrow the list (by date, account, reason or "
+        "evidence) and repeat; nothing was changed."
+    )
+
+
 def _some_addresses(blocks: QuerySet[Block], total: int) -> dict:
     """A sample for the confirmation page, never the whole selection."""
     shown = list(blocks.values_list("address", flat=True)[:_SHOWN])
@@ -104,6 +117,11 @@ def _some_addresses(blocks: QuerySet[Block], total: int) -> dict:
 
 
 _SHOWN = 20
+
+# What one request releases before the web server's timeout (GUNICORN_TIMEOUT, 60 s): a
+# release writes one history row per block, and 558,828 blocks took 86 s on a 2-core
+# machine (50,000: 10 s). A larger selection is refused with a way forward.
+RELEASE_LIMIT = 100_000
 
 _WHAT_RELEASE_MEANS = {
     Block.Kind.INVALID: "system-wide, so every account can mail these addresses again.",
@@ -179,8 +197,16 @@ class BlockAdmin(admin.ModelAdmin):
             title=title,
             question=question.format(n=total),
             consequences=consequences,
+            refused=_too_many(total),
             **_some_addresses(in_force, total),
         )
+
+    def _refuse_too_many(self, request, blocks: QuerySet[Block]) -> bool:
+        """On "Yes": the selection may have grown since the question."""
+        refused = _too_many(blocks.filter(released_at=None).count())
+        if refused:
+            self.message_user(request, refused, level="error")
+        return bool(refused)
 
     @admin.action(description="Remove selected blocks (kept in history)")
     def remove(self, request, queryset: QuerySet[Block]):
@@ -188,8 +214,11 @@ class BlockAdmin(admin.ModelAdmin):
             return self._ask_before_releasing(
                 request, queryset, title="Remove blocks", question="Remove {n} block(s) in force?"
             )
+        if self._refuse_too_many(request, queryset):
+            return None
         n = actions.release_blocks(queryset, actor=_actor(request))
         self.message_user(request, f"Removed {n} block(s).")
+        return None
 
     def _lift_by_evidence(self, request, queryset: QuerySet[Block], evidence: str):
         """Lift the selected invalid-address blocks that rest on `evidence` only; the others
@@ -205,6 +234,8 @@ class BlockAdmin(admin.ModelAdmin):
                 "selected blocks stay.",
                 if_none=f"Nothing will change: no selected block in force rests on {label}.",
             )
+        if self._refuse_too_many(request, chosen):
+            return None
         n = actions.release_blocks(
             chosen, actor=_actor(request), note=f"Lifted by staff: evidence {evidence or 'none'}."
         )
@@ -233,6 +264,8 @@ class BlockAdmin(admin.ModelAdmin):
                 question="Expire {n} block(s) in force now? They stop holding at once; the "
                 "expiry job releases them on its next run.",
             )
+        if self._refuse_too_many(request, queryset):
+            return None
         n = actions.set_expiry(
             queryset, timezone.now(), actor=_actor(request), note="Expired by staff."
         )

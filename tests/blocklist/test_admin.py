@@ -91,6 +91,29 @@ def test_removing_asks_first_and_changes_nothing_until_told_yes(staff_client, ac
     assert not Block.objects.active().exists()
 
 
+def test_more_than_one_request_can_release_is_refused_with_a_way_forward(
+    staff_client, account, monkeypatch
+):
+    custom.add_custom_blocks(account, ["a@example.com", "b@example.com"], actor=changes.SYSTEM)
+    monkeypatch.setattr("blocklist.admin.RELEASE_LIMIT", 1)
+    asked = _act(staff_client, "remove", Block.objects.all())
+    page = asked.content.decode()
+    assert "Too many for one request: 2 blocks in force are selected" in page
+    assert "Narrow the list" in page and "Yes, " not in page, "no way to say yes"
+
+    forged = staff_client.post(
+        reverse(CHANGELIST),
+        {
+            "action": "remove",
+            "_selected_action": [b.pk for b in Block.objects.all()],
+            "post": "yes",
+        },
+        follow=True,
+    )
+    assert "Too many for one request" in forged.content.decode()
+    assert Block.objects.active().count() == 2, "nothing released"
+
+
 def test_a_lift_that_would_change_nothing_says_so(staff_client, account):
     bounce(account, "dsn@example.com")  # a DSN's 5.1.1: not wording
     asked = _act(staff_client, "lift_wording", Block.objects.all())

@@ -1,0 +1,79 @@
+"""A staff release through the admin, as staff get it: "Remove" on a filtered list with
+"select all", the question page and then "Yes", each timed as a whole request (Django's
+test client), inside a transaction that is rolled back (the database stays as it was).
+
+    .venv/bin/python bench/blocklist.py        # seeds ses_bench_blocklist once (5M blocks)
+    .venv/bin/python bench/admin_release.py    # then this
+
+The selections: one account's invalid-address blocks (50,000) and the invalid-address
+blocks of one month (558,828). blocklist.admin.RELEASE_LIMIT is set aside here so that
+the larger one is timed too; the admin refuses it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ses_bench_blocklist")
+
+
+def main() -> None:
+    os.environ["DATABASE_URL"] = URL
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sesconsole.settings")
+    os.environ.setdefault("SECRET_KEY", "insecure-benchmark-key")  # a throwaway database
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.test import Client
+    from django.utils import timezone
+
+    from blocklist import admin
+    from blocklist.models import Block
+    from sesconsole.models import Account
+
+    admin.RELEASE_LIMIT = 10**9
+    staff, _ = get_user_model().objects.get_or_create(
+        username="bench-staff", defaults={"is_staff": True, "is_superuser": True}
+    )
+    client = Client()
+    client.force_login(staff)
+    account = Account.objects.filter(name__startswith="bench-").order_by("pk").first()
+    month = timezone.now().replace(day=1) - timezone.timedelta(days=40)
+    selections = [
+        ("one account's invalid-address blocks", f"account__id__exact={account.pk}"),
+        (
+            "the invalid-address blocks of one month",
+            f"blocked_at__year={month.year}&blocked_at__month={month.month}",
+        ),
+    ]
+    ticked = Block.objects.filter(kind="invalid").values_list("pk", flat=True).first()
+    print("| selection | blocks | question page | Yes (release) |")
+    print("|---|---:|---:|---:|")
+    for label, query in selections:
+        url = f"/admin/blocklist/block/?kind__exact=invalid&{query}"
+        form = {"action": "remove", "select_across": "1", "_selected_action": [ticked]}
+        with transaction.atomic():
+            t = time.perf_counter()
+            asked = client.post(url, form)
+            question = time.perf_counter() - t
+            n = re.search(r"Remove (\d+) block", asked.content.decode())
+            t = time.perf_counter()
+            done = client.post(url, {**form, "post": "yes"})
+            released = time.perf_counter() - t
+            assert done.status_code == 302, done.status_code
+            transaction.set_rollback(True)
+        print(f"| {label} | {int(n.group(1)):,} | {question * 1000:.0f} ms | {released:.1f} s |")
+
+
+if __name__ == "__main__":
+    main()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from delivery.addresses import InvalidAddress, normalize_address
 from sesconsole.models import Account
 
-from .changes import Actor, end_whitelists, release, write_history
+from .changes import Actor, change_in_force, end_whitelists, release, write_history
 from .errors import BlocklistError
 from .models import Block, History, Whitelist
 
@@ -212,32 +212,30 @@ def release_blocks(
     return len(removed)
 
 
-@transaction.atomic
 def set_expiry(
     blocks: QuerySet[Block], expires_at: datetime | None, *, actor: Actor, note: str = ""
 ) -> int:
     """Move the expiry of unreleased blocks (staff 'extend' and 'expire now')."""
-    ids = list(blocks.filter(released_at=None).values_list("pk", flat=True))
-    Block.objects.filter(pk__in=ids).update(expires_at=expires_at)
     label = expires_at.isoformat() if expires_at else "permanent"
-    write_history(
-        ids, History.Action.EDITED, account=None, actor=actor, detail=note or f"expiry → {label}"
+    changed = change_in_force(
+        blocks,
+        {"expires_at": expires_at},
+        History.Action.EDITED,
+        account=None,
+        actor=actor,
+        detail=note or f"expiry → {label}",
     )
-    return len(ids)
+    return len(changed)
 
 
-@transaction.atomic
 def extend_blocks(blocks: QuerySet[Block], days: int, *, actor: Actor, note: str = "") -> int:
     """Push the expiry of unreleased, expiring blocks `days` days later (staff 'extend')."""
-    ids = list(
-        blocks.filter(released_at=None, expires_at__isnull=False).values_list("pk", flat=True)
-    )
-    Block.objects.filter(pk__in=ids).update(expires_at=F("expires_at") + timedelta(days=days))
-    write_history(
-        ids,
+    changed = change_in_force(
+        blocks.filter(expires_at__isnull=False),
+        {"expires_at": F("expires_at") + timedelta(days=days)},
         History.Action.EDITED,
         account=None,
         actor=actor,
         detail=note or f"extended {days} days",
     )
-    return len(ids)
+    return len(changed)

@@ -10,7 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from delivery.models import Message
@@ -218,22 +221,112 @@ def release(
 ) -> list[int]:
     """Release the unreleased blocks of `blocks` (locked first), with history. Returns ids."""
     now = now or timezone.now()
-    ids = list(
-        blocks.filter(released_at=None)
-        .select_for_update(skip_locked=False)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    if not ids:
-        return []
-    Block.objects.filter(pk__in=ids, released_at=None).update(
-        released_at=now, release_reason=release_reason
-    )
-    if release_reason in (Block.Release.REMOVED, Block.Release.DELETED, Block.Release.RELEASED):
+    return change_in_force(
+        blocks,
+        {"released_at": now, "release_reason": release_reason},
+        action,
+        account=account,
+        actor=actor,
+        detail=detail,
+        now=now,
         # Whitelists of a block that is gone have nothing left to override.
-        Whitelist.objects.active().filter(block_id__in=ids).update(removed_at=now)
-    write_history(ids, action, account=account, actor=actor, detail=detail, at=now)
+        ends_whitelists=release_reason
+        in (Block.Release.REMOVED, Block.Release.DELETED, Block.Release.RELEASED),
+    )
+
+
+@transaction.atomic
+def change_in_force(
+    blocks: QuerySet[Block],
+    updates: dict,
+    action: str,
+    *,
+    account: Account | None,
+    actor: Actor,
+    detail: str = "",
+    now: datetime | None = None,
+    ends_whitelists: bool = False,
+) -> list[int]:
+    """Apply `updates` (as to QuerySet.update) to the blocks of `blocks` in force, locked
+    first in id order, and write each one's history row. Returns their ids, in order.
+
+    On PostgreSQL it is one statement: a staff release of 558,828 blocks took 22 s so,
+    against 53 s to read the ids, update by them and build the history rows in Python
+    (bench/admin_release.py). Elsewhere (the SQLite demo) the ORM does it step by step.
+    """
+    now = now or timezone.now()
+    in_force = blocks.filter(released_at=None).select_for_update().order_by("pk").values_list("pk")
+    change = _change_in_force_pg if connection.vendor == "postgresql" else _change_in_force_orm
+    return change(
+        in_force,
+        updates,
+        action,
+        account=account,
+        actor=actor,
+        detail=detail,
+        now=now,
+        ends_whitelists=ends_whitelists,
+    )
+
+
+def _change_in_force_orm(
+    in_force: QuerySet, updates: dict, action: str, *, account, actor, detail, now, ends_whitelists
+) -> list[int]:
+    ids = [pk for (pk,) in in_force]
+    if ids:
+        Block.objects.filter(pk__in=ids).update(**updates)
+        if ends_whitelists:
+            Whitelist.objects.active().filter(block_id__in=ids).update(removed_at=now)
+        write_history(ids, action, account=account, actor=actor, detail=detail, at=now)
     return ids
+
+
+def _change_in_force_pg(
+    in_force: QuerySet, updates: dict, action: str, *, account, actor, detail, now, ends_whitelists
+) -> list[int]:
+    block = connection.ops.quote_name(Block._meta.db_table)
+    whitelist = Whitelist._meta.db_table
+    history = History._meta.db_table
+    try:
+        locked, locked_params = in_force.query.sql_with_params()
+    except EmptyResultSet:  # e.g. pk__in=[]: nothing to change
+        return []
+    # Django writes the SET clause, so expressions (F("expires_at") + …) compile as in update().
+    query = UpdateQuery(Block)
+    query.add_update_values(updates)
+    update, update_params = query.get_compiler(connection=connection).as_sql()
+    ended = (
+        f"""ended AS (
+            UPDATE {whitelist} w SET removed_at = %s
+            FROM changed WHERE w.block_id = changed.id AND w.removed_at IS NULL
+        ),"""
+        if ends_whitelists
+        else ""
+    )
+    sql = f"""
+        WITH locked (id) AS ({locked}),
+        changed AS ({update} FROM locked WHERE {block}.id = locked.id RETURNING {block}.id),
+        {ended}
+        noted AS (
+            INSERT INTO {history} (block_id, action, at, account_id, actor_id, actor_label, detail)
+            SELECT id, %s, %s, %s, %s, %s, %s FROM changed
+        )
+        SELECT id FROM changed ORDER BY id
+    """
+    params = [
+        *locked_params,
+        *update_params,
+        *([now] if ends_whitelists else []),
+        action,
+        now,
+        account.pk if account else None,
+        getattr(actor.user, "pk", None),
+        actor.label,
+        detail[:500],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def release_due_for(kind: str, addresses: list[str], account: Account | None) -> None:

@@ -114,6 +114,18 @@ def test_more_than_one_request_can_release_is_refused_with_a_way_forward(
     assert Block.objects.active().count() == 2, "nothing released"
 
 
+def test_an_extension_past_what_one_request_changes_is_refused(staff_client, account, monkeypatch):
+    bounce(account, "a@example.com")
+    bounce(account, "b@example.com")
+    before = dict(Block.objects.values_list("pk", "expires_at"))
+    monkeypatch.setattr("blocklist.admin.RELEASE_LIMIT", 1)
+    page = _act(staff_client, "extend_30_days", Block.objects.all()).content.decode()
+    assert "Too many for one request: 2 blocks in force are selected" in page
+    assert "one request extends at most 1." in page
+    assert dict(Block.objects.values_list("pk", "expires_at")) == before, "nothing extended"
+    assert not History.objects.filter(action=History.Action.EDITED).exists()
+
+
 def test_a_lift_that_would_change_nothing_says_so(staff_client, account):
     bounce(account, "dsn@example.com")  # a DSN's 5.1.1: not wording
     asked = _act(staff_client, "lift_wording", Block.objects.all())

@@ -100,12 +100,13 @@ def _resent(request) -> list[tuple[str, str]]:
     ]
 
 
-def _too_many(n: int, verb: str = "releases") -> str:
-    if n <= RELEASE_LIMIT:
+def _too_many(n: int, verb: str = "releases", limit: int | None = None) -> str:
+    limit = RELEASE_LIMIT if limit is None else limit
+    if n <= limit:
         return ""
     return (
         f"Too many for one request: {n:,} blocks in force are selected, and one request "
-        f"{verb} at most {RELEASE_LIMIT:,}. Narrow the list (by date, account, reason or "
+        f"{verb} at most {limit:,}. Narrow the list (by date, account, reason or "
         "evidence) and repeat; nothing was changed."
     )
 
@@ -122,6 +123,12 @@ _SHOWN = 20
 # a release writes one history row per block, and 558,828 blocks took 30 s on a 2-core
 # machine (bench/admin_release.py). A larger selection is refused with a way forward.
 RELEASE_LIMIT = 250_000
+
+_SHOWN_REFUSED = 5
+_REFUSED_WHITELISTS = {
+    "triggered_by_you": "{account}'s own sending triggered them (remove them instead)",
+    "already_whitelisted": "already whitelisted for {account}",
+}
 
 _WHAT_RELEASE_MEANS = {
     Block.Kind.INVALID: "system-wide, so every account can mail these addresses again.",
@@ -279,11 +286,34 @@ class BlockAdmin(admin.ModelAdmin):
         n = actions.extend_blocks(queryset, 30, actor=_actor(request))
         self.message_user(request, f"Extended {n} block(s) by 30 days.")
 
+    def _say_refused(self, request, account: Account, refused: list[dict]) -> None:
+        """One warning per kind of refusal, with a few addresses: a select-all may refuse
+        thousands, and a message each would bury the page."""
+        by_code: dict[str, list[str]] = {}
+        for item in refused:
+            by_code.setdefault(item["code"], []).append(item["address"])
+        for code, addresses in by_code.items():
+            shown = ", ".join(sorted(addresses)[:_SHOWN_REFUSED])
+            more = len(addresses) - _SHOWN_REFUSED
+            self.message_user(
+                request,
+                f"{len(addresses):,} block(s) not whitelisted: "
+                f"{_REFUSED_WHITELISTS[code].format(account=account.name)}: {shown}"
+                + (f" and {more:,} more." if more > 0 else "."),
+                level="warning",
+            )
+
     @admin.action(description="Whitelist selected invalid-address blocks for an account…")
     def whitelist(self, request, queryset: QuerySet[Block]):
         queryset = queryset.filter(kind=Block.Kind.INVALID, released_at=None)
+        total = queryset.count()
+        # whitelist_addresses takes at most MAX_BATCH addresses (and refuses more).
+        refused = _too_many(total, "whitelists", actions.MAX_BATCH)
         name = request.POST.get("whitelist_account")
         if name:
+            if refused:
+                self.message_user(request, refused, level="error")
+                return None
             account = Account.objects.filter(name=name).first()
             if account is None:
                 self.message_user(request, f"No account named {name!r}.", level="error")
@@ -295,10 +325,8 @@ class BlockAdmin(admin.ModelAdmin):
                 note="Whitelisted by staff.",
             )
             self.message_user(request, f"Whitelisted {result.count} block(s) for {account.name}.")
-            for refused in result.refused:
-                self.message_user(request, refused["message"], level="warning")
+            self._say_refused(request, account, result.refused)
             return None
-        total = queryset.count()
         return TemplateResponse(
             request,
             "admin/blocklist/whitelist.html",
@@ -308,6 +336,7 @@ class BlockAdmin(admin.ModelAdmin):
                 "total": total,
                 "blocks": queryset.select_related("account")[:_SHOWN],
                 "more": max(total - _SHOWN, 0),
+                "refused": refused,
                 "resent": _resent(request),
                 "accounts": Account.objects.exclude(Q(pk__in=queryset.values("account"))).order_by(
                     "name"

@@ -169,6 +169,42 @@ def test_whitelist_for_an_account_through_an_intermediate_page(
     assert Whitelist.objects.get().account == other_account
 
 
+def test_whitelisting_many_refusals_is_one_warning_each_kind(staff_client, account, other_account):
+    for i in range(8):
+        bounce(account, f"mine{i}@example.com")
+    bounce(other_account, "theirs@example.com")
+    blocks = Block.objects.all()
+    r = answer_yes(staff_client, _act(staff_client, "whitelist", blocks), whitelist_account="acme")
+    # The list offers only accounts that triggered none of the selection; a forged name works.
+    messages = [str(m) for m in r.context["messages"]]
+    assert messages == [
+        "Whitelisted 1 block(s) for acme.",
+        "8 block(s) not whitelisted: acme's own sending triggered them (remove them instead): "
+        "mine0@example.com, mine1@example.com, mine2@example.com, mine3@example.com, "
+        "mine4@example.com and 3 more.",
+    ]
+    r = answer_yes(staff_client, _act(staff_client, "whitelist", blocks), whitelist_account="acme")
+    assert [str(m) for m in r.context["messages"]][-1] == (
+        "1 block(s) not whitelisted: already whitelisted for acme: theirs@example.com."
+    )
+
+
+def test_whitelisting_more_than_one_request_takes_is_refused(
+    staff_client, account, other_account, monkeypatch
+):
+    bounce(account, "a@example.com")
+    bounce(account, "b@example.com")
+    monkeypatch.setattr("blocklist.actions.MAX_BATCH", 1)
+    asked = _act(staff_client, "whitelist", Block.objects.all())
+    page = asked.content.decode()
+    assert "Too many for one request: 2 blocks in force are selected" in page
+    assert "one request whitelists at most 1." in page
+    assert 'name="whitelist_account"' not in page, "no way to go on"
+    forged = _act(staff_client, "whitelist", Block.objects.all(), whitelist_account="globex")
+    assert "Too many for one request" in forged.content.decode()
+    assert not Whitelist.objects.exists()
+
+
 def test_history_admin_is_read_only(staff_client, account):
     bounce(account, "x@example.com")
     r = staff_client.get(reverse("admin:blocklist_history_changelist"), {"q": "x@example.com"})

@@ -71,9 +71,10 @@ class DomainField(forms.CharField):
     def __init__(self, *, label: str, account: Account, side: str):
         super().__init__(label=label, required=False)
         self.account, self.side = account, side
-        suggestions = domain_menu(account, side)
-        self.widget.suggestions = suggestions
-        if len(suggestions) == DOMAIN_MENU_SIZE:
+        # One more than is shown tells whether there is anything more to ask for.
+        suggestions = domain_menu(account, side, limit=DOMAIN_MENU_SIZE + 1)
+        self.widget.suggestions = suggestions[:DOMAIN_MENU_SIZE]
+        if len(suggestions) > DOMAIN_MENU_SIZE:
             self.widget.suggest_url = f"{reverse('stats:domains')}?side={side}"
         self.widget.attrs.update(
             placeholder="All", autocomplete="off", spellcheck="false", autocapitalize="none"

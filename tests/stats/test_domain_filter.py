@@ -49,6 +49,25 @@ def test_a_long_list_sends_its_start_and_the_rest_as_typed(alice_client, many_do
     assert chosen.status_code == 200 and not chosen.context["form"].errors
 
 
+@pytest.mark.parametrize("count", [DOMAIN_MENU_SIZE, DOMAIN_MENU_SIZE + 1])
+def test_the_page_asks_for_more_only_when_there_is_more(alice_client, account, count):
+    SeenDomain.objects.bulk_create(
+        SeenDomain(
+            account=account,
+            side=Side.RECIPIENT,
+            domain=f"d{i:04}.example",
+            last_seen=timezone.now(),
+        )
+        for i in range(count)
+    )
+    page = alice_client.get("/queue/")
+    assert len(page.context["form"].fields["recipient_domain"].widget.suggestions) == (
+        DOMAIN_MENU_SIZE
+    )
+    asks = 'data-suggest="/domains/?side=recipient"' in page.content.decode()
+    assert asks == (count > DOMAIN_MENU_SIZE)
+
+
 def test_suggestions_never_name_another_accounts_domain(alice_client, bob, many_domains, client):
     assert alice_client.get("/domains/", {"side": "recipient", "starting": "glob"}).json() == {
         "domains": []

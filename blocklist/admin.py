@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import redirect
@@ -184,12 +186,18 @@ class BlockAdmin(admin.ModelAdmin):
         title,
         question,
         if_none="Nothing will change: none of the selected blocks is in force.",
+        in_parts=False,
+        done="",
     ):
+        """The question page. `in_parts`: a release, which goes on where the last part
+        stopped (what it released is no longer in force), so a selection past
+        RELEASE_LIMIT is released a part per "Yes" instead of refused. `done`: what the
+        part before this question released."""
         in_force = blocks.filter(released_at=None)
         by_kind = dict(in_force.values_list("kind").annotate(n=Count("pk")).order_by())
         total = sum(by_kind.values())
         consequences = [
-            f"{by_kind[kind]} {label.lower()} block(s): {_WHAT_RELEASE_MEANS[kind]}"
+            f"{by_kind[kind]:,} {label.lower()} block(s): {_WHAT_RELEASE_MEANS[kind]}"
             for kind, label in Block.Kind.choices
             if by_kind.get(kind)
         ]
@@ -198,15 +206,30 @@ class BlockAdmin(admin.ModelAdmin):
             if consequences
             else [if_none]
         )
+        parts = in_parts and total > RELEASE_LIMIT
+        if parts:
+            consequences.append(
+                f"One request releases at most {RELEASE_LIMIT:,}: "
+                f'"Yes" releases the first {RELEASE_LIMIT:,} (by id) and asks again '
+                "for the rest."
+            )
         return _ask_first(
             self,
             request,
             title=title,
-            question=question.format(n=total),
+            question=(done + " " if done else "") + question.format(n=f"{total:,}"),
             consequences=consequences,
-            refused=_too_many(total),
+            refused="" if in_parts else _too_many(total),
             **_some_addresses(in_force, total),
         )
+
+    def _release_a_part(self, request, blocks: QuerySet[Block], note: str) -> tuple[int, int]:
+        """Release the first RELEASE_LIMIT blocks in force of `blocks` (by id): the whole
+        selection when it fits. Returns (released, still in force)."""
+        in_force = blocks.filter(released_at=None)
+        part = Block.objects.filter(pk__in=in_force.order_by("pk").values("pk")[:RELEASE_LIMIT])
+        n = actions.release_blocks(part, actor=_actor(request), note=note)
+        return n, in_force.count() if n == RELEASE_LIMIT else 0
 
     def _refuse_too_many(self, request, blocks: QuerySet[Block], verb: str = "releases") -> bool:
         """On "Yes": the selection may have grown since the question."""
@@ -217,14 +240,20 @@ class BlockAdmin(admin.ModelAdmin):
 
     @admin.action(description="Remove selected blocks (kept in history)")
     def remove(self, request, queryset: QuerySet[Block]):
+        ask = partial(
+            self._ask_before_releasing,
+            request,
+            queryset,
+            title="Remove blocks",
+            question="Remove {n} block(s) in force?",
+            in_parts=True,
+        )
         if not _confirmed(request):
-            return self._ask_before_releasing(
-                request, queryset, title="Remove blocks", question="Remove {n} block(s) in force?"
-            )
-        if self._refuse_too_many(request, queryset):
-            return None
-        n = actions.release_blocks(queryset, actor=_actor(request))
-        self.message_user(request, f"Removed {n} block(s).")
+            return ask()
+        n, left = self._release_a_part(request, queryset, "Removed by staff.")
+        if left:
+            return ask(done=f"Removed {n:,} block(s); {left:,} remain in force.")
+        self.message_user(request, f"Removed {n:,} block(s).")
         return None
 
     def _lift_by_evidence(self, request, queryset: QuerySet[Block], evidence: str):
@@ -232,21 +261,24 @@ class BlockAdmin(admin.ModelAdmin):
         stay (filter the list by evidence first to lift all of one strength)."""
         chosen = queryset.filter(kind=Block.Kind.INVALID, bounce_evidence=evidence)
         label = BounceEvidence(evidence).label if evidence else "no recorded evidence"
-        if not _confirmed(request):
-            return self._ask_before_releasing(
-                request,
-                chosen,
-                title="Lift blocks by evidence",
-                question=f"Lift {{n}} invalid-address block(s) resting on {label}? The other "
-                "selected blocks stay.",
-                if_none=f"Nothing will change: no selected block in force rests on {label}.",
-            )
-        if self._refuse_too_many(request, chosen):
-            return None
-        n = actions.release_blocks(
-            chosen, actor=_actor(request), note=f"Lifted by staff: evidence {evidence or 'none'}."
+        ask = partial(
+            self._ask_before_releasing,
+            request,
+            chosen,
+            title="Lift blocks by evidence",
+            question=f"Lift {{n}} invalid-address block(s) resting on {label}? The other "
+            "selected blocks stay.",
+            if_none=f"Nothing will change: no selected block in force rests on {label}.",
+            in_parts=True,
         )
-        self.message_user(request, f"Lifted {n} invalid-address block(s) resting on {label}.")
+        if not _confirmed(request):
+            return ask()
+        n, left = self._release_a_part(
+            request, chosen, f"Lifted by staff: evidence {evidence or 'none'}."
+        )
+        if left:
+            return ask(done=f"Lifted {n:,} block(s); {left:,} remain in force.")
+        self.message_user(request, f"Lifted {n:,} invalid-address block(s) resting on {label}.")
         return None
 
     @admin.action(description="Lift selected invalid-address blocks resting on wording only")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from blocklist import changes, custom, gate
 from blocklist.models import Block, History, Whitelist
@@ -91,12 +92,35 @@ def test_removing_asks_first_and_changes_nothing_until_told_yes(staff_client, ac
     assert not Block.objects.active().exists()
 
 
-def test_more_than_one_request_can_release_is_refused_with_a_way_forward(
-    staff_client, account, monkeypatch
-):
+def test_a_release_past_what_one_request_takes_goes_in_parts(staff_client, account, monkeypatch):
+    custom.add_custom_blocks(account, ["a@example.com", "b@example.com"], actor=changes.SYSTEM)
+    bounce(account, "c@example.com")
+    monkeypatch.setattr("blocklist.admin.RELEASE_LIMIT", 2)
+    asked = _act(staff_client, "remove", Block.objects.all())
+    page = asked.content.decode()
+    assert "Remove 3 block(s) in force?" in page
+    assert "releases the first 2 (by id) and asks again for the rest" in page
+    assert Block.objects.active().count() == 3, "nothing changes on asking"
+
+    again = answer_yes(staff_client, asked)
+    page = again.content.decode()
+    assert "Removed 2 block(s); 1 remain in force. Remove 1 block(s) in force?" in page
+    first_two = list(Block.objects.order_by("pk").values_list("address", flat=True)[:2])
+    assert set(Block.objects.exclude(released_at=None).values_list("address", flat=True)) == set(
+        first_two
+    ), "the first part is the first blocks by id"
+    assert "asks again" not in page, "what is left fits in one request"
+
+    done = answer_yes(staff_client, again)
+    assert "Removed 1 block(s)." in done.content.decode()
+    assert not Block.objects.active().exists()
+    assert History.objects.filter(action=History.Action.REMOVED).count() == 3
+
+
+def test_an_expiry_past_what_one_request_changes_is_refused(staff_client, account, monkeypatch):
     custom.add_custom_blocks(account, ["a@example.com", "b@example.com"], actor=changes.SYSTEM)
     monkeypatch.setattr("blocklist.admin.RELEASE_LIMIT", 1)
-    asked = _act(staff_client, "remove", Block.objects.all())
+    asked = _act(staff_client, "expire_now", Block.objects.all())
     page = asked.content.decode()
     assert "Too many for one request: 2 blocks in force are selected" in page
     assert "Narrow the list" in page and "Yes, " not in page, "no way to say yes"
@@ -104,14 +128,14 @@ def test_more_than_one_request_can_release_is_refused_with_a_way_forward(
     forged = staff_client.post(
         reverse(CHANGELIST),
         {
-            "action": "remove",
+            "action": "expire_now",
             "_selected_action": [b.pk for b in Block.objects.all()],
             "post": "yes",
         },
         follow=True,
     )
     assert "Too many for one request" in forged.content.decode()
-    assert Block.objects.active().count() == 2, "nothing released"
+    assert not Block.objects.filter(expires_at__lte=timezone.now()).exists(), "nothing expired"
 
 
 def test_an_extension_past_what_one_request_changes_is_refused(staff_client, account, monkeypatch):

@@ -122,7 +122,7 @@ def _some_addresses(blocks: QuerySet[Block], total: int) -> dict:
 _SHOWN = 20
 
 # What one request changes, well inside the web server's timeout (GUNICORN_TIMEOUT, 60 s):
-# a release writes one history row per block, and 558,828 blocks took 30 s on a 2-core
+# a release writes one history row per block, and 558,828 blocks took 27-30 s on a 2-core
 # machine (bench/admin_release.py). A larger selection is refused with a way forward.
 RELEASE_LIMIT = 250_000
 

@@ -250,9 +250,9 @@ def change_in_force(
     """Apply `updates` (as to QuerySet.update) to the blocks of `blocks` in force, locked
     first in id order, and write each one's history row. Returns their ids, in order.
 
-    On PostgreSQL it is one statement: a staff release of 558,828 blocks took 22 s so,
-    against 53 s to read the ids, update by them and build the history rows in Python
-    (bench/admin_release.py). Elsewhere (the SQLite demo) the ORM does it step by step.
+    On PostgreSQL it is one statement: a staff release of 558,828 blocks takes 27 s so,
+    where reading the ids, updating by them and building the history rows in Python took
+    50 s (bench/admin_release.py). Elsewhere (the SQLite demo) the ORM does it in steps.
     """
     now = now or timezone.now()
     in_force = blocks.filter(released_at=None).select_for_update().order_by("pk").values_list("pk")

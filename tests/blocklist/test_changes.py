@@ -4,6 +4,7 @@ selection (Hypothesis); and both change only the selected blocks still in force.
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from blocklist import changes
+from blocklist import actions, changes, custom
 from blocklist.models import Block, History, Whitelist
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +162,39 @@ def test_an_empty_selection_changes_nothing(account):
         == []
     )
     assert not History.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers")
+def test_overlapping_releases_at_once_release_each_block_once(account):
+    """Two staff members remove overlapping selections at the same moment: locking in id
+    order means one waits for the other (no deadlock), and each block is released, and
+    written to history, once."""
+    custom.add_custom_blocks(
+        account, [f"u{i:04}@example.com" for i in range(3000)], actor=changes.SYSTEM
+    )
+    ids = list(Block.objects.order_by("pk").values_list("pk", flat=True))
+    selections = [ids[:2000], ids[1000:]]
+    released, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def run(chosen):
+        barrier.wait()
+        try:
+            released.append(
+                actions.release_blocks(Block.objects.filter(pk__in=chosen), actor=changes.SYSTEM)
+            )
+        except Exception as exc:  # a deadlock would surface here
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(chosen,)) for chosen in selections]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sum(released) == 3000 and min(released) >= 1000
+    assert not Block.objects.filter(released_at=None).exists()
+    assert History.objects.filter(action=History.Action.REMOVED).count() == 3000

@@ -43,3 +43,25 @@ def test_a_surge_decision_is_asked_first_and_can_be_taken_back(page, login, staf
     surge.refresh_from_db()
     assert surge.decision == InvalidSurge.Decision.DISMISSED
     assert surge.decided_by == "staff:staff"
+
+
+def test_whitelisting_for_an_account_in_the_browser(
+    page, login, staff_user, account, other_account
+):
+    from blocklist.models import Block, Whitelist
+    from tests.blocklist.conftest import bounce
+
+    bounce(account, "x@example.com")
+    login(staff_user)
+    page.goto("/admin/blocklist/block/")
+    page.get_by_role("checkbox", name="Select this object for an action").first.check()
+    page.get_by_role("combobox", name="Action").select_option("whitelist")
+    page.get_by_role("button", name="Go").click()
+    page.get_by_text("Whitelist these 1 invalid-address block(s) for one account").wait_for()
+    assert [
+        v for v in violations(page) if not v.startswith("link-in-text-block: .breadcrumbs")
+    ] == []
+    page.get_by_label("Account").select_option("globex")
+    page.get_by_role("button", name="Whitelist").click()
+    page.get_by_text("Whitelisted 1 block(s) for globex.").wait_for()
+    assert Whitelist.objects.get().block == Block.objects.get()

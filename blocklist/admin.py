@@ -123,7 +123,8 @@ _SHOWN = 20
 
 # What one request changes, well inside the web server's timeout (GUNICORN_TIMEOUT, 60 s):
 # a release writes one history row per block, and 558,828 blocks took 27-30 s on a 2-core
-# machine (bench/admin_release.py). A larger selection is refused with a way forward.
+# machine (bench/admin_release.py). A larger release goes in parts, one per "Yes"; a larger
+# expiry, extension or whitelisting is refused with a way forward.
 RELEASE_LIMIT = 250_000
 
 _SHOWN_REFUSED = 5

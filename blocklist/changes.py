@@ -255,7 +255,14 @@ def change_in_force(
     50 s (bench/admin_release.py). Elsewhere (the SQLite demo) the ORM does it in steps.
     """
     now = now or timezone.now()
-    in_force = blocks.filter(released_at=None).select_for_update().order_by("pk").values_list("pk")
+    # Only the blocks are locked: a selection joined to accounts (an admin search by
+    # account name) must not hold those rows for the length of a large release.
+    in_force = (
+        blocks.filter(released_at=None)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+        .values_list("pk")
+    )
     change = _change_in_force_pg if connection.vendor == "postgresql" else _change_in_force_orm
     return change(
         in_force,

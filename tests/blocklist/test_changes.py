@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from blocklist import actions, changes, custom
 from blocklist.models import Block, History, Whitelist
+from sesconsole.models import Account
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +199,32 @@ def test_overlapping_releases_at_once_release_each_block_once(account):
     assert sum(released) == 3000 and min(released) >= 1000
     assert not Block.objects.filter(released_at=None).exists()
     assert History.objects.filter(action=History.Action.REMOVED).count() == 3000
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers")
+def test_a_release_selected_through_accounts_locks_only_the_blocks(account):
+    """An admin search by account name joins the accounts; a long release must not hold
+    their rows (the account's own changes would wait for it)."""
+    custom.add_custom_blocks(account, ["a@example.com"], actor=changes.SYSTEM)
+    with transaction.atomic():
+        actions.release_blocks(
+            Block.objects.filter(account__name="acme"), actor=changes.SYSTEM
+        )  # the transaction stays open, holding its locks
+        waited = []
+
+        def touch_account():
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET lock_timeout = '1s'")
+                Account.objects.filter(pk=account.pk).update(display_name="Acme")
+            except Exception as exc:
+                waited.append(exc)
+            finally:
+                connection.close()
+
+        other = threading.Thread(target=touch_account)
+        other.start()
+        other.join()
+    assert waited == [], "the account row was not locked"
+    assert not Block.objects.filter(released_at=None).exists()

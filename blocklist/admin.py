@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from django.contrib import admin
@@ -67,9 +68,7 @@ def _confirmed(request) -> bool:
     return request.POST.get("post") == "yes"
 
 
-def _ask_first(
-    modeladmin, request, *, title, question, consequences, addresses=(), more=0, refused=""
-):
+def _ask_first(modeladmin, request, *, title, question, consequences, addresses=(), more=0):
     """Django's delete_selected way for a decision that cannot be undone in one click: the
     action's first POST shows what it will do, and it runs when this page's form comes
     back with post=yes. The form resends the POST it was asked with (the ticked rows of
@@ -85,7 +84,6 @@ def _ask_first(
             "consequences": consequences,
             "addresses": addresses,
             "more": more,
-            "refused": refused,
             "resent": _resent(request),
             "opts": modeladmin.model._meta,
         },
@@ -102,8 +100,7 @@ def _resent(request) -> list[tuple[str, str]]:
     ]
 
 
-def _too_many(n: int, verb: str = "releases", limit: int | None = None) -> str:
-    limit = RELEASE_LIMIT if limit is None else limit
+def _too_many(n: int, verb: str, limit: int) -> str:
     if n <= limit:
         return ""
     return (
@@ -123,8 +120,8 @@ _SHOWN = 20
 
 # What one request changes, well inside the web server's timeout (GUNICORN_TIMEOUT, 60 s):
 # a release writes one history row per block, and 558,828 blocks took 27-30 s on a 2-core
-# machine (bench/admin_release.py). A larger release goes in parts, one per "Yes"; a larger
-# expiry, extension or whitelisting is refused with a way forward.
+# machine (bench/admin_release.py). A larger release or expiry goes in parts, one per "Yes";
+# a larger extension or whitelisting is refused with a way forward.
 RELEASE_LIMIT = 250_000
 
 _SHOWN_REFUSED = 5
@@ -187,13 +184,11 @@ class BlockAdmin(admin.ModelAdmin):
         title,
         question,
         if_none="Nothing will change: none of the selected blocks is in force.",
-        in_parts=False,
         done="",
     ):
-        """The question page. `in_parts`: a release, which goes on where the last part
-        stopped (what it released is no longer in force), so a selection past
-        RELEASE_LIMIT is released a part per "Yes" instead of refused. `done`: what the
-        part before this question released."""
+        """The question page. A selection past RELEASE_LIMIT is done a part per "Yes"
+        (see _a_part), and the page asks again for the rest; `done` says what the part
+        before this question did."""
         in_force = blocks.filter(released_at=None)
         by_kind = dict(in_force.values_list("kind").annotate(n=Count("pk")).order_by())
         total = sum(by_kind.values())
@@ -207,12 +202,10 @@ class BlockAdmin(admin.ModelAdmin):
             if consequences
             else [if_none]
         )
-        parts = in_parts and total > RELEASE_LIMIT
-        if parts:
+        if total > RELEASE_LIMIT:
             consequences.append(
-                f"One request releases at most {RELEASE_LIMIT:,}: "
-                f'"Yes" releases the first {RELEASE_LIMIT:,} (by id) and asks again '
-                "for the rest."
+                f"One request takes at most {RELEASE_LIMIT:,}: "
+                f'"Yes" does the first {RELEASE_LIMIT:,} (by id) and asks again for the rest.'
             )
         return _ask_first(
             self,
@@ -220,24 +213,25 @@ class BlockAdmin(admin.ModelAdmin):
             title=title,
             question=(done + " " if done else "") + question.format(n=f"{total:,}"),
             consequences=consequences,
-            refused="" if in_parts else _too_many(total),
             **_some_addresses(in_force, total),
         )
 
-    def _release_a_part(self, request, blocks: QuerySet[Block], note: str) -> tuple[int, int]:
-        """Release the first RELEASE_LIMIT blocks in force of `blocks` (by id): the whole
-        selection when it fits. Returns (released, still in force)."""
-        in_force = blocks.filter(released_at=None)
-        part = Block.objects.filter(pk__in=in_force.order_by("pk").values("pk")[:RELEASE_LIMIT])
-        n = actions.release_blocks(part, actor=_actor(request), note=note)
-        return n, in_force.count() if n == RELEASE_LIMIT else 0
+    @staticmethod
+    def _a_part(
+        select: Callable[[], QuerySet[Block]], change: Callable[[QuerySet[Block]], int]
+    ) -> tuple[int, int]:
+        """Change the first RELEASE_LIMIT blocks of `select()` (by id): the whole selection
+        when it fits. `select()` must no longer hold what a part changed, so asking it again
+        finds the rest. Returns (changed, still to change)."""
+        part = Block.objects.filter(pk__in=select().order_by("pk").values("pk")[:RELEASE_LIMIT])
+        n = change(part)
+        return n, select().count() if n == RELEASE_LIMIT else 0
 
-    def _refuse_too_many(self, request, blocks: QuerySet[Block], verb: str = "releases") -> bool:
-        """On "Yes": the selection may have grown since the question."""
-        refused = _too_many(blocks.filter(released_at=None).count(), verb)
-        if refused:
-            self.message_user(request, refused, level="error")
-        return bool(refused)
+    def _release_a_part(self, request, blocks: QuerySet[Block], note: str) -> tuple[int, int]:
+        return self._a_part(
+            lambda: blocks.filter(released_at=None),
+            lambda part: actions.release_blocks(part, actor=_actor(request), note=note),
+        )
 
     @admin.action(description="Remove selected blocks (kept in history)")
     def remove(self, request, queryset: QuerySet[Block]):
@@ -247,7 +241,6 @@ class BlockAdmin(admin.ModelAdmin):
             queryset,
             title="Remove blocks",
             question="Remove {n} block(s) in force?",
-            in_parts=True,
         )
         if not _confirmed(request):
             return ask()
@@ -270,7 +263,6 @@ class BlockAdmin(admin.ModelAdmin):
             question=f"Lift {{n}} invalid-address block(s) resting on {label}? The other "
             "selected blocks stay.",
             if_none=f"Nothing will change: no selected block in force rests on {label}.",
-            in_parts=True,
         )
         if not _confirmed(request):
             return ask()
@@ -296,25 +288,39 @@ class BlockAdmin(admin.ModelAdmin):
 
     @admin.action(description="Expire selected blocks now")
     def expire_now(self, request, queryset: QuerySet[Block]):
-        if not _confirmed(request):
-            return self._ask_before_releasing(
-                request,
-                queryset,
-                title="Expire blocks now",
-                question="Expire {n} block(s) in force now? They stop holding at once; the "
-                "expiry job releases them on its next run.",
-            )
-        if self._refuse_too_many(request, queryset):
-            return None
-        n = actions.set_expiry(
-            queryset, timezone.now(), actor=_actor(request), note="Expired by staff."
+        def not_expired() -> QuerySet[Block]:
+            # Asked afresh for each part: what the last part expired is out of it.
+            return queryset.filter(released_at=None).exclude(expires_at__lte=timezone.now())
+
+        ask = partial(
+            self._ask_before_releasing,
+            request,
+            title="Expire blocks now",
+            question="Expire {n} block(s) in force now? They stop holding at once; the "
+            "expiry job releases them on its next run.",
+            if_none="Nothing will change: no selected block is in force and unexpired.",
         )
-        self.message_user(request, f"Expired {n} block(s).")
+        if not _confirmed(request):
+            return ask(not_expired())
+        n, left = self._a_part(
+            not_expired,
+            lambda part: actions.set_expiry(
+                part, timezone.now(), actor=_actor(request), note="Expired by staff."
+            ),
+        )
+        if left:
+            return ask(not_expired(), done=f"Expired {n:,} block(s); {left:,} remain to expire.")
+        self.message_user(request, f"Expired {n:,} block(s).")
+        return None
 
     @admin.action(description="Extend selected blocks by 30 days")
     def extend_30_days(self, request, queryset: QuerySet[Block]):
-        # It only lengthens blocks, so it asks nothing; it still must finish in one request.
-        if self._refuse_too_many(request, queryset.exclude(expires_at=None), "extends"):
+        # It only lengthens blocks, so it asks nothing. A part per request would take the
+        # same blocks again (they stay in force), so past the limit it is refused.
+        in_force = queryset.filter(released_at=None).exclude(expires_at=None)
+        refused = _too_many(in_force.count(), "extends", RELEASE_LIMIT)
+        if refused:
+            self.message_user(request, refused, level="error")
             return None
         n = actions.extend_blocks(queryset, 30, actor=_actor(request))
         self.message_user(request, f"Extended {n} block(s) by 30 days.")

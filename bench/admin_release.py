@@ -9,8 +9,8 @@ The selections: one account's invalid-address blocks (50,000) and the invalid-ad
 blocks of one month (558,828). blocklist.admin.RELEASE_LIMIT is set aside here so that
 the larger one is timed too; the admin refuses it. Beside the whole requests: the release
 alone (the admin's own call, no request around it) and a floor (one bare UPDATE of the same
-rows: no lock order, no history). Then the larger one as the admin releases it, a part of
-RELEASE_LIMIT blocks per "Yes", each part a request.
+rows: no lock order, no history). Then the larger one as the admin removes and expires it, a
+part of RELEASE_LIMIT blocks per "Yes", each part a request.
 """
 
 from __future__ import annotations
@@ -108,17 +108,21 @@ def main() -> None:
     admin.RELEASE_LIMIT = limit
     label, query = selections[-1]
     url = f"/admin/blocklist/block/?kind__exact=invalid&{query}"
-    form = {"action": "remove", "select_across": "1", "_selected_action": [ticked]}
-    with transaction.atomic():
-        answer, parts = client.post(url, form), []
-        while answer.status_code == 200:  # the question again: more to release
-            t = time.perf_counter()
-            answer = client.post(url, {**form, "post": "yes"})
-            parts.append(time.perf_counter() - t)
-        transaction.set_rollback(True)
-    print(
-        f"\n{label}, in parts of {limit:,}: " + ", ".join(f"{p:.1f} s" for p in parts) + " a part"
-    )
+    print()
+    for action in ("remove", "expire_now"):
+        form = {"action": action, "select_across": "1", "_selected_action": [ticked]}
+        with transaction.atomic():
+            answer, parts = client.post(url, form), []
+            while answer.status_code == 200:  # the question again: more to do
+                t = time.perf_counter()
+                answer = client.post(url, {**form, "post": "yes"})
+                parts.append(time.perf_counter() - t)
+            transaction.set_rollback(True)
+        print(
+            f"{action}, {label}, in parts of {limit:,}: "
+            + ", ".join(f"{p:.1f} s" for p in parts)
+            + " a part"
+        )
 
 
 if __name__ == "__main__":

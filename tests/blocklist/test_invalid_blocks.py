@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from blocklist import actions, changes, gate, queries
 from blocklist.models import Block, History
+from delivery.ingest import ingest_events
 from tests.blocklist.conftest import bounce
+from tests.events import make_event
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +96,41 @@ def test_an_account_sees_blocks_it_triggered_or_mailed_and_no_others(account, ot
     ingest_events(account, [make_event("request", "acme-shared", to="shared@example.com")])
     seen = set(queries.invalid_blocks_visible_to(account).values_list("address", flat=True))
     assert seen == {"mine@example.com", "shared@example.com"}
+
+
+SMTP_INVALID = {"code": 550, "enhanced": "5.1.1", "text": "550 5.1.1 user unknown"}
+
+
+def test_each_block_of_one_batch_is_added_at_its_own_bounce_time(account):
+    """One batch's blocks share one history INSERT, yet each keeps its bounce's time."""
+    day = timezone.now().replace(microsecond=0) - timedelta(days=3)
+    times = [day, day + timedelta(minutes=90), day + timedelta(hours=16, seconds=1)]
+    ingest_events(
+        account,
+        [
+            make_event("request", f"h-{i}", to=f"h{i}@example.com", timestamp=_iso(day))
+            for i in range(3)
+        ],
+    )
+    ingest_events(
+        account,
+        [
+            make_event(
+                "bounced",
+                f"h-{i}",
+                smtp=SMTP_INVALID,
+                bounce_class="invalid_address",
+                timestamp=_iso(at),
+            )
+            for i, at in enumerate(times)
+        ],
+    )
+    added = History.objects.filter(action="added").select_related("block")
+    assert sorted((h.block.address, h.at, h.block.blocked_at) for h in added) == [
+        (f"h{i}@example.com", at, at) for i, at in enumerate(times)
+    ]
+    assert {h.account_id for h in added} == {account.pk}
+
+
+def _iso(at) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -179,6 +179,16 @@ DATABASES["default"]["CONN_MAX_AGE"] = env_int(
     0 if DEBUG or DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 60,
 )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool(
+    "DB_JIT", False
+):
+    # PostgreSQL compiles any statement its planner costs over jit_above_cost, and each
+    # parallel worker compiles it again: 17 ms and more for a list page's capped count that
+    # runs in 30 ms (docs/performance.md). Our statements are short; the compile never pays.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["options"] = (
+        DATABASES["default"]["OPTIONS"].get("options", "") + " -c jit=off"
+    ).strip()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # WAL and immediate transactions let the web server, the worker and beat share

@@ -4,34 +4,50 @@ from __future__ import annotations
 
 from datetime import date, tzinfo
 
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import BooleanField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from delivery.addresses import InvalidAddress, normalize_address
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, day_bounds, zone_of
 from sesconsole.models import Account
 
-from .models import AutoBlockSetting, Block, Whitelist
+from .models import AutoBlockSetting, Block, VisibleBlock, Whitelist
 
 
 def invalid_blocks_visible_to(
-    account: Account, start: date | None = None, end: date | None = None, address: str = ""
+    account: Account,
+    start: date | None = None,
+    end: date | None = None,
+    address: str = "",
+    *,
+    probe_each: bool = False,
 ) -> QuerySet[Block]:
     """Active invalid-address blocks an account may see, blocked within [start, end].
 
     An account sees the blocks its sending triggered and those of addresses it has
     mailed (or tried to); other tenants' recipients stay private. Read from its
     VisibleBlock rows: the equal `blocked_at` lets the key's order serve the list's.
+
+    `probe_each`: the same rows, found by testing each block for the account's row, so
+    that a list sorted by address or expiry can walk that index and stop at its page. Only
+    for an account that sees many blocks (blocklist.views.ListPaginator): for one that sees
+    few, the walk would test every block of the installation.
     """
-    qs = (
-        Block.objects.invalid()
-        .active()
-        .filter(visible_to__account=account, visible_to__blocked_at=F("blocked_at"))
-        .annotate(
-            whitelisted=Exists(
-                Whitelist.objects.active().filter(account=account, block=OuterRef("pk"))
-            )
-        )
+    if probe_each:
+        # A scalar subquery, which PostgreSQL keeps as a test per row; EXISTS would become
+        # a join, which the planner, misjudging it, answers by reading every block.
+        seen = VisibleBlock.objects.filter(
+            account=account, blocked_at=OuterRef("blocked_at"), block=OuterRef("pk")
+        ).values(seen=Value(True))[:1]
+        visible = Q(seen=True)
+    else:
+        seen = None
+        visible = Q(visible_to__account=account, visible_to__blocked_at=F("blocked_at"))
+    qs = Block.objects.invalid().active()
+    if seen is not None:
+        qs = qs.alias(seen=Subquery(seen, output_field=BooleanField()))
+    qs = qs.filter(visible).annotate(
+        whitelisted=Exists(Whitelist.objects.active().filter(account=account, block=OuterRef("pk")))
     )
     qs = within_days(qs, "blocked_at", start, end, zone_of(account))
     if address:

@@ -9,8 +9,11 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from blocklist import custom
-from blocklist.changes import SYSTEM
+from blocklist import custom, queries
+from blocklist.changes import SYSTEM, release
+from blocklist.models import Block, Whitelist
+from blocklist.views import ListPaginator
+from tests.blocklist.conftest import bounce
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +78,71 @@ def test_the_api_orders_as_before_and_never_fails_on_a_sort(api_client, blocks, 
     r = api_client.get("/api/v1/blocklist/custom/", params)
     assert r.status_code == 200
     assert [row["address"] for row in r.json()["results"]] == expected
+
+
+# The invalid-address list of an account past the cap, sorted by address, reads its first
+# pages by walking the address index (blocklist.views.ListPaginator.walked).
+
+MINE = ["d@x.example", "a@y.example", "f@x.example", "b@z.example", "e@y.example", "c@x.example"]
+
+
+@pytest.fixture
+def visible_blocks(account, other_account):
+    for address in MINE:
+        bounce(account, address)
+    for address in ["aa@other.example", "ca@other.example", "zz@other.example"]:
+        bounce(other_account, address)  # blocks account never mailed: not its to see
+    bounce(account, "gone@x.example")
+    removed = Block.objects.get(address="gone@x.example")
+    release(
+        Block.objects.filter(pk=removed.pk), "removed", "removed", account=account, actor=SYSTEM
+    )
+
+
+def _pages(client, sort: str) -> tuple[list[str], list[bool]]:
+    rows, walked = [], []
+    for number in range(1, 10):
+        r = client.get(reverse("blocklist:invalid"), {"sort": sort, "page": number})
+        assert r.status_code == 200
+        page = r.context["page"]
+        walked.append('JOIN "blocklist_visibleblock"' not in str(page.object_list.query))
+        rows += [b.address for b in page]
+        if not page.has_next():
+            return rows, walked
+    raise AssertionError("more pages than rows")
+
+
+@pytest.mark.parametrize("sort", ["address", "-address"])
+def test_a_list_past_the_cap_walks_the_address_index_to_the_same_rows(
+    alice_client, visible_blocks, monkeypatch, sort
+):
+    monkeypatch.setattr("blocklist.views.PAGE_SIZE", 2)
+    monkeypatch.setattr(ListPaginator, "cap", 4)  # 6 visible: past it
+    monkeypatch.setattr(ListPaginator, "WALK_ROWS", 4)  # the first two pages
+    expected = sorted(MINE, reverse=sort.startswith("-"))[:4]
+    rows, walked = _pages(alice_client, sort)
+    assert rows == expected
+    assert walked == [True, True]
+
+
+def test_past_its_walk_rows_or_under_the_cap_the_list_is_joined(
+    alice_client, visible_blocks, monkeypatch
+):
+    monkeypatch.setattr("blocklist.views.PAGE_SIZE", 2)
+    monkeypatch.setattr(ListPaginator, "cap", 4)
+    monkeypatch.setattr(ListPaginator, "WALK_ROWS", 2)
+    assert _pages(alice_client, "address") == (sorted(MINE)[:4], [True, False])
+    monkeypatch.setattr(ListPaginator, "cap", 6)  # not past it
+    assert _pages(alice_client, "address") == (sorted(MINE), [False, False, False])
+    assert _pages(alice_client, "-blocked")[1] == [False, False, False]
+
+
+def test_the_walked_rows_are_the_joined_rows_for_any_filter(account, visible_blocks):
+    Whitelist.objects.create(account=account, block=Block.objects.get(address="b@z.example"))
+    for address in ["", "c@x.example", "aa@other.example"]:
+        joined = queries.invalid_blocks_visible_to(account, address=address)
+        walked = queries.invalid_blocks_visible_to(account, address=address, probe_each=True)
+        fields = ("address", "whitelisted")
+        assert list(walked.order_by("address").values_list(*fields)) == list(
+            joined.order_by("address").values_list(*fields)
+        )

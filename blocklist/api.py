@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from sesconsole.api_exports import ExportMixin
 from sesconsole.api_support import ApiError
 from sesconsole.lib.fields import StrictBooleanField, StrictCharField
+from sesconsole.lib.filters import StableOrdering
 from sesconsole.lib.timezones import zone_of
 from sesconsole.tenancy import (
     AccountScopedMixin,
@@ -51,6 +52,7 @@ from .filters import BlockFilter, CustomBlockFilter, HistoryFilter, InvalidBlock
 from .gate import check
 from .models import Block, History, Whitelist
 from .offers import verdict_json
+from .pagination import BlockPagination
 from .queries import auto_block_setting, invalid_blocks_visible_to
 from .surges import verdicts_held
 from .upload import MAX_UPLOAD_LINES, refuse_oversized_body
@@ -260,6 +262,7 @@ class _BlockViewSet(
     serializer_class = BlockSerializer
     csv_columns = BLOCK_COLUMNS
     queryset = Block.objects.none()
+    pagination_class = BlockPagination
     ordering_fields = ["blocked_at", "address", "expires_at", "stopped_count"]
     ordering = ["-blocked_at"]
     kind = ""
@@ -293,6 +296,18 @@ class InvalidBlockViewSet(_BlockViewSet):
         if account is None:
             return Block.objects.none()
         return invalid_blocks_visible_to(account).select_related("account", "event")
+
+    def walked_queryset(self) -> QuerySet[Block] | None:
+        """The account's list by address, read by walking the address index (for its first
+        pages past the count's cap: blocklist.pagination)."""
+        account = current_account(self.request)
+        if account is None or sees_all_accounts(self.request):
+            return None
+        ordering = StableOrdering().get_ordering(self.request, self.get_queryset(), self)
+        if not ordering or ordering[0].lstrip("-") != "address":
+            return None
+        walked = invalid_blocks_visible_to(account, probe_each=True)
+        return self.filter_queryset(walked.select_related("account", "event"))
 
     @extend_schema(request=AddressesSerializer, responses={200: BatchResultSerializer})
     @action(detail=False, methods=["post"])

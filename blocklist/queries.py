@@ -30,7 +30,7 @@ def invalid_blocks_visible_to(
 
     `probe_each`: the same rows, found by testing each block for the account's row, so
     that a list sorted by address or expiry can walk that index and stop at its page. Only
-    for an account that sees many blocks (blocklist.views.ListPaginator): for one that sees
+    for an account that sees many blocks (blocklist.pagination.ListPaginator): for one that sees
     few, the walk would test every block of the installation.
     """
     if probe_each:

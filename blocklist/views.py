@@ -16,7 +16,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from sesconsole.lib.form_errors import summary_errors
-from sesconsole.lib.pagination import CappedPaginator
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, local_today, zone_of
 from sesconsole.tenancy import console_view
 
@@ -52,6 +51,7 @@ from .filters import (
 from .gate import check
 from .models import Block, History, Whitelist
 from .offers import offers_for
+from .pagination import ListPaginator
 from .queries import auto_block_setting, invalid_blocks_visible_to
 from .surges import verdicts_held
 from .upload import MAX_UPLOAD_LINES, max_upload_bytes, refuse_oversized_body
@@ -66,27 +66,6 @@ def _checked(f) -> dict:
     if f.is_valid():
         return {"invalid": False}
     return {"invalid": True, "invalid_summary": summary_errors(f.form)}
-
-
-class ListPaginator(CappedPaginator):
-    # Sorted by address, expiry or stops, a count in that order may walk that column's
-    # index far: any 10,001 rows are as good (0.7 s less for a big sender's list by address).
-    count_in_order = False
-    # How deep `walked` may serve. An account past the cap sees 1 in N/10,001 or more of
-    # the N blocks a walk passes, so 1,000 rows test at most a tenth of what a join reads.
-    WALK_ROWS = 1_000
-
-    def __init__(self, object_list, per_page, *, walked=None):
-        super().__init__(object_list, per_page)
-        # The same rows, read by walking the sort's index (queries.invalid_blocks_visible_to's
-        # `probe_each`): for the first pages of a list past the cap.
-        self.walked = walked
-
-    def page(self, number):
-        page = super().page(number)
-        if self.walked is not None and self.capped and page.end_index() <= self.WALK_ROWS:
-            page.object_list = self.walked[page.start_index() - 1 : page.end_index()]
-        return page
 
 
 def _page(request: HttpRequest, f: BlockFilter, walked: BlockFilter | None = None) -> dict:

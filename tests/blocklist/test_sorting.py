@@ -12,7 +12,7 @@ from django.utils import timezone
 from blocklist import custom, queries
 from blocklist.changes import SYSTEM, release
 from blocklist.models import Block, Whitelist
-from blocklist.views import ListPaginator
+from blocklist.pagination import ListPaginator
 from tests.blocklist.conftest import bounce
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +81,7 @@ def test_the_api_orders_as_before_and_never_fails_on_a_sort(api_client, blocks, 
 
 
 # The invalid-address list of an account past the cap, sorted by address, reads its first
-# pages by walking the address index (blocklist.views.ListPaginator.walked).
+# pages by walking the address index (blocklist.pagination.ListPaginator.walked).
 
 MINE = ["d@x.example", "a@y.example", "f@x.example", "b@z.example", "e@y.example", "c@x.example"]
 
@@ -146,3 +146,31 @@ def test_the_walked_rows_are_the_joined_rows_for_any_filter(account, visible_blo
         assert list(walked.order_by("address").values_list(*fields)) == list(
             joined.order_by("address").values_list(*fields)
         )
+
+
+@pytest.mark.parametrize("ordering", ["address", "-address"])
+def test_the_api_walks_too_and_gives_the_same_rows(
+    api_client, visible_blocks, monkeypatch, ordering
+):
+    monkeypatch.setattr(ListPaginator, "cap", 4)
+    monkeypatch.setattr(ListPaginator, "WALK_ROWS", 4)
+    walks = []
+    page = ListPaginator.page
+
+    def spy(self, number):
+        walks.append(self.walked is not None)
+        return page(self, number)
+
+    monkeypatch.setattr(ListPaginator, "page", spy)
+    rows = []
+    for number in (1, 2):
+        r = api_client.get(
+            "/api/v1/blocklist/invalid/", {"ordering": ordering, "page": number, "page_size": 2}
+        )
+        assert r.status_code == 200
+        assert r.json()["count"] == 4 and r.json()["count_capped"] is True
+        rows += [row["address"] for row in r.json()["results"]]
+    assert rows == sorted(MINE, reverse=ordering.startswith("-"))[:4]
+    assert walks == [True, True]
+    r = api_client.get("/api/v1/blocklist/invalid/", {"page_size": 2})
+    assert walks[-1] is False  # newest first is the join's own order

@@ -293,6 +293,16 @@ def bench_requests(account_id: int, small_id: int) -> list[tuple[str, float, flo
             10,
         ),
         ("page: reject blocks, first page", get("/blocklist/rejects/"), 10),
+        (
+            "GET /api/v1/blocklist/invalid/, first page (1M messages)",
+            get("/api/v1/blocklist/invalid/", api),
+            10,
+        ),
+        (
+            "GET /api/v1/blocklist/invalid/?ordering=address (1M messages)",
+            get("/api/v1/blocklist/invalid/?ordering=address", api),
+            10,
+        ),
     ]
     results = [(label, *timed(fn, runs)) for label, fn, runs in cases]
     # A surge at each domain of the 900 clear addresses: the blocking query then also looks

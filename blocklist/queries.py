@@ -29,9 +29,9 @@ def invalid_blocks_visible_to(
     VisibleBlock rows: the equal `blocked_at` lets the key's order serve the list's.
 
     `probe_each`: the same rows, found by testing each block for the account's row, so
-    that a list sorted by address or expiry can walk that index and stop at its page. Only
-    for an account that sees many blocks (blocklist.pagination.ListPaginator): for one that sees
-    few, the walk would test every block of the installation.
+    that a list sorted by address can walk the address index and stop at its page. Only
+    for an account that sees many blocks (blocklist.pagination.ListPaginator): for one
+    that sees few, the walk would test every block of the installation.
     """
     if probe_each:
         # A scalar subquery, which PostgreSQL keeps as a test per row; EXISTS would become

@@ -184,7 +184,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env
 ):
     # PostgreSQL compiles any statement its planner costs over jit_above_cost, and each
     # parallel worker compiles it again: 17 ms and more for a list page's capped count that
-    # runs in 30 ms (docs/performance.md). Our statements are short; the compile never pays.
+    # runs in 30 ms (docs/performance.md). No bench of ours ran faster compiled.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"]["options"] = (
         DATABASES["default"]["OPTIONS"].get("options", "") + " -c jit=off"

@@ -8,6 +8,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -68,13 +69,17 @@ def _checked(f) -> dict:
     return {"invalid": True, "invalid_summary": summary_errors(f.form)}
 
 
-def _page(request: HttpRequest, f: BlockFilter, walked: BlockFilter | None = None) -> dict:
+def _page(request: HttpRequest, f: BlockFilter, walked: QuerySet | None = None) -> dict:
+    """The list's page; `walked`: the same rows in another form, which the list's filter
+    and sort are applied to as well (ListPaginator.walked)."""
     checked = _checked(f)
     qs = f.qs if not checked["invalid"] else f.queryset.none()
     # Capped: counting every invalid-address block an account may see took 10-15 s at 5M
     # blocks (docs/performance.md); past the cap the page says "more than".
     paginator = ListPaginator(
-        qs, PAGE_SIZE, walked=walked.qs if walked is not None and not checked["invalid"] else None
+        qs,
+        PAGE_SIZE,
+        walked=f.filter_queryset(walked) if walked is not None and not checked["invalid"] else None,
     )
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
@@ -190,11 +195,7 @@ def invalid_list(request: HttpRequest, account) -> HttpResponse:
     if f.sort_in_force in ("address", "-address"):
         # Joined, a big sender's list by address read every block (0.5-1.5 s at 5M);
         # walking the address index finds its first page in 7 ms (docs/performance.md).
-        walked = InvalidBlockPageFilter(
-            request.GET,
-            queryset=invalid_blocks_visible_to(account, probe_each=True).select_related("event"),
-            request=request,
-        )
+        walked = invalid_blocks_visible_to(account, probe_each=True).select_related("event")
     return _render(
         request,
         account,

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from blocklist import changes, custom, expiry
 from blocklist.models import Block
@@ -88,7 +89,8 @@ def test_modify_expiry_then_make_it_permanent(page, login, alice, account):
     block.refresh_from_db()
     assert expiry.expiry_date_of(block) == day
     page.get_by_role("link", name="Modify a@example.com").click()
-    assert f"expiry permanent → {day.isoformat()}" in page.content()
+    # Waits for the modify page: read at once, the content was that of a page in transit.
+    expect(page.locator("body")).to_contain_text(f"expiry permanent → {day.isoformat()}")
     page.get_by_label("Expires after (empty: permanent)").fill("")
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/blocklist/custom/")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.db import connection, transaction
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from blocklist import actions, changes, custom
 from blocklist.models import Block, History, Whitelist
 from sesconsole.models import Account
+from tests.concurrency import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -176,26 +178,12 @@ def test_overlapping_releases_at_once_release_each_block_once(account):
     )
     ids = list(Block.objects.order_by("pk").values_list("pk", flat=True))
     selections = [ids[:2000], ids[1000:]]
-    released, errors = [], []
-    barrier = threading.Barrier(2)
 
     def run(chosen):
-        barrier.wait()
-        try:
-            released.append(
-                actions.release_blocks(Block.objects.filter(pk__in=chosen), actor=changes.SYSTEM)
-            )
-        except Exception as exc:  # a deadlock would surface here
-            errors.append(exc)
-        finally:
-            connection.close()
+        return actions.release_blocks(Block.objects.filter(pk__in=chosen), actor=changes.SYSTEM)
 
-    threads = [threading.Thread(target=run, args=(chosen,)) for chosen in selections]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    # A deadlock would raise here.
+    released = run_together(*(partial(run, chosen) for chosen in selections))
     assert sum(released) == 3000 and min(released) >= 1000
     assert not Block.objects.filter(released_at=None).exists()
     assert History.objects.filter(action=History.Action.REMOVED).count() == 3000

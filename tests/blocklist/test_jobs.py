@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 import time_machine
@@ -13,6 +13,7 @@ from blocklist import changes, custom, gate, jobs, queries
 from blocklist.models import AutoBlockSetting, Block, History
 from delivery.ingest import ingest_events
 from tests.blocklist.conftest import bounce
+from tests.concurrency import run_together
 from tests.events import make_event
 
 pytestmark = pytest.mark.django_db
@@ -118,23 +119,8 @@ def test_two_concurrent_release_runs_release_each_block_once(account):
             actor=changes.SYSTEM,
             expires_on=BOUNCED_AT.date(),
         )
-    counts = []
-    barrier = threading.Barrier(2)
-
-    def run():
-        barrier.wait()
-        try:
-            counts.append(
-                jobs.lift_expired_custom_blocks(BOUNCED_AT + timedelta(days=2), chunk=500)
-            )
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    lift = partial(jobs.lift_expired_custom_blocks, BOUNCED_AT + timedelta(days=2), chunk=500)
+    counts = run_together(lift, lift)
     assert sum(counts) == 3000
     assert History.objects.filter(action="expired").count() == 3000
     assert Block.objects.filter(released_at=None).count() == 0
@@ -148,21 +134,7 @@ def test_two_concurrent_auto_block_runs_make_no_duplicates(account, alice):
     for i in range(50):
         _full_inbox(account, f"f{i}@example.com")
     AutoBlockSetting.objects.update(enabled=True)
-    counts = []
-    barrier = threading.Barrier(2)
-
-    def run():
-        barrier.wait()
-        try:
-            counts.append(jobs.auto_block_full_inboxes())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    counts = run_together(jobs.auto_block_full_inboxes, jobs.auto_block_full_inboxes)
     assert sum(counts) == 50
     assert Block.objects.count() == 50
     assert History.objects.count() == 50

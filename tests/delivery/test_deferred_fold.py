@@ -17,6 +17,7 @@ from delivery.ingest import ingest_events
 from delivery.models import Message, PendingFold
 from stats.models import COUNTERS, Rollup
 from stats.rollups import rebuild
+from tests.concurrency import run_together
 from tests.events import make_event
 from tests.factories import AccountFactory
 from tests.scenarios import scenario_events
@@ -121,24 +122,14 @@ def test_racing_workers_fold_each_event_once(settings):
     settings.INGEST_FOLD = "deferred"
     for batch in _batches(7):
         ingest_events(account, batch)
-    barrier = threading.Barrier(3)
-    folded = []
 
     def worker():
-        barrier.wait()
-        try:
-            n = 0
-            while step := fold_pending(limit=3):
-                n += step
-            folded.append(n)
-        finally:
-            connection.close()
+        n = 0
+        while step := fold_pending(limit=3):
+            n += step
+        return n
 
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    folded = run_together(worker, worker, worker)
     assert sum(folded) == len(scenario_events())
     assert _rollups(account) == _rollups(reference)
 

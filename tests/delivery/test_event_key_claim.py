@@ -4,8 +4,8 @@ the key trigger that still guards other writers, and across retention."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.db import connection, transaction
@@ -14,6 +14,7 @@ from delivery import partitions
 from delivery.ingest import ingest_events
 from delivery.models import DeliveryEvent, DeliveryEventKey, Message
 from stats.rollups import rebuild
+from tests.concurrency import run_together
 from tests.delivery.test_partitions import NOW, days_ago, hour_totals, iso, message_events
 from tests.factories import AccountFactory
 
@@ -24,26 +25,13 @@ pytestmark = pytest.mark.skipif(
 
 def _race(*batches_per_thread):
     """Ingest each list of batches in its own thread, all starting together."""
-    results, errors = [], []
-    barrier = threading.Barrier(len(batches_per_thread))
 
     def worker(account, batches):
-        barrier.wait()
-        try:
-            for batch in batches:
-                results.append(ingest_events(account, batch))
-        except Exception as exc:  # a deadlock or any error must fail the test below
-            errors.append(exc)
-        finally:
-            connection.close()
+        return [ingest_events(account, batch) for batch in batches]
 
-    threads = [threading.Thread(target=worker, args=args) for args in batches_per_thread]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    return results
+    # A deadlock or any other error raises here.
+    per_thread = run_together(*(partial(worker, *args) for args in batches_per_thread))
+    return [result for results in per_thread for result in results]
 
 
 @pytest.fixture

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 
 import pytest
 from django.db import connection
 
 from delivery.ingest import ingest_events
 from delivery.models import DeliveryEvent, Message
+from tests.concurrency import run_together
 from tests.events import make_event
 from tests.factories import AccountFactory
 
@@ -20,21 +21,7 @@ def test_two_concurrent_copies_of_a_batch_count_once():
     account = AccountFactory(name="acme")
     events = [make_event("request", f"m{i}") for i in range(200)]
     events += [make_event("opened", f"m{i}", timestamp="2026-11-28T11:00:00Z") for i in range(200)]
-    results = []
-    barrier = threading.Barrier(2)
-
-    def worker():
-        barrier.wait()
-        try:
-            results.append(ingest_events(account, events))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = run_together(*[partial(ingest_events, account, events)] * 2)
 
     assert sorted(r.accepted for r in results) == [0, 400]
     assert sum(r.duplicates for r in results) == 400

@@ -3,8 +3,8 @@ counts that outlive the events, and exactly-once ingestion across partitions."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -17,6 +17,7 @@ from delivery import partitions
 from delivery.ingest import ingest_events
 from delivery.models import DeliveryEvent, DeliveryEventKey, Message
 from stats.models import Rollup
+from tests.concurrency import run_together
 from tests.events import make_event
 from tests.factories import AccountFactory
 
@@ -252,21 +253,7 @@ def test_concurrent_copies_spread_over_partitions_count_once():
     events = []
     for i in range(100):
         events += message_events(f"m{i}", days_ago(1 + i % 3, hour=i % 20))
-    results = []
-    barrier = threading.Barrier(2)
-
-    def worker():
-        barrier.wait()
-        try:
-            results.append(ingest_events(account, events))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = run_together(*[partial(ingest_events, account, events)] * 2)
 
     assert sorted(r.accepted for r in results) == [0, 300]
     assert DeliveryEvent.objects.count() == 300

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 import time_machine
@@ -16,6 +16,7 @@ from delivery.idempotency import prune
 from delivery.models import IdempotentRequest, OutboundEmail, OutboundRecipient
 from delivery.sending import add_sender_identity
 from sesconsole.celery import app
+from tests.concurrency import run_together
 from tests.conftest import _reset_broker_pool
 
 URL = "/api/v1/emails/"
@@ -80,23 +81,15 @@ def test_a_refused_request_does_not_burn_its_key(api_client, sender):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers")
 def test_two_concurrent_requests_with_one_key_send_once(account, api_key, sender):
-    answers = []
-    barrier = threading.Barrier(2)
-
-    def client():
-        c = APIClient()
+    clients = [APIClient(), APIClient()]
+    for c in clients:
         c.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key}")
-        barrier.wait()
-        try:
-            answers.append(c.post(URL, _body(), format="json", HTTP_IDEMPOTENCY_KEY="race"))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=client) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers = run_together(
+        *(
+            partial(c.post, URL, _body(), format="json", HTTP_IDEMPOTENCY_KEY="race")
+            for c in clients
+        )
+    )
     assert [a.status_code for a in answers] == [202, 202]
     assert answers[0].json() == answers[1].json()
     assert OutboundEmail.objects.count() == 1

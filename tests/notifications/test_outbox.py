@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -10,6 +10,7 @@ from django.db import connection
 from delivery.ingest import ingest_events
 from notifications import outbox
 from notifications.models import Notification
+from tests.concurrency import run_together
 from tests.events import make_event
 from tests.factories import AccountFactory
 
@@ -111,21 +112,7 @@ def test_racing_copies_of_a_batch_queue_each_event_once(receiver):
     events = [make_event("request", f"m{i}") for i in range(200)]
     events += [make_event("delivered", f"m{i}") for i in range(200)]
     events += [make_event("opened", f"m{i}", timestamp="2026-11-28T11:00:00Z") for i in range(200)]
-    barrier = threading.Barrier(3)
-    results = []
-
-    def worker():
-        barrier.wait()
-        try:
-            results.append(ingest_events(account, events))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = run_together(*[partial(ingest_events, account, events)] * 3)
 
     assert sorted(r.accepted for r in results) == [0, 0, 600]
     assert Notification.objects.count() == 400

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date
+from functools import partial
 
 import pytest
 from django.core.management import call_command
@@ -11,6 +11,7 @@ from django.db import connection
 
 from delivery.ingest import ingest_events
 from stats.services import series
+from tests.concurrency import run_together
 from tests.events import make_event
 from tests.factories import AccountFactory
 
@@ -31,25 +32,9 @@ def test_racing_batches_count_once_and_match_a_rebuild():
     ]
     # Two workers: the same request batch twice, the opens in two overlapping halves.
     batches = [requests + opens[:100] + machine[25:], requests + opens[50:] + machine[:40]]
-    barrier = threading.Barrier(2)
-    errors = []
+    # A deadlock would raise here.
+    run_together(*(partial(ingest_events, account, batch) for batch in batches))
 
-    def worker(batch):
-        barrier.wait()
-        try:
-            ingest_events(account, batch)
-        except Exception as exc:  # a deadlock would surface here
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(b,)) for b in batches]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-    assert errors == []
     totals = series(account, DAY, DAY, "day")["totals"]
     assert (totals["requests"], totals["opened"], totals["opened_unique"]) == (150, 200, 150)
     assert (totals["opened_human"], totals["opened_human_unique"]) == (150, 150)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import threading
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from delivery.ingest import ingest_events
 from stats.models import COUNTERS, Rollup, TrackedDomain
 from stats.promotion import choose_tracked_domains
 from stats.rollups import rebuild
+from tests.concurrency import run_together
 from tests.events import make_event
 from tests.factories import AccountFactory
 
@@ -56,36 +56,17 @@ def test_promotions_racing_batches_keep_live_counts_equal_to_a_rebuild(settings)
         return events
 
     ingest_events(account, batch(0))
-    errors = []
-    barrier = threading.Barrier(2)
 
     def counting():
-        barrier.wait()
-        try:
-            for n in range(1, 9):
-                ingest_events(account, batch(n))
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        for n in range(1, 9):
+            ingest_events(account, batch(n))
 
     def choosing():
-        barrier.wait()
-        try:
-            for limit in (2, 1, 3, 0, 2):
-                settings.STATS_TRACKED_RECIPIENT_DOMAINS = limit
-                choose_tracked_domains(account)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        for limit in (2, 1, 3, 0, 2):
+            settings.STATS_TRACKED_RECIPIENT_DOMAINS = limit
+            choose_tracked_domains(account)
 
-    threads = [threading.Thread(target=counting), threading.Thread(target=choosing)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    run_together(counting, choosing)
     assert TrackedDomain.objects.filter(side="recipient", until__isnull=True).count() == 2
     live = _snapshot(account)
     assert any(key[3].startswith("r") for key in live)

@@ -8,6 +8,7 @@ the Tencent-compatible endpoint) calls it rather than querying rollups itself.
 
 from __future__ import annotations
 
+import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +18,7 @@ from django.db import connection
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from delivery.addresses import display_domain
 from delivery.fold import Backlog, backlog
 from sesconsole.lib.errors import ServiceError
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, local_midnight, zone_of
@@ -291,6 +293,9 @@ def freshness(account: Account) -> Freshness:
 
 DOMAIN_MENU_SIZE = 100  # suggestions a filter shows; past it, they follow what is typed
 DOMAIN_MENU_DAYS = 90
+# Internationalised domains read to match what is typed in Unicode: they are decoded one by
+# one, so their number is bounded (an account's IDNs are a small share of its domains).
+IDN_SCAN = 5_000
 
 
 def _menu_domains(account: Account, side: str, days: int):
@@ -314,11 +319,24 @@ def domain_menu(
 ) -> list[str]:
     """The first `limit` of the account's `side` domains (in order) that start with
     `starting`: a filter's suggestions. An account with thousands of domains sends a
-    page a hundred of them, and the rest as its user types."""
+    page a hundred of them, and the rest as its user types. Domains are stored in their
+    A-labels; what is typed in Unicode (`例子`, `bü`) is matched against the U-labels of
+    the internationalised ones (their A-labels do not start with it)."""
+    # As IDNA reads what is typed (UTS #46): full-width letters and the ideographic full
+    # stop an input method types ("例子。中国") are the plain ones.
+    typed = unicodedata.normalize("NFKC", starting).lower().replace("\u3002", ".")
     found: set[str] = set()
     for rows in _menu_domains(account, side, days):
-        if starting:
-            rows = rows.filter(domain__startswith=starting)
+        if not typed.isascii():
+            idns = rows.filter(domain__contains="xn--").order_by("domain")
+            found.update(
+                domain
+                for domain in idns.values_list("domain", flat=True)[:IDN_SCAN]
+                if display_domain(domain).startswith(typed)
+            )
+            continue
+        if typed:
+            rows = rows.filter(domain__startswith=typed)
         found.update(rows.order_by("domain").values_list("domain", flat=True)[:limit])
     return sorted(found)[:limit]
 

@@ -24,7 +24,7 @@ from django.utils.text import Truncator
 
 from blocklist.offers import invalid_block_offers
 from blocklist.surges import surges_that_held_each
-from delivery.addresses import InvalidAddress, normalize_domain
+from delivery.addresses import InvalidAddress, display_domain, normalize_domain
 from delivery.exports import EVENT_COLUMNS
 from delivery.filters import EventFilter
 from delivery.models import BounceClass, DeliveryEvent, EventType
@@ -73,7 +73,8 @@ class DomainField(forms.CharField):
         self.account, self.side = account, side
         # One more than is shown tells whether there is anything more to ask for.
         suggestions = domain_menu(account, side, limit=DOMAIN_MENU_SIZE + 1)
-        self.widget.suggestions = suggestions[:DOMAIN_MENU_SIZE]
+        # Shown as people write them (例子.中国, not xn--…); to_python stores either form.
+        self.widget.suggestions = [display_domain(d) for d in suggestions[:DOMAIN_MENU_SIZE]]
         if len(suggestions) > DOMAIN_MENU_SIZE:
             self.widget.suggest_url = f"{reverse('stats:domains')}?side={side}"
         self.widget.attrs.update(
@@ -96,7 +97,11 @@ class DomainField(forms.CharField):
                 "No mail %(direction)s %(value)s in the last %(days)s days: choose a domain "
                 "from the suggestions, or leave it empty for all.",
                 code="invalid_choice",
-                params={"direction": direction, "value": value, "days": DOMAIN_MENU_DAYS},
+                params={
+                    "direction": direction,
+                    "value": display_domain(value),
+                    "days": DOMAIN_MENU_DAYS,
+                },
             )
 
 
@@ -689,4 +694,5 @@ def domains(request: HttpRequest, account: Account) -> JsonResponse:
             status=400,
         )
     starting = request.GET.get("starting", "").replace("\x00", "").strip().lower()[:253]
-    return JsonResponse({"domains": domain_menu(account, side, starting=starting)})
+    found = domain_menu(account, side, starting=starting)
+    return JsonResponse({"domains": [display_domain(d) for d in found]})

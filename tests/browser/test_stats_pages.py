@@ -158,3 +158,28 @@ def test_a_domain_filter_suggests_as_the_user_types(page, login, alice, account)
     page.wait_for_url("**recipient_domain=d0149.example**")
     assert page.locator("#id_recipient_domain").input_value() == "d0149.example"
     assert not page.locator(".error").count()
+
+
+def test_an_internationalised_domain_is_suggested_and_chosen_as_written(
+    page, login, alice, account
+):
+    """Stored as xn--…, a domain is offered, typed and shown as people write it."""
+    now = timezone.now()
+    SeenDomain.objects.bulk_create(
+        SeenDomain(account=account, side=Side.RECIPIENT, domain=domain, last_seen=now)
+        for domain in [
+            *(f"d{i:04}.example" for i in range(DOMAIN_MENU_SIZE + 50)),
+            "xn--fsqu00a.xn--fiqs8s",  # 例子.中国, past the page's first hundred
+        ]
+    )
+    login(alice)
+    page.goto("/bounced/")
+    options = page.locator("#id_recipient_domain-suggestions option")
+    page.locator("#id_recipient_domain").press_sequentially("例子")
+    expect(options).to_have_count(1)
+    assert options.first.get_attribute("value") == "例子.中国"
+    page.fill("#id_recipient_domain", "例子.中国")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**recipient_domain=**")
+    assert page.locator("#id_recipient_domain").input_value() == "例子.中国"
+    assert not page.locator(".error").count()

@@ -97,3 +97,56 @@ def test_a_hostile_domain_in_the_filter_is_a_form_error(alice_client, many_domai
         response = alice_client.get(url, {"recipient_domain": value})
         assert response.status_code == 400, (url, value)
         assert response.context["form"].errors["recipient_domain"]
+
+
+@pytest.fixture
+def idn_domains(account, other_account):
+    now = timezone.now()
+    SeenDomain.objects.bulk_create(
+        SeenDomain(account=owner, side=Side.RECIPIENT, domain=domain, last_seen=now)
+        for owner, domain in [
+            (account, "xn--fsqu00a.xn--fiqs8s"),  # 例子.中国
+            (account, "xn--bcher-kva.de"),  # bücher.de
+            (account, "xn--fsqu00a.com"),  # 例子.com
+            (account, "example.cn"),
+            (other_account, "xn--fsqu00a.xn--io0a7i"),  # 例子.网络, another account's
+        ]
+    )
+
+
+def test_internationalised_domains_are_suggested_as_people_write_them(alice_client, idn_domains):
+    page = alice_client.get("/queue/")
+    suggestions = page.context["form"].fields["recipient_domain"].widget.suggestions
+    assert set(suggestions) == {"例子.中国", "bücher.de", "例子.com", "example.cn"}
+    assert '<option value="例子.中国">' in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("例", ["例子.com", "例子.中国"]),
+        ("例子.中", ["例子.中国"]),
+        ("例子。中", ["例子.中国"]),  # the full stop a Chinese input method types
+        ("BÜ", ["bücher.de"]),
+        ("bu\u0308", ["bücher.de"]),  # ü as u and a combining diaeresis
+        ("\uff45\uff58", ["example.cn"]),  # full-width "ex" is the ASCII one
+        ("xn--bc", ["bücher.de"]),  # the stored form still finds it
+        ("网", []),
+    ],
+)
+def test_what_is_typed_in_unicode_finds_the_domains_it_starts(
+    alice_client, idn_domains, typed, expected
+):
+    answer = alice_client.get("/domains/", {"side": "recipient", "starting": typed})
+    assert answer.status_code == 200
+    assert answer.json() == {"domains": expected}
+
+
+def test_a_domain_typed_in_unicode_filters_the_page(alice_client, idn_domains):
+    for typed in ("例子.中国", "例子。中国", "xn--fsqu00a.xn--fiqs8s"):
+        chosen = alice_client.get("/queue/", {"recipient_domain": typed})
+        assert chosen.status_code == 200 and not chosen.context["form"].errors, typed
+        assert chosen.context["form"].cleaned_data["recipient_domain"] == ("xn--fsqu00a.xn--fiqs8s")
+    refused = alice_client.get("/queue/", {"recipient_domain": "例子.网络"})
+    assert refused.status_code == 400
+    assert "No mail to 例子.网络 in the last 90 days" in refused.content.decode()

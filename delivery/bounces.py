@@ -129,6 +129,10 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             # Orange): a concurrency limit, whatever the MTA's report says around it ("host X
             # refused to talk to me: 421 ... Too many connections, slow down").
             r"too many (concurrent |simultaneous )?(connections|sessions)\b",
+            # Greylisting: a first attempt from an unknown sender is deferred on purpose and the
+            # retry passes (RFC 6647 §2.1): "450 4.2.0 … Greylisted" (Postgrey), "451 4.7.1
+            # Greylisting in action, please come back later". Not a refusal, whatever X.7 code.
+            r"\bgr[ae]y-?list(ed|ing)?\b",
         ),
     ),
     # The local delivery program failed: not the address's fault.
@@ -209,6 +213,20 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             r"|from:? (address|domain|header)|(sender|author)'?s (address|domain)"
             r"|your (e-?mail )?(address|domain)|(domain|address) in the from:? header)\b"
             r".{0,30}\b(does ?n[o']t exist|not found)|\bsender (does ?n[o']t|did ?n[o']t) exist",
+            # A refusal that names a policy as its reason (RFC 5321 §4.2.3 "command rejected
+            # for policy reasons"; RFC 3463 X.7.1 per-host or per-recipient filtering), also
+            # under 5.1.1: Zoho "552 5.1.1 … Mailbox delivery failure policy error", "Rejected
+            # due to security policies", "Recipient rejected by policy". Not every mention of
+            # a policy: Gmail's "Domain policy size per transaction exceeded" is a limit, and
+            # Yandex's "Policy rejection on the target address" a blocked account.
+            r"\bpolicy (error|block(ed)?|restrictions?)\b|security polic(y|ies)"
+            r"|\b(rejected|refused|blocked|denied|not allowed) (by|due to|per|for)\b.{0,30}"
+            r"\bpolic(y|ies)\b",
+            # Mail refused for where it comes from: "does not accept mail from your IP address /
+            # dynamic IPs / outside the organization", "not allowed to receive mail from
+            # external senders" (RFC 3463 X.7.1: per-host or per-recipient filtering).
+            r"\b(does ?n[o']t|do ?n[o']t|will not|won't) accept (e-?mails?|mails?|messages?) from\b"
+            r"|\bnot (allowed|permitted) to receive (e-?mails?|mails?|messages?) from\b",
         ),
     ),
     # The content was refused: spam, viruses, filters, headers.
@@ -286,7 +304,10 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             # Exim's null MX text, "an MX or SRV record indicated no SMTP service". A greeting
             # refused with "554-No SMTP service" is GMX and IONOS turning our host away, a policy
             # block with its reason on the next line (their postmaster pages).
-            r"indicated no smtp service|does not accept (e?mail|mail)|null mx|accepts no mail",
+            # "Does not accept mail from your IP / dynamic IPs / outside the organisation" is a
+            # refusal of the sender (sender.33), not a domain that takes no mail.
+            r"indicated no smtp service|does not accept (e?mail|mail)(?! from\b)|null mx"
+            r"|accepts no mail(?! from\b)",
             r"no such domain|not accepting (network )?messages|domain name not found|nxdomain",
         ),
     ),
@@ -296,8 +317,9 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
         DISABLED,
         _words(
             r"no longer (valid|available|in use|active|exists)|has been (deleted|removed|closed)",
-            r"(account|mailbox|address|user) (has been |is )?(disabled|deactivated|suspended"
-            r"|inactive|expired|discontinued|closed|terminated)|inactive (user|account|mailbox)",
+            r"(account|mailbox|address|user) (has been |is )?(temporarily |permanently )?(disabled"
+            r"|deactivated|suspended|inactive|expired|discontinued|closed|terminated|locked)"
+            r"|inactive (user|account|mailbox)",
             r"(mailbox|destination|user|recipient|address) has moved|moved permanently",
             r"user not local|mailbox (is )?frozen|inactive e-?mail address",
         ),

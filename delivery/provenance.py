@@ -16,6 +16,7 @@ STANDARDS = frozenset(
         "rfc5321",  # SMTP reply codes and texts
         "rfc1870",  # SMTP SIZE extension: "552 message size exceeds fixed maximium message size"
         "rfc7505",  # null MX
+        "rfc6647",  # Email greylisting: a deliberate temporary failure
         "rfc7208",  # SPF
         "rfc6376",  # DKIM
         "rfc7489",  # DMARC
@@ -54,6 +55,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "volume.4": ("doc:alibaba",),
     "volume.5": ("doc:microsoft", "doc:gmail"),
     "volume.6": ("doc:comcast", "doc:godaddy"),
+    "volume.7": ("rfc6647",),
     "mailer.1": ("exim", "postfix", "rfc3464", "sendmail"),
     "mailer.2": (),
     "mailer.3": ("rfc3463", "rfc3464", "sendmail", "x6"),
@@ -101,6 +103,8 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "sender.29": ("doc:exim", "doc:mimecast"),
     "sender.30": ("doc:gmx",),
     "sender.31": ("rfc5321",),
+    "sender.32": ("rfc5321", "rfc3463"),
+    "sender.33": ("rfc3463",),
     "content.1": ("doc:gmail", "amavis", "dragonfly", "exim", "postfix"),
     "content.2": ("receivingses", "rfc3464", "sendmail"),
     "content.3": ("rfc3463", "receivingses", "sendmail"),
@@ -155,7 +159,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "host.5": ("rfc7505", "mailru", "messagingserver"),
     "host.6": ("courier", "dragonfly", "rfc3464"),
     "disabled.1": (),
-    "disabled.2": ("dragonfly", "ezweb", "x2"),
+    "disabled.2": ("rfc3463", "dragonfly", "ezweb", "x2"),
     "disabled.3": ("rfc3463", "dragonfly"),
     "disabled.4": ("rfc5321",),
     "unknown.1": (

@@ -12,6 +12,7 @@ import email
 import email.header
 import email.message
 import email.parser
+import email.utils
 import functools
 import html
 import json
@@ -727,6 +728,15 @@ def _lenient_json(text: str) -> object:
         return None
 
 
+def _ses_address(value: object) -> str | None:
+    """A recipient of an SES notification: an address, or one with a display name
+    (`"Kim Lee" <kim@example.org>`, as `destination` and some `emailAddress` values carry
+    it), which `email.utils.parseaddr` takes apart as a header's address would be."""
+    if not isinstance(value, str):
+        return None
+    return _normalize(value) or _normalize(email.utils.parseaddr(value)[1])
+
+
 def _ses_report(data: dict) -> Report:
     kind = str(data.get("notificationType") or data.get("eventType") or "").lower()
     mail = data.get("mail") if isinstance(data.get("mail"), dict) else {}
@@ -750,7 +760,7 @@ def _ses_report(data: dict) -> Report:
             diagnostic = str(item.get("diagnosticCode") or "")
             status = str(item.get("status") or "")
             code = _smtp_code(diagnostic)
-            recipient = _normalize(item.get("emailAddress"))
+            recipient = _ses_address(item.get("emailAddress"))
             verdict = judge(
                 code,
                 _enhanced(status),
@@ -779,13 +789,13 @@ def _ses_report(data: dict) -> Report:
         report.feedback_type = str(complaint.get("complaintFeedbackType") or "abuse")
         for item in complaint.get("complainedRecipients") or [{}]:
             report.recipients.append(
-                _complaint(_normalize(item.get("emailAddress")), report.feedback_type)
+                _complaint(_ses_address(item.get("emailAddress")), report.feedback_type)
             )
     elif kind == "delivery":
         for address in (data.get("delivery") or {}).get("recipients") or []:
             report.recipients.append(
                 RecipientOutcome(
-                    recipient=_normalize(address), action="delivered", bounce_class=NOT_A_BOUNCE
+                    recipient=_ses_address(address), action="delivered", bounce_class=NOT_A_BOUNCE
                 )
             )
     return report
@@ -981,6 +991,22 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text or "").strip()
 
 
+# The address a server's reply refuses, as MTAs write it: Postfix "550 5.1.1 <a@b>:
+# Recipient address rejected", sendmail "550 5.1.1 <a@b>... User unknown", "RCPT TO:<a@b>".
+_REFUSED_ADDRESS = re.compile(
+    r"(?:^|[\s(])(?:rcpt to:\s*)?<([^<>\s@]+@[^<>\s@]+)>(?=\s*(?::|\.\.\.|,|\s))", re.I
+)
+_MAIL_FROM_ADDRESS = re.compile(r"\bmail from:\s*<[^<>]*>", re.I)
+
+
+def _refused_in_reply(diagnostic: str) -> list[str]:
+    """The addresses the reply names where it refuses a recipient, normalised (never the
+    sender of a quoted MAIL FROM); empty when it names none."""
+    text = _MAIL_FROM_ADDRESS.sub(" ", diagnostic or "")
+    found = (_normalize(m.group(1)) for m in _REFUSED_ADDRESS.finditer(text))
+    return [address for address in found if address]
+
+
 def _outcome(
     recipient: str | None,
     action: str,
@@ -1024,6 +1050,18 @@ def _outcome(
             rule=verdict.rule,
             reason=f"the failed address is {final_recipient}, where {recipient} forwards to",
         )
+    elif recipient and verdict.bounce_class == BounceClass.INVALID_ADDRESS:
+        named = _refused_in_reply(diagnostic)
+        if named and recipient not in named:
+            # The server refused another address than the report's recipient: where a
+            # forward leads, with the DSN naming only the address we sent to. That one
+            # exists (as the forward), so the reply is no proof for a global block.
+            verdict = Verdict(
+                BounceClass.OTHER,
+                rule=verdict.rule,
+                reason=f"the reply names {named[0]}, not {recipient}: the failed address is "
+                "another, where it forwards to",
+            )
     return RecipientOutcome(
         recipient=recipient,
         final_recipient=final_recipient,

@@ -775,3 +775,84 @@ def test_an_address_status_that_proves_nothing_is_other_not_a_policy_block():
     assert (verdict.bounce_class, verdict.reason) == ("other", "status 5.1.0 is no proof")
     # A policy named in words is still a policy block.
     assert classify_reply(550, "5.1.0", "550 5.1.0 Relaying denied") == "blocked"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "550 This domain does not accept mail from your IP address",
+        "550 Our server does not accept mail from dynamic IPs",
+        "550 This recipient does not accept mail from outside the organization",
+        "550 5.1.1 <lou@example.de>: This domain does not accept mail from your IP address",
+        "550 5.1.1 <jay@example.de>: Recipient address rejected: not allowed to receive mail "
+        "from external senders",
+    ],
+)
+def test_mail_refused_for_where_it_comes_from_is_a_policy_never_a_dead_domain(text):
+    # "does not accept mail" alone is a domain that takes none (host.5); "… from your IP" is
+    # a refusal of the sender (RFC 3463 X.7.1: per-host or per-recipient filtering).
+    verdict = judge(550, "", [text], in_report=True, failed=True)
+    assert verdict.bounce_class == "blocked", verdict
+    assert judge(550, "", ["550 This domain does not accept mail"], failed=True).bounce_class == (
+        "invalid_address"
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        # Zoho's published reply (smtp.codes/zoho): a policy refusal under 5.1.1.
+        (552, "552 5.1.1 <una@zohomail.com> Mailbox delivery failure policy error"),
+        (550, "550 5.1.1 <ivo@example.de>: Recipient rejected by policy"),
+        (550, "550 5.1.1 <kit@example.de>: Rejected due to security policies"),
+        (550, "550 5.1.1 Message refused for local policy reasons"),
+    ],
+)
+def test_a_refusal_that_names_a_policy_is_never_an_invalid_address(code, text):
+    verdict = judge(code, "5.1.1", [text], structured=True, failed=True)
+    assert verdict.bounce_class == "blocked", verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Limits and accounts, documented with the word policy in them.
+        "452 4.5.3 Domain policy size per transaction exceeded, please try this recipient in "
+        "a separate transaction.",
+        "Policy rejection on the target address",
+    ],
+)
+def test_a_policy_named_but_no_refusal_for_it_is_no_policy_block(text):
+    assert judge(None, "", [text], failed=True).bounce_class != "blocked"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "550 5.1.1 <nick@example.org>: Recipient address rejected: Mailbox temporarily disabled",
+        "550 5.1.1 <hal@example.org>: Mailbox locked",
+        "550 5.1.1 <mae@example.org>: user account is locked",
+    ],
+)
+def test_a_mailbox_that_exists_but_is_shut_is_never_invalid_even_under_5_1_1(text):
+    # RFC 3463 X.2.1: the mailbox exists but is not accepting messages (row 7).
+    verdict = judge(550, "5.1.1", [text], structured=True, failed=True)
+    assert verdict.bounce_class == "other", verdict
+
+
+@pytest.mark.parametrize(
+    ("code", "enhanced", "text"),
+    [
+        (
+            450,
+            "4.2.0",
+            "450 4.2.0 <fox@example.org>: Recipient address rejected: Greylisted, "
+            "see http://postgrey.schweikert.ch/help/example.org.html",
+        ),
+        (451, "4.7.1", "451 4.7.1 Greylisting in action, please come back later"),
+        (451, "", "451 Temporarily rejected. Try again later. (graylisted)"),
+    ],
+)
+def test_greylisting_is_a_deferral_that_passes_not_a_policy_block(code, enhanced, text):
+    # RFC 6647 §2.1: the first attempt from an unknown sender is deferred on purpose.
+    assert judge(code, enhanced, [text], failed=False).bounce_class == "other"

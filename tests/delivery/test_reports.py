@@ -711,3 +711,68 @@ def test_a_diagnostic_is_read_up_to_ten_thousand_characters():
     assert outcome.bounce_class == "invalid_address"
     assert len(reply * 700) > 40_000
     assert 9_900 <= len(outcome.diagnostic) <= 10_000
+
+
+def _one_failure(recipient: str, diagnostic: str) -> bytes:
+    return dsn_report(
+        f"Final-Recipient: rfc822; {recipient}\nAction: failed\nStatus: 5.1.1\n"
+        f"Diagnostic-Code: smtp; {diagnostic}\n"
+    )
+
+
+def test_a_reply_that_refuses_another_address_is_a_forwards_failure():
+    # The DSN names only the address we sent to; the server's reply names where it forwards.
+    forwarded = _one_failure(
+        "alumni.joe@univ.example",
+        "550-5.1.1 <joe.graduated.2019@gmail.com>: The email account that you tried to "
+        "reach does not exist.",
+    )
+    [outcome] = parse_report(forwarded).failed
+    assert (outcome.recipient, outcome.bounce_class, outcome.hard) == (
+        "alumni.joe@univ.example",
+        "other",
+        False,
+    )
+    assert outcome.reason == (
+        "the reply names joe.graduated.2019@gmail.com, not alumni.joe@univ.example: the "
+        "failed address is another, where it forwards to"
+    )
+
+
+@pytest.mark.parametrize(
+    "diagnostic",
+    [
+        "550 5.1.1 <Gone@Example.NET>: Recipient address rejected: User unknown",
+        "550 5.1.1 <gone@example.net>... User unknown",
+        "550 5.1.1 RCPT TO:<gone@example.net> User unknown",
+        "550 5.1.1 User unknown",  # names no address: the DSN's recipient it is
+        # The sender in a quoted MAIL FROM is not the refused address.
+        "MAIL FROM:<news@acme.example> RCPT TO:<gone@example.net> 550 5.1.1 User unknown",
+    ],
+)
+def test_a_reply_that_refuses_the_address_sent_to_stays_invalid(diagnostic):
+    [outcome] = parse_report(_one_failure("gone@example.net", diagnostic)).failed
+    assert (outcome.recipient, outcome.bounce_class, outcome.reason) == (
+        "gone@example.net",
+        "invalid_address",
+        "",
+    )
+
+
+def test_an_ses_recipient_with_a_display_name_is_its_address():
+    notification = b"""From: no-reply@sns.amazonaws.com
+To: bounces@acme.example
+Subject: AWS Notification Message
+Content-Type: text/plain
+
+{"notificationType": "Bounce", "bounce": {"bounceType": "Permanent",
+ "bouncedRecipients": [{"emailAddress": "\\"Kim Lee\\" <KIM.Lee@Dest.example>",
+  "action": "failed", "status": "5.1.1", "diagnosticCode": "smtp; 550 5.1.1 user unknown"},
+  {"emailAddress": 42, "status": "5.1.1"}]},
+ "mail": {"messageId": "0100-abc"}}
+"""
+    report = parse_report(notification)
+    assert [(o.recipient, o.bounce_class) for o in report.failed] == [
+        ("kim.lee@dest.example", "invalid_address"),
+        (None, "invalid_address"),  # not an address: nobody is blamed, nothing blocked
+    ]

@@ -60,6 +60,17 @@ class WhitelistInline(admin.TabularInline):
         return False
 
 
+class ChangedOnlyByActions:
+    """A block or whitelist changes only through the actions, which check what they do
+    and write it to the block's history; its change form edits the staff note alone. An
+    address typed over here was stored unchecked ("Not An Address!!" showed as a customer's
+    block) and rewrote what the history's earlier rows name, with no row of its own."""
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        editable = {"note"}
+        return [f.name for f in self.model._meta.concrete_fields if f.name not in editable]
+
+
 def _actor(request) -> changes.Actor:
     return changes.Actor(request.user, f"staff:{request.user.get_username()}"[:100])
 
@@ -139,7 +150,7 @@ _WHAT_RELEASE_MEANS = {
 
 
 @admin.register(Block)
-class BlockAdmin(admin.ModelAdmin):
+class BlockAdmin(ChangedOnlyByActions, admin.ModelAdmin):
     list_display = [
         "address",
         "kind",
@@ -157,7 +168,6 @@ class BlockAdmin(admin.ModelAdmin):
     search_fields = ["address", "account__name", "response_text", "note"]
     date_hierarchy = "blocked_at"
     raw_id_fields = ["account", "event", "created_by"]
-    readonly_fields = ["stopped_count", "last_stopped_at", "released_at", "release_reason"]
     inlines = [WhitelistInline, HistoryInline]
     show_full_result_count = False
     actions = [
@@ -386,13 +396,12 @@ class BlockAdmin(admin.ModelAdmin):
 
 
 @admin.register(Whitelist)
-class WhitelistAdmin(admin.ModelAdmin):
+class WhitelistAdmin(ChangedOnlyByActions, admin.ModelAdmin):
     list_display = ["address", "account", "block", "created_at", "removed_at"]
     list_filter = [("removed_at", admin.EmptyFieldListFilter), "account"]
     list_select_related = ["account", "block"]
     search_fields = ["address", "account__name"]
     raw_id_fields = ["account", "block", "created_by"]
-    readonly_fields = ["created_at", "removed_at"]
 
     def has_add_permission(self, request) -> bool:
         return False

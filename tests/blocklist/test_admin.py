@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from blocklist import changes, custom, gate
+from blocklist import actions, changes, custom, gate
 from blocklist.models import Block, History, Whitelist
 from tests.blocklist.conftest import answer_yes, bounce
 
@@ -40,6 +42,40 @@ def test_note_text_is_escaped(staff_client, account):
     block = Block.objects.get()
     r = staff_client.get(reverse("admin:blocklist_block_change", args=[block.pk]))
     assert b"<script>alert(1)</script>" not in r.content
+
+
+@pytest.mark.parametrize("model", ["block", "whitelist"])
+def test_the_change_form_edits_the_note_alone(staff_client, account, other_account, model):
+    """Every other change goes through an action, which checks it and writes history."""
+    bounce(other_account, "x@example.com")
+    block = Block.objects.get()
+    actions.whitelist_addresses(account, ["x@example.com"], actor=changes.SYSTEM)
+    row = block if model == "block" else Whitelist.objects.get()
+    url = reverse(f"admin:blocklist_{model}_change", args=[row.pk])
+    form = staff_client.get(url).content.decode()
+    assert 'name="note"' in form
+    for field in ("address", "kind", "account", "reason", "expires_at", "block", "removed_at"):
+        assert f'name="{field}"' not in form, field
+    history = list(History.objects.values_list("action", "detail"))
+    before = Block.objects.values("kind", "account", "reason", "expires_at").get()
+    # The form's own hidden inputs (the inlines' management forms), then what was typed.
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    typed = {
+        "address": "Not An Address!!",
+        "kind": "custom",
+        "reason": "manual",
+        "expires_at_0": "2030-01-01",
+        "account": account.pk,
+        "removed_at_0": "2030-01-01",
+    }
+    note = "checked with the recipient's admin"
+    r = staff_client.post(url, {**hidden, **typed, "note": note, "_save": "1"})
+    assert r.status_code == 302
+    row.refresh_from_db()
+    assert (row.address, row.note) == ("x@example.com", note)
+    assert list(History.objects.values_list("action", "detail")) == history
+    assert Block.objects.values("kind", "account", "reason", "expires_at").get() == before
+    assert Whitelist.objects.get().removed_at is None
 
 
 def _act(client, action, blocks, **extra):

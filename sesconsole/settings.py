@@ -85,6 +85,8 @@ def derive_key(secret: str, purpose: str) -> str:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# A stale form (signed out and in again in another tab) gets the console's page, not Django's.
+CSRF_FAILURE_VIEW = "sesconsole.views.csrf_failure"
 # Encrypts stored TC3 secret keys (the Tencent-compatible endpoint); changing it voids them
 # unless the former key is listed in the fallbacks. By default derived from SECRET_KEY; the
 # fallbacks also read secrets stored before keys were derived (encrypted under SECRET_KEY).

@@ -67,3 +67,17 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return json_error("server_error", "Something went wrong on our side.", 500)
     return render(request, "500.html", status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form from a page older than the session (signed out and in again in another tab,
+    or a session that ended): say so, and that nothing was changed, in the console's page."""
+    if request.path.startswith("/api/"):
+        return json_error(
+            "csrf_failed",
+            "The request's CSRF token is missing or stale: reload the page and send it again.",
+            403,
+        )
+    referer = request.META.get("HTTP_REFERER", "")
+    back = referer if url_has_allowed_host_and_scheme(referer, {request.get_host()}) else "/"
+    return render(request, "console/csrf_failure.html", {"back": back}, status=403)

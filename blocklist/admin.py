@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html_join
 
+from delivery.addresses import InvalidAddress, normalize_domain
 from delivery.models import BounceEvidence
 from sesconsole.models import Account
 
@@ -69,6 +70,32 @@ class ChangedOnlyByActions:
     def get_readonly_fields(self, request, obj=None) -> list[str]:
         editable = {"note"}
         return [f.name for f in self.model._meta.concrete_fields if f.name not in editable]
+
+
+def _ascii_forms(search_term: str) -> str:
+    """The search's words with their domains in A-labels, as addresses are stored
+    ("用户@例子.中国" → "用户@xn--fsqu00a.xn--fiqs8s"); "" when that changes nothing."""
+    words = []
+    for word in search_term.split():
+        local, at, domain = word.rpartition("@")
+        try:
+            words.append(f"{local}{at}{normalize_domain(domain)}" if not domain.isascii() else word)
+        except InvalidAddress:
+            words.append(word)
+    ascii_forms = " ".join(words)
+    return ascii_forms if ascii_forms != " ".join(search_term.split()) else ""
+
+
+class SearchesDomainsAsStored:
+    """Staff type a domain as people write it (例子.中国, bücher.de); blocks store it in
+    A-labels, so the search looks for that form too."""
+
+    def get_search_results(self, request, queryset, search_term):
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        if ascii_forms := _ascii_forms(search_term):
+            also, more_duplicates = super().get_search_results(request, queryset, ascii_forms)
+            found, duplicates = found | also, duplicates or more_duplicates
+        return found, duplicates
 
 
 def _actor(request) -> changes.Actor:
@@ -150,7 +177,7 @@ _WHAT_RELEASE_MEANS = {
 
 
 @admin.register(Block)
-class BlockAdmin(ChangedOnlyByActions, admin.ModelAdmin):
+class BlockAdmin(SearchesDomainsAsStored, ChangedOnlyByActions, admin.ModelAdmin):
     list_display = [
         "address",
         "kind",
@@ -396,7 +423,7 @@ class BlockAdmin(ChangedOnlyByActions, admin.ModelAdmin):
 
 
 @admin.register(Whitelist)
-class WhitelistAdmin(ChangedOnlyByActions, admin.ModelAdmin):
+class WhitelistAdmin(SearchesDomainsAsStored, ChangedOnlyByActions, admin.ModelAdmin):
     list_display = ["address", "account", "block", "created_at", "removed_at"]
     list_filter = [("removed_at", admin.EmptyFieldListFilter), "account"]
     list_select_related = ["account", "block"]

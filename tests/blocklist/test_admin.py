@@ -28,6 +28,16 @@ def test_staff_search_and_filter_blocks(staff_client, account, other_account):
     assert b"custom@example.com" in r.content
 
 
+@pytest.mark.parametrize("typed", ["例子.中国", "user@例子.中国", "xn--fsqu00a", "例子。中国"])
+def test_staff_find_a_block_by_its_domain_as_people_write_it(staff_client, account, typed):
+    custom.add_custom_blocks(
+        account, ["user@例子.中国", "someone@example.com"], actor=changes.SYSTEM
+    )
+    r = staff_client.get(reverse(CHANGELIST), {"q": typed})
+    shown = r.content.decode()
+    assert "xn--fsqu00a.xn--fiqs8s" in shown and "someone@example.com" not in shown
+
+
 def test_the_change_page_shows_history_inline(staff_client, account):
     bounce(account, "x@example.com")
     block = Block.objects.get()

@@ -19,6 +19,16 @@ from .contract import EVENTS, BounceClass, BounceEvidence, EventType, MessageSta
 __all__ = ["BounceClass", "BounceEvidence", "EventType"]  # re-exported: the contract's choices
 
 
+# What each reason code of a `rejected` event means, for people (the codes are the wire's:
+# blocklist.models.Block.reject_reason).
+REJECT_REASON_WORDS = {
+    "blocklisted": "it is on the invalid-address blocklist",
+    "complained": "its recipient reported your mail as spam",
+    "unsubscribed": "its recipient unsubscribed",
+    "custom_blocked": "it is on your custom blocklist",
+}
+
+
 class MessageQuerySet(models.QuerySet["Message"]):
     def for_account(self, account: Account) -> MessageQuerySet:
         return self.filter(account=account)

@@ -27,6 +27,7 @@ from .content import sent_content_context
 from .exports import MESSAGE_COLUMNS
 from .filters import MessageFilter, paged_by_status
 from .models import (
+    REJECT_REASON_WORDS,
     BounceClass,
     DeliveryEvent,
     Message,
@@ -199,9 +200,8 @@ def send_test(request: HttpRequest, account: Account) -> HttpResponse:
         else:
             row = email.recipient_rows[0]
             if row.state == row.State.REJECTED:
-                messages.error(
-                    request, f"Not sent: {row.address} is blocked ({row.reject_reason})."
-                )
+                why = REJECT_REASON_WORDS.get(row.reject_reason, "it is blocked")
+                messages.error(request, f"Not sent to {row.address}: {why}.")
             else:
                 messages.success(request, f"Queued a test email to {row.address}.")
             return redirect("delivery:send_test")
@@ -209,6 +209,9 @@ def send_test(request: HttpRequest, account: Account) -> HttpResponse:
         {**email_detail(e), "sent_at": e.created_at}
         for e in OutboundEmail.objects.filter(account=account).order_by("-created_at")[:10]
     ]
+    for email in recent:
+        for row in email["recipients"]:
+            row["reason_words"] = REJECT_REASON_WORDS.get(row["reason"], row["reason"])
     return render(
         request,
         "delivery/send_test.html",

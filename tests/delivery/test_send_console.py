@@ -45,6 +45,27 @@ def test_it_queues_a_test_email_from_a_verified_domain(alice_client, account):
     assert b"alice@gmail.com" in response.content  # listed under recent emails
 
 
+def test_a_blocked_recipient_is_explained_in_words(alice_client, account):
+    from blocklist import changes, custom
+
+    add_sender_identity(account, "mail.acme.example", verified=True)
+    custom.add_custom_blocks(account, ["held@example.com"], actor=changes.SYSTEM)
+    response = alice_client.post(
+        URL,
+        {
+            "from_address": "noreply@mail.acme.example",
+            "to": "held@example.com",
+            "subject": "Test",
+            "html": "<p>Hi</p>",
+        },
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "Not sent to held@example.com: it is on your custom blocklist." in text
+    assert "custom_blocked" not in text
+    assert OutboundRecipient.objects.get().state == "rejected"
+
+
 def test_it_only_offers_the_accounts_own_senders(alice_client, account, other_account):
     add_sender_identity(account, "mail.acme.example", verified=True)
     add_sender_identity(other_account, "mail.globex.example", verified=True)

@@ -18,6 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from rest_framework.permissions import BasePermission
 
 from .lib.text import storable
@@ -165,9 +166,34 @@ def console_view(view: Callable) -> Callable:
                 },
                 status=400,
             )
+        if request.method == "POST" and _sent_for_another_account(request, account):
+            return _account_changed(request, account)
         return view(request, account, *args, **kwargs)
 
     return wrapper
+
+
+def _sent_for_another_account(request: HttpRequest, account: Account) -> bool:
+    """A console form carries the account its page was shown for (`for_account`, from
+    templates/console/_for_account.html). The account is the session's, so a user who
+    switched in another tab would otherwise act on the other account with this one's form."""
+    sent_for = request.POST.get("for_account")
+    return sent_for is not None and sent_for != str(account.pk)
+
+
+def _account_changed(request: HttpRequest, account: Account) -> HttpResponse:
+    sent_for = request.POST.get("for_account", "")
+    # Named only if the user may act for it: the field is the client's to write.
+    accounts = Account.objects.for_user(request.user)
+    named = accounts.filter(pk=sent_for).first() if sent_for.isdigit() else None
+    referer = request.META.get("HTTP_REFERER", "")
+    back = referer if url_has_allowed_host_and_scheme(referer, {request.get_host()}) else "/"
+    return render(
+        request,
+        "console/account_changed.html",
+        {"sent_for": named, "back": back},
+        status=409,
+    )
 
 
 class AccountScopedMixin:

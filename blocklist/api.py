@@ -47,7 +47,14 @@ from .custom import (
     upload_custom_blocks,
 )
 from .expiry import expiry_date_of
-from .exports import BLOCK_COLUMNS, INVALID_COLUMNS, WHITELIST_COLUMNS, my_whitelist
+from .exports import (
+    BLOCK_COLUMNS,
+    INVALID_COLUMNS,
+    INVALID_COLUMNS_AS_SEEN,
+    WHITELIST_COLUMNS,
+    as_seen_by,
+    my_whitelist,
+)
 from .filters import BlockFilter, CustomBlockFilter, HistoryFilter, InvalidBlockFilter
 from .gate import check
 from .models import Block, History, Whitelist
@@ -58,8 +65,11 @@ from .surges import verdicts_held
 from .upload import MAX_UPLOAD_LINES, refuse_oversized_body
 
 MAX_ADDRESSES_PER_CALL = 1000
-# What a block says about the sending of the account that caused it.
+# What a block says about the sending of the account that caused it (blank for others),
+# and when sends to its address were stopped (null for others: whose sends they were is no
+# one else's business).
 PRIVATE_BLOCK_FIELDS = ("response_text", "event_id", "note")
+PRIVATE_BLOCK_STOPS = ("stopped_count", "last_stopped_at")
 
 
 # ---------------------------------------------------------------------------------------
@@ -74,6 +84,9 @@ class BlockSerializer(serializers.ModelSerializer):
     expires_on = serializers.SerializerMethodField()
     account = serializers.SerializerMethodField()
     event_id = serializers.CharField(source="event.event_id", default="", read_only=True)
+    # Null on another account's invalid-address block (PRIVATE_BLOCK_STOPS).
+    stopped_count = serializers.IntegerField(read_only=True, allow_null=True)
+    last_stopped_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Block
@@ -130,6 +143,9 @@ class BlockSerializer(serializers.ModelSerializer):
             for name in PRIVATE_BLOCK_FIELDS:
                 if name in data:
                     data[name] = ""
+            for name in PRIVATE_BLOCK_STOPS:
+                if name in data:
+                    data[name] = None
         return data
 
     def get_account(self, block: Block) -> str | None:
@@ -284,7 +300,6 @@ class InvalidBlockViewSet(_BlockViewSet):
     filterset_class = InvalidBlockFilter
     serializer_class = InvalidBlockSerializer
     kind = Block.Kind.INVALID
-    csv_columns = INVALID_COLUMNS
     csv_name = "invalid-blocks.csv"
 
     def get_queryset(self) -> QuerySet[Block]:
@@ -295,7 +310,13 @@ class InvalidBlockViewSet(_BlockViewSet):
         account = current_account(self.request)
         if account is None:
             return Block.objects.none()
-        return invalid_blocks_visible_to(account).select_related("account", "event")
+        blocks = invalid_blocks_visible_to(account).select_related("account", "event")
+        return as_seen_by(blocks, account) if self.action == "export" else blocks
+
+    @property
+    def csv_columns(self):
+        # Staff see every column of every block; an account, its own blocks' only.
+        return INVALID_COLUMNS if sees_all_accounts(self.request) else INVALID_COLUMNS_AS_SEEN
 
     def walked_queryset(self) -> QuerySet[Block] | None:
         """The account's list by address, read by walking the address index (for its first

@@ -6,7 +6,17 @@ upload (blocklist.upload reads the first column and skips the header row).
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import (
+    Case,
+    DateTimeField,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
 from django.http import HttpRequest, StreamingHttpResponse
 
 from sesconsole.lib.csv_export import (
@@ -40,6 +50,39 @@ INVALID_COLUMNS: list[Column] = [
     Column("response_text", "response_text", TEXT),
     Column("bounce_evidence", "bounce_evidence", CODE),
 ]
+
+# Another account's invalid-address block, as an account's export shows it: that its address
+# is blocked, since and until when, on what evidence, but not the bounce reply and note (they
+# describe the other account's mail) nor the sends stopped (when it tried the address again).
+# The paths name the annotations of `as_seen_by`.
+_PRIVATE_PATHS = {
+    "note": "seen_note",
+    "response_text": "seen_response_text",
+    "stopped_count": "seen_stopped_count",
+    "last_stopped_at": "seen_last_stopped_at",
+}
+INVALID_COLUMNS_AS_SEEN: list[Column] = [
+    Column(c.header, _PRIVATE_PATHS.get(c.path, c.path), c.kind) for c in INVALID_COLUMNS
+]
+
+
+def as_seen_by(blocks: QuerySet[Block], account: Account) -> QuerySet[Block]:
+    """`blocks` with the fields of INVALID_COLUMNS_AS_SEEN: blank where the block is another
+    account's."""
+    own = Q(account=account)
+    return blocks.annotate(
+        seen_note=Case(When(own, then=F("note")), default=Value(""), output_field=TextField()),
+        seen_response_text=Case(
+            When(own, then=F("response_text")), default=Value(""), output_field=TextField()
+        ),
+        seen_stopped_count=Case(
+            When(own, then=F("stopped_count")), default=None, output_field=IntegerField()
+        ),
+        seen_last_stopped_at=Case(
+            When(own, then=F("last_stopped_at")), default=None, output_field=DateTimeField()
+        ),
+    )
+
 
 WHITELIST_COLUMNS: list[Column] = [
     Column("address", "address", TEXT),

@@ -85,6 +85,43 @@ def test_invalid_list_filters_by_triggered_and_address(api_client, account, othe
     assert r.json()["results"] == []
 
 
+def test_another_accounts_block_shows_no_reply_note_or_stops_in_lists_and_exports(
+    api_client, account, other_account, settings
+):
+    import csv
+    import io
+
+    from blocklist import gate
+    from delivery.ingest import ingest_events
+    from tests.events import make_event
+
+    bounce(other_account, "shared@example.com")
+    bounce(account, "mine@example.com")
+    Block.objects.update(note="a private note")
+    # The other account tries to mail the address again: a stop of its sending.
+    gate.check(other_account, ["shared@example.com"], record_stops=True)
+    ingest_events(account, [make_event("request", "x1", to="shared@example.com")])
+    rows = {r["address"]: r for r in api_client.get("/api/v1/blocklist/invalid/").json()["results"]}
+    theirs, mine = rows["shared@example.com"], rows["mine@example.com"]
+    assert (theirs["stopped_count"], theirs["last_stopped_at"]) == (None, None)
+    assert (theirs["response_text"], theirs["note"]) == ("", "")
+    assert mine["note"] == "a private note" and "user unknown" in mine["response_text"]
+
+    export = api_client.get("/api/v1/blocklist/invalid/export/")
+    assert export.status_code == 200
+    lines = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
+    by_address = {line["address"]: line for line in lines}
+    theirs, mine = by_address["shared@example.com"], by_address["mine@example.com"]
+    assert (theirs["response_text"], theirs["note"]) == ("", "")
+    assert (theirs["stopped_count"], theirs["last_stopped_at"], theirs["last_stopped_at_ms"]) == (
+        "",
+        "",
+        "",
+    )
+    assert theirs["bounce_evidence"] and theirs["blocked_at_ms"]
+    assert mine["note"] == "a private note" and "user unknown" in mine["response_text"]
+
+
 def test_remove_and_whitelist_through_the_api(api_client, other_api_client, account, other_account):
     bounce(account, "x@example.com")
     r = other_api_client.post(

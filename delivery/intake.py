@@ -31,20 +31,23 @@ _BOUNCE_CLASSES = frozenset(BounceClass.values)
 def intake(raw: bytes, *, account: Account | None = None) -> InboundReport:
     """Read one returned report; store its events once and keep the report.
 
-    1. A report already taken in (same bytes) is returned as it is: nothing counts twice.
+    1. A report the same submitter already sent in (same bytes) is returned as it is:
+       nothing counts twice (the events of another submitter's copy share their keys).
     2. Parse it; anything that is no bounce or feedback report is kept as "not a report".
     3. Find the message it is about (within `account` when given).
     4. Ingest one event per failed or delayed recipient, or one `complained` event.
     """
     digest = hashlib.sha256(raw).hexdigest()
-    known = InboundReport.objects.filter(sha256=digest).first()
+    # Per submitter: another account's copy of the same bytes names its own match or miss.
+    mine = InboundReport.objects.filter(sha256=digest, submitted_by=account)
+    known = mine.first()
     if known is not None:
         return known
-    record = InboundReport(sha256=digest, raw=raw, account=account)
+    record = InboundReport(sha256=digest, raw=raw, account=account, submitted_by=account)
     try:
         _process(record, raw, account)
     except IntegrityError:  # the same report arrived twice at once
-        return InboundReport.objects.get(sha256=digest)
+        return mine.get()
     return record
 
 

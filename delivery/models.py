@@ -436,13 +436,31 @@ class InboundReport(models.Model):
     status = models.CharField(max_length=12, choices=Status)
     kind = models.CharField(max_length=16, blank=True)
     message_id = models.CharField(max_length=128, blank=True)
-    sha256 = models.CharField(max_length=64, unique=True)
+    # The account whose API key sent the report in (its matching looks at that account's
+    # mail only); null for the mail intake and staff, who match any account's mail.
+    submitted_by = models.ForeignKey(
+        Account, models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    sha256 = models.CharField(max_length=64)
     raw = models.BinaryField()
     note = models.TextField(blank=True)
     events = models.PositiveSmallIntegerField(default=0)
     received_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        constraints = [
+            # The same bytes are one report per submitter: taken in twice, they count once
+            # (their events are keyed by the digest too), but one account's copy never
+            # answers another's with its match or its miss.
+            models.UniqueConstraint(
+                fields=["submitted_by", "sha256"], name="inbound_report_once_per_submitter"
+            ),
+            models.UniqueConstraint(
+                fields=["sha256"],
+                condition=models.Q(submitted_by=None),
+                name="inbound_report_once_unsubmitted",
+            ),
+        ]
         indexes = [
             # Review in the admin: unmatched and unparsable reports, newest first.
             models.Index(fields=["status", "-received_at"], name="inbound_report_status"),

@@ -208,6 +208,29 @@ def test_reports_only_match_the_account_that_sent_with_an_api_key(account, other
     assert not DeliveryEvent.objects.filter(message__message_id=row.message_id, type="bounced")
 
 
+def test_one_accounts_copy_of_a_report_never_answers_anothers(account, other_account):
+    """The same bytes sent in by two accounts are two reports: each matches its own mail."""
+    row = _sent(
+        account, "kijitora@example.net", "<000000000000000000000000000000@mx.example.or.jp>"
+    )
+    # The other account sends it first: not its mail.
+    theirs = intake(sample("rfc3464-08.eml"), account=other_account)
+    assert (theirs.status, theirs.message_id) == ("unmatched", "")
+    # The sender's own copy still bounces its message.
+    mine = intake(sample("rfc3464-08.eml"), account=account)
+    assert mine.pk != theirs.pk
+    assert (mine.status, mine.message_id, mine.events) == ("matched", row.message_id, 1)
+    # Sent in again by the other account, its answer names no message of ours.
+    again = intake(sample("rfc3464-08.eml"), account=other_account)
+    assert (again.pk, again.message_id) == (theirs.pk, "")
+    # The mail intake's copy (no submitter) counts nothing twice: its events share their keys.
+    staff = intake(sample("rfc3464-08.eml"))
+    assert (staff.status, staff.events) == ("matched", 0)
+    assert intake(sample("rfc3464-08.eml")).pk == staff.pk
+    bounced = DeliveryEvent.objects.filter(message__message_id=row.message_id, type="bounced")
+    assert bounced.count() == 1
+
+
 # --- the command and the endpoint ---------------------------------------------------------
 
 

@@ -11,15 +11,24 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from sesconsole.lib.timezones import local_midnight
+from sesconsole.lib.timezones import MAX_DAY, local_midnight
 
+from .errors import BlocklistError
 from .models import Block
 
 
 def expiry_from_date(expires_on: date | None, zone: tzinfo = UTC) -> datetime | None:
-    """The instant a block with expiry date `expires_on` lifts: local midnight after it."""
+    """The instant a block with expiry date `expires_on` lifts: local midnight after it.
+    A date past MAX_DAY (9999-12-30, the last whose next midnight exists in every zone) is
+    refused with `invalid_date`, as the Tencent endpoint refuses it."""
     if expires_on is None:
         return None
+    if expires_on > MAX_DAY:
+        raise BlocklistError(
+            "invalid_date",
+            f"The expiry date must be on or before {MAX_DAY.isoformat()}; for a block that "
+            "never expires, give no date.",
+        )
     return local_midnight(expires_on + timedelta(days=1), zone)
 
 

@@ -339,3 +339,33 @@ def test_a_bad_page_size_is_bounded(api_client, account):
     custom.add_custom_blocks(account, [f"u{i}@example.com" for i in range(3)], actor=changes.SYSTEM)
     r = api_client.get("/api/v1/blocklist/custom/?page_size=100000")
     assert r.status_code == 200 and r.json()["count"] == 3
+
+
+def test_an_expiry_date_past_the_last_day_is_a_clear_error_everywhere(api_client, account):
+    far = "9999-12-31"
+    added = api_client.post(
+        "/api/v1/blocklist/custom/",
+        {"addresses": ["z@example.com"], "expires_on": far},
+        format="json",
+    )
+    assert added.status_code == 400 and added.json()["code"] == "invalid_date"
+    assert "9999-12-30" in added.json()["message"]
+    upload = api_client.post(
+        "/api/v1/blocklist/custom/upload/",
+        {"file": SimpleUploadedFile("a.txt", b"z@example.com\n"), "expires_on": far},
+    )
+    assert upload.status_code == 400 and upload.json()["code"] == "invalid_date"
+    assert not Block.objects.exists()
+    custom.add_custom_blocks(account, ["z@example.com"], actor=changes.SYSTEM)
+    block = Block.objects.get()
+    changed = api_client.patch(
+        f"/api/v1/blocklist/custom/{block.pk}/", {"expires_on": far}, format="json"
+    )
+    assert changed.status_code == 400 and changed.json()["code"] == "invalid_date"
+    block.refresh_from_db()
+    assert block.expires_at is None
+    # The last day itself is a date like any other.
+    kept = api_client.patch(
+        f"/api/v1/blocklist/custom/{block.pk}/", {"expires_on": "9999-12-30"}, format="json"
+    )
+    assert kept.status_code == 200 and kept.json()["expires_on"] == "9999-12-30"

@@ -8,7 +8,7 @@ equality (and plain B-tree indexes) everywhere: blocks, filters, exports.
 from __future__ import annotations
 
 import re
-from email.utils import parseaddr
+from email.utils import getaddresses
 
 import idna
 
@@ -96,7 +96,14 @@ def normalize_address(value: str) -> str:
         raise InvalidAddress("An address must be a string.")
     value = value.strip()
     if "<" in value:
-        value = parseaddr(value)[1]
+        # A display name and its address ("Bob <bob@example.com>"); never the first of
+        # several, which would drop the others without a word.
+        parts = getaddresses([value])
+        if sum("@" in address.strip("@") for _, address in parts) > 1:
+            raise InvalidAddress(f"'{value}' holds several addresses: give one at a time.")
+        if len(parts) != 1:
+            raise InvalidAddress(f"'{value}' is not an email address.")
+        value = parts[0][1]
     local, sep, domain = value.rpartition("@")
     if not sep or not local:
         raise InvalidAddress(f"'{value}' is not an email address.")

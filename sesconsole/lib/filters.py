@@ -81,6 +81,15 @@ class StableOrdering(OrderingFilter):
     never repeat or skip a row), and a view's `ordering_then` gives a key its own secondary
     order, reversed with the key (see SortFilter's `then`)."""
 
+    def filter_queryset(self, request, queryset, view):
+        # `?sort=` is the FilterSet's (SortFilter, as on the console's pages), applied before
+        # this backend: the view's default order must not replace it.
+        if "sort" in request.query_params and self.ordering_param not in request.query_params:
+            filterset_class = getattr(view, "filterset_class", None)
+            if filterset_class is not None and "sort" in filterset_class.base_filters:
+                return queryset
+        return super().filter_queryset(request, queryset, view)
+
     def get_ordering(self, request, queryset, view):
         params = request.query_params.get(self.ordering_param)
         ordering = super().get_ordering(request, queryset, view)

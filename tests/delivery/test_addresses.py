@@ -52,5 +52,5 @@ def test_several_addresses_in_one_are_refused_never_cut_to_the_first(raw):
 
 
 def test_a_refusal_quotes_what_was_given_not_what_a_parser_kept_of_it():
-    with pytest.raises(InvalidAddress, match="'<b>x</b>@evil.com' is not an email address"):
+    with pytest.raises(InvalidAddress, match=r"'<b>x</b>@evil\.com' is not an email address"):
         normalize_address("<b>x</b>@evil.com")

@@ -115,6 +115,12 @@ def email_status(request: HttpRequest, account: Account) -> HttpResponse:
             ],
         }
     )
+    wanted = found.form.cleaned_data.get("message_id")
+    if wanted and not context["page"].object_list:
+        # An exact id is one message: say where it is when the dates leave it out.
+        context["elsewhere"] = (
+            Message.objects.for_account(account).filter(message_id=wanted).first()
+        )
     with timezone.override(zone_of(account)):
         return render(request, "delivery/email_status.html", context)
 

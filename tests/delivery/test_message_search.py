@@ -88,3 +88,21 @@ def test_partial_searches_can_use_the_trigram_indexes(account):
     assert "message_subject_search" in plans[0]
     assert "message_recipient_search" in plans[1]
     assert "message_recipient_search" in plans[2]
+
+
+def test_a_message_id_outside_the_dates_says_where_the_message_is(
+    alice_client, scenario, client, bob
+):
+    later = {"start": "2026-11-29", "end": "2026-11-30", "message_id": "m3"}
+    page = alice_client.get("/messages/", later)
+    assert page.status_code == 200 and not page.context["page"].object_list
+    html = page.content.decode()
+    assert "The message m3 was requested on 2026-11-2" in html and "outside these dates" in html
+    assert 'href="/messages/id/m3/"' in html
+    # An id that is nobody's, or another account's, says nothing more.
+    assert (
+        "outside these dates"
+        not in alice_client.get("/messages/", {**later, "message_id": "m3x"}).content.decode()
+    )
+    client.force_login(bob)
+    assert "outside these dates" not in client.get("/messages/", later).content.decode()

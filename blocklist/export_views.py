@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
 
 from sesconsole.tenancy import console_view
 
@@ -15,6 +14,7 @@ from .changes import Actor
 from .errors import BlocklistError
 from .filters import BlockFilter, CustomBlockFilter, RejectBlockFilter
 from .upload import read_upload
+from .views import posted_from
 
 
 def _filtered(request: HttpRequest, filter_class, queryset):
@@ -53,8 +53,8 @@ def whitelist_export(request: HttpRequest, account) -> HttpResponse:
     )
 
 
-@require_POST
 @console_view
+@posted_from("invalid")
 def whitelist_import(request: HttpRequest, account) -> HttpResponse:
     """Whitelist the addresses of a file (e.g. a whitelist export, as it is)."""
     upload = request.FILES.get("file")

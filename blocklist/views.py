@@ -4,17 +4,18 @@ and history."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from functools import wraps
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
 from sesconsole.lib.form_errors import summary_errors
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, local_today, zone_of
@@ -59,6 +60,10 @@ from .upload import MAX_UPLOAD_LINES, max_upload_bytes, refuse_oversized_body
 
 PAGE_SIZE = 50
 MAX_QUERY_ADDRESSES = 1000
+FORM_NOT_RECEIVED = (
+    "Nothing was changed: the form's contents did not arrive (as happens when you have to "
+    "sign in again). Please fill it in and send it again."
+)
 
 
 def _checked(f) -> dict:
@@ -129,6 +134,29 @@ def _batch(request: HttpRequest, account, operation, verb: str, page: str) -> Ht
     )
     _report_batch(request, verb, result)
     return _back(request, reverse(f"blocklist:{page}"))
+
+
+def posted_from(page: str) -> Callable:
+    """For a URL that only a form on the page `page` posts to; goes under `console_view`.
+
+    A GET of it has lost the form's data: signing in again after the session ran out
+    brings the browser back here without the post. Rather than a bare 405, it goes back
+    to the form's page, saying nothing was changed. Other methods are still refused.
+    """
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, account, *args, **kwargs) -> HttpResponse:
+            if request.method in ("GET", "HEAD"):
+                messages.warning(request, FORM_NOT_RECEIVED)
+                return redirect(f"blocklist:{page}")
+            if request.method != "POST":
+                return HttpResponseNotAllowed(["POST"])
+            return view(request, account, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponse:
@@ -222,20 +250,20 @@ def my_triggers(request: HttpRequest, account) -> HttpResponse:
     )
 
 
-@require_POST
 @console_view
+@posted_from("my_triggers")
 def invalid_remove(request: HttpRequest, account) -> HttpResponse:
     return _batch(request, account, remove_invalid_blocks, "Removed the block of", "my_triggers")
 
 
-@require_POST
 @console_view
+@posted_from("invalid")
 def invalid_whitelist(request: HttpRequest, account) -> HttpResponse:
     return _batch(request, account, whitelist_addresses, "Whitelisted", "invalid")
 
 
-@require_POST
 @console_view
+@posted_from("invalid")
 def invalid_unwhitelist(request: HttpRequest, account) -> HttpResponse:
     return _batch(request, account, unwhitelist_addresses, "Ended the whitelist of", "invalid")
 
@@ -256,8 +284,8 @@ def rejects(request: HttpRequest, account) -> HttpResponse:
     )
 
 
-@require_POST
 @console_view
+@posted_from("rejects")
 def rejects_remove(request: HttpRequest, account) -> HttpResponse:
     return _batch(request, account, remove_reject_blocks, "Removed the reject block of", "rejects")
 
@@ -303,8 +331,8 @@ def custom(request: HttpRequest, account) -> HttpResponse:
     )
 
 
-@require_POST
 @console_view
+@posted_from("custom")
 def custom_add(request: HttpRequest, account) -> HttpResponse:
     numbered = [
         (number, line)
@@ -426,8 +454,8 @@ def custom_edit(request: HttpRequest, account, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
 @console_view
+@posted_from("custom")
 def custom_delete(request: HttpRequest, account) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     result = delete_custom_blocks(account, actor=Actor.from_request(request), ids=ids)
@@ -435,8 +463,8 @@ def custom_delete(request: HttpRequest, account) -> HttpResponse:
     return _back(request, reverse("blocklist:custom"))
 
 
-@require_POST
 @console_view
+@posted_from("custom")
 def auto_block(request: HttpRequest, account) -> HttpResponse:
     try:
         days = int(request.POST.get("days", "0"))

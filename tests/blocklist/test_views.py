@@ -186,3 +186,43 @@ def test_a_long_list_counts_up_to_the_cap_and_says_more(alice_client, account, m
 
     few = alice_client.get(reverse("blocklist:custom"), {"address": "u001@example.com"})
     assert "1 in all." in few.content.decode() and "more than" not in few.content.decode()
+
+
+# Every URL only a form posts to, and the page that holds the form.
+FORM_TARGETS = [
+    ("blocklist:invalid_remove", "blocklist:my_triggers"),
+    ("blocklist:invalid_whitelist", "blocklist:invalid"),
+    ("blocklist:invalid_unwhitelist", "blocklist:invalid"),
+    ("blocklist:rejects_remove", "blocklist:rejects"),
+    ("blocklist:custom_add", "blocklist:custom"),
+    ("blocklist:custom_delete", "blocklist:custom"),
+    ("blocklist:auto_block", "blocklist:custom"),
+    ("blocklist:whitelist_import", "blocklist:invalid"),
+]
+
+
+@pytest.mark.parametrize(("target", "page"), FORM_TARGETS)
+def test_a_get_of_a_form_target_goes_back_to_the_form_and_says_nothing_changed(
+    alice_client, target, page
+):
+    r = alice_client.get(reverse(target), follow=True)
+    assert r.redirect_chain == [(reverse(page), 302)]
+    assert "Nothing was changed" in r.content.decode()
+    assert "send it again" in r.content.decode()
+
+
+@pytest.mark.parametrize(("target", "page"), FORM_TARGETS)
+def test_a_form_target_still_refuses_other_methods(alice_client, target, page):
+    r = alice_client.put(reverse(target))
+    assert r.status_code == 405 and r["Allow"] == "POST"
+
+
+def test_a_form_sent_after_the_session_expired_comes_back_after_signing_in(client, alice):
+    sent = client.post(reverse("blocklist:custom_add"), {"addresses": "a@example.com"})
+    assert sent.status_code == 302
+    assert sent["Location"] == "/login/?next=/blocklist/custom/add/"
+    client.force_login(alice)
+    r = client.get("/blocklist/custom/add/", follow=True)
+    assert r.redirect_chain == [(reverse("blocklist:custom"), 302)]
+    assert "Nothing was changed" in r.content.decode()
+    assert not Block.objects.exists()

@@ -424,21 +424,25 @@ def custom_edit(request: HttpRequest, account, pk: int) -> HttpResponse:
         messages.error(request, "No such custom block.")
         return redirect("blocklist:custom")
     error = ""
+    stored_expiry = expiry_date_of(block, zone_of(account))
+    address = block.address
+    expires_on = stored_expiry.isoformat() if stored_expiry else ""
     if request.method == "POST":
+        address = request.POST.get("address", block.address)
+        expires_on = request.POST.get("expires_on", "")
         try:
             update_custom_block(
                 account,
                 block.pk,
                 actor=Actor.from_request(request),
-                address=request.POST.get("address", block.address),
-                expires_on=_date_or_none(request.POST.get("expires_on", "")),
+                address=address,
+                expires_on=_date_or_none(expires_on),
             )
         except BlocklistError as exc:
-            error = exc.message
+            error = exc.message  # shown with the values as typed, to correct them
         else:
             messages.success(request, "Saved.")
             return redirect("blocklist:custom")
-    expires_on = expiry_date_of(block, zone_of(account))
     return _render(
         request,
         account,
@@ -446,6 +450,7 @@ def custom_edit(request: HttpRequest, account, pk: int) -> HttpResponse:
         {
             "title": "Modify custom block",
             "entry": block,
+            "address": address,
             "expires_on": expires_on,
             "error": error,
             "today": local_today(zone_of(account)),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -120,6 +120,43 @@ def test_custom_add_filter_edit_and_delete(alice_client, account):
 
     r = alice_client.post(reverse("blocklist:custom_delete"), {"ids": [block.pk]}, follow=True)
     assert "Deleted 1 custom block(s)." in r.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("address", "expires_on", "error"),
+    [
+        ("alice at example", "2099-01-31", "is not an email address."),
+        ("taken@example.com", "2099-01-31", "taken@example.com already has a custom block."),
+        ("new@example.com", "2020-01-31", "The expiry date is in the past."),
+        ("new@example.com", "2099-13-45", "Give the date as YYYY-MM-DD."),
+    ],
+)
+def test_a_refused_modification_comes_back_as_typed_with_the_error(
+    alice_client, account, address, expires_on, error
+):
+    custom.add_custom_blocks(account, ["a@example.com", "taken@example.com"], actor=changes.SYSTEM)
+    block = Block.objects.get(address="a@example.com")
+    r = alice_client.post(
+        reverse("blocklist:custom_edit", args=[block.pk]),
+        {"address": address, "expires_on": expires_on},
+    )
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert error in html
+    assert f'name="address" value="{address}"' in html
+    assert f'name="expires_on" value="{expires_on}"' in html
+    block.refresh_from_db()
+    assert (block.address, block.expires_at) == ("a@example.com", None)
+
+
+def test_the_modify_form_opens_with_the_stored_values(alice_client, account):
+    custom.add_custom_blocks(
+        account, ["a@example.com"], actor=changes.SYSTEM, expires_on=date(2099, 1, 31)
+    )
+    block = Block.objects.get()
+    html = alice_client.get(reverse("blocklist:custom_edit", args=[block.pk])).content.decode()
+    assert 'name="address" value="a@example.com"' in html
+    assert 'name="expires_on" value="2099-01-31"' in html
 
 
 def test_another_accounts_custom_block_cannot_be_edited(alice_client, other_account):

@@ -30,7 +30,7 @@ class InvalidBlockPageFilter(InvalidBlockFilter):
 
 # The reasons each list can hold: its reason filter offers only these.
 CUSTOM_REASONS = (Block.Reason.MANUAL, Block.Reason.UPLOAD, Block.Reason.MAILBOX_FULL)
-TRIGGER_REASONS = ()  # every block there is an invalid address: nothing to choose
+INVALID_REASONS = ()  # every block on the invalid-address lists is one: nothing to choose
 
 
 def limit_reasons(found: django_filters.FilterSet, reasons: tuple) -> None:

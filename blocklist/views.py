@@ -31,7 +31,7 @@ from .actions import (
 from .changes import Actor
 from .console_filters import (
     CUSTOM_REASONS,
-    TRIGGER_REASONS,
+    INVALID_REASONS,
     InvalidBlockPageFilter,
     limit_reasons,
 )
@@ -219,6 +219,7 @@ def overview(request: HttpRequest, account) -> HttpResponse:
 def invalid_list(request: HttpRequest, account) -> HttpResponse:
     qs = invalid_blocks_visible_to(account).select_related("event")
     f = InvalidBlockPageFilter(request.GET, queryset=qs, request=request)
+    limit_reasons(f, INVALID_REASONS)
     walked = None
     if f.sort_in_force in ("address", "-address"):
         # Joined, a big sender's list by address read every block (0.5-1.5 s at 5M);
@@ -241,7 +242,7 @@ def invalid_list(request: HttpRequest, account) -> HttpResponse:
 def my_triggers(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.invalid().active().for_account(account).select_related("event")
     f = BlockFilter(request.GET, queryset=qs, request=request)
-    limit_reasons(f, TRIGGER_REASONS)
+    limit_reasons(f, INVALID_REASONS)
     return _render(
         request,
         account,

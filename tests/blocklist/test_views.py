@@ -73,6 +73,18 @@ def test_the_invalid_page_offers_whitelist_or_remove_as_allowed(
     assert html.count(">Whitelist</button>") == 1
 
 
+@pytest.mark.parametrize("name", ["blocklist:invalid", "blocklist:my_triggers"])
+def test_the_invalid_address_lists_offer_no_reason_to_choose(alice_client, account, name):
+    """Every block there is an invalid address: a reason filter could only list nothing."""
+    bounce(account, "gone@example.com")
+    r = alice_client.get(reverse(name))
+    html = r.content.decode()
+    assert "reason" not in r.context["filter"].form.fields
+    assert 'name="reason"' not in html and "Recipient unsubscribed" not in html
+    listed = alice_client.get(reverse(name), {"reason": "unsubscribed"}).context["page"]
+    assert [b.address for b in listed.object_list] == ["gone@example.com"]
+
+
 def test_batch_remove_from_my_trigger_list(alice_client, account, other_account):
     bounce(account, "a@example.com")
     bounce(account, "b@example.com")

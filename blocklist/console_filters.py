@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from .filters import InvalidBlockFilter
 from .models import Block
@@ -40,3 +41,16 @@ def limit_reasons(found: django_filters.FilterSet, reasons: tuple) -> None:
         return
     # The field adds its empty choice ("Any", FILTERS_EMPTY_CHOICE_LABEL) itself.
     found.form.fields["reason"].choices = [(r.value, r.label) for r in reasons]
+
+
+def page_filter(
+    filter_class: type[django_filters.FilterSet], request: HttpRequest, queryset: QuerySet
+) -> django_filters.FilterSet:
+    """A list's filter as its page reads it: its messages name the page's labels.
+
+    Set here, before anything validates the form (`sort_in_force` does), since the form
+    words its errors once, when first validated.
+    """
+    found = filter_class(request.GET, queryset=queryset, request=request)
+    found.form.use_labels = True
+    return found

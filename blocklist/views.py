@@ -34,6 +34,7 @@ from .console_filters import (
     INVALID_REASONS,
     InvalidBlockPageFilter,
     limit_reasons,
+    page_filter,
 )
 from .custom import (
     add_custom_blocks,
@@ -68,7 +69,6 @@ FORM_NOT_RECEIVED = (
 
 def _checked(f) -> dict:
     """Validate a list's filter; an invalid one lists nothing (the page shows its errors)."""
-    f.form.use_labels = True
     if f.is_valid():
         return {"invalid": False}
     return {"invalid": True, "invalid_summary": summary_errors(f.form)}
@@ -218,7 +218,7 @@ def overview(request: HttpRequest, account) -> HttpResponse:
 @console_view
 def invalid_list(request: HttpRequest, account) -> HttpResponse:
     qs = invalid_blocks_visible_to(account).select_related("event")
-    f = InvalidBlockPageFilter(request.GET, queryset=qs, request=request)
+    f = page_filter(InvalidBlockPageFilter, request, qs)
     limit_reasons(f, INVALID_REASONS)
     walked = None
     if f.sort_in_force in ("address", "-address"):
@@ -241,7 +241,7 @@ def invalid_list(request: HttpRequest, account) -> HttpResponse:
 @console_view
 def my_triggers(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.invalid().active().for_account(account).select_related("event")
-    f = BlockFilter(request.GET, queryset=qs, request=request)
+    f = page_filter(BlockFilter, request, qs)
     limit_reasons(f, INVALID_REASONS)
     return _render(
         request,
@@ -276,7 +276,7 @@ def invalid_unwhitelist(request: HttpRequest, account) -> HttpResponse:
 @console_view
 def rejects(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.rejects().active().for_account(account).select_related("event")
-    f = RejectBlockFilter(request.GET, queryset=qs, request=request)
+    f = page_filter(RejectBlockFilter, request, qs)
     return _render(
         request,
         account,
@@ -311,7 +311,7 @@ def _date_or_none(value: str) -> date | None:
 @console_view
 def custom(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.custom().for_account(account).listed()
-    f = CustomBlockFilter(request.GET, queryset=qs, request=request)
+    f = page_filter(CustomBlockFilter, request, qs)
     limit_reasons(f, CUSTOM_REASONS)
     listing = _page(request, f)
     page = listing["page"]
@@ -500,7 +500,7 @@ def history(request: HttpRequest, account) -> HttpResponse:
     from django.db.models import Q
 
     qs = History.objects.filter(Q(block__account=account, account=None) | Q(account=account))
-    f = HistoryFilter(request.GET, queryset=qs.select_related("block"), request=request)
+    f = page_filter(HistoryFilter, request, qs.select_related("block"))
     checked = _checked(f)
     rows = f.qs.order_by("-at", "-pk") if not checked["invalid"] else qs.none()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))

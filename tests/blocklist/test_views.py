@@ -85,6 +85,17 @@ def test_the_invalid_address_lists_offer_no_reason_to_choose(alice_client, accou
     assert [b.address for b in listed.object_list] == ["gone@example.com"]
 
 
+@pytest.mark.parametrize(
+    "name", ["blocklist:invalid", "blocklist:my_triggers", "blocklist:rejects", "blocklist:custom"]
+)
+@pytest.mark.parametrize("sort", [None, "address"])
+def test_every_list_names_its_date_fields_by_their_labels(alice_client, name, sort):
+    query = {"start": "2026-12-05", "end": "2026-11-01", **({"sort": sort} if sort else {})}
+    html = alice_client.get(reverse(name), query).content.decode()
+    assert html.count("“Blocked until” must not be before “Blocked from”.") == 1
+    assert "&#x27;end&#x27;" not in html
+
+
 def test_batch_remove_from_my_trigger_list(alice_client, account, other_account):
     bounce(account, "a@example.com")
     bounce(account, "b@example.com")

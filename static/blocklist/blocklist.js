@@ -20,5 +20,8 @@
     });
     boxes(form).forEach(function (b) { b.addEventListener('change', update); });
     update();
+    // Back to this page, the browser gives the boxes back as they were ticked, without a
+    // change event (restored form state after the script ran, or the back-forward cache).
+    window.addEventListener('pageshow', update);
   });
 })();

@@ -95,3 +95,20 @@ def test_modify_expiry_then_make_it_permanent(page, login, alice, account):
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/blocklist/custom/")
     assert "Permanent" in page.locator("#blocks").inner_text()
+
+
+def test_the_selection_count_follows_the_boxes_after_going_back(page, login, alice, account):
+    for i in range(3):
+        bounce(account, f"u{i}@example.com")
+    login(alice)
+    page.goto("/blocklist/invalid/mine/")
+    page.get_by_label("Select u0@example.com").check()
+    page.get_by_label("Select u2@example.com").check()
+    page.get_by_role("link", name="History").click()
+    page.wait_for_url("**/blocklist/history/")
+    page.go_back()
+    page.wait_for_url("**/blocklist/invalid/mine/")
+    # The browser gives the boxes back as they were ticked; the count and buttons follow.
+    expect(page.get_by_label("Select u0@example.com")).to_be_checked()
+    expect(page.get_by_text("2 selected")).to_be_visible()
+    expect(page.get_by_role("button", name="Remove selected")).to_be_enabled()

@@ -118,9 +118,10 @@ def console_download(
     columns: list[Column],
     form=None,
 ) -> StreamingHttpResponse:
-    """A list as an Excel-friendly download named after the account and the dates filtered."""
-    today = local_today(zone_of(account))
+    """A list as an Excel-friendly download named after the account and the days it covers:
+    those filtered, where the filter leaves a side open, from the first block ("all") or to
+    today."""
     data = form.cleaned_data if form is not None and form.is_valid() else {}
-    start, end = data.get("start") or None, data.get("end") or None
+    start, end = data.get("start") or None, data.get("end") or local_today(zone_of(account))
     response = csv_response(f"{what}.csv", queryset_csv(queryset, columns))
-    return for_excel(response, account.name, what, start or end or today, end or today)
+    return for_excel(response, account.name, what, start, end)

@@ -18,11 +18,14 @@ BOM = "\ufeff".encode()
 
 
 def download_name(
-    account_name: str, what: str, start: date | datetime, end: date | datetime
+    account_name: str, what: str, start: date | datetime | None, end: date | datetime
 ) -> str:
-    """E.g. 'acme-email-status-2026-11-24-to-2026-11-30.csv' (instants as 2026-11-30T1200)."""
+    """E.g. 'acme-email-status-2026-11-24-to-2026-11-30.csv' (instants as 2026-11-30T1200);
+    with no start, a list of everything up to `end`: 'acme-whitelist-all-to-2026-11-30.csv'."""
 
-    def stamp(at: date | datetime) -> str:
+    def stamp(at: date | datetime | None) -> str:
+        if at is None:
+            return "all"
         return at.strftime("%Y-%m-%dT%H%M") if isinstance(at, datetime) else at.isoformat()
 
     return f"{slugify(account_name) or 'account'}-{what}-{stamp(start)}-to-{stamp(end)}.csv"
@@ -32,7 +35,7 @@ def for_excel(
     response: StreamingHttpResponse,
     account_name: str,
     what: str,
-    start: date | datetime,
+    start: date | datetime | None,
     end: date | datetime,
 ) -> StreamingHttpResponse:
     """Prefix a streamed CSV response with the BOM and name the file after account and range."""

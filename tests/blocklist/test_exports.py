@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from blocklist import actions, changes, custom
 from blocklist.models import Block, Whitelist
+from sesconsole.lib.timezones import local_today, zone_of
 from tests.blocklist.conftest import bounce, recipient_event
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +155,36 @@ def test_a_whitelist_export_imports_back_unchanged(alice_client, account, other_
     assert set(
         Whitelist.objects.active().for_account(account).values_list("address", flat=True)
     ) == {"a@example.com", "b@example.com"}
+
+
+def _filename(response) -> str:
+    disposition = response["Content-Disposition"]
+    return disposition.split('filename="', 1)[1].rstrip('"')
+
+
+@pytest.mark.parametrize(
+    ("url", "what"),
+    [
+        ("blocklist:my_triggers_export", "invalid-blocks-mine"),
+        ("blocklist:rejects_export", "reject-list"),
+        ("blocklist:custom_export", "custom-blocks"),
+        ("blocklist:whitelist_export", "whitelist"),
+    ],
+)
+def test_an_unfiltered_export_is_named_as_everything_up_to_today(alice_client, account, url, what):
+    today = local_today(zone_of(account))
+    assert _filename(alice_client.get(reverse(url))) == f"acme-{what}-all-to-{today}.csv"
+
+
+@pytest.mark.parametrize(
+    ("days", "named"),
+    [
+        ({"start": "2026-11-01", "end": "2026-11-30"}, "2026-11-01-to-2026-11-30"),
+        ({"start": "2026-11-01"}, "2026-11-01-to-{today}"),
+        ({"end": "2026-11-30"}, "all-to-2026-11-30"),
+    ],
+)
+def test_a_filtered_export_is_named_after_the_days_it_covers(alice_client, account, days, named):
+    today = local_today(zone_of(account))
+    r = alice_client.get(reverse("blocklist:rejects_export"), days)
+    assert _filename(r) == f"acme-reject-list-{named.format(today=today)}.csv"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import django_filters
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .filters import InvalidBlockFilter
+from .filters import BlockFilter, CustomBlockFilter, InvalidBlockFilter, RejectBlockFilter
 from .models import Block
 
 
@@ -43,14 +45,38 @@ def limit_reasons(found: django_filters.FilterSet, reasons: tuple) -> None:
     found.form.fields["reason"].choices = [(r.value, r.label) for r in reasons]
 
 
-def page_filter(
-    filter_class: type[django_filters.FilterSet], request: HttpRequest, queryset: QuerySet
-) -> django_filters.FilterSet:
-    """A list's filter as its page reads it: its messages name the page's labels.
+F = TypeVar("F", bound=django_filters.FilterSet)
 
-    Set here, before anything validates the form (`sort_in_force` does), since the form
-    words its errors once, when first validated.
+
+def page_filter(
+    filter_class: type[F],
+    request: HttpRequest,
+    queryset: QuerySet,
+    reasons: tuple | None = None,
+) -> F:
+    """A list's filter as its page reads it: its messages name the page's labels, and with
+    `reasons` its reason filter offers only those (limit_reasons).
+
+    Both are set here, before anything validates the form (`sort_in_force` does), since
+    the form checks and words its errors once, when first validated.
     """
     found = filter_class(request.GET, queryset=queryset, request=request)
     found.form.use_labels = True
+    if reasons is not None:
+        limit_reasons(found, reasons)
     return found
+
+
+# The lists that download as CSV: the page and its export read the filter alike.
+
+
+def trigger_filter(request: HttpRequest, queryset: QuerySet) -> BlockFilter:
+    return page_filter(BlockFilter, request, queryset, INVALID_REASONS)
+
+
+def reject_filter(request: HttpRequest, queryset: QuerySet) -> RejectBlockFilter:
+    return page_filter(RejectBlockFilter, request, queryset)
+
+
+def custom_filter(request: HttpRequest, queryset: QuerySet) -> CustomBlockFilter:
+    return page_filter(CustomBlockFilter, request, queryset, CUSTOM_REASONS)

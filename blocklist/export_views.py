@@ -3,47 +3,57 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django_filters import FilterSet
 
+from sesconsole.lib.csv_export import Column
+from sesconsole.lib.form_errors import unique_errors
 from sesconsole.tenancy import console_view
 
 from . import exports
 from .actions import whitelist_addresses
 from .changes import Actor
+from .console_filters import custom_filter, reject_filter, trigger_filter
 from .errors import BlocklistError
-from .filters import BlockFilter, CustomBlockFilter, RejectBlockFilter
 from .upload import read_upload
 from .views import posted_from
 
 
-def _filtered(request: HttpRequest, filter_class, queryset):
-    f = filter_class(request.GET, queryset=queryset, request=request)
-    return f.qs.order_by("address"), f.form
+def _download(
+    request: HttpRequest, account, found: FilterSet, what: str, columns: list[Column]
+) -> HttpResponse:
+    """The list as its page filters it; a filter the page cannot apply exports nothing."""
+    if not found.is_valid():
+        # As the queue export refuses one: the page's own messages, never every row.
+        return JsonResponse(
+            {
+                "code": "invalid_filter",
+                "message": "; ".join(unique_errors(found.form)),
+                "details": {name: list(errors) for name, errors in found.form.errors.items()},
+            },
+            status=400,
+        )
+    rows = found.qs.order_by("address")
+    return exports.console_download(request, account, what, rows, columns, found.form)
 
 
 @console_view
 def my_triggers_export(request: HttpRequest, account) -> HttpResponse:
-    qs, form = _filtered(request, BlockFilter, exports.my_invalid_blocks(account))
-    return exports.console_download(
-        request, account, "invalid-blocks-mine", qs, exports.INVALID_COLUMNS, form
-    )
+    found = trigger_filter(request, exports.my_invalid_blocks(account))
+    return _download(request, account, found, "invalid-blocks-mine", exports.INVALID_COLUMNS)
 
 
 @console_view
 def rejects_export(request: HttpRequest, account) -> HttpResponse:
-    qs, form = _filtered(request, RejectBlockFilter, exports.reject_blocks(account))
-    return exports.console_download(
-        request, account, "reject-list", qs, exports.BLOCK_COLUMNS, form
-    )
+    found = reject_filter(request, exports.reject_blocks(account))
+    return _download(request, account, found, "reject-list", exports.BLOCK_COLUMNS)
 
 
 @console_view
 def custom_export(request: HttpRequest, account) -> HttpResponse:
-    qs, form = _filtered(request, CustomBlockFilter, exports.custom_blocks(account))
-    return exports.console_download(
-        request, account, "custom-blocks", qs, exports.BLOCK_COLUMNS, form
-    )
+    found = custom_filter(request, exports.custom_blocks(account))
+    return _download(request, account, found, "custom-blocks", exports.BLOCK_COLUMNS)
 
 
 @console_view

@@ -30,11 +30,12 @@ from .actions import (
 )
 from .changes import Actor
 from .console_filters import (
-    CUSTOM_REASONS,
     INVALID_REASONS,
     InvalidBlockPageFilter,
-    limit_reasons,
+    custom_filter,
     page_filter,
+    reject_filter,
+    trigger_filter,
 )
 from .custom import (
     add_custom_blocks,
@@ -45,12 +46,7 @@ from .custom import (
 )
 from .errors import BlocklistError
 from .expiry import expiry_date_of
-from .filters import (
-    BlockFilter,
-    CustomBlockFilter,
-    HistoryFilter,
-    RejectBlockFilter,
-)
+from .filters import BlockFilter, HistoryFilter
 from .gate import check
 from .models import Block, History, Whitelist
 from .offers import offers_for
@@ -72,6 +68,11 @@ def _checked(f) -> dict:
     if f.is_valid():
         return {"invalid": False}
     return {"invalid": True, "invalid_summary": summary_errors(f.form)}
+
+
+def _status(checked: dict) -> int:
+    """A filter that cannot be applied answers 400, as the other console pages do."""
+    return 400 if checked["invalid"] else 200
 
 
 def _page(request: HttpRequest, f: BlockFilter, walked: QuerySet | None = None) -> dict:
@@ -218,13 +219,13 @@ def overview(request: HttpRequest, account) -> HttpResponse:
 @console_view
 def invalid_list(request: HttpRequest, account) -> HttpResponse:
     qs = invalid_blocks_visible_to(account).select_related("event")
-    f = page_filter(InvalidBlockPageFilter, request, qs)
-    limit_reasons(f, INVALID_REASONS)
+    f = page_filter(InvalidBlockPageFilter, request, qs, INVALID_REASONS)
     walked = None
     if f.sort_in_force in ("address", "-address"):
         # Joined, a big sender's list by address read every block (0.5-1.5 s at 5M);
         # walking the address index finds its first page in 7 ms (docs/performance.md).
         walked = invalid_blocks_visible_to(account, probe_each=True).select_related("event")
+    listing = _page(request, f, walked)
     return _render(
         request,
         account,
@@ -233,21 +234,23 @@ def invalid_list(request: HttpRequest, account) -> HttpResponse:
             "title": "Invalid-address blocks",
             "filter": f,
             "mine_only": False,
-            **_page(request, f, walked),
+            **listing,
         },
+        status=_status(listing),
     )
 
 
 @console_view
 def my_triggers(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.invalid().active().for_account(account).select_related("event")
-    f = page_filter(BlockFilter, request, qs)
-    limit_reasons(f, INVALID_REASONS)
+    f = trigger_filter(request, qs)
+    listing = _page(request, f)
     return _render(
         request,
         account,
         "blocklist/invalid.html",
-        {"title": "My trigger block list", "filter": f, "mine_only": True, **_page(request, f)},
+        {"title": "My trigger block list", "filter": f, "mine_only": True, **listing},
+        status=_status(listing),
     )
 
 
@@ -276,12 +279,14 @@ def invalid_unwhitelist(request: HttpRequest, account) -> HttpResponse:
 @console_view
 def rejects(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.rejects().active().for_account(account).select_related("event")
-    f = page_filter(RejectBlockFilter, request, qs)
+    f = reject_filter(request, qs)
+    listing = _page(request, f)
     return _render(
         request,
         account,
         "blocklist/rejects.html",
-        {"title": "Reject list", "filter": f, **_page(request, f)},
+        {"title": "Reject list", "filter": f, **listing},
+        status=_status(listing),
     )
 
 
@@ -311,8 +316,7 @@ def _date_or_none(value: str) -> date | None:
 @console_view
 def custom(request: HttpRequest, account) -> HttpResponse:
     qs = Block.objects.custom().for_account(account).listed()
-    f = page_filter(CustomBlockFilter, request, qs)
-    limit_reasons(f, CUSTOM_REASONS)
+    f = custom_filter(request, qs)
     listing = _page(request, f)
     page = listing["page"]
     page.object_list = list(page.object_list)
@@ -329,6 +333,7 @@ def custom(request: HttpRequest, account) -> HttpResponse:
             "today": local_today(zone_of(account)),
             **listing,
         },
+        status=_status(listing),
     )
 
 
@@ -517,4 +522,5 @@ def history(request: HttpRequest, account) -> HttpResponse:
             "page": page,
             "query_string": params.urlencode(),
         },
+        status=_status(checked),
     )

@@ -188,3 +188,78 @@ def test_a_filtered_export_is_named_after_the_days_it_covers(alice_client, accou
     today = local_today(zone_of(account))
     r = alice_client.get(reverse("blocklist:rejects_export"), days)
     assert _filename(r) == f"acme-reject-list-{named.format(today=today)}.csv"
+
+
+def _three_lists(account) -> None:
+    bounce(account, "gone@example.com")
+    recipient_event(account, "quit@example.com", "unsubscribed")
+    custom.add_custom_blocks(account, ["kept@example.com"], actor=changes.SYSTEM)
+
+
+@pytest.mark.parametrize(
+    ("page", "export", "query", "field", "message"),
+    [
+        (
+            "blocklist:my_triggers",
+            "blocklist:my_triggers_export",
+            {"start": "garbage"},
+            "start",
+            "Blocked from: Enter a valid date.",
+        ),
+        (
+            "blocklist:rejects",
+            "blocklist:rejects_export",
+            {"reason": "zzz"},
+            "reason",
+            "Reason: Select a valid choice. zzz is not one of the available choices.",
+        ),
+        (
+            "blocklist:custom",
+            "blocklist:custom_export",
+            {"start": "2026-12-05", "end": "2026-11-01"},
+            "end",
+            "Blocked until: “Blocked until” must not be before “Blocked from”.",
+        ),
+        (
+            "blocklist:custom",
+            "blocklist:custom_export",
+            {"reason": "unsubscribed"},  # a reason the page does not offer
+            "reason",
+            "Reason: Select a valid choice. unsubscribed is not one of the available choices.",
+        ),
+    ],
+)
+def test_an_export_refuses_a_filter_its_page_refuses(
+    alice_client, account, page, export, query, field, message
+):
+    _three_lists(account)
+    shown = alice_client.get(reverse(page), query)
+    assert shown.status_code == 400
+    assert 'id="export-csv"' not in shown.content.decode()
+    r = alice_client.get(reverse(export), query)
+    assert r.status_code == 400
+    assert r.json()["code"] == "invalid_filter"
+    assert r.json()["message"] == message
+    assert list(r.json()["details"]) == [field]
+
+
+@pytest.mark.parametrize(
+    ("page", "export"),
+    [
+        ("blocklist:my_triggers", "blocklist:my_triggers_export"),
+        ("blocklist:rejects", "blocklist:rejects_export"),
+        ("blocklist:custom", "blocklist:custom_export"),
+    ],
+)
+@pytest.mark.parametrize(
+    "query",
+    [{}, {"address": "quit@example.com"}, {"reason": "unsubscribed"}, {"reason": "manual"}],
+)
+def test_an_export_holds_the_rows_its_page_lists(alice_client, account, page, export, query):
+    _three_lists(account)
+    shown = alice_client.get(reverse(page), query)
+    r = alice_client.get(reverse(export), query)
+    assert r.status_code == shown.status_code
+    if shown.status_code == 200:
+        listed = [b.address for b in shown.context["page"].object_list]
+        assert [row["address"] for row in _rows(_body(r))] == listed

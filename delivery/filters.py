@@ -23,18 +23,29 @@ MAX_SUBJECT_WORDS = 10
 
 
 class DateRangeForm(forms.Form):
-    """`start`..`end` dates (inclusive, in the account's zone): required and bounded."""
+    """`start`..`end` dates (inclusive, in the account's zone): required and bounded.
+
+    Every other day of the form (`sent_start`, `sent_end`) is bounded the same way: each one
+    becomes a local midnight in the account's zone, which overflows outside the bounds.
+    """
 
     max_days = 31
     use_labels = False  # a console page sets it: messages then name its labels
 
     def clean(self):
         data = super().clean()
+        out_of_range = [
+            name
+            for name, field in self.fields.items()
+            if isinstance(field, forms.DateField)
+            and data.get(name) is not None
+            and not MIN_DAY <= data[name] <= MAX_DAY
+        ]
+        for name in out_of_range:
+            self.add_error(name, f"Enter a date between {MIN_DAY} and {MAX_DAY}.")
+        if out_of_range:
+            return data
         start, end = data.get("start"), data.get("end")
-        for name, day in (("start", start), ("end", end)):
-            if day is not None and not MIN_DAY <= day <= MAX_DAY:
-                self.add_error(name, f"Enter a date between {MIN_DAY} and {MAX_DAY}.")
-                return data
         if start and end:
             if end < start:
                 self.add_error(

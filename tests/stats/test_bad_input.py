@@ -143,3 +143,21 @@ def test_the_last_hour_says_deliveries_of_earlier_mail_are_in_it(alice_client, a
     delivered = next(t for t in tiles if t["key"] == "delivered")
     assert delivered["value"] == 2
     assert delivered["rate"] == "200.0% of the 1 sent in this range, with mail sent earlier"
+
+
+@pytest.mark.parametrize(
+    "url", ["/bounced/", "/open-click/", "/spam-reports/", "/unsubscriptions/"]
+)
+@pytest.mark.parametrize(
+    ("name", "day"), [("sent_start", "0001-01-01"), ("sent_end", "9999-12-31")]
+)
+def test_report_pages_refuse_a_sending_day_out_of_range(alice_client, account, url, name, day):
+    # East of UTC: the local midnight of 0001-01-01 lies before the first year datetime holds.
+    account.time_zone = "Asia/Shanghai"
+    account.save()
+    response = alice_client.get(url, {"start": "2026-11-20", "end": "2026-11-28", name: day})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert html.count("Enter a date between 1970-01-02 and 9999-12-30.") == 1
+    assert f'id="id_{name}_error"' in html  # beside its own field
+    assert 'id="events-table"' not in html

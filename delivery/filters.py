@@ -31,6 +31,8 @@ class DateRangeForm(forms.Form):
 
     max_days = 31
     use_labels = False  # a console page sets it: messages then name its labels
+    # (first, last) days of each range the form may have; the first is the search's own.
+    ranges = (("start", "end"), ("sent_start", "sent_end"))
 
     def clean(self):
         data = super().clean()
@@ -45,15 +47,16 @@ class DateRangeForm(forms.Form):
             self.add_error(name, f"Enter a date between {MIN_DAY} and {MAX_DAY}.")
         if out_of_range:
             return data
-        start, end = data.get("start"), data.get("end")
-        if start and end:
-            if end < start:
+        for first, last in self.ranges:
+            if data.get(first) and data.get(last) and data[last] < data[first]:
+                # add_error drops `last` from the data: no second message below.
                 self.add_error(
-                    "end",
-                    f"{field_name(self, 'end')} must not be before {field_name(self, 'start')}.",
+                    last,
+                    f"{field_name(self, last)} must not be before {field_name(self, first)}.",
                 )
-            elif (end - start).days >= self.max_days:
-                self.add_error("end", f"A search covers at most {self.max_days} days.")
+        start, end = data.get("start"), data.get("end")
+        if start and end and (end - start).days >= self.max_days:
+            self.add_error("end", f"A search covers at most {self.max_days} days.")
         return data
 
 

@@ -70,3 +70,29 @@ def test_any_day_in_any_zone_lists_rows_or_names_the_field(api_client, account, 
     else:
         assert response.status_code == 400
         assert OUT_OF_RANGE not in str(response.json())
+
+
+def test_the_event_api_refuses_a_reversed_sending_range(api_client, account):
+    response = api_client.get(
+        "/api/v1/event-lists/", {**RANGE, "sent_start": "2026-12-02", "sent_end": "2026-11-20"}
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "message": "The request has invalid fields.",
+        "details": {"sent_end": ["'sent_end' must not be before 'sent_start'."]},
+    }
+
+
+@SETTINGS
+@given(first=st.dates(MIN_DAY, MAX_DAY), last=st.dates(MIN_DAY, MAX_DAY))
+def test_a_sending_range_is_taken_exactly_when_it_is_in_order(api_client, account, first, last):
+    query = {**RANGE, "sent_start": first.isoformat(), "sent_end": last.isoformat()}
+    response = api_client.get("/api/v1/event-lists/", query)
+    if first <= last:
+        assert response.status_code == 200, response.content[:300]
+    else:
+        assert response.status_code == 400
+        assert response.json()["details"] == {
+            "sent_end": ["'sent_end' must not be before 'sent_start'."]
+        }

@@ -161,3 +161,31 @@ def test_report_pages_refuse_a_sending_day_out_of_range(alice_client, account, u
     assert html.count("Enter a date between 1970-01-02 and 9999-12-30.") == 1
     assert f'id="id_{name}_error"' in html  # beside its own field
     assert 'id="events-table"' not in html
+
+
+@pytest.mark.parametrize(
+    "url", ["/bounced/", "/open-click/", "/spam-reports/", "/unsubscriptions/"]
+)
+def test_report_pages_refuse_a_reversed_sending_range(alice_client, scenario, url):
+    response = alice_client.get(
+        url,
+        {
+            "start": "2026-11-27",
+            "end": "2026-11-28",
+            "sent_start": "2026-11-28",
+            "sent_end": "2026-11-27",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert html.count("“Sent to” must not be before “Sent from”.") == 1
+    assert 'id="id_sent_end_error"' in html
+    assert 'id="events-table"' not in html
+
+
+def test_a_one_day_sending_range_lists_that_days_mail(alice_client, scenario):
+    days = {"start": "2026-11-27", "end": "2026-11-28"}
+    one_day = {**days, "sent_start": "2026-11-28", "sent_end": "2026-11-28"}
+    every = alice_client.get("/bounced/", days).context["rows"]
+    rows = alice_client.get("/bounced/", one_day).context["rows"]
+    assert rows and rows == [r for r in every if r["sent"].startswith("2026-11-28")]

@@ -44,6 +44,25 @@
     });
   }
 
+  // The table under a chart: one row per bucket, one cell per series, as the page drew it.
+  function fillTable(table, chart) {
+    var rows = chart.labels.map(function (label, i) {
+      var tr = document.createElement("tr");
+      var th = document.createElement("th");
+      th.scope = "row";
+      th.textContent = label;
+      tr.appendChild(th);
+      chart.datasets.forEach(function (ds) {
+        var td = document.createElement("td");
+        td.className = "num";
+        td.textContent = ds.data[i];
+        tr.appendChild(td);
+      });
+      return tr;
+    });
+    table.tBodies[0].replaceChildren.apply(table.tBodies[0], rows);
+  }
+
   var charts = {};
   document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
     var source = document.getElementById(canvas.dataset.chart);
@@ -72,6 +91,8 @@
           chart.data.labels = data.chart.labels;
           chart.data.datasets = datasets(data.chart);
           chart.update();
+          var table = document.getElementById("queue-table");
+          if (table) { fillTable(table, data.chart); }
           data.tiles.forEach(function (t) {
             var tile = document.querySelector('.tile[data-key="' + t.key + '"]');
             if (tile) {
@@ -80,10 +101,18 @@
             }
           });
           document.getElementById("as-of").textContent = data.as_of;
+          var latest = document.getElementById("latest");
+          if (latest) {
+            latest.hidden = !data.latest;
+            document.getElementById("latest-minute").textContent = data.latest;
+          }
           var pending = document.getElementById("pending");
           if (pending) { pending.textContent = data.pending || ""; }
+          var any = data.tiles.some(function (t) { return t.value > 0; });
           var empty = document.getElementById("queue-empty");
-          if (empty && data.tiles.some(function (t) { return t.value > 0; })) { empty.hidden = true; }
+          if (empty) { empty.hidden = any; }
+          var noneYet = document.getElementById("queue-none-yet");
+          if (noneYet && any) { noneYet.hidden = true; }
         });
     }, seconds);
   }

@@ -139,6 +139,68 @@ def test_live_range_refreshes_in_place(page, login, alice, account):
     assert _chart_sum(page, "queue-chart", 0) == 1
 
 
+def _table_sums(page) -> list[int]:
+    """Each series' sum over the rows of the queue page's table."""
+    return page.evaluate(
+        """() => {
+            const sums = [];
+            for (const row of document.querySelectorAll("#queue-table tbody tr")) {
+                row.querySelectorAll("td").forEach((td, i) => {
+                    sums[i] = (sums[i] || 0) + Number(td.textContent);
+                });
+            }
+            return sums;
+        }"""
+    )
+
+
+def test_a_live_refresh_updates_every_figure_on_the_page(page, login, alice, account):
+    """Chart, tiles, the table of figures, the latest minute and the empty state move together."""
+    from datetime import UTC, datetime
+
+    from tests.events import make_event
+
+    login(alice)
+    page.clock.install()
+    page.goto("/queue/?range=1h")
+    page.wait_for_selector("canvas[data-ready]")
+    page.get_by_text("Show the figures as a table").click()
+    rows = page.locator("#queue-table tbody tr")
+    assert rows.count() == 60
+    assert _table_sums(page) == [0, 0, 0, 0]
+    assert "latest event" not in page.locator(".freshness").inner_text()
+    assert page.locator("#queue-none-yet").is_visible()
+
+    now = datetime.now(UTC)
+    stamp = now.isoformat().replace("+00:00", "Z")
+    ingest_events(
+        account,
+        [
+            make_event("request", "live-1", timestamp=stamp),
+            make_event("request", "live-2", timestamp=stamp),
+            make_event("delivered", "live-1", timestamp=stamp),
+        ],
+    )
+    page.clock.fast_forward(31_000)
+    page.wait_for_function(
+        "() => document.querySelector('.tile[data-key=\"requests\"] .value').textContent === '2'"
+    )
+    assert _table_sums(page) == [2, 1, 0, 0]
+    assert _table_sums(page) == [_chart_sum(page, "queue-chart", i) for i in range(4)]
+    assert rows.count() == 60
+    minute = now.strftime("%H:%M")
+    assert page.locator("#queue-table tbody tr", has_text=minute).inner_text().split() == [
+        minute,
+        "2",
+        "1",
+        "0",
+        "0",
+    ]
+    freshness = page.locator(".freshness").inner_text()
+    assert f"latest event in minute {now.strftime('%Y-%m-%d %H:%M')}." in freshness
+    assert not page.locator("#queue-none-yet").is_visible()
+
+
 def test_a_domain_filter_suggests_as_the_user_types(page, login, alice, account):
     """An account with more domains than the page carries: typing asks for the rest."""
     now = timezone.now()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from delivery.ingest import ingest_events
+from tests.events import make_event
 from tests.scenarios import scenario_events
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -14,7 +15,7 @@ PAGES = [
     f"/queue/?range=custom&{DATES}",
     f"/messages/?{DATES}",
     "/messages/?recipient=nobody@example.com",
-    "/messages/m1/",
+    "/messages/id/m1/",
     f"/bounced/?{DATES}",
     f"/open-click/?{DATES}",
     "/blocklist/",
@@ -151,3 +152,54 @@ def test_without_script_the_navigation_stays_visible_on_a_phone(browser, live_se
     assert not page.locator(".nav-toggle").is_visible()  # a button that could do nothing
     assert _overflow(page, "html") <= 0
     context.close()
+
+
+# Unbroken runs as machines write them: ids, encoded subjects, replies quoting an address.
+LONG_ID = "m-" + "0123456789abcdef" * 7
+LONG_SUBJECT = "=?UTF-8?B?" + "SGVsbG8gd29ybGQ" * 14 + "?="
+LONG_REPLY = "550-5.1.1 <" + "n" * 64 + "@" + "sub." * 30 + "example.com>:RecipientRejected"
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_a_message_with_long_unbroken_values_fits_a_phone(page, login, alice, account, width):
+    ingest_events(
+        account,
+        [
+            make_event("request", LONG_ID, to="n" * 64 + "@gmail.com", subject=LONG_SUBJECT),
+            make_event(
+                "bounced",
+                LONG_ID,
+                timestamp="2026-11-28T10:01:00Z",
+                bounce_class="other",
+                smtp={"code": 550, "enhanced": "5.1.1", "text": LONG_REPLY},
+            ),
+        ],
+    )
+    page.set_viewport_size({"width": width, "height": 800})
+    login(alice)
+    page.goto(f"/messages/id/{LONG_ID}/")
+    assert LONG_REPLY in page.locator(".card dl.facts").inner_text()
+    assert _overflow(page, "html") <= 0
+    for value in page.locator("dl.facts dd, #timeline li, h1").all():
+        box = value.bounding_box()
+        assert box["x"] + box["width"] <= width, value.inner_text()[:40]
+
+
+def test_a_long_unbroken_flash_message_stays_in_the_window(page, login, alice, account):
+    """A whitelist import names each address it could not whitelist, whole."""
+    address = "n" * 64 + "@" + "sub." * 40 + "example.com"
+    page.set_viewport_size({"width": 1366, "height": 800})
+    login(alice)
+    page.goto("/blocklist/invalid/")
+    page.set_input_files(
+        "#whitelist-file",
+        files=[{"name": "w.txt", "mimeType": "text/plain", "buffer": address.encode()}],
+    )
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.wait_for_selector(".messages li.msg-warning")
+    assert address in page.locator(".messages").inner_text()
+    assert _overflow(page, "html") <= 0
+    for item in page.locator(".messages li").all():
+        box = item.bounding_box()
+        assert box["x"] + box["width"] <= 1366

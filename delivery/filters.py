@@ -22,6 +22,23 @@ from .models import BounceClass, DeliveryEvent, EventType, Message
 MAX_SUBJECT_WORDS = 10
 
 
+def stored_domain(value: str) -> str:
+    """A typed domain in the form domains are stored in (lower case, IDNA, no trailing dot),
+    so that `Gmail.com` and `bücher.de` filter as `gmail.com` and `xn--bcher-kva.de` do; text
+    that is no domain is only lower-cased (it matches nothing)."""
+    try:
+        return normalize_domain(value)
+    except InvalidAddress:
+        return value.strip().lower()
+
+
+class DomainFilter(django_filters.CharFilter):
+    """A sender or recipient domain, compared case-insensitively (DESIGN: API conventions)."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, stored_domain(value) if value else value)
+
+
 class DateRangeForm(forms.Form):
     """`start`..`end` dates (inclusive, in the account's zone): required and bounded.
 
@@ -157,8 +174,8 @@ class MessageFilter(_AccountZoneFilterSet):
     status = django_filters.ChoiceFilter(
         field_name="status", choices=Message.Status.choices, empty_label="Any"
     )
-    sender_domain = django_filters.CharFilter(field_name="sender_domain", lookup_expr="exact")
-    recipient_domain = django_filters.CharFilter(field_name="recipient_domain", lookup_expr="exact")
+    sender_domain = DomainFilter(field_name="sender_domain")
+    recipient_domain = DomainFilter(field_name="recipient_domain")
     sort = SortFilter(
         fields=(
             ("requested_at", "requested"),
@@ -196,8 +213,8 @@ class EventFilter(_AccountZoneFilterSet):
     recipient = django_filters.CharFilter(
         field_name="message__recipient", method="filter_recipient"
     )
-    sender_domain = django_filters.CharFilter(field_name="message__sender_domain")
-    recipient_domain = django_filters.CharFilter(field_name="message__recipient_domain")
+    sender_domain = DomainFilter(field_name="message__sender_domain")
+    recipient_domain = DomainFilter(field_name="message__recipient_domain")
     sent_start = django_filters.DateFilter(
         method="filter_sent", help_text="Sending time: first day of the message's request."
     )

@@ -10,6 +10,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from delivery.filters import stored_domain
 from delivery.fold import backlog
 from sesconsole.api_autoschema import ApiAutoSchema
 from sesconsole.api_exports import CSVRenderer
@@ -27,6 +28,13 @@ class StatsQuerySerializer(serializers.Serializer):
     granularity = serializers.ChoiceField(choices=GRANULARITIES, default="day")
     sender_domain = serializers.CharField(required=False, allow_blank=True, max_length=253)
     recipient_domain = serializers.CharField(required=False, allow_blank=True, max_length=253)
+
+    # Compared as stored: `Gmail.com` is gmail.com, `bücher.de` xn--bcher-kva.de.
+    def validate_sender_domain(self, value: str) -> str:
+        return stored_domain(value) if value else value
+
+    def validate_recipient_domain(self, value: str) -> str:
+        return stored_domain(value) if value else value
 
 
 def _counters() -> dict:

@@ -170,3 +170,16 @@ def test_sort_orders_the_list_and_its_export_as_on_the_page(
     assert [m["message_id"] for m in both["results"]] == sorted(
         m["message_id"] for m in both["results"]
     )
+
+
+@pytest.mark.parametrize("typed", ["Gmail.COM", " gmail.com. ", "GMAIL.com"])
+def test_domain_filters_compare_domains_case_insensitively(api_client, scenario, typed):
+    exact = {**RANGE, "recipient_domain": "gmail.com"}
+    for url in (MESSAGES, EVENTS):
+        want = api_client.get(url, exact).json()["count"]
+        assert want > 0
+        assert api_client.get(url, {**RANGE, "recipient_domain": typed}).json()["count"] == want
+    totals = api_client.get("/api/v1/stats/", exact).json()["totals"]
+    assert totals["requests"] > 0
+    typed_totals = api_client.get("/api/v1/stats/", {**RANGE, "recipient_domain": typed}).json()
+    assert typed_totals["totals"] == totals

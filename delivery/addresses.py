@@ -78,18 +78,6 @@ def normalize_domain(domain: str) -> str:
     return normalize_domain(encoded)
 
 
-def display_domain(domain: str) -> str:
-    """The form a person reads: an internationalised domain, stored in its A-labels
-    (`xn--fsqu00a.xn--fiqs8s`), in its U-labels (`例子.中国`). Anything else, and an A-label
-    that does not decode, is returned as it is."""
-    if "xn--" not in domain:
-        return domain
-    try:
-        return idna.decode(domain)
-    except idna.IDNAError:
-        return domain
-
-
 def normalize_address(value: str) -> str:
     """Return the normal form of an address, or raise InvalidAddress with a reason."""
     if not isinstance(value, str):

@@ -18,9 +18,9 @@ from django.db import connection
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from delivery.addresses import display_domain
 from delivery.fold import Backlog, backlog
 from sesconsole.lib.errors import ServiceError
+from sesconsole.lib.idn import display_domain
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, local_midnight, zone_of
 from sesconsole.models import Account
 

@@ -23,7 +23,7 @@ from django.utils.text import Truncator
 
 from blocklist.offers import invalid_block_offers
 from blocklist.surges import surges_that_held_each
-from delivery.addresses import InvalidAddress, display_domain, normalize_domain
+from delivery.addresses import InvalidAddress, normalize_domain
 from delivery.exports import EVENT_COLUMNS
 from delivery.filters import EventFilter
 from delivery.models import BounceClass, DeliveryEvent, EventType
@@ -31,6 +31,7 @@ from sesconsole.lib.csv_export import csv_chunks, csv_response, queryset_csv
 from sesconsole.lib.csv_zones import with_zone
 from sesconsole.lib.downloads import for_excel, local_range
 from sesconsole.lib.form_errors import summary_errors, unique_errors
+from sesconsole.lib.idn import display_domain
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, local_midnight, zone_of
 from sesconsole.lib.widgets import SuggestInput
 from sesconsole.models import Account

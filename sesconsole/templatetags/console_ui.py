@@ -6,6 +6,8 @@ from django import forms, template
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
+from ..lib.idn import display_address, display_domain
+
 register = template.Library()
 
 
@@ -31,6 +33,13 @@ def searched_terms(form: forms.Form | None) -> list[tuple[str, str]]:
             values = [labels.get(v, v) for v in values]
         terms.append((str(bound.label), ", ".join(values)))
     return terms
+
+
+@register.filter
+def as_written(address: str) -> str:
+    """An address or domain with an internationalised domain in U-labels (例子.中国), as
+    people write it; stored, it is in A-labels (xn--…)."""
+    return display_address(address) if address and "@" in address else display_domain(address or "")
 
 
 @register.filter

@@ -47,6 +47,9 @@ class Verdict:
     reject_reason: str = ""
     valid: bool = True
     block_id: int | None = None
+    # What was given for it, as given: several strings when they are one address
+    # (`Bob@Example.com`, `bob@example.com`), so a caller can find each of its own.
+    inputs: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -99,17 +102,20 @@ def check(
             address = raw if _is_normal(raw) else normalize_address(raw)
         except InvalidAddress as exc:
             key = raw.strip() if isinstance(raw, str) else repr(raw)
-            verdicts[key] = Verdict(
-                address=key,
-                blocked=True,
-                reason=str(exc),
-                reject_reason="invalid_address",
-                valid=False,
-            )
+            if key not in verdicts:
+                verdicts[key] = Verdict(
+                    address=key,
+                    blocked=True,
+                    reason=str(exc),
+                    reject_reason="invalid_address",
+                    valid=False,
+                )
+            verdicts[key].inputs.append(raw if isinstance(raw, str) else key)
             continue
         if address not in verdicts:
             verdicts[address] = Verdict(address=address, blocked=False)
             wanted.append(address)
+        verdicts[address].inputs.append(raw)
     if not wanted:
         return verdicts
 

@@ -369,3 +369,26 @@ def test_an_expiry_date_past_the_last_day_is_a_clear_error_everywhere(api_client
         f"/api/v1/blocklist/custom/{block.pk}/", {"expires_on": "9999-12-30"}, format="json"
     )
     assert kept.status_code == 200 and kept.json()["expires_on"] == "9999-12-30"
+
+
+def test_each_result_of_the_blocking_query_names_the_inputs_it_answers(api_client, account):
+    given = [
+        "Gone@Example.com",
+        "gone@example.com",
+        "x@Bücher.de",
+        "x@xn--bcher-kva.de",
+        "bad",
+        "BAD",
+        "bad",
+    ]
+    bounce(account, "gone@example.com")
+    results = api_client.post("/api/v1/blocklist/check/", {"addresses": given}, format="json")
+    inputs = {r["address"]: r["inputs"] for r in results.json()["results"]}
+    assert inputs == {
+        "gone@example.com": ["Gone@Example.com", "gone@example.com"],
+        "x@xn--bcher-kva.de": ["x@Bücher.de", "x@xn--bcher-kva.de"],
+        "bad": ["bad", "bad"],
+        "BAD": ["BAD"],
+    }
+    # Every input is answered once.
+    assert sorted(i for r in results.json()["results"] for i in r["inputs"]) == sorted(given)

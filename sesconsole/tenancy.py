@@ -181,17 +181,21 @@ def _sent_for_another_account(request: HttpRequest, account: Account) -> bool:
     return sent_for is not None and sent_for != str(account.pk)
 
 
+def same_site_referer(request: HttpRequest) -> str:
+    """The page a request came from, when it is one of ours; else the console's home."""
+    referer = request.META.get("HTTP_REFERER", "")
+    return referer if url_has_allowed_host_and_scheme(referer, {request.get_host()}) else "/"
+
+
 def _account_changed(request: HttpRequest, account: Account) -> HttpResponse:
     sent_for = request.POST.get("for_account", "")
     # Named only if the user may act for it: the field is the client's to write.
     accounts = Account.objects.for_user(request.user)
     named = accounts.filter(pk=sent_for).first() if sent_for.isdigit() else None
-    referer = request.META.get("HTTP_REFERER", "")
-    back = referer if url_has_allowed_host_and_scheme(referer, {request.get_host()}) else "/"
     return render(
         request,
         "console/account_changed.html",
-        {"sent_for": named, "back": back},
+        {"sent_for": named, "back": same_site_referer(request)},
         status=409,
     )
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from .api_support import json_error
 from .models import Account, ApiKey
-from .tenancy import console_view, switch_account
+from .tenancy import console_view, same_site_referer, switch_account
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -78,6 +78,6 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             "The request's CSRF token is missing or stale: reload the page and send it again.",
             403,
         )
-    referer = request.META.get("HTTP_REFERER", "")
-    back = referer if url_has_allowed_host_and_scheme(referer, {request.get_host()}) else "/"
-    return render(request, "console/csrf_failure.html", {"back": back}, status=403)
+    return render(
+        request, "console/csrf_failure.html", {"back": same_site_referer(request)}, status=403
+    )

@@ -23,9 +23,8 @@ from django.utils.text import Truncator
 
 from blocklist.offers import invalid_block_offers
 from blocklist.surges import surges_that_held_each
-from delivery.addresses import InvalidAddress, normalize_domain
 from delivery.exports import EVENT_COLUMNS
-from delivery.filters import EventFilter
+from delivery.filters import EventFilter, stored_domain
 from delivery.models import BounceClass, DeliveryEvent, EventType
 from sesconsole.lib.csv_export import csv_chunks, csv_response, queryset_csv
 from sesconsole.lib.csv_zones import with_zone
@@ -83,10 +82,7 @@ class DomainField(forms.CharField):
 
     def to_python(self, value) -> str:
         value = super().to_python(value)
-        try:
-            return normalize_domain(value) if value else ""
-        except InvalidAddress:
-            return value.lower()  # not a domain: `validate` says so
+        return stored_domain(value) if value else ""  # not a domain: `validate` says so
 
     def validate(self, value):
         super().validate(value)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from django.db.models import (
     Case,
-    DateTimeField,
     F,
-    IntegerField,
     Q,
     QuerySet,
     TextField,
@@ -33,6 +31,7 @@ from sesconsole.lib.timezones import local_today, zone_of
 from sesconsole.models import Account
 
 from .models import Block, Whitelist
+from .queries import stops_seen_by
 
 BLOCK_COLUMNS: list[Column] = [
     Column("address", "address", TEXT),
@@ -75,12 +74,7 @@ def as_seen_by(blocks: QuerySet[Block], account: Account) -> QuerySet[Block]:
         seen_response_text=Case(
             When(own, then=F("response_text")), default=Value(""), output_field=TextField()
         ),
-        seen_stopped_count=Case(
-            When(own, then=F("stopped_count")), default=None, output_field=IntegerField()
-        ),
-        seen_last_stopped_at=Case(
-            When(own, then=F("last_stopped_at")), default=None, output_field=DateTimeField()
-        ),
+        **stops_seen_by(account),
     )
 
 

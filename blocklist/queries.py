@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from datetime import date, tzinfo
 
-from django.db.models import BooleanField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from delivery.addresses import InvalidAddress, normalize_address
@@ -12,6 +25,22 @@ from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, day_bounds, zone_of
 from sesconsole.models import Account
 
 from .models import AutoBlockSetting, Block, VisibleBlock, Whitelist
+
+
+def stops_seen_by(account: Account) -> dict[str, Case]:
+    """A block's stops as `account` is shown them, by name (for `alias()` or `annotate()`):
+    the counts of a block its sending triggered; none (NULL) for one another account's
+    sending triggered, whose `stopped_count` and `last_stopped_at` count every account's
+    tries to mail the address."""
+    own = Q(account=account)
+    return {
+        "seen_stopped_count": Case(
+            When(own, then=F("stopped_count")), default=None, output_field=IntegerField()
+        ),
+        "seen_last_stopped_at": Case(
+            When(own, then=F("last_stopped_at")), default=None, output_field=DateTimeField()
+        ),
+    }
 
 
 def invalid_blocks_visible_to(

@@ -18,13 +18,17 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import OrderBy
 from django.utils import timezone
 
 from delivery.addresses import InvalidAddress, normalize_address
 from sesconsole.lib.timezones import MAX_DAY, MIN_DAY, day_bounds, zone_of
 from sesconsole.models import Account
 
-from .models import AutoBlockSetting, Block, VisibleBlock, Whitelist
+from .models import AutoBlockSetting, Block, BlockQuerySet, VisibleBlock, Whitelist
+
+# The fields of a block's stops, and the `stops_seen_by` names of what an account is shown.
+SEEN_STOPS = {"stopped_count": "seen_stopped_count", "last_stopped_at": "seen_last_stopped_at"}
 
 
 def stops_seen_by(account: Account) -> dict[str, Case]:
@@ -43,6 +47,27 @@ def stops_seen_by(account: Account) -> dict[str, Case]:
     }
 
 
+class BlocksAsSeen(BlockQuerySet):
+    """Invalid-address blocks as one account sees them (invalid_blocks_visible_to).
+
+    Ordered by its stops (`stopped_count`, `last_stopped_at`: the page's `?sort=stopped`,
+    the API's `?ordering=stopped_count`), the list follows the stops the account is shown:
+    its own blocks by their counts, another account's as having none, after its own in
+    either direction (the usual tie-breaker orders them among themselves). Their hidden
+    counts must not order them: they would tell how often other tenants tried the addresses.
+    """
+
+    def order_by(self, *field_names) -> BlocksAsSeen:
+        return super().order_by(*(_as_seen(name) for name in field_names))
+
+
+def _as_seen(name):
+    if not isinstance(name, str) or name.lstrip("-") not in SEEN_STOPS:
+        return name
+    seen = F(SEEN_STOPS[name.lstrip("-")])
+    return OrderBy(seen, descending=name.startswith("-"), nulls_last=True)
+
+
 def invalid_blocks_visible_to(
     account: Account,
     start: date | None = None,
@@ -56,6 +81,7 @@ def invalid_blocks_visible_to(
     An account sees the blocks its sending triggered and those of addresses it has
     mailed (or tried to); other tenants' recipients stay private. Read from its
     VisibleBlock rows: the equal `blocked_at` lets the key's order serve the list's.
+    Sorted by stops, the rows follow the stops the account is shown (BlocksAsSeen).
 
     `probe_each`: the same rows, found by testing each block for the account's row, so
     that a list sorted by address can walk the address index and stop at its page. Only
@@ -72,7 +98,7 @@ def invalid_blocks_visible_to(
     else:
         seen = None
         visible = Q(visible_to__account=account, visible_to__blocked_at=F("blocked_at"))
-    qs = Block.objects.invalid().active()
+    qs = BlocksAsSeen(Block).invalid().active().alias(**stops_seen_by(account))
     if seen is not None:
         qs = qs.alias(seen=Subquery(seen, output_field=BooleanField()))
     qs = qs.filter(visible).annotate(

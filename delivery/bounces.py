@@ -46,6 +46,35 @@ def find_enhanced_status(text: str) -> str:
     return ".".join(match.groups()) if match else ""
 
 
+# A relaying gateway's summary around the reply it was given: Cisco Secure Email (AsyncOS)
+# and Amazon SES's mailer (2012) write "5.1.0 - Unknown address error 550-'5.1.1 <a@b>: User
+# unknown' (delivery attempts: 0)", newer AsyncOS "5.1.0 - Unknown address error ('550',
+# ['5.1.1 <a@b>: User unknown'])". The status and words before the reply are the gateway's
+# own class for it; the quoted reply is the receiving server's (RFC 3464 §2.3.6: the
+# diagnostic is the remote MTA's), and its words and status decide.
+_RELAY_SUMMARY = re.compile(
+    r"(?<![\d.])([245]\.\d{1,3}\.\d{1,3}) - [A-Za-z][A-Za-z ()/,.-]{0,80}? "
+    r"(?:([245]\d\d)-'|\('([245]\d\d)', \[['\"])"
+)
+
+# Where the quoted reply ends: "' (delivery attempts: 0)", or the list's "'])".
+_RELAY_SUMMARY_END = {
+    False: re.compile(r"'(?= \(delivery attempts: \d+\))"),
+    True: re.compile(r"['\"]\]\)"),
+}
+
+
+def relayed_reply(text: str) -> tuple[str, str]:
+    """`text` with a gateway's summary taken off the reply it quotes ("5.1.0 - Unknown address
+    error 550-'5.1.1 …'" → "550 5.1.1 …'"), and the summary's status ("" if none)."""
+    match = _RELAY_SUMMARY.search(text or "")
+    if match is None:
+        return text, ""
+    reply = f"{match.group(2) or match.group(3)} "
+    rest = _RELAY_SUMMARY_END[bool(match.group(3))].sub("", text[match.end() :], count=1)
+    return text[: match.start()] + reply + rest, match.group(1)
+
+
 def is_enhanced_status(value: str) -> bool:
     """`value` is exactly one enhanced status code, e.g. "4.2.2"."""
     match = ENHANCED_STATUS.fullmatch(value or "")
@@ -227,6 +256,12 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             # external senders" (RFC 3463 X.7.1: per-host or per-recipient filtering).
             r"\b(does ?n[o']t|do ?n[o']t|will not|won't) accept (e-?mails?|mails?|messages?) from\b"
             r"|\bnot (allowed|permitted) to receive (e-?mails?|mails?|messages?) from\b",
+            # A server speaks to the sending client: "your domain" is the sender's (RFC 5321
+            # §4.2: the reply goes to the SMTP client). "550 Unable to verify MX record for your
+            # domain" checked the sender's DNS, not the recipient's; Gmail's 4.7.28 "email sent
+            # from your domain has been temporarily rate limited".
+            r"\b(for|of|from) your (sending |e-?mail )?domain\b"
+            r"|\byour (sending )?domain (has|is|does|did|was|lacks)\b",
         ),
     ),
     # The content was refused: spam, viruses, filters, headers.
@@ -727,6 +762,10 @@ def judge(
     generic replies mean for their own mailboxes. The precedence is written down in
     docs/bounces.md.
     """
+    unwrapped = [relayed_reply(t) for t in texts]
+    texts = [text for text, _ in unwrapped]
+    if enhanced and not structured and enhanced.strip() in {s for _, s in unwrapped}:
+        enhanced = ""  # a gateway's class for the reply, not the server's status
     family, rule = _from_texts(texts)
     text = "\n".join(t for t in texts if t)
     status, reply_class = _codes(enhanced, text)

@@ -105,6 +105,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "sender.31": ("rfc5321",),
     "sender.32": ("rfc5321", "rfc3463"),
     "sender.33": ("rfc3463",),
+    "sender.34": ("rfc5321", "doc:gmail"),
     "content.1": ("doc:gmail", "amavis", "dragonfly", "exim", "postfix"),
     "content.2": ("receivingses", "rfc3464", "sendmail"),
     "content.3": ("rfc3463", "receivingses", "sendmail"),

@@ -31,7 +31,7 @@ from .addresses import (
     domain_of,
     normalize_address,
 )
-from .bounces import Verdict, find_enhanced_status, is_hard, judge
+from .bounces import Verdict, find_enhanced_status, is_hard, judge, relayed_reply
 from .bounces import switched_off as _switched_off
 from .models import BounceClass
 from .recipients import is_group_service_address, is_role_or_list, untrusted
@@ -1016,6 +1016,8 @@ def _outcome(
     final_recipient: str | None = None,
 ) -> RecipientOutcome:
     diagnostic, context = diagnostic[:MAX_DIAGNOSTIC], context[:MAX_CONTEXT]
+    # The receiving server's reply, not a relaying gateway's summary of it (bounces.relayed_reply).
+    diagnostic, context = relayed_reply(diagnostic)[0], relayed_reply(context)[0]
     code = _smtp_code(diagnostic) or _smtp_code(context)
     structured = bool(status)  # read from a DSN's Status field, not found in the text
     status = status or _enhanced(diagnostic) or _enhanced(context)

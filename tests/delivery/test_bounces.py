@@ -4,7 +4,14 @@ import pytest
 
 from delivery import simulation
 from delivery.bounce_evaluation import switched_off_without
-from delivery.bounces import ACTIVE_RULES, classify_reply, classify_texts, is_hard, judge
+from delivery.bounces import (
+    ACTIVE_RULES,
+    classify_reply,
+    classify_texts,
+    find_enhanced_status,
+    is_hard,
+    judge,
+)
 from delivery.models import BounceClass
 from delivery.provenance import PROVENANCE
 
@@ -856,3 +863,71 @@ def test_a_mailbox_that_exists_but_is_shut_is_never_invalid_even_under_5_1_1(tex
 def test_greylisting_is_a_deferral_that_passes_not_a_policy_block(code, enhanced, text):
     # RFC 6647 §2.1: the first attempt from an unknown sender is deferred on purpose.
     assert judge(code, enhanced, [text], failed=False).bounce_class == "other"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Cisco Secure Email (AsyncOS) and Amazon SES's mailer put their own status and class
+        # in front of the reply they were given; the reply decides.
+        (
+            "5.1.0 - Unknown address error 550-'5.1.1 <ann@example.org>: Recipient address "
+            "rejected: User unknown in virtual mailbox table' (delivery attempts: 0)",
+            "invalid_address",
+        ),
+        (
+            "5.1.0 - Unknown address error 550-'5.4.1 Recipient address rejected: Access "
+            "denied. AS(201806281) [DB5EUR03FT012.eop-EUR03.prod.protection.outlook.com]' "
+            "(delivery attempts: 0)",
+            "invalid_address",
+        ),
+        (
+            "5.1.0 - Unknown address error ('550', ['5.1.1 <ann@example.org>: Recipient address "
+            "rejected: User unknown in local recipient table'])",
+            "invalid_address",
+        ),
+        # The gateway's "Unknown address error" is no unknown user of its own.
+        (
+            "5.1.0 - Unknown address error 550-'5.7.1 <ann@example.org>... Access denied' "
+            "(delivery attempts: 0)",
+            "blocked",
+        ),
+        (
+            "5.1.0 - Unknown address error ('550', [\"5.7.1 Message rejected: doesn't meet our "
+            'policy"])',
+            "blocked",
+        ),
+        (
+            "5.1.0 - Unknown address error 552-'5.2.2 Mailbox full' (delivery attempts: 0)",
+            "mailbox_full",
+        ),
+        ("5.3.0 - Other mail system problem 554-'Too many hops' (delivery attempts: 0)", "other"),
+    ],
+)
+def test_a_gateways_summary_gives_way_to_the_reply_it_quotes(text, expected):
+    # The summary's status (5.1.0, "no proof") used to decide over the server's 5.1.1.
+    enhanced = find_enhanced_status(text)
+    assert enhanced in ("5.1.0", "5.3.0")
+    verdict = judge(550, enhanced, [text], in_report=True, failed=True)
+    assert verdict.bounce_class == expected, verdict
+    if expected == "invalid_address":
+        assert verdict.evidence in ("text_5_1_x", "wording")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "550 Unable to verify MX record for your domain",
+        "550 5.7.1 Your domain has no MX record",
+        "550 5.1.2 Mail from your sending domain is not accepted",
+        "554 Your domain lacks a valid SPF record",
+    ],
+)
+def test_your_domain_in_a_servers_reply_is_the_senders(text):
+    # The server speaks to the sending client (RFC 5321 §4.2): a DNS check of its domain
+    # failed, not the recipient's domain.
+    verdict = judge(550, find_enhanced_status(text), [text], in_report=True, failed=True)
+    assert verdict.bounce_class == "blocked", verdict
+    assert judge(550, "", ["550 No MX record for example.org"], failed=True).bounce_class == (
+        "invalid_address"
+    )

@@ -776,3 +776,21 @@ Content-Type: text/plain
         ("kim.lee@dest.example", "invalid_address"),
         (None, "invalid_address"),  # not an address: nobody is blamed, nothing blocked
     ]
+
+
+def test_a_gateways_summary_in_a_dsn_gives_way_to_the_remote_reply():
+    # Cisco Secure Email's DSN (as RIPE NCC's whois tests hold one, 2024): Status 5.0.0, and a
+    # diagnostic whose own 5.1.0 summary quotes Exchange Online's Directory-Based Edge Blocking.
+    raw = dsn_report(
+        "Final-Recipient: rfc822; nobody@contoso.example\nAction: failed\n"
+        "Status: 5.0.0 (permanent failure)\nRemote-MTA: dns; [192.0.2.1]\n"
+        "Diagnostic-Code: smtp; 5.1.0 - Unknown address error 550-'5.4.1 Recipient address "
+        "rejected: Access denied. AS(3333) [xxx.protection.outlook.com]' (delivery attempts: 0)\n"
+    )
+    (outcome,) = parse_report(raw).failed
+    assert outcome.recipient == "nobody@contoso.example"
+    assert outcome.bounce_class == "invalid_address"
+    assert outcome.evidence == "wording"
+    # The console shows the server's reply, not the gateway's summary of it.
+    assert outcome.diagnostic.startswith("550 5.4.1 Recipient address rejected: Access denied.")
+    assert "Unknown address error" not in outcome.diagnostic

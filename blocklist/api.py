@@ -311,7 +311,7 @@ class InvalidBlockViewSet(_BlockViewSet):
         if account is None:
             return Block.objects.none()
         blocks = invalid_blocks_visible_to(account).select_related("account", "event")
-        return as_seen_by(blocks, account) if self.action == "export" else blocks
+        return as_seen_by(blocks, account) if self.exporting else blocks
 
     @property
     def csv_columns(self):

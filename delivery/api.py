@@ -17,11 +17,10 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from sesconsole.api_autoschema import error_response
-from sesconsole.api_exports import CSVRenderer, ExportMixin
+from sesconsole.api_exports import ExportMixin
 from sesconsole.api_support import ApiError
 from sesconsole.tenancy import AccountScopedMixin, require_account, sees_all_accounts
 
@@ -426,7 +425,6 @@ class MessageViewSet(AccountScopedMixin, ExportMixin, viewsets.ReadOnlyModelView
     ordering_fields = ["requested_at", "status_at", "recipient", "status", "message_id"]
     ordering = ["-requested_at", "-pk"]
     ordering_then = STATUS_THEN
-    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
     csv_columns = MESSAGE_COLUMNS
     csv_name = "messages.csv"
 
@@ -452,7 +450,6 @@ class EventListViewSet(
     filterset_class = EventFilter
     ordering_fields = ["timestamp", "type"]
     ordering = ["-timestamp", "-pk"]
-    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
     csv_columns = EVENT_COLUMNS
     csv_name = "events.csv"
 

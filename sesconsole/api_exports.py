@@ -35,6 +35,19 @@ class ExportMixin:
     csv_columns: list = []
     csv_name = "export.csv"
 
+    @property
+    def exporting(self) -> bool:
+        """This request answers CSV: `…/export/`, or the list with `?format=csv`."""
+        renderer = getattr(self.request, "accepted_renderer", None)
+        return self.action == "export" or getattr(renderer, "format", None) == "csv"
+
+    def get_renderers(self):
+        # The list's CSV is its export; other actions (a detail, a POST) have no CSV form.
+        renderers = super().get_renderers()
+        if self.action == "list" and not any(isinstance(r, CSVRenderer) for r in renderers):
+            renderers.append(CSVRenderer())
+        return renderers
+
     def list(self, request, *args, **kwargs):
         if getattr(request.accepted_renderer, "format", None) == "csv":
             return self.export(request)

@@ -85,8 +85,11 @@ def test_invalid_list_filters_by_triggered_and_address(api_client, account, othe
     assert r.json()["results"] == []
 
 
+@pytest.mark.parametrize(
+    "csv_url", ["/api/v1/blocklist/invalid/export/", "/api/v1/blocklist/invalid/?format=csv"]
+)
 def test_another_accounts_block_shows_no_reply_note_or_stops_in_lists_and_exports(
-    api_client, account, other_account, settings
+    api_client, account, other_account, settings, csv_url
 ):
     import csv
     import io
@@ -107,7 +110,7 @@ def test_another_accounts_block_shows_no_reply_note_or_stops_in_lists_and_export
     assert (theirs["response_text"], theirs["note"]) == ("", "")
     assert mine["note"] == "a private note" and "user unknown" in mine["response_text"]
 
-    export = api_client.get("/api/v1/blocklist/invalid/export/")
+    export = api_client.get(csv_url)
     assert export.status_code == 200
     lines = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
     by_address = {line["address"]: line for line in lines}

@@ -42,9 +42,12 @@ class ExportMixin:
         return self.action == "export" or getattr(renderer, "format", None) == "csv"
 
     def get_renderers(self):
-        # The list's CSV is its export; other actions (a detail, a POST) have no CSV form.
+        # The list's CSV is its export; other actions (a detail, a POST) have no CSV form. A
+        # method the view does not route (no action) keeps it, so that it answers 405, not a
+        # 404 for the format.
         renderers = super().get_renderers()
-        if self.action == "list" and not any(isinstance(r, CSVRenderer) for r in renderers):
+        listing = self.action in ("list", None)
+        if listing and not any(isinstance(r, CSVRenderer) for r in renderers):
             renderers.append(CSVRenderer())
         return renderers
 

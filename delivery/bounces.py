@@ -176,6 +176,16 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             r"duplicated? message-id",
         ),
     ),
+    # The receiving server tried to verify the address and could not finish: Postfix's
+    # reject_unverified_recipient answers "Recipient address rejected: unverified address:
+    # <what the probe met>" (postconf(5), unverified_recipient_defer_code: a probe that failed
+    # for a temporary reason; a probe that was refused says "undeliverable address"). Some
+    # sites raise that code to 550, under 5.1.1: still no proof.
+    (
+        "probe",
+        MAILER,
+        _words(r"\bunverified (address|recipient)\b"),
+    ),
     # Wording that names a policy but means an unknown recipient (directory-based blocking).
     (
         "directory",
@@ -238,10 +248,12 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
             # What does not exist is the sender: the reverse-path of MAIL FROM (RFC 5321
             # §4.1.1.2), "Mail from address does not exist", "the domain in your From address
             # does not exist", a sender callout's "sender does not exist". Never the recipient.
-            r"\b(mail[- ]?from|return[- ]path|reverse[- ]path|envelope[- ]from"
-            r"|from:? (address|domain|header)|(sender|author)'?s (address|domain)"
-            r"|your (e-?mail )?(address|domain)|(domain|address) in the from:? header)\b"
-            r".{0,30}\b(does ?n[o']t exist|not found)|\bsender (does ?n[o']t|did ?n[o']t) exist",
+            r"\b(mail[- ]?from|return[- ]path|reverse[- ]path|envelope[- ]from|sending domain"
+            r"|bounce address|from:? (address|domain|header)|(sender|author)'?s (address|domain)"
+            r"|your (e-?mail )?(address|domain|host ?name)|(domain|address) in the from:? header"
+            r"|host ?name (of|for) your ip)\b"
+            r".{0,30}\b(does ?n[o']t exist|not found|unknown|invalid)"
+            r"|\bsender (does ?n[o']t|did ?n[o']t) exist",
             # A refusal that names a policy as its reason (RFC 5321 §4.2.3 "command rejected
             # for policy reasons"; RFC 3463 X.7.1 per-host or per-recipient filtering), also
             # under 5.1.1: Zoho "552 5.1.1 … Mailbox delivery failure policy error", "Rejected
@@ -352,9 +364,10 @@ _FAMILIES: list[tuple[str, str, list[re.Pattern[str]]]] = [
         DISABLED,
         _words(
             r"no longer (valid|available|in use|active|exists)|has been (deleted|removed|closed)",
-            r"(account|mailbox|address|user) (has been |is )?(temporarily |permanently )?(disabled"
-            r"|deactivated|suspended|inactive|expired|discontinued|closed|terminated|locked)"
-            r"|inactive (user|account|mailbox)",
+            r"(account|mailbox|address|user|recipient) (has been |is )?(temporarily |permanently )?"
+            r"(disabled|deactivated|suspended|inactive|not active|dormant|expired|discontinued"
+            r"|closed|terminated|locked)"
+            r"|(inactive|dormant) (user|account|mailbox)",
             r"(mailbox|destination|user|recipient|address) has moved|moved permanently",
             r"user not local|mailbox (is )?frozen|inactive e-?mail address",
         ),
@@ -455,6 +468,24 @@ _DOCUMENTS_UNAVAILABLE_AS_UNKNOWN = re.compile(
     re.I,
 )
 UNAVAILABLE_RULE = "unavailable.1"
+# Exchange Online's Directory-Based Edge Blocking: "550 5.4.1 Recipient address rejected:
+# Access denied. AS(201806281)".
+DIRECTORY_RULE = "directory.1"
+_DBEB_CODE = re.compile(r"access denied\.? *as\(\d+\)", re.I)
+
+
+# A further line of the same reply after "mailbox unavailable" ("550-… unavailable 550 invalid
+# DNS MX …"), other than GMX's "For explanation visit <url>".
+_LATER_LINE = re.compile(
+    r"(?<![\w.\-\[])[245]\d\d[ -](?!\s*for explanation visit)\s*([a-z][^\n]{0,80})", re.I
+)
+
+
+def _later_reply_line(reply: str) -> str:
+    """The words of a reply line after its "mailbox unavailable" line, or ""."""
+    match = _MAILBOX_UNAVAILABLE.search(reply or "")
+    later = _LATER_LINE.search(reply, match.end()) if match else None
+    return later.group(1).strip() if later else ""
 
 
 def documents_unavailable_as_unknown(domain: str) -> bool:
@@ -464,12 +495,20 @@ def documents_unavailable_as_unknown(domain: str) -> bool:
 
 # Wording that says a failure may pass later, whatever code came with it.
 _SAYS_TEMPORARY = re.compile(r"\btry again\b|\btemporar(y|ily)\b", re.I)
+# Wording that only supposes the address is bad: QQ Mail's "550 Domain may not exist or DNS
+# check failed" (its check of the sender's domain). Not the unambiguous words row 11 needs.
+_SAYS_MAYBE = re.compile(
+    r"\b(may|might) not exist\b|\b(may|might) be (invalid|unknown|incorrect|misspelt|misspelled)\b",
+    re.I,
+)
 
 # A DSN's own field names (Final-Recipient, Original-Recipient) say nothing of the SMTP stage.
 _AT_RCPT = re.compile(r"rcpt|(?<!final-)(?<!original-)recipient", re.I)
-# The reply answered MAIL FROM, as Postfix and Exim name the stage: no recipient had been
-# given yet (RFC 5321 §3.3), so whatever it says is unknown is the sender.
-_AT_MAIL_FROM = re.compile(r"\b(in reply to|after|in|at) mail from\b", re.I)
+# The reply answered MAIL FROM, as Postfix and Exim name the stage ("after MAIL FROM", with
+# PIPELINING "after pipelined MAIL FROM", RFC 2920): no recipient had been given yet (RFC 5321
+# §3.3), so whatever it says is unknown is the sender.
+_AT_MAIL_FROM = re.compile(r"\b(in reply to|after|in|at) (pipelined )?mail from\b", re.I)
+_ANSWERED_MAIL_FROM = "the reply answered MAIL FROM: the sender"
 
 
 # The name a failed DNS lookup was for, as MTAs write it: Postfix "Name service error for
@@ -480,8 +519,13 @@ _AT_MAIL_FROM = re.compile(r"\b(in reply to|after|in|at) mail from\b", re.I)
 _HOST_NAME = r"((?:[\w-]+\.)+[a-z][a-z\d-]*)\.?"
 _LOOKED_UP = re.compile(
     rf"\bname={_HOST_NAME} type="
-    rf"|name server: {_HOST_NAME}: host not found"
+    rf"|name server: {_HOST_NAME}: (?:host not found|no data known)"
     rf"|dns lookup failure: host {_HOST_NAME} not found"
+    # Gmail: "DNS type 'a' lookup of mx.example.org responded with code NXDOMAIN" (the MX
+    # host's address; "type 'mx' lookup of example.org" is the domain's own). Courier's
+    # check of the sender's domain: "517-Domain does not exist: sender.example."
+    rf"|dns type '?\w+'? lookup of {_HOST_NAME} responded"
+    rf"|domain does not exist: {_HOST_NAME}"
     rf"|(?<![\w.@-]){_HOST_NAME} (?:does ?n[o']t exist|not found)",
     re.I,
 )
@@ -789,10 +833,35 @@ def judge(
         # "550 5.5.0 Requested action not taken: mailbox unavailable", GMX with the bare 550.
         if _AFTER_DATA.search(words):
             return Verdict(OTHER, rule=UNAVAILABLE_RULE, reason="refused after the data")
+        if _AT_MAIL_FROM.search(words):
+            return Verdict(BLOCKED, rule=UNAVAILABLE_RULE, reason=_ANSWERED_MAIL_FROM)
+        later = _later_reply_line(texts[0] if texts else "")
+        if later:
+            # GMX: "The last line of the multi-line error message is decisive" (postmaster
+            # "Error messages"): "550-… mailbox unavailable / 550 invalid DNS MX or A/AAAA
+            # resource record" refuses the sending domain's DNS, not the recipient.
+            return Verdict(OTHER, rule=UNAVAILABLE_RULE, reason=f"a later line decides: {later}")
         return Verdict(INVALID, evidence=WORDING, rule=UNAVAILABLE_RULE)
 
     if subject_detail in _SENDER_CODES:
         return Verdict(BLOCKED, rule=f"status:{status_text}", reason="the sender was refused")
+    if rule == DIRECTORY_RULE and subject_detail != (4, 1) and not _DBEB_CODE.search(text):
+        # "Recipient address rejected: Access denied" is Exchange Online's Directory-Based Edge
+        # Blocking only with its 5.4.1 or its AS(…) code; bare, it is Postfix's access(5)
+        # default REJECT text, a policy (RFC 3463 X.7.1).
+        return Verdict(BLOCKED, rule=rule, reason="access denied, not Microsoft's 5.4.1")
+    if (
+        family == INVALID
+        and subject_detail is not None
+        and subject_detail[0] == 5
+        and subject_detail != (5, 0)
+    ):
+        # A protocol status (RFC 3463 X.5.x: invalid command, syntax, sequence) says nothing
+        # of the mailbox: Postfix answers DATA with "554 5.5.1 Error: no valid recipients" once
+        # every RCPT TO was refused, for whatever reason.
+        return Verdict(
+            OTHER, rule=rule, reason=f"unknown-user words under protocol status {status_text}"
+        )
     # Clear wording beats the code; vague wording ("rejected", "timed out") does not.
     if family is not None and family not in (OTHER, REFUSED):
         bounce_class = family
@@ -834,7 +903,7 @@ def judge(
         return Verdict(OTHER, rule=rule, reason=f"a quota under policy status {status_text}")
     if bounce_class == FULL and _AT_MAIL_FROM.search(words):
         # A full mailbox named before any recipient (RFC 5321 §3.3) is the sender's.
-        return Verdict(OTHER, rule=rule, reason="the reply answered MAIL FROM: the sender")
+        return Verdict(OTHER, rule=rule, reason=_ANSWERED_MAIL_FROM)
     if bounce_class in (MAILER, TOO_BIG, RATE, DISABLED, SYSTEM_FULL, TLS):
         return Verdict(OTHER, rule=rule)
     if bounce_class == REFUSED:
@@ -846,7 +915,7 @@ def judge(
     if temporary:
         return Verdict(OTHER, rule=rule, reason="a temporary failure cannot prove it")
     if _AT_MAIL_FROM.search(words):
-        return Verdict(BLOCKED, rule=rule, reason="the reply answered MAIL FROM: the sender")
+        return Verdict(BLOCKED, rule=rule, reason=_ANSWERED_MAIL_FROM)
     if subject_detail is not None and subject_detail[0] == 7 and subject_detail not in _CODES:
         # "User unknown" under a security or policy status: a filter refused the recipient,
         # which says nothing certain about the address.
@@ -880,6 +949,10 @@ def judge(
         # explanation): conflicting evidence never blocks an address for everyone.
         named = ", ".join(sorted(str(f) for f in conflicting))
         return Verdict(OTHER, rule=rule, reason=f"conflicting evidence: another text says {named}")
+    if address_status and texts and _SAYS_TEMPORARY.search(_words_of(texts[0])):
+        # "550 5.1.1 Recipient verification failed: temporary lookup failure, try again later":
+        # the server's own words contradict its code (row 4 for the words).
+        return Verdict(OTHER, rule=rule, reason="the reply says it may work later")
     if address_status:
         from_field = structured and enhanced.strip() == status_text
         evidence = DSN_5_1_X if from_field else TEXT_5_1_X
@@ -895,6 +968,8 @@ def judge(
             # "Host not found, try again" is a DNS lookup that may succeed later (Postfix's
             # text for TRY_AGAIN, RFC 1035 SERVFAIL): wording alone cannot prove it permanent.
             return Verdict(OTHER, rule=rule, reason="the wording says it may work later")
+        if _SAYS_MAYBE.search(words):
+            return Verdict(OTHER, rule=rule, reason="the wording only says it may not exist")
         return Verdict(INVALID, evidence=WORDING, rule=rule)
     return Verdict(OTHER, rule=rule, reason="no 5xx reply or 5.1.x status backs the wording")
 

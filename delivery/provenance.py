@@ -61,6 +61,7 @@ PROVENANCE: dict[str, tuple[str, ...]] = {
     "mailer.3": ("rfc3463", "rfc3464", "sendmail", "x6"),
     "mailer.4": ("rfc5321",),
     "mailer.5": ("fml",),
+    "probe.1": ("doc:postfix",),
     "directory.1": ("doc:microsoft", "postfix"),
     "directory.2": ("doc:microsoft", "exchange2007"),
     "sender.1": ("doc:postfix", "exim"),

@@ -931,3 +931,126 @@ def test_your_domain_in_a_servers_reply_is_the_senders(text):
     assert judge(550, "", ["550 No MX record for example.org"], failed=True).bounce_class == (
         "invalid_address"
     )
+
+
+# Replies that name something else than the recipient's mailbox as missing, each from a
+# published text (docs/bounces.md, "Sender-side and unfinished checks").
+@pytest.mark.parametrize(
+    ("code", "text", "domain", "expected"),
+    [
+        # GMX / WEB.DE: "the last line of the multi-line error message is decisive", and here
+        # it is the sending domain's DNS.
+        (
+            550,
+            "550-Requested action not taken: mailbox unavailable\n"
+            "550 invalid DNS MX or A/AAAA resource record",
+            "web.de",
+            "other",
+        ),
+        # Outlook.com's "mailbox unavailable" in reply to MAIL FROM: no recipient yet.
+        (
+            550,
+            "550 5.5.0 Requested action not taken: mailbox unavailable "
+            "(in reply to MAIL FROM command)",
+            "hotmail.com",
+            "blocked",
+        ),
+        # Exim with PIPELINING names the stage "after pipelined MAIL FROM".
+        (
+            550,
+            "SMTP error from remote mail server after pipelined MAIL FROM:<bounce@acme.example> "
+            "SIZE=2048: 550 5.1.1 <bounce@acme.example>: user unknown",
+            "",
+            "blocked",
+        ),
+        # QQ Mail's check of the sender's domain: "may not exist" is no proof.
+        (550, "550 Domain may not exist or DNS check failed [IP: 192.0.2.1].", "qq.com", "other"),
+        # Courier's check of the sender's domain (BOFHCHECKDNS) names the domain it looked up.
+        (
+            517,
+            "517-Domain does not exist: sender.example.\n"
+            "517 Invalid domain, see <URL:ftp://ftp.isi.edu/in-notes/rfc1035.txt>",
+            "courier.example",
+            "other",
+        ),
+        # Postfix's reject_unverified_recipient when the probe did not finish, code raised.
+        (
+            550,
+            "550 5.1.1 <ann@example.org>: Recipient address rejected: unverified address: "
+            "connect to mail.example.org[192.0.2.1]:25: Connection timed out",
+            "example.org",
+            "other",
+        ),
+        (
+            550,
+            "550 5.1.1 Recipient verification failed: temporary lookup failure, try again later",
+            "example.org",
+            "other",
+        ),
+        # Postfix's reply to DATA once every RCPT TO was refused, for any reason.
+        (554, "554 5.5.1 Error: no valid recipients", "example.org", "other"),
+        # Postfix's access(5) REJECT default without Microsoft's 5.4.1: a policy.
+        (554, "554 <ann@example.org>: Recipient address rejected: Access denied", "", "blocked"),
+        # The recipient exists, switched off (row 7), also under 5.1.1.
+        (550, "550 5.1.1 Recipient is inactive", "example.org", "other"),
+        (550, "550 5.1.1 Dormant account", "example.org", "other"),
+        # The sending side's names.
+        (550, "550 5.7.1 Sending domain unknown", "example.org", "blocked"),
+        (550, "550 Host name of your IP address not found", "example.org", "blocked"),
+        # Gmail names the MX host whose address it could not find.
+        (
+            None,
+            "DNS Error: DNS type 'a' lookup of smtp.relay.example responded with code NXDOMAIN",
+            "example.org",
+            "other",
+        ),
+    ],
+)
+def test_what_is_missing_is_not_the_recipients_mailbox(code, text, domain, expected):
+    # As an event's reply: in a report without a stage, row 8 would answer first.
+    verdict = judge(
+        code,
+        find_enhanced_status(text),
+        [text],
+        in_report=False,
+        failed=True,
+        recipient_domain=domain,
+    )
+    assert verdict.bounce_class == expected, verdict
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "domain"),
+    [
+        # Exchange Online's Directory-Based Edge Blocking, with its status or its code.
+        (550, "550 5.4.1 Recipient address rejected: Access denied. AS(201806281)", "contoso.com"),
+        (550, "550 Recipient address rejected: Access denied. AS(201806281)", "contoso.com"),
+        (550, "550 5.4.1 <a@example.br>: Recipient address rejected: Access denied", "example.br"),
+        # Outlook.com's and GMX's unknown user at RCPT TO (row 13a), with GMX's link line.
+        (550, "550 5.5.0 Requested action not taken: mailbox unavailable", "hotmail.com"),
+        (
+            550,
+            "550-Requested action not taken: mailbox unavailable\n550 For explanation visit "
+            "https://postmaster.gmx.net/en/case?c=r0301",
+            "gmx.net",
+        ),
+        # Gmail's NXDOMAIN for the recipient's own domain.
+        (
+            None,
+            "DNS Error: DNS type 'mx' lookup of typo.example responded with code NXDOMAIN "
+            "Domain name not found: typo.example",
+            "typo.example",
+        ),
+        (550, "550 5.1.1 <ann@example.org>: Recipient address rejected: User unknown", ""),
+    ],
+)
+def test_the_same_families_still_find_a_missing_recipient(code, text, domain):
+    verdict = judge(
+        code,
+        find_enhanced_status(text),
+        [text],
+        in_report=True,
+        failed=True,
+        recipient_domain=domain,
+    )
+    assert verdict.bounce_class == "invalid_address", verdict

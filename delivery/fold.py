@@ -40,6 +40,7 @@ STATE_FIELDS = [
     "recipient_domain",
     "subject",
     "requested_at",
+    "request_received",
     "status",
     "status_at",
     "bounce_class",

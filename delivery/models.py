@@ -42,6 +42,11 @@ class Message(models.Model):
 
     A row may exist before its `request` event arrives (events can come out of order);
     until then its status is PENDING and the fields the request carries may be blank.
+
+    `requested_at` is the time the message is listed at: its request's (a rejected
+    message's, its rejection's: a refused request), or while neither has arrived, its
+    earliest known event's, with `request_received` false (the request may never come, e.g.
+    lost by the client: the message is still found in the lists, by that time).
     """
 
     Status = MessageStatus
@@ -55,6 +60,14 @@ class Message(models.Model):
     recipient_domain = models.CharField(max_length=253, blank=True)
     subject = models.CharField(max_length=998, blank=True)
     requested_at = models.DateTimeField(null=True, blank=True)
+    # True by default in the database: rows stored before the field existed had their
+    # request (or rejection) when `requested_at` was set (migration 0016 sets the others).
+    request_received = models.BooleanField(
+        default=True,
+        db_default=True,
+        help_text="False while neither the request nor a rejection of the message has "
+        "arrived: `requested_at` is then the time of its earliest known event.",
+    )
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
     status_at = models.DateTimeField(null=True, blank=True)
     bounce_class = models.CharField(max_length=20, choices=BounceClass, blank=True)
@@ -150,11 +163,17 @@ class Message(models.Model):
             if rule.human and not event.is_machine:
                 field = rule.first_human_field
                 setattr(self, field, _earliest(getattr(self, field), ts))
-        if event.type == EventType.REQUEST:
+        # The listed time: the earliest request (a rejected message never gets a request
+        # event: its rejection is its request), else the earliest event of any type. Each
+        # is a minimum over a set of events, so any order of folding gives the same row.
+        received = self.requested_at is not None and self.request_received
+        if event.type in (EventType.REQUEST, EventType.REJECTED):
+            if not received or ts < self.requested_at:
+                self.requested_at = ts
+                self.request_received = True
+        elif self.requested_at is None or (not received and ts < self.requested_at):
             self.requested_at = ts
-        elif event.type == EventType.REJECTED and self.requested_at is None:
-            # A rejected message never gets a request event; its rejection is its request time.
-            self.requested_at = ts
+            self.request_received = False
 
 
 class CountedState(NamedTuple):

@@ -55,7 +55,11 @@ def choose_tracked_domains(account: Account, now: datetime | None = None) -> Cha
     changes = Changes(switch)
     # The volumes are read before taking the lock: counting batches wait only for the
     # few writes below, not for this scan of a week of messages.
-    recent = Message.objects.filter(account=account, requested_at__gte=since).order_by()
+    # Requested (or rejected) messages only: one whose request has not arrived is listed at
+    # its first event, but it is no traffic the statistics count as sent.
+    recent = Message.objects.filter(
+        account=account, requested_at__gte=since, request_received=True
+    ).order_by()
     volumes = {
         side: dict(
             recent.values_list(f"{side}_domain")

@@ -212,14 +212,17 @@ def test_an_event_may_arrive_before_its_request(account, api_client):
     post(api_client, [bounce])
     message = Message.objects.get()
     assert message.status == Message.Status.BOUNCED
-    assert message.requested_at is None
+    # Listed at its earliest known event until its request arrives.
+    assert message.requested_at.isoformat() == "2026-11-28T10:00:05+00:00"
+    assert message.request_received is False
     assert message.recipient == "bob@example.com"
 
     post(api_client, [make_event("request", "m1", subject="Hello")])
     message.refresh_from_db()
     assert message.status == Message.Status.BOUNCED  # the request does not undo the bounce
     assert message.bounce_class == "mailbox_full"
-    assert message.requested_at is not None
+    assert message.requested_at.isoformat() == "2026-11-28T10:00:00+00:00"
+    assert message.request_received is True
     assert message.subject == "Hello"
     assert message.recipient == "alice@gmail.com"  # the request is authoritative
 

@@ -361,6 +361,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "first_clicked_at",
             "open_count",
             "click_count",
+            "request_received",
         ]
 
 

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from sesconsole.lib.csv_export import CODE, HAPPENED, IP, NUMBER, TEXT, Column, instant
+from sesconsole.lib.csv_export import (
+    CODE,
+    HAPPENED,
+    IP,
+    NUMBER,
+    TEXT,
+    YES_NO,
+    Column,
+    instant,
+)
 
 MESSAGE_COLUMNS: list[Column] = [
     Column("message_id", "message_id", TEXT),
@@ -19,6 +28,8 @@ MESSAGE_COLUMNS: list[Column] = [
     Column("complained", "complained_at", HAPPENED),
     Column("open_count", "open_count", NUMBER),
     Column("click_count", "click_count", NUMBER),
+    # "no": the message's request has not arrived; `requested_at` is its earliest event's time.
+    Column("request_received", "request_received", YES_NO),
 ]
 
 EVENT_COLUMNS: list[Column] = [

@@ -101,6 +101,10 @@ HAPPENED = Kind(
     lambda at: "yes" if at is not None else "no",
     "CASE WHEN {c} IS NULL THEN 'no' ELSE 'yes' END",
 )
+# "yes" when a boolean column is true.
+YES_NO = Kind(
+    "yes_no", lambda value: "yes" if value else "no", "CASE WHEN {c} THEN 'yes' ELSE 'no' END"
+)
 # Free text a recipient or sender chose: defused against formulas.
 TEXT = Kind("text", _plain, _DEFUSE)
 # Text the database has already constrained (choices, http(s) URLs): as it is.

@@ -45,6 +45,7 @@ def test_it_lists_messages_newest_first(api_client, scenario):
         "first_clicked_at": "2026-11-27T10:01:00Z",
         "open_count": 2,
         "click_count": 2,
+        "request_received": True,
     }
 
 

@@ -99,6 +99,25 @@ def test_it_reports_every_status_of_the_day(ses, traffic):
     assert rows["m-queued"]["DeliverTime"] == 0
 
 
+def test_a_message_whose_request_never_came_is_listed_at_its_first_event(ses, account):
+    ingest_events(
+        account,
+        [
+            make_event(
+                "bounced",
+                "m-lost",
+                timestamp="2026-11-28T10:05:00Z",
+                to="gone@qq.com",
+                smtp={"code": 550, "enhanced": "5.1.1", "text": "550 5.1.1 user unknown"},
+            )
+        ],
+    )
+    body = call(ses, "GetSendEmailStatus", RequestDate="2026-11-28", Offset=0, Limit=100)
+    [row] = body["EmailStatusList"]
+    assert (row["MessageId"], row["ToEmailAddress"]) == ("m-lost", "gone@qq.com")
+    assert (row["DeliverStatus"], row["RequestTime"]) == (3, _epoch("2026-11-28T10:05:00Z"))
+
+
 def test_it_filters_by_message_id_and_recipient(ses, traffic):
     base = {"RequestDate": "2026-11-28", "Offset": 0, "Limit": 100}
     by_id = call(ses, "GetSendEmailStatus", **base, MessageId="m-bounced")

@@ -400,7 +400,8 @@ class EventSerializer(TimelineEventSerializer):
     from_address = serializers.CharField(source="message.from_address", read_only=True)
     recipient = serializers.CharField(source="message.recipient", read_only=True)
     subject = serializers.CharField(source="message.subject", read_only=True)
-    requested_at = serializers.DateTimeField(source="message.requested_at", read_only=True)
+    # The sending time: null while the message's request has not arrived.
+    requested_at = serializers.DateTimeField(source="message.sent_at", read_only=True)
 
     class Meta(TimelineEventSerializer.Meta):
         fields = [

@@ -40,7 +40,8 @@ EVENT_COLUMNS: list[Column] = [
     Column("from", "message__from_address", TEXT),
     Column("to", "message__recipient", TEXT),
     Column("subject", "message__subject", TEXT),
-    *instant("requested_at", "message__requested_at"),
+    # The sending time: none while the message's request has not arrived (`with_message`).
+    *instant("requested_at", "message_sent_at"),
     Column("bounce_class", "bounce_class", CODE),
     Column("smtp_code", "smtp_code", NUMBER),
     Column("smtp_enhanced", "smtp_enhanced", TEXT),

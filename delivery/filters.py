@@ -228,6 +228,9 @@ class EventFilter(_AccountZoneFilterSet):
         form = DateRangeForm
 
     def filter_sent(self, queryset, name, value):
+        # Sent messages only: one whose request has not arrived is listed at its first event,
+        # which is no sending time.
+        queryset = queryset.filter(message__request_received=True)
         if name == "sent_start":
             return self.day_range(queryset, "message__requested_at", value, None)
         return self.day_range(queryset, "message__requested_at", None, value)

@@ -127,6 +127,12 @@ class Message(models.Model):
     }
 
     @property
+    def sent_at(self) -> datetime | None:
+        """When the message was requested (sent), or None while its request has not arrived:
+        `requested_at` then only lists it at its first event. (SQL: `SENT_AT`.)"""
+        return self.requested_at if self.request_received else None
+
+    @property
     def opened(self) -> bool:
         return self.first_opened_at is not None
 
@@ -213,7 +219,19 @@ class DeliveryEventQuerySet(models.QuerySet["DeliveryEvent"]):
         what a database distributed by account (docs/scaling.md) needs to answer it on
         one node.
         """
-        return self.select_related("message").filter(message__account=models.F("account"))
+        return (
+            self.select_related("message")
+            .filter(message__account=models.F("account"))
+            .annotate(message_sent_at=SENT_AT)
+        )
+
+
+# An event's message's sending time, as `Message.sent_at` gives it, for querysets and CSV.
+SENT_AT = models.Case(
+    models.When(message__request_received=True, then=models.F("message__requested_at")),
+    default=None,
+    output_field=models.DateTimeField(),
+)
 
 
 class DeliveryEvent(models.Model):

@@ -610,7 +610,7 @@ def _event_rows(events: list, tz) -> list[dict]:
         message = e.message
         message_id = message.message_id
         detail = head + quote(message_id, safe=_URL_SAFE) + tail
-        sent = message.requested_at
+        sent = message.sent_at
         rows.append(
             {
                 "time": e.timestamp.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),

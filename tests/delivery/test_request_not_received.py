@@ -223,3 +223,21 @@ def test_any_order_and_batching_folds_to_the_same_row(settings, db, history, lim
             assert row["requested_at"].isoformat().replace("+00:00", "Z") == first
             assert row["request_received"] is bool(requests)
         transaction.set_rollback(True)  # the next example starts from nothing
+
+
+def test_event_views_give_no_sending_time_until_the_request_arrives(account, api_client):
+    # The events API, its CSV and the event pages' "sent" column: the time the message was
+    # requested, which the first event's time is not. The sending-time filters skip it.
+    ingest_events(account, [_bounce()])
+    events = {**DAY, "type": "bounced"}
+    [event] = api_client.get("/api/v1/event-lists/", events).json()["results"]
+    assert event["requested_at"] is None
+    body = b"".join(api_client.get("/api/v1/event-lists/export/", events).streaming_content)
+    [row] = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert (row["requested_at"], row["requested_at_ms"]) == ("", "")
+    sent = {**events, "sent_start": DAY["start"], "sent_end": DAY["end"]}
+    assert api_client.get("/api/v1/event-lists/", sent).json()["results"] == []
+
+    ingest_events(account, [_request()])
+    [event] = api_client.get("/api/v1/event-lists/", sent).json()["results"]
+    assert event["requested_at"] == "2026-11-28T09:59:00Z"

@@ -28,7 +28,7 @@ PREVIOUS_ROWS = """{% for e in page.object_list %}
       <td><a href="{% url 'delivery:message_detail' e.message.message_id %}">{{ e.message.recipient|default:"?" }}</a></td>
       <td>{{ e.message.from_address }}</td>
       <td>{{ e.message.subject }}</td>
-      <td>{{ e.message.requested_at|date:"Y-m-d H:i"|default:"–" }}</td>
+      <td>{{ e.message.sent_at|date:"Y-m-d H:i"|default:"–" }}</td>
       <td>{% if e.url %}<span title="{{ e.url }}">{{ e.url|truncatechars:50 }}</span><br>{% endif %}{% if e.user_agent %}<span class="muted">{{ e.user_agent|truncatechars:60 }}</span>{% endif %}{% if e.response_text %}{{ e.response_text|truncatechars:80 }}{% endif %}{% if e.offer %}{% with offer=e.offer %}{% include "blocklist/_offer.html" %}{% endwith %}{% endif %}</td>
     </tr>
   {% endfor %}"""

@@ -157,10 +157,14 @@ class Message(models.Model):
             if self.status_at is None or (self.STATUS_RANK[rule.status], ts) >= current:
                 self.status = rule.status
                 self.status_at = ts
+                # The winning status's own reply, or none: an earlier deferral's "451 later"
+                # is no reply to a delivery, and keeping it would depend on arrival order.
                 if event.response_text:
                     self.response_text = event.response_text
                 elif event.type == EventType.REJECTED and event.reason:
                     self.response_text = f"Rejected: {event.reason}"
+                else:
+                    self.response_text = ""
                 self.bounce_class = event.bounce_class if event.type == EventType.BOUNCED else ""
         if rule.count_field is not None:
             setattr(self, rule.count_field, getattr(self, rule.count_field) + 1)

@@ -58,7 +58,7 @@ def test_the_report_rows_link_as_reverse_does(message_id):
 
     message = SimpleNamespace(
         message_id=message_id,
-        requested_at=None,
+        sent_at=None,
         recipient="",
         from_address="",
         subject="",

@@ -144,16 +144,16 @@ TYPES = [
 ]
 
 
-def _event(n: int, message: int, kind: str, minute: int, with_to: bool) -> dict:
+def _event(n: int, message: int, kind: str, minute: int, with_to: bool, reply: bool) -> dict:
     fields: dict = {"id": f"e{n}", "timestamp": f"2026-11-28T10:{minute:02d}:00Z"}
     if with_to or kind in ("request", "rejected"):
         # Both addresses together: a message takes those of the first event naming its
         # recipient, and only a `request` overrides them.
         fields["to"] = f"r{message}@gmail.com"
         fields["from"] = "news@mail.example.com"
-    # Every status but the request's brings a reply: which reply a message keeps then
-    # depends only on which status wins.
-    if kind in ("delivered", "deferred", "bounced"):
+    # A status may bring the server's reply or none: a message shows the reply of the status
+    # that wins, or none, whichever order the events came in.
+    if kind in ("delivered", "deferred", "bounced") and reply:
         code = {"delivered": 250, "deferred": 451, "bounced": 552}[kind]
         fields["smtp"] = {"code": code, "text": f"{code} reply {n}"}
     if kind == "bounced":
@@ -169,12 +169,17 @@ def _event(n: int, message: int, kind: str, minute: int, with_to: bool) -> dict:
 def histories(draw):
     """Events of two messages at distinct minutes, in some order, cut into batches."""
     kinds = draw(
-        st.lists(st.tuples(st.integers(1, 2), st.sampled_from(TYPES), st.booleans()), max_size=9)
+        st.lists(
+            st.tuples(st.integers(1, 2), st.sampled_from(TYPES), st.booleans(), st.booleans()),
+            max_size=9,
+        )
     )
     minutes = draw(st.permutations(range(60)))[: len(kinds)]
     events = [
-        _event(n, message, kind, minute, with_to)
-        for n, ((message, kind, with_to), minute) in enumerate(zip(kinds, minutes, strict=True))
+        _event(n, message, kind, minute, with_to, reply)
+        for n, ((message, kind, with_to, reply), minute) in enumerate(
+            zip(kinds, minutes, strict=True)
+        )
     ]
     order = draw(st.permutations(events))
     cuts = draw(st.lists(st.booleans(), min_size=len(order), max_size=len(order)))
@@ -241,3 +246,22 @@ def test_event_views_give_no_sending_time_until_the_request_arrives(account, api
     ingest_events(account, [_request()])
     [event] = api_client.get("/api/v1/event-lists/", sent).json()["results"]
     assert event["requested_at"] == "2026-11-28T09:59:00Z"
+
+
+def test_a_status_without_a_reply_shows_none_whichever_order_it_came_in(account):
+    # A `delivered` with no reply after a `deferred` with one: the message is delivered, and
+    # the deferral's "451 later" is no reply to its delivery.
+    deferred = make_event(
+        "deferred",
+        "m1",
+        timestamp="2026-11-28T10:01:00Z",
+        to=BOB,
+        smtp={"code": 451, "text": "451 later"},
+    )
+    delivered = make_event("delivered", "m1", timestamp="2026-11-28T10:02:00Z", to=BOB)
+    other = AccountFactory(name="other")
+    ingest_events(account, [deferred, delivered])
+    ingest_events(other, [delivered])
+    ingest_events(other, [deferred])
+    rows = [Message.objects.get(account=a, message_id="m1") for a in (account, other)]
+    assert [(m.status, m.response_text) for m in rows] == [("delivered", "")] * 2

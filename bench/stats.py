@@ -516,7 +516,11 @@ def export_child(account_id: int) -> None:
     from delivery.models import DeliveryEvent
     from sesconsole.lib.csv_export import queryset_csv
 
-    qs = DeliveryEvent.objects.filter(account_id=account_id, type="opened").order_by("timestamp")
+    qs = (
+        DeliveryEvent.objects.filter(account_id=account_id, type="opened")
+        .with_message()  # as the event lists read them: EVENT_COLUMNS needs it
+        .order_by("timestamp")
+    )
     t0 = time.perf_counter()
     n = size = 0
     for chunk in queryset_csv(qs[:EXPORT_LIMIT], EVENT_COLUMNS):

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from django import forms
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -431,8 +431,10 @@ EVENT_SORTS = {
     "-time": "-timestamp",
     "to": "message__recipient",
     "-to": "-message__recipient",
-    "sent": "message__requested_at",
-    "-sent": "-message__requested_at",
+    # The sending time as the column shows it (`with_message`): none while the request has
+    # not arrived, listed after every sent message either way.
+    "sent": F("message_sent_at").asc(nulls_last=True),
+    "-sent": F("message_sent_at").desc(nulls_last=True),
 }
 
 

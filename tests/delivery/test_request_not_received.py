@@ -265,3 +265,25 @@ def test_a_status_without_a_reply_shows_none_whichever_order_it_came_in(account)
     ingest_events(other, [deferred])
     rows = [Message.objects.get(account=a, message_id="m1") for a in (account, other)]
     assert [(m.status, m.response_text) for m in rows] == [("delivered", "")] * 2
+
+
+@pytest.mark.parametrize("sort", ["sent", "-sent"])
+def test_the_event_pages_sort_a_message_without_request_after_every_sent_one(
+    alice_client, account, sort
+):
+    # Its *Sent* cell is blank (a dash): its first event's time must not place it among sent mail.
+    late = {"timestamp": "2026-11-28T10:30:00Z"}
+    ingest_events(
+        account,
+        [
+            make_event("request", "m0", timestamp="2026-11-28T09:00:00Z", to="a@example.org"),
+            make_event("request", "m2", timestamp="2026-11-28T11:00:00Z", to="c@example.org"),
+            make_event("bounced", "m0", **late),
+            make_event("bounced", "m2", **late),
+            make_event("bounced", "m1", to=BOB, **late),
+        ],
+    )
+    page = alice_client.get("/bounced/", {**DAY, "sort": sort}).content.decode()
+    order = [page.index(address) for address in ("a@example.org", "c@example.org", BOB)]
+    sent_first = order[:2] if sort == "sent" else order[1::-1]
+    assert sent_first == sorted(sent_first) and order[2] > max(order[:2])

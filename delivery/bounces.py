@@ -719,21 +719,34 @@ _SAME_CAUSE = {INVALID: {INVALID, INVALID_HOST}, INVALID_HOST: {INVALID, INVALID
 
 
 def _offers_alternatives(texts: list[str], family: str) -> bool:
-    """The text whose words decided names `family` and another cause, joined by "or": the
-    server does not say which, so it claims neither."""
+    """The text whose words decided names `family` and another cause in one sentence, joined
+    by "or": the server does not say which, so it claims neither. (Another sentence's "or" is
+    not about this cause: Exchange Online's NDR for an unknown recipient goes on "The address
+    may be misspelled or may not exist" in its advice.)"""
     off = _switched_off.get()
+
+    def names_family(words: str) -> bool:
+        return any(
+            rule.family == family and rule.id not in off and rule.pattern.search(words)
+            for rule in ACTIVE_RULES
+        )
+
+    others = _SAME_CAUSE.get(family, {family})
     for text in texts:
         rule_text = _rule_text(text)
-        if not any(
-            rule.family == family and rule.id not in off and rule.pattern.search(rule_text)
-            for rule in ACTIVE_RULES
-        ):
+        if not names_family(rule_text):
             continue
-        # Only a text that offers alternatives is read for every cause it names.
-        if not _ALTERNATIVES.search(rule_text):
-            return False
-        return bool(_families_in(rule_text) - _SAME_CAUSE.get(family, {family}))
+        # Only a sentence that offers alternatives is read for every cause it names.
+        return any(
+            _ALTERNATIVES.search(sentence)
+            and names_family(sentence)
+            and bool(_families_in(sentence) - others)
+            for sentence in _SENTENCE_END.split(rule_text)
+        )
     return False
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n")
 
 
 def _from_texts(texts: list[str]) -> tuple[str | None, str]:

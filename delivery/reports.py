@@ -1299,6 +1299,13 @@ def _plain_bounce(
     return report
 
 
+# A failure the explanation only foresees: Gmail's delay notice says "You'll be notified if the
+# delivery fails permanently".
+_IF_PERMANENT = re.compile(
+    r"\b(?:if|when|should|once|in case)\b[^.\n]{0,80}?\bpermanent(?:ly)?\b", re.I
+)
+
+
 def _says_delayed(text: str) -> bool:
     """The explanation says delivery goes on ("will retry", "delayed") and not that it ended."""
     return bool(
@@ -1307,7 +1314,7 @@ def _says_delayed(text: str) -> bool:
             text,
             re.I,
         )
-    ) and not re.search(r"permanent|given up|giving up|gave up", text, re.I)
+    ) and not re.search(r"permanent|given up|giving up|gave up", _IF_PERMANENT.sub("", text), re.I)
 
 
 def _permanent_reply(diagnostic: str) -> bool:
@@ -1369,10 +1376,16 @@ _SENTENCE_GOES_ON = re.compile(
     r"[>\]'\"]?(?:,[ \t]+[a-z]+|[ \t]+(?:although|and|or|but|which|who|whose))[ \t]"
 )
 _LINE_ENDS_MID_SENTENCE = re.compile(r"[^\s.:!?;>)\]][ \t]*\n[ \t]*+[<\"'\[]?\Z")
+# ... or it continues a reply that the report wrapped (Postfix: "… said: 550 5.1.1\n
+# <alias.target@…>: Recipient address rejected …", the forward's target, indented).
+_REPLY_GOES_ON = re.compile(
+    r"(?:\bsaid:|(?<![\w.])[245]\d\d(?:[ -][245]\.\d{1,3}\.\d{1,3})?)[ \t]*\n[ \t]++[<\"'\[]?\Z"
+)
 # ... or it is who to write to ("For further assistance, please contact\n<support@…>").
 _ASKS_TO_WRITE = re.compile(
     r"(?<![\w.@-])(?:contact|write to|e-?mail|reach|send (?:an? )?(?:e-?mail|message) to)"
-    r"(?: us)?(?: at)?[ \t]*\n[ \t]*+[<\"'\[]?\Z",
+    # "… contact your email admin at\n<it-help@…>" (Exchange Online's NDR advice)
+    r"(?: us| (?:your|the|our)(?: [\w-]+){1,3} at)?(?: at)?[ \t]*\n[ \t]*+[<\"'\[]?\Z",
     re.I,
 )
 
@@ -1385,8 +1398,13 @@ def _anchored_addresses(text: str, excluded: set[str]) -> list[str | None]:
         if re.match(r"\s*(from|reply-to|return-path|[\w -]*sender[\w -]*)\s*:", line, re.I):
             continue
         before = text[max(0, match.start(1) - 80) : match.start(1)]
-        if _ASKS_TO_WRITE.search(before) or (
-            _LINE_ENDS_MID_SENTENCE.search(before) and _SENTENCE_GOES_ON.match(text, match.end())
+        if (
+            _ASKS_TO_WRITE.search(before)
+            or _REPLY_GOES_ON.search(before)
+            or (
+                _LINE_ENDS_MID_SENTENCE.search(before)
+                and _SENTENCE_GOES_ON.match(text, match.end())
+            )
         ):
             continue
         address = _normalize(match.group(1))

@@ -794,3 +794,59 @@ def test_a_gateways_summary_in_a_dsn_gives_way_to_the_remote_reply():
     # The console shows the server's reply, not the gateway's summary of it.
     assert outcome.diagnostic.startswith("550 5.4.1 Recipient address rejected: Access denied.")
     assert "Unknown address error" not in outcome.diagnostic
+
+
+def test_a_forwards_target_wrapped_onto_the_next_line_is_no_second_recipient():
+    # Postfix wraps a long reply: the alias's target starts an indented line. It is the
+    # address the server refused, not a recipient of ours; ours forwards to it and exists.
+    lines = (
+        "550 5.1.1\n    <bob.home@example.net>: Recipient address rejected: User unknown in\n"
+        "    virtual alias table (in reply to RCPT TO command)"
+    )
+    (failed,) = parse_report(_postfix_plain_bounce(lines)).failed
+    assert failed.recipient == "bob@example.org"
+    assert failed.bounce_class == "other", failed
+    assert "bob.home@example.net" in failed.reason
+    assert "Recipient address rejected" in failed.diagnostic
+
+
+def test_a_notice_that_only_foresees_a_permanent_failure_is_a_delay():
+    # Gmail's delay notice: "You'll be notified if the delivery fails permanently."
+    raw = b"""From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>
+To: news@mail.acme.example
+Subject: Delivery Status Notification (Delay)
+
+There was a temporary problem delivering your message to bob@example.org. Gmail will retry
+for 45 more hours. You'll be notified if the delivery fails permanently.
+
+The response from the remote server was:
+421 4.7.0 Try again later, closing connection.
+"""
+    report = parse_report(raw)
+    assert [(o.recipient, o.action) for o in report.recipients] == [("bob@example.org", "delayed")]
+
+
+def test_advice_offering_causes_in_another_sentence_leaves_the_reply_its_meaning():
+    # Exchange Online's NDR for an unknown recipient, its HTML only: the advice "The address
+    # may be misspelled or may not exist" is no reply that offers several causes.
+    raw = b"""From: Microsoft Outlook <postmaster@contoso.example.org>
+To: news@mail.acme.example
+Subject: Undeliverable: Spring sale
+Content-Type: text/html; charset="us-ascii"
+
+<html><body><p><b>Your message to bob@example.org couldn't be delivered.</b></p>
+<p>bob wasn't found at example.org.</p>
+<p><b>Unknown To address</b></p>
+<p>How to Fix It<br>The address may be misspelled or may not exist. Try one or more of the
+following: send the message again. If the problem continues, contact your email admin at
+<a href="mailto:it-help@example.org">it-help@example.org</a>.</p>
+<p>More Info for Email Admins<br>Status code: 550 5.1.10<br>This error occurred because the
+sender sent a message to an email address hosted by Office 365 but the address is incorrect
+or doesn't exist at the destination domain.</p>
+<p>Original Message Details<br>Sender Address: news@mail.acme.example<br>Recipient Address:
+bob@example.org<br>Subject: Spring sale</p>
+<p>Error Details<br>Reported error: 550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not
+found by SMTP address lookup</p></body></html>
+"""
+    (failed,) = parse_report(raw).failed
+    assert (failed.recipient, failed.bounce_class) == ("bob@example.org", "invalid_address")

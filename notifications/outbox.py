@@ -306,7 +306,7 @@ def event_payload(event: DeliveryEvent, account: Account, smtp_message_id: str =
         "useragent": event.user_agent,
         "subject": message.subject,
         "messageId": smtp_message_id,
-        "sentTimestamp": _unix(message.requested_at if message.request_received else None),
+        "sentTimestamp": _unix(message.sent_at),
         "ses_console": {
             "event_id": event.event_id,
             "type": event.type,
